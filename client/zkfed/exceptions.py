@@ -1,0 +1,21 @@
+"""The one exception tree of zkfed: every error a user can see is a `ZkfedError`."""
+
+
+class ZkfedError(Exception):
+    """Root of every error zkfed raises on purpose; its message is one sentence for the user."""
+
+
+class ConfigurationError(ZkfedError, ValueError):
+    """A setting, parameter or input file is invalid."""
+
+
+class ToolchainError(ZkfedError, RuntimeError):
+    """A required external tool (node, snarkjs, circom) is missing or failed."""
+
+
+class InvalidProofError(ZkfedError, ValueError):
+    """A zk-SNARK proof does not verify."""
+
+
+class CryptoError(ZkfedError, ValueError):
+    """A cryptographic input is malformed (a point off the curve, a value out of the field)."""
