@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Idempotent set-up of zkfed's project-local toolchain: .venv/ (Python) and node_modules/ (npm).
+# It installs only from the package registries and never downloads a binary of its own; a second
+# run with unchanged manifests only re-checks stamps and links.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+venv="$root/.venv"
+stamps="$venv/.zkfed-stamps"
+solc_version="0.8.28"
+
+say() { printf '[setup] %s\n' "$*"; }
+die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
+digest() { cat "$@" | sha256sum | cut -d' ' -f1; }
+fresh() { [ -f "$stamps/$1" ] && [ "$(cat "$stamps/$1")" = "$2" ]; }
+stamp() { mkdir -p "$stamps"; printf '%s' "$2" > "$stamps/$1"; }
+
+python_bin="${PYTHON:-python3.11}"
+command -v "$python_bin" >/dev/null || die "Python 3.11 is required (looked for '$python_bin'); set PYTHON to its path."
+command -v node >/dev/null || die "Node.js 20 or newer is required and 'node' is not on PATH."
+node_major="$(node -p 'process.versions.node.split(".")[0]')"
+[ "$node_major" -ge 20 ] || die "Node.js 20 or newer is required; found $(node --version)."
+
+case "$(uname -m)" in
+  x86_64) arch=amd64 ;;
+  aarch64 | arm64) arch=arm64 ;;
+  *) die "unsupported machine architecture $(uname -m) (Foundry's npm packages ship amd64 and arm64)." ;;
+esac
+
+# --- npm toolchain -----------------------------------------------------------------------------
+npm_key="$(digest package.json package-lock.json)"
+if ! fresh npm "$npm_key" || [ ! -d node_modules ]; then
+  say "installing the npm toolchain (Foundry, solc, circom2, snarkjs, circomlib) ..."
+  npm ci --no-audit --no-fund --loglevel=error
+  npm_done=1
+fi
+
+# --- Python environment ------------------------------------------------------------------------
+if [ ! -x "$venv/bin/python" ]; then
+  say "creating .venv with $("$python_bin" --version)"
+  "$python_bin" -m venv "$venv"
+fi
+py_key="$(digest pyproject.toml tools/constraints.txt)"
+if ! fresh python "$py_key"; then
+  say "installing Python packages (CPU torch first, so nothing pulls a CUDA build) ..."
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check torch==2.13.0
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+    -c tools/constraints.txt -e '.[dev]'
+  "$venv/bin/python" -c 'import torch; assert not torch.version.cuda, "a CUDA torch was installed"'
+  stamp python "$py_key"
+fi
+
+# --- links: after `. .venv/bin/activate` every tool below is the project's own ---------------
+link() { ln -sfn "$1" "$venv/bin/$2"; }
+for tool in anvil forge cast; do
+  binary="$root/node_modules/@foundry-rs/$tool-linux-$arch/bin/$tool"
+  [ -x "$binary" ] || die "npm did not install $tool for linux-$arch; remove node_modules and run again."
+  link "$binary" "$tool"
+done
+link "$root/tools/solc.cjs" solc
+link "$root/node_modules/.bin/snarkjs" snarkjs
+link "$root/node_modules/.bin/circom2" circom2
+# py-solc-x (ape-solidity) finds compilers as solc-v<version> under SOLCX_BINARY_PATH.
+mkdir -p "$venv/solcx"
+ln -sfn "$root/tools/solc.cjs" "$venv/solcx/solc-v$solc_version"
+# Every interpreter of the venv, activated or not, sees the project's tools and compiler path:
+# ape-foundry looks for anvil on PATH, ape-solidity for solc under SOLCX_BINARY_PATH.
+site="$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+cat > "$site/zkfed_toolchain.pth" <<EOF
+import os; os.environ.setdefault("SOLCX_BINARY_PATH", "$venv/solcx"); os.environ["PATH"] = "$venv/bin" + os.pathsep + os.environ.get("PATH", "") if "$venv/bin" not in os.environ.get("PATH", "").split(os.pathsep) else os.environ["PATH"]
+EOF
+[ -n "${npm_done:-}" ] && stamp npm "$npm_key"
+
+"$venv/bin/solc" --version | grep -q "Version: $solc_version" || die "the solc wrapper does not run."
+say "ready: . .venv/bin/activate  (python, ape, zkfed, pytest, anvil, forge, cast, solc)"
