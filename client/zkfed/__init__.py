@@ -1,3 +1,3 @@
-"""zkfed: federated learning coordinated by an Ethereum contract, with zk-checked secure aggregation."""
+"""zkfed: federated learning run by an Ethereum contract, with zk-checked secure aggregation."""
 
 __version__ = "0.1.0"
