@@ -19,3 +19,11 @@ class InvalidProofError(ZkfedError, ValueError):
 
 class CryptoError(ZkfedError, ValueError):
     """A cryptographic input is malformed (a point off the curve, a value out of the field)."""
+
+
+class QuantizationError(ZkfedError, ValueError):
+    """A vector cannot be quantised, packed or unpacked (non-finite values, bad lengths, sums)."""
+
+
+class KeystoreError(ZkfedError, ValueError):
+    """A keystore cannot be opened: wrong password, tampered or malformed file."""
