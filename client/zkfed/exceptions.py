@@ -27,3 +27,15 @@ class QuantizationError(ZkfedError, ValueError):
 
 class KeystoreError(ZkfedError, ValueError):
     """A keystore cannot be opened: wrong password, tampered or malformed file."""
+
+
+class DatasetError(ZkfedError, ValueError):
+    """A dataset cannot be loaded, validated or split across members."""
+
+
+class ModelSpecError(ZkfedError, ValueError):
+    """A model spec, training configuration or weight vector is invalid for the model."""
+
+
+class CkksError(ZkfedError, ValueError):
+    """A CKKS context or ciphertext is malformed, corrupted or made for another context."""
