@@ -11,6 +11,11 @@ stamps="$venv/.zkfed-stamps"
 solc_version="0.8.28"
 
 say() { printf '[setup] %s\n' "$*"; }
+# pip warns about every find-links folder of this machine's config that lacks a package.
+pip_install() {
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$@" \
+    2> >(grep -v '^WARNING: Location' >&2)
+}
 die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
 digest() { cat "$@" | sha256sum | cut -d' ' -f1; }
 fresh() { [ -f "$stamps/$1" ] && [ "$(cat "$stamps/$1")" = "$2" ]; }
@@ -44,10 +49,9 @@ fi
 py_key="$(digest pyproject.toml tools/constraints.txt)"
 if ! fresh python "$py_key"; then
   say "installing Python packages (CPU torch first, so nothing pulls a CUDA build) ..."
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check torch==2.13.0
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-    -c tools/constraints.txt -e '.[dev]'
+  pip_install --upgrade pip
+  pip_install torch==2.13.0
+  pip_install -c tools/constraints.txt -e '.[dev]'
   "$venv/bin/python" -c 'import torch; assert not torch.version.cuda, "a CUDA torch was installed"'
   stamp python "$py_key"
 fi

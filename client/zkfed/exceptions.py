@@ -39,3 +39,7 @@ class ModelSpecError(ZkfedError, ValueError):
 
 class CkksError(ZkfedError, ValueError):
     """A CKKS context or ciphertext is malformed, corrupted or made for another context."""
+
+
+class ProofGenerationError(ZkfedError, ValueError):
+    """No proof can be made: the inputs violate a constraint of the circuit."""

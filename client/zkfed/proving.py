@@ -1,0 +1,165 @@
+"""Groth16 proving with snarkjs, the reference prover, through one long-lived node worker."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import selectors
+import shutil
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from zkfed.exceptions import ProofGenerationError, ToolchainError
+from zkfed.groth16 import Proof
+
+_WORKER = Path(__file__).with_name("js") / "snarkjs_worker.cjs"
+
+SignalValue = int | list[Any]
+
+
+@dataclass(frozen=True)
+class ProofResult:
+    """A proof with the public signals it was made for and how long proving took."""
+
+    proof: Proof
+    public_signals: list[int]
+    seconds: float
+
+
+def find_node_modules(start: Path | None = None) -> Path:
+    """The `node_modules` folder holding snarkjs: `$ZKFED_NODE_MODULES`, else the nearest one
+    above this package or the working directory."""
+    if configured := os.environ.get("ZKFED_NODE_MODULES"):
+        return Path(configured)
+    for base in (Path(__file__).resolve(), (start or Path.cwd()).resolve()):
+        for folder in (base, *base.parents):
+            candidate = folder / "node_modules"
+            if (candidate / "snarkjs").is_dir():
+                return candidate
+    raise ToolchainError(
+        "snarkjs is not installed; run tools/dev.sh setup or set ZKFED_NODE_MODULES."
+    )
+
+
+def _encode(value: SignalValue) -> Any:
+    # circom inputs are decimal strings: JSON numbers would lose precision above 2^53.
+    if isinstance(value, list):
+        return [_encode(v) for v in value]
+    return str(int(value))
+
+
+class SnarkjsProver:
+    """Proves and verifies with snarkjs in a node process kept alive between calls.
+
+    Parameters
+    ----------
+    timeout
+        Seconds to wait for one answer before the worker is considered hung and stopped.
+    """
+
+    name = "snarkjs"
+
+    def __init__(self, timeout: float = 600.0) -> None:
+        node = shutil.which("node")
+        if node is None:
+            raise ToolchainError("Node.js is required for proving and 'node' is not on PATH.")
+        env = {**os.environ, "NODE_PATH": str(find_node_modules())}
+        self._process = subprocess.Popen(
+            [node, str(_WORKER)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env=env,
+        )
+        self._timeout = timeout
+        self._ids = itertools.count(1)
+
+    def __enter__(self) -> SnarkjsProver:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the worker."""
+        if self._process.poll() is None:
+            assert self._process.stdin is not None
+            self._process.stdin.close()
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+
+    def _call(self, request: dict[str, Any]) -> dict[str, Any]:
+        assert self._process.stdin is not None and self._process.stdout is not None
+        if self._process.poll() is not None:
+            raise ToolchainError("the snarkjs worker has stopped; create a new prover.")
+        request_id = next(self._ids)
+        self._process.stdin.write(json.dumps({"id": request_id, **request}) + "\n")
+        self._process.stdin.flush()
+        with selectors.DefaultSelector() as selector:
+            selector.register(self._process.stdout, selectors.EVENT_READ)
+            if not selector.select(self._timeout):
+                self._process.kill()
+                raise ToolchainError(f"snarkjs gave no answer within {self._timeout:.0f} s.")
+        line = self._process.stdout.readline()
+        if not line:
+            raise ToolchainError("the snarkjs worker exited unexpectedly.")
+        answer: dict[str, Any] = json.loads(line)
+        if answer.get("id") != request_id:
+            raise ToolchainError("the snarkjs worker answered out of order.")
+        return answer
+
+    def prove(self, wasm: Path, zkey: Path, inputs: Mapping[str, SignalValue]) -> ProofResult:
+        """Compute the witness for `inputs` and a Groth16 proof of it.
+
+        Raises
+        ------
+        ProofGenerationError
+            When the inputs violate a constraint of the circuit (no proof can exist).
+        """
+        for artifact in (wasm, zkey):
+            if not artifact.is_file():
+                raise ToolchainError(f"circuit artifact {artifact} is missing; build the circuits.")
+        answer = self._call(
+            {
+                "op": "prove",
+                "wasm": str(wasm),
+                "zkey": str(zkey),
+                "input": {name: _encode(value) for name, value in inputs.items()},
+            }
+        )
+        if "error" in answer:
+            message = str(answer["error"]).splitlines()[0]
+            raise ProofGenerationError(f"the inputs do not satisfy the circuit: {message}")
+        return ProofResult(
+            proof=Proof.from_snarkjs(answer["proof"]),
+            public_signals=[int(s) for s in answer["publicSignals"]],
+            seconds=float(answer["seconds"]),
+        )
+
+    def verify(self, vkey: Mapping[str, Any], proof: Proof, public_signals: list[int]) -> bool:
+        """Verify with snarkjs itself (the reference verifier)."""
+        answer = self._call(
+            {
+                "op": "verify",
+                "vkey": dict(vkey),
+                "proof": proof.to_snarkjs(),
+                "publicSignals": [str(s) for s in public_signals],
+            }
+        )
+        if "error" in answer:
+            raise ToolchainError(f"snarkjs could not verify: {answer['error']}")
+        return bool(answer["valid"])
