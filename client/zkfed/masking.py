@@ -1,0 +1,270 @@
+"""Neighbour graph, pairwise masks and their removal (circuits/README.md, "Mask").
+
+Members of a task are numbered by their position in the task's member list. Member ``i`` masks
+each chunk with its ``K`` ring neighbours ``j``:
+``y_w = word_w + Σ_j sign(i, j) · PRG(s_ij, w) mod p`` with ``sign(i, j) = +1`` if ``i < j``
+and ``-1`` otherwise, and ``s_ij = s_ji`` the pair seed of :mod:`zkfed.prg`. Every pair appears
+once with each sign, so over any set of members closed under the neighbour relation the masks
+sum to zero. When neighbour ``j`` of a contributor ``i`` drops out, ``i`` reveals ``s_ij`` and
+anyone subtracts ``sign(i, j) · PRG(s_ij, ·)`` from the accumulator (:func:`remove_masks`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from zkfed.babyjubjub import Point
+from zkfed.exceptions import ConfigurationError, CryptoError
+from zkfed.field import P, check_element
+from zkfed.prg import pair_seed, prg_words
+
+__all__ = [
+    "SignedSeed",
+    "apply_mask",
+    "mask_words",
+    "masks_from_seeds",
+    "neighbor_sign",
+    "pair_seeds",
+    "remove_masks",
+    "ring_neighbors",
+    "signs_bits",
+]
+
+SignedSeed = tuple[int, int]
+"""A pair seed and the sign (+1 or -1) its PRG stream carries in a member's mask."""
+
+
+def ring_neighbors(n_members: int, k: int, i: int) -> list[int]:
+    """Neighbours of member ``i`` on the ring of ``n_members``, in public-input order.
+
+    The neighbours are the members at ring offsets ``+1, -1, +2, -2, …, +k/2, -k/2`` (indices
+    mod ``n_members``), in that order — the order of the circuit's ``neighbors`` input, which
+    the contracts rebuild the same way. With ``n_members >= k + 1`` they are ``k`` distinct
+    members, and the relation is symmetric (``j`` neighbours ``i`` iff ``i`` neighbours
+    ``j``). With exactly ``k + 1`` members the ring is the complete graph.
+
+    Parameters
+    ----------
+    n_members : int
+        Members of the task, ``>= k + 1``.
+    k : int
+        Neighbours per member, even and ``>= 2``.
+    i : int
+        My index, ``0 <= i < n_members``.
+
+    Returns
+    -------
+    list[int]
+        ``k`` member indices.
+
+    Raises
+    ------
+    ConfigurationError
+        If ``k`` is odd or below 2, there are fewer than ``k + 1`` members, or ``i`` is out of
+        range.
+    """
+    if k < 2 or k % 2:
+        raise ConfigurationError(f"The neighbour count must be even and at least 2, not {k}.")
+    if n_members < k + 1:
+        raise ConfigurationError(
+            f"A ring with {k} neighbours per member needs at least {k + 1} members, "
+            f"not {n_members}."
+        )
+    if not 0 <= i < n_members:
+        raise ConfigurationError(f"Member index {i} is not in [0, {n_members}).")
+    return [(i + sign * offset) % n_members for offset in range(1, k // 2 + 1) for sign in (1, -1)]
+
+
+def neighbor_sign(i: int, j: int) -> int:
+    """Sign of neighbour ``j``'s PRG stream in member ``i``'s mask: +1 if ``i < j``, else -1.
+
+    Raises
+    ------
+    ConfigurationError
+        If ``i == j``.
+    """
+    if i == j:
+        raise ConfigurationError(f"Member {i} cannot be its own neighbour.")
+    return 1 if i < j else -1
+
+
+def signs_bits(my_index: int, neighbor_indices: Sequence[int]) -> int:
+    """The circuit's public ``signs`` input: bit ``s`` is 1 iff neighbour slot ``s`` has sign +1.
+
+    Parameters
+    ----------
+    my_index : int
+        My member index.
+    neighbor_indices : Sequence[int]
+        Neighbour indices in slot order (see :func:`ring_neighbors`).
+
+    Returns
+    -------
+    int
+        ``Σ_s [my_index < neighbor_indices[s]] · 2^s``.
+    """
+    return sum(
+        1 << slot for slot, j in enumerate(neighbor_indices) if neighbor_sign(my_index, j) == 1
+    )
+
+
+def _check_neighbors(my_index: int, neighbors: Sequence[tuple[int, Point]]) -> None:
+    indices = [j for j, _ in neighbors]
+    if len(set(indices)) != len(indices):
+        raise ConfigurationError(f"Neighbour indices {indices} contain duplicates.")
+    if my_index in indices:
+        raise ConfigurationError(f"Member {my_index} cannot be its own neighbour.")
+
+
+def pair_seeds(
+    sk: int,
+    my_index: int,
+    neighbors: Sequence[tuple[int, Point]],
+    task: int,
+    round_index: int,
+    chunk: int,
+) -> list[SignedSeed]:
+    """Compute my seed and sign with every neighbour for one chunk.
+
+    Parameters
+    ----------
+    sk : int
+        My secret key.
+    my_index : int
+        My member index.
+    neighbors : Sequence[tuple[int, Point]]
+        ``(index, public key)`` of each neighbour, in slot order.
+    task, round_index, chunk : int
+        Task id, round number, chunk number.
+
+    Returns
+    -------
+    list[SignedSeed]
+        ``(s_ij, sign(i, j))`` per neighbour, in slot order.
+
+    Raises
+    ------
+    ConfigurationError
+        If an index repeats or is my own.
+    CryptoError
+        If a key or context value is malformed.
+    """
+    _check_neighbors(my_index, neighbors)
+    return [
+        (pair_seed(sk, pk, task, round_index, chunk), neighbor_sign(my_index, j))
+        for j, pk in neighbors
+    ]
+
+
+def masks_from_seeds(signed_seeds: Iterable[SignedSeed], n_words: int) -> list[int]:
+    """Sum signed PRG streams: ``m_w = Σ sign · PRG(seed, w) mod p``.
+
+    Parameters
+    ----------
+    signed_seeds : Iterable[SignedSeed]
+        ``(seed, sign)`` pairs, sign +1 or -1.
+    n_words : int
+        Words per chunk.
+
+    Returns
+    -------
+    list[int]
+        The ``n_words`` mask words.
+
+    Raises
+    ------
+    CryptoError
+        If a sign is not +1 or -1 or a seed is not a field element.
+    """
+    mask = [0] * n_words
+    for seed, sign in signed_seeds:
+        if sign not in (1, -1):
+            raise CryptoError(f"A mask sign must be +1 or -1, not {sign!r}.")
+        mask = [(m + sign * r) % P for m, r in zip(mask, prg_words(seed, n_words), strict=True)]
+    return mask
+
+
+def mask_words(
+    sk: int,
+    my_index: int,
+    neighbors: Sequence[tuple[int, Point]],
+    task: int,
+    round_index: int,
+    chunk: int,
+    n_words: int,
+) -> list[int]:
+    """My mask of one chunk: ``m_w = Σ_j sign(i, j) · PRG(s_ij, w) mod p``.
+
+    Parameters
+    ----------
+    sk : int
+        My secret key.
+    my_index : int
+        My member index.
+    neighbors : Sequence[tuple[int, Point]]
+        ``(index, public key)`` of each neighbour.
+    task, round_index, chunk : int
+        Task id, round number, chunk number.
+    n_words : int
+        Words per chunk (``W``).
+
+    Returns
+    -------
+    list[int]
+        The ``n_words`` mask words.
+
+    Raises
+    ------
+    ConfigurationError
+        If an index repeats or is my own.
+    CryptoError
+        If a key or context value is malformed.
+    """
+    seeds = pair_seeds(sk, my_index, neighbors, task, round_index, chunk)
+    return masks_from_seeds(seeds, n_words)
+
+
+def apply_mask(words: Sequence[int], mask: Sequence[int]) -> list[int]:
+    """Mask packed words: ``y_w = word_w + m_w mod p``.
+
+    Raises
+    ------
+    CryptoError
+        If the lengths differ or a value is not a field element.
+    """
+    if len(words) != len(mask):
+        raise CryptoError(f"{len(words)} words cannot take a mask of {len(mask)} words.")
+    return [
+        (check_element(w, "packed word") + check_element(m, "mask word")) % P
+        for w, m in zip(words, mask, strict=True)
+    ]
+
+
+def remove_masks(accumulator: Sequence[int], revealed: Iterable[SignedSeed]) -> list[int]:
+    """Subtract the masks left in an accumulator by members whose neighbours dropped out.
+
+    For each contributor ``i`` and dropped neighbour ``j``, ``i`` reveals ``s_ij``; the
+    accumulator still holds ``sign(i, j) · PRG(s_ij, ·)``, which this removes.
+
+    Parameters
+    ----------
+    accumulator : Sequence[int]
+        ``Σ y`` over the contributors of one chunk, mod ``p``.
+    revealed : Iterable[SignedSeed]
+        ``(s_ij, neighbor_sign(i, j))`` for every revealed seed.
+
+    Returns
+    -------
+    list[int]
+        The accumulator without those masks: the sum of the contributors' packed words when
+        every surviving-to-dropped pair was revealed.
+
+    Raises
+    ------
+    CryptoError
+        If a value is not a field element or a sign is not +1 or -1.
+    """
+    for value in accumulator:
+        check_element(value, "accumulator word")
+    residue = masks_from_seeds(revealed, len(accumulator))
+    return [(a - r) % P for a, r in zip(accumulator, residue, strict=True)]
