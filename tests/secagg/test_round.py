@@ -1,0 +1,121 @@
+"""A whole secure-aggregation round in Python: masks cancel, dropouts are recovered."""
+
+import numpy as np
+import pytest
+
+from zkfed.babyjubjub import generate_secret_key, public_key
+from zkfed.exceptions import ConfigurationError
+from zkfed.field import P
+from zkfed.quantize import Packing, dequantize, quantize
+from zkfed.secagg import (
+    SecaggTask,
+    aggregate_chunk,
+    apply_round,
+    mask_update,
+    required_reveals,
+    reveal_seed,
+)
+
+PACKING = Packing(words=4, lanes=15, lane_bits=16, value_bits=12, scale_bits=8)
+
+
+def _task(n_members: int, n_params: int = 130) -> tuple[SecaggTask, list[int]]:
+    secrets = [generate_secret_key() for _ in range(n_members)]
+    members = tuple(public_key(sk) for sk in secrets)
+    task = SecaggTask(7, PACKING, n_params, neighbors=4, clip_norm=2.0, members=members)
+    return task, secrets
+
+
+def _submit(task: SecaggTask, secrets: list[int], updates: np.ndarray, who: set[int]):
+    masked = {
+        i: mask_update(task, 3, i, secrets[i], updates[i], np.random.default_rng(i)) for i in who
+    }
+    accumulators = [
+        [sum(masked[i][c].words[w] for i in who) % P for w in range(PACKING.words)]
+        for c in range(task.n_chunks)
+    ]
+    return masked, accumulators
+
+
+def _expected_mean(task: SecaggTask, updates: np.ndarray, who: set[int]) -> np.ndarray:
+    # Quantise exactly as the members did (same rng seeds), then average the integers.
+    q = [
+        quantize(updates[i], PACKING, np.random.default_rng(i), task.clip_norm) for i in sorted(who)
+    ]
+    return dequantize(np.sum(q, axis=0), PACKING) / len(who)
+
+
+def test_full_participation_recovers_the_mean_exactly() -> None:
+    # Prepare
+    task, secrets = _task(6)
+    updates = np.random.default_rng(1).normal(0, 0.05, (6, task.n_params))
+    everyone = set(range(6))
+    _, accumulators = _submit(task, secrets, updates, everyone)
+
+    # Execute
+    means = [aggregate_chunk(task, acc, everyone, {}) for acc in accumulators]
+    new = apply_round(task, np.zeros(task.n_params), means)
+
+    # Assert
+    assert required_reveals(task, everyone) == []
+    np.testing.assert_array_equal(new, _expected_mean(task, updates, everyone))
+
+
+def test_masked_words_hide_the_update() -> None:
+    # Prepare
+    task, secrets = _task(5)
+    zeros = np.zeros((5, task.n_params))
+
+    # Execute
+    masked, _ = _submit(task, secrets, zeros, set(range(5)))
+
+    # Assert: a zero update's words are not the packed zeros (they look uniform in the field).
+    packed_zero = sum(PACKING.lane_offset << (16 * lane) for lane in range(15))
+    assert all(word != packed_zero for word in masked[0][0].words)
+    assert max(masked[0][0].words) > P // 4
+
+
+def test_dropout_is_recovered_by_revealed_seeds() -> None:
+    # Prepare: member 2 drops out after masking with its neighbours.
+    task, secrets = _task(7)
+    updates = np.random.default_rng(2).normal(0, 0.05, (7, task.n_params))
+    survivors = set(range(7)) - {2}
+    _, accumulators = _submit(task, secrets, updates, survivors)
+
+    # Execute
+    pairs = required_reveals(task, survivors)
+    means = []
+    for c, acc in enumerate(accumulators):
+        seeds = {(i, j): reveal_seed(task, 3, c, secrets[i], j) for i, j in pairs}
+        means.append(aggregate_chunk(task, acc, survivors, seeds))
+    new = apply_round(task, np.zeros(task.n_params), means)
+
+    # Assert
+    assert sorted(j for _, j in pairs) == [2] * 4
+    np.testing.assert_array_equal(new, _expected_mean(task, updates, survivors))
+
+
+def test_missing_reveal_or_too_few_contributors_voids_the_chunk() -> None:
+    # Prepare
+    task, secrets = _task(7)
+    updates = np.random.default_rng(3).normal(0, 0.05, (7, task.n_params))
+    survivors = set(range(7)) - {2}
+    _, accumulators = _submit(task, secrets, updates, survivors)
+
+    # Execute
+    missing = aggregate_chunk(task, accumulators[0], survivors, {})
+    too_few = aggregate_chunk(task, accumulators[0], {0, 1}, {})
+    kept = apply_round(task, np.ones(task.n_params), [None] * task.n_chunks)
+
+    # Assert
+    assert missing is None and too_few is None
+    np.testing.assert_array_equal(kept, np.ones(task.n_params))
+
+
+def test_bad_task_shapes_are_refused() -> None:
+    members = tuple(public_key(generate_secret_key()) for _ in range(4))
+    with pytest.raises(ConfigurationError, match="at least 5 members"):
+        SecaggTask(1, PACKING, 10, neighbors=4, clip_norm=1.0, members=members)
+    task, secrets = _task(5)
+    with pytest.raises(ConfigurationError, match="parameters"):
+        mask_update(task, 0, 0, secrets[0], np.zeros(3), np.random.default_rng(0))
