@@ -59,7 +59,7 @@ DEFAULT_SCRYPT_N: int = 1 << 17
 
 _SCRYPT_R = 8
 _SCRYPT_P = 1
-_SCRYPT_N_RANGE = (1 << 10, 1 << 20)
+_SCRYPT_N_RANGE = (1 << 10, 1 << 18)
 _SALT_BYTES = 32
 _NONCE_BYTES = 12
 _TAG_BYTES = 16
@@ -103,7 +103,7 @@ def encrypt_secret_key(
     password : str
         A non-empty password.
     scrypt_n : int, optional
-        scrypt cost parameter, a power of two in ``[2^10, 2^20]``.
+        scrypt cost parameter, a power of two in ``[2^10, 2^18]``.
 
     Returns
     -------
