@@ -1,0 +1,877 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+pragma solidity ^0.8.28;
+
+import {IFederatedAggregator} from "./interfaces/IFederatedAggregator.sol";
+import {IModelGovernance} from "./interfaces/IModelGovernance.sol";
+import {BabyJubJub} from "./libraries/BabyJubJub.sol";
+import {Groth16Call} from "./libraries/Groth16Call.sol";
+
+/// @title FederatedAggregator
+/// @notice Coordinator and bulletin board of zkfed's rounds (DESIGN §3, §4): member keys, tasks,
+///         Groth16-checked masked chunks summed on-chain mod p, dropout recovery by revealed
+///         seeds, and the record of every round's global model.
+/// @dev Deployment: the governance is deployed first with this contract's future address (the
+///      deployer's next CREATE address); the constructor checks the binding, so neither contract
+///      has an owner or a set-up function.
+///
+///      Chunk rule of record (the client applies the same one, see `chunkStatus`): a chunk enters
+///      round r's aggregate iff at least `minContributors` members submitted it and every seed of a
+///      (contributor, non-contributing ring neighbour) pair was revealed before the reveal deadline
+///      (or before an earlier finalisation). Any other chunk is void: its weights stay unchanged.
+contract FederatedAggregator is IFederatedAggregator {
+    /// @dev BN254 scalar field: the circuits' field, so accumulators and seeds live below it.
+    uint256 private constant _P =
+        21888242871839275222246405745257275088548364400416034343698204186575808495617;
+
+    /// @inheritdoc IFederatedAggregator
+    uint256 public constant MAX_MEMBERS = 128;
+
+    /// @notice Largest W a variant may have (accumulator slots reserved per chunk).
+    uint256 public constant MAX_WORDS = 256;
+
+    /// @dev Public signals of `MaskedUpdate` besides neighbours and words: task, round, chunk,
+    ///      pk[2], signs, bound.
+    uint256 private constant _FIXED_SIGNALS = 7;
+
+    /// @dev `SeedReveal` has 8 public signals: task, round, chunk, pk[2], neighbor[2], seed.
+    bytes4 private constant _SEED_REVEAL_SELECTOR =
+        bytes4(keccak256("verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[8])"));
+    uint256 private constant _SEED_REVEAL_SIGNALS = 8;
+
+    /// @dev Marks a stored seed as revealed; seeds are below p < 2^254, so bit 255 is free.
+    uint256 private constant _REVEALED = 1 << 255;
+
+    struct Key {
+        uint256 x;
+        uint256 y;
+    }
+
+    /// @dev One slot: what submitChunk needs besides the configuration.
+    struct TaskRecord {
+        TaskStatus status;
+        uint32 currentRound;
+        uint32 chunks;
+        bytes4 verifySelector;
+    }
+
+    /// @dev First slot packs everything the round guards read.
+    struct Round {
+        RoundStatus status; // stored: Open, Finalized or Aborted; Recovery is derived from time
+        uint64 submissionDeadline;
+        uint64 revealDeadline;
+        uint32 ciphertexts; // CKKS submissions
+        uint32 chunksAtThreshold; // SecAgg chunks that reached minContributors
+        bool aggregatePosted;
+        string modelCid; // the round's result, once finalized
+        bytes32 modelHash;
+    }
+
+    /// @dev Per (task, round, chunk), so past rounds' contributor sets stay readable.
+    struct ChunkRecord {
+        uint128 contributors; // bit i = member i of the task submitted the chunk
+        uint32 count;
+        uint32 reveals; // seeds revealed for (contributor, dropped neighbour) pairs
+    }
+
+    struct Ciphertext {
+        string cid;
+        bytes32 digest;
+    }
+
+    /// @inheritdoc IFederatedAggregator
+    address public immutable governance;
+
+    uint256 private _taskCount;
+    mapping(address member => Key) private _keys;
+    mapping(uint256 taskId => TaskConfig) private _configs;
+    mapping(uint256 taskId => TaskRecord) private _tasks;
+    mapping(uint256 taskId => address[]) private _members;
+    mapping(uint256 taskId => mapping(address member => uint256 indexPlusOne)) private _memberSlot;
+    mapping(uint256 taskId => mapping(uint256 round => Round)) private _rounds;
+    mapping(uint256 taskId => mapping(uint256 round => mapping(uint256 chunk => ChunkRecord)))
+        private _chunks;
+    /// @dev Reused by every round: a round's first contribution to a chunk overwrites the words
+    ///      left by an earlier round, so only a task's first round pays zero→non-zero writes.
+    mapping(uint256 taskId => mapping(uint256 chunk => uint256[MAX_WORDS])) private _acc;
+    /// @dev keccak256(task, round, chunk, revealer, dropped) → seed | _REVEALED.
+    mapping(bytes32 pair => uint256) private _seeds;
+    mapping(uint256 taskId => mapping(uint256 round => mapping(address member => Ciphertext)))
+        private _ciphertexts;
+    mapping(uint256 taskId => mapping(uint256 round => Ciphertext)) private _aggregates;
+
+    modifier onlyGovernance() {
+        if (msg.sender != governance) revert NotGovernance(msg.sender);
+        _;
+    }
+
+    /// @param governance_ The governance deployed for this contract's address.
+    constructor(IModelGovernance governance_) {
+        address bound = governance_.aggregator();
+        if (bound != address(this)) revert GovernanceMismatch(address(governance_), bound);
+        governance = address(governance_);
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Registry
+    // ---------------------------------------------------------------------------------------
+
+    /// @inheritdoc IFederatedAggregator
+    function registerKey(uint256 x, uint256 y) external {
+        if (!IModelGovernance(governance).isMember(msg.sender)) revert NotMember(msg.sender);
+        if (_keys[msg.sender].x != 0) revert KeyAlreadyRegistered(msg.sender);
+        if (!BabyJubJub.isValidPublicKey(x, y)) revert InvalidPublicKey(x, y);
+
+        _keys[msg.sender] = Key(x, y);
+        emit KeyRegistered(msg.sender, x, y);
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Tasks
+    // ---------------------------------------------------------------------------------------
+
+    /// @inheritdoc IFederatedAggregator
+    function createTask(TaskConfig calldata config)
+        external
+        onlyGovernance
+        returns (uint256 taskId)
+    {
+        if (bytes(config.modelCid).length == 0 || config.modelHash == bytes32(0)) {
+            revert MissingModel();
+        }
+        if (config.rounds == 0 || config.submissionPeriod == 0 || config.revealPeriod == 0) {
+            revert InvalidSchedule(config.rounds, config.submissionPeriod, config.revealPeriod);
+        }
+        if (config.paramCount == 0) revert ZeroParameterCount();
+
+        address[] memory members = _snapshot(config.mode);
+        uint256 n = members.length;
+        if (n > MAX_MEMBERS) revert TooManyMembers(n, MAX_MEMBERS);
+        if (config.minContributors < 3 || config.minContributors > n) {
+            revert InvalidMinContributors(config.minContributors, n);
+        }
+
+        uint256 chunks;
+        bytes4 verifySelector;
+        if (config.mode == Mode.SecAgg) {
+            CircuitVariant calldata v = config.variant;
+            _checkVariant(v, n);
+            uint256 perChunk = uint256(v.words) * v.lanes;
+            chunks = (uint256(config.paramCount) + perChunk - 1) / perChunk;
+            verifySelector =
+                Groth16Call.selector(_FIXED_SIGNALS + 2 * uint256(v.neighbors) + v.words);
+        } else {
+            if (config.keyHolder == address(0)) revert MissingKeyHolder();
+            if (bytes(config.contextCid).length == 0) revert MissingContext();
+        }
+        if (chunks > type(uint32).max) revert TooManyChunks(chunks, type(uint32).max);
+
+        taskId = ++_taskCount;
+        _configs[taskId] = config;
+        _members[taskId] = members;
+        for (uint256 i; i < n; ++i) {
+            _memberSlot[taskId][members[i]] = i + 1;
+        }
+        TaskRecord storage task = _tasks[taskId];
+        task.status = TaskStatus.Active;
+        task.chunks = uint32(chunks);
+        task.verifySelector = verifySelector;
+
+        emit TaskCreated(taskId, config.mode, n, chunks, config.rounds);
+        _openRound(taskId, task, 1);
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // SecAgg rounds
+    // ---------------------------------------------------------------------------------------
+
+    /// @inheritdoc IFederatedAggregator
+    function submitChunk(
+        uint256 taskId,
+        uint256 round,
+        uint256 chunk,
+        uint256[] calldata words,
+        Proof calldata proof
+    ) external {
+        (uint256 index, ChunkRecord storage record) =
+            _checkSubmission(taskId, round, chunk, words.length);
+
+        bytes memory input = _maskedUpdateCall(taskId, round, chunk, index, words, proof);
+        if (!Groth16Call.verify(_configs[taskId].variant.verifier, input)) {
+            revert InvalidProof(taskId, round, chunk, msg.sender);
+        }
+
+        _recordContribution(taskId, round, chunk, record, index, words);
+        emit ChunkSubmitted(taskId, round, msg.sender, chunk);
+    }
+
+    /// @inheritdoc IFederatedAggregator
+    function revealSeed(
+        uint256 taskId,
+        uint256 round,
+        uint256 chunk,
+        address dropped,
+        uint256 seed,
+        Proof calldata proof
+    ) external {
+        TaskRecord storage task = _taskOfMode(taskId, Mode.SecAgg);
+        uint256 index = _memberIndex(taskId, msg.sender);
+        Round storage r = _currentRound(taskId, task, round);
+        _requireRevealWindow(taskId, round, r);
+        if (chunk >= task.chunks) revert ChunkOutOfRange(taskId, chunk, task.chunks);
+        uint256 droppedIndex = _memberIndex(taskId, dropped);
+        TaskConfig storage config = _configs[taskId];
+        if (!_isNeighbor(index, droppedIndex, _members[taskId].length, config.variant.neighbors)) {
+            revert NotNeighbor(taskId, msg.sender, dropped);
+        }
+        ChunkRecord storage record = _chunks[taskId][round][chunk];
+        _requireRecoverablePair(taskId, round, chunk, record, index, droppedIndex, dropped);
+        bytes32 pair = _pairKey(taskId, round, chunk, msg.sender, dropped);
+        if (_seeds[pair] != 0) {
+            revert SeedAlreadyRevealed(taskId, round, chunk, msg.sender, dropped);
+        }
+        if (seed >= _P) revert SeedOutOfField(seed);
+
+        if (!Groth16Call.verify(
+                config.variant.seedVerifier,
+                _seedRevealCall(taskId, round, chunk, dropped, seed, proof)
+            )) {
+            revert InvalidProof(taskId, round, chunk, msg.sender);
+        }
+
+        _seeds[pair] = seed | _REVEALED;
+        ++record.reveals;
+
+        emit SeedRevealed(taskId, round, msg.sender, chunk, dropped, seed);
+    }
+
+    /// @inheritdoc IFederatedAggregator
+    function finalizeRound(
+        uint256 taskId,
+        uint256 round,
+        string calldata modelCid,
+        bytes32 modelHash
+    ) external {
+        TaskRecord storage task = _requireTask(taskId);
+        Round storage r = _currentRound(taskId, task, round);
+        if (block.timestamp < r.submissionDeadline) {
+            revert RoundStillOpen(taskId, round, r.submissionDeadline);
+        }
+        if (bytes(modelCid).length == 0) revert EmptyCid();
+        TaskConfig storage config = _configs[taskId];
+        if (config.mode == Mode.SecAgg) {
+            _memberIndex(taskId, msg.sender);
+            if (r.chunksAtThreshold == 0) revert NothingToAggregate(taskId, round);
+            if (block.timestamp < r.revealDeadline) _requireAllRevealed(taskId, round, task, r);
+        } else {
+            if (msg.sender != config.keyHolder) revert NotKeyHolder(taskId, msg.sender);
+            if (!r.aggregatePosted) revert AggregateMissing(taskId, round);
+        }
+
+        r.status = RoundStatus.Finalized;
+        r.modelCid = modelCid;
+        r.modelHash = modelHash;
+
+        emit RoundFinalized(taskId, round, msg.sender, modelCid, modelHash);
+        _advance(taskId, task, round, config.rounds);
+    }
+
+    /// @inheritdoc IFederatedAggregator
+    function abortRound(uint256 taskId, uint256 round) external {
+        TaskRecord storage task = _requireTask(taskId);
+        Round storage r = _currentRound(taskId, task, round);
+        if (block.timestamp < r.submissionDeadline) {
+            revert RoundStillOpen(taskId, round, r.submissionDeadline);
+        }
+        TaskConfig storage config = _configs[taskId];
+        bool nothingToAggregate = config.mode == Mode.SecAgg
+            ? r.chunksAtThreshold == 0
+            : r.ciphertexts < config.minContributors;
+        bool graceOver = block.timestamp >= uint256(r.revealDeadline) + config.revealPeriod;
+        if (!nothingToAggregate && !graceOver) revert RoundNotAbortable(taskId, round);
+
+        r.status = RoundStatus.Aborted;
+
+        emit RoundAborted(taskId, round, msg.sender);
+        _advance(taskId, task, round, config.rounds);
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // CKKS rounds
+    // ---------------------------------------------------------------------------------------
+
+    /// @inheritdoc IFederatedAggregator
+    function submitCiphertext(
+        uint256 taskId,
+        uint256 round,
+        string calldata cid,
+        bytes32 sha256Digest
+    ) external {
+        TaskRecord storage task = _taskOfMode(taskId, Mode.Ckks);
+        _memberIndex(taskId, msg.sender);
+        Round storage r = _currentRound(taskId, task, round);
+        if (block.timestamp >= r.submissionDeadline) {
+            revert RoundClosed(taskId, round, r.submissionDeadline);
+        }
+        if (bytes(cid).length == 0) revert EmptyCid();
+        Ciphertext storage c = _ciphertexts[taskId][round][msg.sender];
+        if (bytes(c.cid).length != 0) revert CiphertextAlreadySubmitted(taskId, round, msg.sender);
+
+        c.cid = cid;
+        c.digest = sha256Digest;
+        ++r.ciphertexts;
+
+        emit CiphertextSubmitted(taskId, round, msg.sender, cid, sha256Digest);
+    }
+
+    /// @inheritdoc IFederatedAggregator
+    function postAggregate(uint256 taskId, uint256 round, string calldata cid, bytes32 sha256Digest)
+        external
+    {
+        TaskRecord storage task = _taskOfMode(taskId, Mode.Ckks);
+        _memberIndex(taskId, msg.sender);
+        Round storage r = _currentRound(taskId, task, round);
+        _requireRevealWindow(taskId, round, r);
+        if (bytes(cid).length == 0) revert EmptyCid();
+        if (r.aggregatePosted) revert AggregateAlreadyPosted(taskId, round);
+        uint256 required = _configs[taskId].minContributors;
+        if (r.ciphertexts < required) {
+            revert TooFewContributors(taskId, round, r.ciphertexts, required);
+        }
+
+        r.aggregatePosted = true;
+        _aggregates[taskId][round] = Ciphertext(cid, sha256Digest);
+
+        emit AggregatePosted(taskId, round, msg.sender, cid, sha256Digest);
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Views
+    // ---------------------------------------------------------------------------------------
+
+    /// @inheritdoc IFederatedAggregator
+    function publicKey(address member)
+        external
+        view
+        returns (bool registered, uint256 x, uint256 y)
+    {
+        Key storage key = _keys[member];
+        return (key.x != 0, key.x, key.y);
+    }
+
+    /// @inheritdoc IFederatedAggregator
+    function taskCount() external view returns (uint256) {
+        return _taskCount;
+    }
+
+    /// @inheritdoc IFederatedAggregator
+    function taskConfig(uint256 taskId) external view returns (TaskConfig memory) {
+        _requireTask(taskId);
+        return _configs[taskId];
+    }
+
+    /// @inheritdoc IFederatedAggregator
+    function taskState(uint256 taskId)
+        external
+        view
+        returns (TaskStatus status, uint256 currentRound, uint256 chunks)
+    {
+        TaskRecord storage task = _requireTask(taskId);
+        return (task.status, task.currentRound, task.chunks);
+    }
+
+    /// @inheritdoc IFederatedAggregator
+    function taskMembers(uint256 taskId) external view returns (address[] memory) {
+        _requireTask(taskId);
+        return _members[taskId];
+    }
+
+    /// @inheritdoc IFederatedAggregator
+    function neighbors(uint256 taskId, address member)
+        external
+        view
+        returns (address[] memory ring, uint256 signs)
+    {
+        _requireTask(taskId);
+        uint256 index = _memberIndex(taskId, member);
+        address[] storage members = _members[taskId];
+        uint256 n = members.length;
+        uint256 k = _configs[taskId].variant.neighbors;
+        ring = new address[](k);
+        for (uint256 s; s < k; ++s) {
+            uint256 j = _neighborIndex(index, s, n);
+            ring[s] = members[j];
+            if (index < j) signs |= 1 << s;
+        }
+    }
+
+    /// @inheritdoc IFederatedAggregator
+    function roundInfo(uint256 taskId, uint256 round) external view returns (RoundInfo memory) {
+        Round storage r = _startedRound(taskId, round);
+        return RoundInfo({
+            status: _status(r),
+            submissionDeadline: r.submissionDeadline,
+            revealDeadline: r.revealDeadline,
+            contributions: r.ciphertexts,
+            chunksAtThreshold: r.chunksAtThreshold,
+            modelCid: r.modelCid,
+            modelHash: r.modelHash
+        });
+    }
+
+    /// @inheritdoc IFederatedAggregator
+    function globalModel(uint256 taskId, uint256 round)
+        external
+        view
+        returns (string memory cid, bytes32 modelHash)
+    {
+        _startedRound(taskId, round);
+        for (uint256 previous = round - 1; previous > 0; --previous) {
+            Round storage r = _rounds[taskId][previous];
+            if (r.status == RoundStatus.Finalized) return (r.modelCid, r.modelHash);
+        }
+        TaskConfig storage config = _configs[taskId];
+        return (config.modelCid, config.modelHash);
+    }
+
+    /// @inheritdoc IFederatedAggregator
+    function chunkContributors(uint256 taskId, uint256 round, uint256 chunk)
+        external
+        view
+        returns (uint256 bitmap, uint256 count)
+    {
+        ChunkRecord storage record = _chunkRecord(taskId, round, chunk);
+        return (record.contributors, record.count);
+    }
+
+    /// @inheritdoc IFederatedAggregator
+    function chunkReveals(uint256 taskId, uint256 round, uint256 chunk)
+        external
+        view
+        returns (uint256 revealed, uint256 required)
+    {
+        ChunkRecord storage record = _chunkRecord(taskId, round, chunk);
+        return (record.reveals, _requiredReveals(taskId, record.contributors));
+    }
+
+    /// @inheritdoc IFederatedAggregator
+    function chunkStatus(uint256 taskId, uint256 round, uint256 chunk)
+        public
+        view
+        returns (ChunkStatus)
+    {
+        ChunkRecord storage record = _chunkRecord(taskId, round, chunk);
+        Round storage r = _rounds[taskId][round];
+        RoundStatus status = _status(r);
+        if (status == RoundStatus.Aborted) return ChunkStatus.Void;
+        if (status == RoundStatus.Open) return ChunkStatus.Open;
+        if (record.count < _configs[taskId].minContributors) return ChunkStatus.Void;
+        if (record.reveals == _requiredReveals(taskId, record.contributors)) {
+            return ChunkStatus.Recoverable;
+        }
+        if (status == RoundStatus.Finalized || block.timestamp >= r.revealDeadline) {
+            return ChunkStatus.Void;
+        }
+        return ChunkStatus.AwaitingReveals;
+    }
+
+    /// @inheritdoc IFederatedAggregator
+    function isChunkRecoverable(uint256 taskId, uint256 round, uint256 chunk)
+        external
+        view
+        returns (bool)
+    {
+        return chunkStatus(taskId, round, chunk) == ChunkStatus.Recoverable;
+    }
+
+    /// @inheritdoc IFederatedAggregator
+    function accumulator(uint256 taskId, uint256 round, uint256 chunk)
+        external
+        view
+        returns (uint256[] memory words)
+    {
+        ChunkRecord storage record = _chunkRecord(taskId, round, chunk);
+        uint256 current = _tasks[taskId].currentRound;
+        for (uint256 later = round + 1; later <= current; ++later) {
+            if (_chunks[taskId][later][chunk].count != 0) {
+                revert AccumulatorOverwritten(taskId, round, chunk, later);
+            }
+        }
+        uint256 w = _configs[taskId].variant.words;
+        words = new uint256[](w);
+        if (record.count == 0) return words;
+        uint256[MAX_WORDS] storage acc = _acc[taskId][chunk];
+        for (uint256 i; i < w; ++i) {
+            words[i] = acc[i];
+        }
+    }
+
+    /// @inheritdoc IFederatedAggregator
+    function revealedSeed(
+        uint256 taskId,
+        uint256 round,
+        uint256 chunk,
+        address revealer,
+        address dropped
+    ) external view returns (bool revealed, uint256 seed) {
+        uint256 stored = _seeds[_pairKey(taskId, round, chunk, revealer, dropped)];
+        return (stored != 0, stored & ~_REVEALED);
+    }
+
+    /// @inheritdoc IFederatedAggregator
+    function ciphertext(uint256 taskId, uint256 round, address member)
+        external
+        view
+        returns (string memory cid, bytes32 sha256Digest)
+    {
+        Ciphertext storage c = _ciphertexts[taskId][round][member];
+        return (c.cid, c.digest);
+    }
+
+    /// @inheritdoc IFederatedAggregator
+    function aggregate(uint256 taskId, uint256 round)
+        external
+        view
+        returns (string memory cid, bytes32 sha256Digest)
+    {
+        Ciphertext storage c = _aggregates[taskId][round];
+        return (c.cid, c.digest);
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Internals: guards
+    // ---------------------------------------------------------------------------------------
+
+    function _requireTask(uint256 taskId) private view returns (TaskRecord storage task) {
+        task = _tasks[taskId];
+        if (task.status == TaskStatus.None) revert UnknownTask(taskId);
+    }
+
+    /// @dev A completed task needs no check here: its last round is no longer Open, so
+    ///      `_currentRound` refuses it with `RoundEnded`.
+    function _taskOfMode(uint256 taskId, Mode mode) private view returns (TaskRecord storage task) {
+        task = _requireTask(taskId);
+        Mode taskMode = _configs[taskId].mode;
+        if (taskMode != mode) revert WrongMode(taskId, taskMode);
+    }
+
+    function _memberIndex(uint256 taskId, address account) private view returns (uint256) {
+        uint256 slot = _memberSlot[taskId][account];
+        if (slot == 0) revert NotTaskMember(taskId, account);
+        // slot ≥ 1 here.
+        unchecked {
+            return slot - 1;
+        }
+    }
+
+    /// @dev The task's current round, still neither finalized nor aborted.
+    function _currentRound(uint256 taskId, TaskRecord storage task, uint256 round)
+        private
+        view
+        returns (Round storage r)
+    {
+        uint256 current = task.currentRound;
+        if (round != current) revert NotCurrentRound(taskId, round, current);
+        r = _rounds[taskId][round];
+        RoundStatus stored = r.status;
+        if (stored != RoundStatus.Open) revert RoundEnded(taskId, round, stored);
+    }
+
+    /// @dev Every refusal of `submitChunk` before the proof: returns the caller's member index
+    ///      and the chunk's record for this round.
+    function _checkSubmission(uint256 taskId, uint256 round, uint256 chunk, uint256 length)
+        private
+        view
+        returns (uint256 index, ChunkRecord storage record)
+    {
+        TaskRecord storage task = _taskOfMode(taskId, Mode.SecAgg);
+        index = _memberIndex(taskId, msg.sender);
+        Round storage r = _currentRound(taskId, task, round);
+        if (block.timestamp >= r.submissionDeadline) {
+            revert RoundClosed(taskId, round, r.submissionDeadline);
+        }
+        if (chunk >= task.chunks) revert ChunkOutOfRange(taskId, chunk, task.chunks);
+        uint256 w = _configs[taskId].variant.words;
+        if (length != w) revert WrongWordCount(w, length);
+        record = _chunks[taskId][round][chunk];
+        if ((record.contributors >> index) & 1 == 1) {
+            revert ChunkAlreadySubmitted(taskId, round, chunk, msg.sender);
+        }
+    }
+
+    function _requireRevealWindow(uint256 taskId, uint256 round, Round storage r) private view {
+        if (block.timestamp < r.submissionDeadline) {
+            revert RoundStillOpen(taskId, round, r.submissionDeadline);
+        }
+        if (block.timestamp >= r.revealDeadline) {
+            revert RevealWindowClosed(taskId, round, r.revealDeadline);
+        }
+    }
+
+    function _requireRecoverablePair(
+        uint256 taskId,
+        uint256 round,
+        uint256 chunk,
+        ChunkRecord storage record,
+        uint256 index,
+        uint256 droppedIndex,
+        address dropped
+    ) private view {
+        uint256 contributors = record.contributors;
+        if ((contributors >> index) & 1 == 0) {
+            revert NotContributor(taskId, round, chunk, msg.sender);
+        }
+        if ((contributors >> droppedIndex) & 1 == 1) {
+            revert NeighborContributed(taskId, round, chunk, dropped);
+        }
+        uint256 required = _configs[taskId].minContributors;
+        if (record.count < required) {
+            revert ChunkVoid(taskId, round, chunk, record.count, required);
+        }
+    }
+
+    /// @dev Early finalisation: every chunk that reached the threshold has all its seeds.
+    function _requireAllRevealed(
+        uint256 taskId,
+        uint256 round,
+        TaskRecord storage task,
+        Round storage r
+    ) private view {
+        uint256 chunks = task.chunks;
+        uint256 threshold = _configs[taskId].minContributors;
+        mapping(uint256 => ChunkRecord) storage records = _chunks[taskId][round];
+        for (uint256 c; c < chunks; ++c) {
+            ChunkRecord storage record = records[c];
+            if (
+                record.count >= threshold
+                    && record.reveals != _requiredReveals(taskId, record.contributors)
+            ) revert RevealsPending(taskId, round, c, r.revealDeadline);
+        }
+    }
+
+    function _checkVariant(CircuitVariant calldata v, uint256 n) private view {
+        if (v.verifier.code.length == 0) revert InvalidVerifier(v.verifier);
+        if (v.seedVerifier.code.length == 0) revert InvalidVerifier(v.seedVerifier);
+        if (v.words == 0 || v.words > MAX_WORDS || v.neighbors < 2 || v.neighbors % 2 != 0) {
+            revert InvalidCircuitVariant(v.words, v.neighbors);
+        }
+        uint256 lanes = v.lanes;
+        uint256 laneBits = v.laneBits;
+        uint256 valueBits = v.valueBits;
+        if (lanes == 0 || valueBits == 0 || laneBits <= valueBits || lanes * laneBits > 252) {
+            revert InvalidPacking(lanes, laneBits, valueBits);
+        }
+        if (n < uint256(v.neighbors) + 1) revert TooFewMembers(n, uint256(v.neighbors) + 1);
+        // A lane must hold the sum of n values of valueBits bits without carrying.
+        uint256 headroom = 1 << (laneBits - valueBits);
+        if (n > headroom) revert TooManyMembers(n, headroom);
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Internals: effects
+    // ---------------------------------------------------------------------------------------
+
+    function _snapshot(Mode mode) private view returns (address[] memory members) {
+        members = IModelGovernance(governance).members();
+        if (mode == Mode.Ckks) return members;
+        uint256 kept;
+        for (uint256 i; i < members.length; ++i) {
+            if (_keys[members[i]].x != 0) members[kept++] = members[i];
+        }
+        // Shrink the array in place to the members with keys (kept ≤ length).
+        assembly ("memory-safe") {
+            mstore(members, kept)
+        }
+    }
+
+    function _openRound(uint256 taskId, TaskRecord storage task, uint256 round) private {
+        TaskConfig storage config = _configs[taskId];
+        uint64 submissionDeadline = uint64(block.timestamp) + config.submissionPeriod;
+        uint64 revealDeadline = submissionDeadline + config.revealPeriod;
+        Round storage r = _rounds[taskId][round];
+        r.status = RoundStatus.Open;
+        r.submissionDeadline = submissionDeadline;
+        r.revealDeadline = revealDeadline;
+        task.currentRound = uint32(round);
+        emit RoundOpened(taskId, round, submissionDeadline, revealDeadline);
+    }
+
+    function _advance(uint256 taskId, TaskRecord storage task, uint256 round, uint256 rounds)
+        private
+    {
+        if (round >= rounds) {
+            task.status = TaskStatus.Completed;
+            emit TaskCompleted(taskId);
+        } else {
+            _openRound(taskId, task, round + 1);
+        }
+    }
+
+    function _recordContribution(
+        uint256 taskId,
+        uint256 round,
+        uint256 chunk,
+        ChunkRecord storage record,
+        uint256 index,
+        uint256[] calldata words
+    ) private {
+        uint32 count = record.count + 1;
+        record.contributors |= uint128(1) << index;
+        record.count = count;
+        if (count == _configs[taskId].minContributors) ++_rounds[taskId][round].chunksAtThreshold;
+        _accumulate(_acc[taskId][chunk], words, count == 1);
+    }
+
+    /// @dev Adds the words into the accumulator mod p, or overwrites it for the round's first
+    ///      contribution (the slot still holds an earlier round's sum).
+    function _accumulate(uint256[MAX_WORDS] storage acc, uint256[] calldata words, bool first)
+        private
+    {
+        uint256 w = words.length;
+        if (first) {
+            for (uint256 i; i < w; ++i) {
+                acc[i] = words[i];
+            }
+        } else {
+            for (uint256 i; i < w; ++i) {
+                acc[i] = addmod(acc[i], words[i], _P);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Internals: public inputs
+    // ---------------------------------------------------------------------------------------
+
+    /// @dev `MaskedUpdate` public signals in the order of record (circuits/README.md): task,
+    ///      round, chunk, pk[2], neighbours[K][2] in ring order, signs, bound, y[W].
+    function _maskedUpdateCall(
+        uint256 taskId,
+        uint256 round,
+        uint256 chunk,
+        uint256 index,
+        uint256[] calldata words,
+        Proof calldata proof
+    ) private view returns (bytes memory input) {
+        TaskConfig storage config = _configs[taskId];
+        uint256 k = config.variant.neighbors;
+        input = Groth16Call.encode(
+            _tasks[taskId].verifySelector, proof, _FIXED_SIGNALS + 2 * k + words.length
+        );
+        Groth16Call.setInput(input, 0, taskId);
+        Groth16Call.setInput(input, 1, round);
+        Groth16Call.setInput(input, 2, chunk);
+        Key storage own = _keys[msg.sender];
+        Groth16Call.setInput(input, 3, own.x);
+        Groth16Call.setInput(input, 4, own.y);
+        address[] storage members = _members[taskId];
+        uint256 n = members.length;
+        uint256 signs;
+        for (uint256 s; s < k; ++s) {
+            uint256 j = _neighborIndex(index, s, n);
+            Key storage key = _keys[members[j]];
+            Groth16Call.setInput(input, 5 + 2 * s, key.x);
+            Groth16Call.setInput(input, 6 + 2 * s, key.y);
+            if (index < j) signs |= 1 << s;
+        }
+        Groth16Call.setInput(input, 5 + 2 * k, signs);
+        Groth16Call.setInput(input, 6 + 2 * k, config.bound);
+        uint256 offset = _FIXED_SIGNALS + 2 * k;
+        for (uint256 i; i < words.length; ++i) {
+            uint256 word = words[i];
+            if (word >= _P) revert WordOutOfField(i, word);
+            Groth16Call.setInput(input, offset + i, word);
+        }
+    }
+
+    /// @dev `SeedReveal` public signals: task, round, chunk, pk[2], neighbor[2], seed.
+    function _seedRevealCall(
+        uint256 taskId,
+        uint256 round,
+        uint256 chunk,
+        address dropped,
+        uint256 seed,
+        Proof calldata proof
+    ) private view returns (bytes memory input) {
+        input = Groth16Call.encode(_SEED_REVEAL_SELECTOR, proof, _SEED_REVEAL_SIGNALS);
+        Key storage own = _keys[msg.sender];
+        Key storage other = _keys[dropped];
+        Groth16Call.setInput(input, 0, taskId);
+        Groth16Call.setInput(input, 1, round);
+        Groth16Call.setInput(input, 2, chunk);
+        Groth16Call.setInput(input, 3, own.x);
+        Groth16Call.setInput(input, 4, own.y);
+        Groth16Call.setInput(input, 5, other.x);
+        Groth16Call.setInput(input, 6, other.y);
+        Groth16Call.setInput(input, 7, seed);
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Internals: ring and views
+    // ---------------------------------------------------------------------------------------
+
+    /// @dev Neighbour slot s of member i among n: offsets +1, −1, +2, −2, … (mod n).
+    function _neighborIndex(uint256 i, uint256 s, uint256 n) private pure returns (uint256) {
+        uint256 offset = s / 2 + 1;
+        return s % 2 == 0 ? (i + offset) % n : (i + n - offset) % n;
+    }
+
+    /// @dev Whether j is at ring distance 1..k/2 from i (the relation is symmetric).
+    function _isNeighbor(uint256 i, uint256 j, uint256 n, uint256 k) private pure returns (bool) {
+        uint256 distance = (j + n - i) % n;
+        uint256 half = k / 2;
+        return distance != 0 && (distance <= half || n - distance <= half);
+    }
+
+    /// @dev Number of (contributor, non-contributing neighbour) pairs of a contributor set.
+    function _requiredReveals(uint256 taskId, uint256 contributors)
+        private
+        view
+        returns (uint256 required)
+    {
+        uint256 n = _members[taskId].length;
+        uint256 k = _configs[taskId].variant.neighbors;
+        for (uint256 i; i < n; ++i) {
+            if ((contributors >> i) & 1 == 0) continue;
+            for (uint256 s; s < k; ++s) {
+                if ((contributors >> _neighborIndex(i, s, n)) & 1 == 0) ++required;
+            }
+        }
+    }
+
+    function _pairKey(
+        uint256 taskId,
+        uint256 round,
+        uint256 chunk,
+        address revealer,
+        address dropped
+    ) private pure returns (bytes32) {
+        return keccak256(abi.encode(taskId, round, chunk, revealer, dropped));
+    }
+
+    function _startedRound(uint256 taskId, uint256 round) private view returns (Round storage) {
+        TaskRecord storage task = _requireTask(taskId);
+        if (round == 0 || round > task.currentRound) revert RoundNotStarted(taskId, round);
+        return _rounds[taskId][round];
+    }
+
+    function _chunkRecord(uint256 taskId, uint256 round, uint256 chunk)
+        private
+        view
+        returns (ChunkRecord storage)
+    {
+        _startedRound(taskId, round);
+        Mode mode = _configs[taskId].mode;
+        if (mode != Mode.SecAgg) revert WrongMode(taskId, mode);
+        uint256 chunks = _tasks[taskId].chunks;
+        if (chunk >= chunks) revert ChunkOutOfRange(taskId, chunk, chunks);
+        return _chunks[taskId][round][chunk];
+    }
+
+    function _status(Round storage r) private view returns (RoundStatus) {
+        RoundStatus stored = r.status;
+        if (stored == RoundStatus.Open && block.timestamp >= r.submissionDeadline) {
+            return RoundStatus.Recovery;
+        }
+        return stored;
+    }
+}

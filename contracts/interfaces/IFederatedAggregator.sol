@@ -1,0 +1,449 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+pragma solidity ^0.8.28;
+
+/// @title IFederatedAggregator
+/// @notice Coordinator and bulletin board of zkfed's federated-learning rounds: member keys,
+///         tasks, rounds, Groth16-checked masked submissions, dropout recovery and finalisation
+///         (DESIGN §3), plus the CKKS mode's ciphertext board (DESIGN §4).
+/// @dev Rounds and task ids start at 1. The rules here are mirrored by the off-chain client; where
+///      a rule decides what enters a model (chunk status), a view exposes it so both sides agree.
+interface IFederatedAggregator {
+    // ---------------------------------------------------------------------------------------
+    // Types
+    // ---------------------------------------------------------------------------------------
+
+    /// @notice How a task aggregates: on-chain masked sums (default) or CKKS ciphertexts off-chain.
+    enum Mode {
+        SecAgg,
+        Ckks
+    }
+
+    enum TaskStatus {
+        None,
+        Active,
+        Completed
+    }
+
+    /// @notice Open until the submission deadline, then Recovery (reveals, aggregation) until the
+    ///         round is Finalized (new model recorded) or Aborted (model unchanged).
+    enum RoundStatus {
+        None,
+        Open,
+        Recovery,
+        Finalized,
+        Aborted
+    }
+
+    /// @notice Whether a chunk of a round enters the aggregate.
+    /// @dev Open: submissions still accepted. Void: fewer than `minContributors` contributors, or
+    ///      a required seed was not revealed in time, or the round was aborted — the chunk's
+    ///      weights stay as they were. AwaitingReveals: enough contributors, reveal window open,
+    ///      seeds still missing. Recoverable: enough contributors and every seed of a
+    ///      (contributor, dropped neighbour) pair revealed — the chunk enters the aggregate.
+    enum ChunkStatus {
+        Open,
+        Void,
+        AwaitingReveals,
+        Recoverable
+    }
+
+    /// @notice A compiled circuit variant (circuits/circuits.json) and its verifier contracts.
+    /// @param verifier `MaskedUpdate` Groth16 verifier: snarkjs ABI with 7 + 2·neighbors + words
+    ///        public signals.
+    /// @param words W, masked words per chunk (= per proof).
+    /// @param neighbors K, ring neighbours per member (even).
+    /// @param lanes L, quantised values per word.
+    /// @param laneBits B, bits per lane.
+    /// @param valueBits R, bits per quantised value.
+    /// @param scaleBits s, fixed-point scale 2^s of the quantiser (stored for the client).
+    /// @param seedVerifier `SeedReveal` Groth16 verifier (8 public signals).
+    struct CircuitVariant {
+        address verifier;
+        uint16 words;
+        uint8 neighbors;
+        uint8 lanes;
+        uint8 laneBits;
+        uint8 valueBits;
+        uint8 scaleBits;
+        address seedVerifier;
+    }
+
+    /// @notice Everything a task is created with (fields ordered for storage packing).
+    /// @param variant Circuit variant; ignored (may be zero) in CKKS mode.
+    /// @param mode SecAgg or Ckks.
+    /// @param keyHolder CKKS key holder (decrypts only the aggregate); zero in SecAgg mode.
+    /// @param paramCount d, parameters of the model.
+    /// @param bound Per-chunk L2 bound in squared quantised units (a public input of every proof).
+    /// @param minContributors t_min ≥ 3: a chunk (or a CKKS round) with fewer contributors is void.
+    /// @param rounds Number of rounds the task runs (aborted rounds count).
+    /// @param submissionPeriod Seconds from a round's opening to its submission deadline.
+    /// @param revealPeriod Seconds from the submission deadline to the reveal (CKKS: aggregation)
+    ///        deadline; the same span again is the finaliser's grace before anyone may abort.
+    /// @param contextCid CKKS: CID of the public TenSEAL context (no secret key); empty in SecAgg.
+    /// @param modelCid CID of the initial global model.
+    /// @param modelHash Hash of the initial global model's bytes.
+    struct TaskConfig {
+        CircuitVariant variant;
+        Mode mode;
+        address keyHolder;
+        uint64 paramCount;
+        uint64 bound;
+        uint16 minContributors;
+        uint32 rounds;
+        uint64 submissionPeriod;
+        uint64 revealPeriod;
+        string contextCid;
+        string modelCid;
+        bytes32 modelHash;
+    }
+
+    /// @notice A Groth16 proof exactly as snarkjs' `exportSolidityCallData` prints it (`b` with
+    ///         its coordinate pairs already swapped for the pairing precompile).
+    struct Proof {
+        uint256[2] a;
+        uint256[2][2] b;
+        uint256[2] c;
+    }
+
+    /// @notice A round's schedule and outcome.
+    struct RoundInfo {
+        RoundStatus status;
+        uint64 submissionDeadline;
+        uint64 revealDeadline;
+        uint32 contributions;
+        uint32 chunksAtThreshold;
+        string modelCid;
+        bytes32 modelHash;
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Events
+    // ---------------------------------------------------------------------------------------
+
+    event KeyRegistered(address indexed member, uint256 x, uint256 y);
+    event TaskCreated(
+        uint256 indexed taskId, Mode mode, uint256 members, uint256 chunks, uint256 rounds
+    );
+    event RoundOpened(
+        uint256 indexed taskId,
+        uint256 indexed round,
+        uint64 submissionDeadline,
+        uint64 revealDeadline
+    );
+    event ChunkSubmitted(
+        uint256 indexed taskId, uint256 indexed round, address indexed member, uint256 chunk
+    );
+    event SeedRevealed(
+        uint256 indexed taskId,
+        uint256 indexed round,
+        address indexed revealer,
+        uint256 chunk,
+        address dropped,
+        uint256 seed
+    );
+    event CiphertextSubmitted(
+        uint256 indexed taskId,
+        uint256 indexed round,
+        address indexed member,
+        string cid,
+        bytes32 sha256Digest
+    );
+    event AggregatePosted(
+        uint256 indexed taskId,
+        uint256 indexed round,
+        address indexed poster,
+        string cid,
+        bytes32 sha256Digest
+    );
+    event RoundFinalized(
+        uint256 indexed taskId,
+        uint256 indexed round,
+        address indexed finalizer,
+        string modelCid,
+        bytes32 modelHash
+    );
+    event RoundAborted(uint256 indexed taskId, uint256 indexed round, address indexed caller);
+    event TaskCompleted(uint256 indexed taskId);
+
+    // ---------------------------------------------------------------------------------------
+    // Errors
+    // ---------------------------------------------------------------------------------------
+
+    /// @notice The governance contract was not deployed for this aggregator's address.
+    error GovernanceMismatch(address governance, address boundAggregator);
+    error NotGovernance(address caller);
+    error NotMember(address account);
+    error KeyAlreadyRegistered(address member);
+    error InvalidPublicKey(uint256 x, uint256 y);
+
+    // Task configuration.
+    error InvalidVerifier(address verifier);
+    error InvalidCircuitVariant(uint256 words, uint256 neighbors);
+    error InvalidPacking(uint256 lanes, uint256 laneBits, uint256 valueBits);
+    error InvalidMinContributors(uint256 minContributors, uint256 members);
+    error TooFewMembers(uint256 members, uint256 required);
+    error TooManyMembers(uint256 members, uint256 maximum);
+    error InvalidSchedule(uint256 rounds, uint256 submissionPeriod, uint256 revealPeriod);
+    error ZeroParameterCount();
+    error TooManyChunks(uint256 chunks, uint256 maximum);
+    error MissingKeyHolder();
+    error MissingContext();
+    error MissingModel();
+
+    // Rounds.
+    error UnknownTask(uint256 taskId);
+    error WrongMode(uint256 taskId, Mode mode);
+    error NotTaskMember(uint256 taskId, address account);
+    error NotCurrentRound(uint256 taskId, uint256 round, uint256 currentRound);
+    error RoundClosed(uint256 taskId, uint256 round, uint256 submissionDeadline);
+    error RoundStillOpen(uint256 taskId, uint256 round, uint256 submissionDeadline);
+    error RevealWindowClosed(uint256 taskId, uint256 round, uint256 revealDeadline);
+    error RoundEnded(uint256 taskId, uint256 round, RoundStatus status);
+    error RoundNotStarted(uint256 taskId, uint256 round);
+
+    // submitChunk.
+    error ChunkOutOfRange(uint256 taskId, uint256 chunk, uint256 chunks);
+    error WrongWordCount(uint256 expected, uint256 actual);
+    error WordOutOfField(uint256 index, uint256 word);
+    error ChunkAlreadySubmitted(uint256 taskId, uint256 round, uint256 chunk, address member);
+    error InvalidProof(uint256 taskId, uint256 round, uint256 chunk, address member);
+
+    // revealSeed.
+    error NotNeighbor(uint256 taskId, address member, address neighbor);
+    error NotContributor(uint256 taskId, uint256 round, uint256 chunk, address member);
+    error NeighborContributed(uint256 taskId, uint256 round, uint256 chunk, address neighbor);
+    error ChunkVoid(
+        uint256 taskId, uint256 round, uint256 chunk, uint256 contributors, uint256 required
+    );
+    error SeedAlreadyRevealed(
+        uint256 taskId, uint256 round, uint256 chunk, address revealer, address dropped
+    );
+    error SeedOutOfField(uint256 seed);
+
+    // CKKS.
+    error CiphertextAlreadySubmitted(uint256 taskId, uint256 round, address member);
+    error AggregateAlreadyPosted(uint256 taskId, uint256 round);
+    error AggregateMissing(uint256 taskId, uint256 round);
+    error TooFewContributors(uint256 taskId, uint256 round, uint256 contributors, uint256 required);
+    error NotKeyHolder(uint256 taskId, address account);
+
+    // finalizeRound / abortRound.
+    error RevealsPending(uint256 taskId, uint256 round, uint256 chunk, uint256 revealDeadline);
+    error NothingToAggregate(uint256 taskId, uint256 round);
+    error RoundNotAbortable(uint256 taskId, uint256 round);
+    error EmptyCid();
+
+    /// @notice A past round's accumulator was reused by a later round that touched the chunk;
+    ///         read the round's words from its `ChunkSubmitted` transactions instead.
+    error AccumulatorOverwritten(uint256 taskId, uint256 round, uint256 chunk, uint256 laterRound);
+
+    // ---------------------------------------------------------------------------------------
+    // Registry
+    // ---------------------------------------------------------------------------------------
+
+    /// @notice Registers the caller's BabyJubJub public key (pk = sk·Base8), once.
+    /// @dev Refused unless the caller is a governance member and the key is on the curve, in the
+    ///      prime-order subgroup and not the identity. Keys never change: seeds depend on them.
+    /// @param x Affine x of the key.
+    /// @param y Affine y of the key.
+    function registerKey(uint256 x, uint256 y) external;
+
+    // ---------------------------------------------------------------------------------------
+    // Tasks and rounds
+    // ---------------------------------------------------------------------------------------
+
+    /// @notice Creates a task and opens its round 1; only governance (an executed proposal).
+    /// @dev Members are a snapshot, in governance order, of the governance members that have a
+    ///      key (SecAgg) or of all governance members (CKKS).
+    /// @param config Task parameters; see `TaskConfig`.
+    /// @return taskId The new task's id.
+    function createTask(TaskConfig calldata config) external returns (uint256 taskId);
+
+    /// @notice Submits one masked chunk with its `MaskedUpdate` proof and adds it to the
+    ///         chunk's accumulator mod p.
+    /// @dev Public inputs are assembled from storage: task, round, chunk, pk, neighbour keys in
+    ///      ring order (+1, −1, +2, −2, …), signs bitmask, bound, then the words.
+    /// @param taskId Task.
+    /// @param round Current round of the task.
+    /// @param chunk Chunk index, below `chunkCount`.
+    /// @param words The W masked words, each below p.
+    /// @param proof Groth16 proof of the caller's `MaskedUpdate` statement.
+    function submitChunk(
+        uint256 taskId,
+        uint256 round,
+        uint256 chunk,
+        uint256[] calldata words,
+        Proof calldata proof
+    ) external;
+
+    /// @notice Reveals the seed the caller shares with a neighbour that did not submit a chunk,
+    ///         so the neighbour's mask can be removed from the aggregate.
+    /// @dev Only between the submission and the reveal deadline, only by a contributor of the
+    ///      chunk for a neighbour that did not contribute, only for a chunk with at least
+    ///      `minContributors` contributors, once per pair. The `SeedReveal` proof's public
+    ///      inputs are task, round, chunk, pk_caller, pk_dropped, seed.
+    /// @param taskId Task.
+    /// @param round Current round.
+    /// @param chunk Chunk index.
+    /// @param dropped The neighbour that did not contribute the chunk.
+    /// @param seed Poseidon4(ECDH(sk_caller, pk_dropped), task, round, chunk).
+    /// @param proof Groth16 proof of the `SeedReveal` statement.
+    function revealSeed(
+        uint256 taskId,
+        uint256 round,
+        uint256 chunk,
+        address dropped,
+        uint256 seed,
+        Proof calldata proof
+    ) external;
+
+    /// @notice Records the round's new global model and opens the next round (or completes the
+    ///         task after its last round).
+    /// @dev SecAgg: any task member, after the reveal deadline or once every non-void chunk is
+    ///      Recoverable; at least one chunk must have reached `minContributors`. Chunks that are
+    ///      not Recoverable keep their weights. CKKS: the key holder, once the aggregate is posted.
+    /// @param taskId Task.
+    /// @param round Current round.
+    /// @param modelCid CID of the new global model.
+    /// @param modelHash Hash of the new global model's bytes.
+    function finalizeRound(
+        uint256 taskId,
+        uint256 round,
+        string calldata modelCid,
+        bytes32 modelHash
+    ) external;
+
+    /// @notice Ends a round without a new model; anyone may call it.
+    /// @dev Allowed after the submission deadline when nothing can be aggregated (no chunk, or
+    ///      in CKKS mode not the round, reached `minContributors`), or when the finaliser's grace
+    ///      (one reveal period after the reveal deadline) has passed. Then the next round opens
+    ///      from the same model (or the task completes).
+    /// @param taskId Task.
+    /// @param round Current round.
+    function abortRound(uint256 taskId, uint256 round) external;
+
+    // ---------------------------------------------------------------------------------------
+    // CKKS mode
+    // ---------------------------------------------------------------------------------------
+
+    /// @notice Submits the CID and sha256 of the caller's encrypted update (before the deadline).
+    /// @param taskId A CKKS task.
+    /// @param round Current round.
+    /// @param cid CID of the ciphertext on IPFS.
+    /// @param sha256Digest sha256 of the ciphertext bytes.
+    function submitCiphertext(
+        uint256 taskId,
+        uint256 round,
+        string calldata cid,
+        bytes32 sha256Digest
+    ) external;
+
+    /// @notice Posts the deterministic sum of the round's ciphertexts, once per round.
+    /// @dev Any task member, after the submission deadline and before the reveal deadline, when at
+    ///      least `minContributors` ciphertexts were submitted (fewer would let the key holder
+    ///      decrypt too few updates).
+    /// @param taskId A CKKS task.
+    /// @param round Current round.
+    /// @param cid CID of the aggregate ciphertext.
+    /// @param sha256Digest sha256 of the aggregate ciphertext bytes.
+    function postAggregate(uint256 taskId, uint256 round, string calldata cid, bytes32 sha256Digest)
+        external;
+
+    // ---------------------------------------------------------------------------------------
+    // Views
+    // ---------------------------------------------------------------------------------------
+
+    /// @notice The governance contract: membership and task creation.
+    function governance() external view returns (address);
+
+    /// @notice Maximum number of members of a task (one contributor bit each).
+    function MAX_MEMBERS() external view returns (uint256);
+
+    /// @notice Whether `member` registered a key, and the key.
+    function publicKey(address member) external view returns (bool registered, uint256 x, uint256 y);
+
+    /// @notice Number of tasks created so far (ids are 1..taskCount).
+    function taskCount() external view returns (uint256);
+
+    /// @notice The configuration a task was created with.
+    function taskConfig(uint256 taskId) external view returns (TaskConfig memory);
+
+    /// @notice A task's status, current round and chunk count.
+    function taskState(uint256 taskId)
+        external
+        view
+        returns (TaskStatus status, uint256 currentRound, uint256 chunks);
+
+    /// @notice The task's member snapshot; the index in this list is the ring position.
+    function taskMembers(uint256 taskId) external view returns (address[] memory);
+
+    /// @notice A member's ring neighbours in public-input order (+1, −1, +2, −2, …) and the
+    ///         signs bitmask (bit j set when the member's index is below neighbour j's).
+    function neighbors(uint256 taskId, address member)
+        external
+        view
+        returns (address[] memory ring, uint256 signs);
+
+    /// @notice A round's schedule, status (time-derived) and, once finalized, its result model.
+    function roundInfo(uint256 taskId, uint256 round) external view returns (RoundInfo memory);
+
+    /// @notice The global model round `round` trains on: the initial model or the result of the
+    ///         latest finalized round before it.
+    function globalModel(uint256 taskId, uint256 round)
+        external
+        view
+        returns (string memory cid, bytes32 modelHash);
+
+    /// @notice Contributors of a chunk in a round: bitmap over member indices and count.
+    function chunkContributors(uint256 taskId, uint256 round, uint256 chunk)
+        external
+        view
+        returns (uint256 bitmap, uint256 count);
+
+    /// @notice Reveals received for a chunk and how many the contributor set requires.
+    function chunkReveals(uint256 taskId, uint256 round, uint256 chunk)
+        external
+        view
+        returns (uint256 revealed, uint256 required);
+
+    /// @notice The rule of record for what enters a round's aggregate; see `ChunkStatus`.
+    function chunkStatus(uint256 taskId, uint256 round, uint256 chunk)
+        external
+        view
+        returns (ChunkStatus);
+
+    /// @notice Whether the chunk enters the aggregate (`chunkStatus == Recoverable`).
+    function isChunkRecoverable(uint256 taskId, uint256 round, uint256 chunk)
+        external
+        view
+        returns (bool);
+
+    /// @notice The chunk's accumulator (Σ accepted words mod p) for `round`.
+    /// @dev Accumulator slots are reused: reverts with `AccumulatorOverwritten` once a later round
+    ///      has contributions to the chunk. All zero when the round has none.
+    function accumulator(uint256 taskId, uint256 round, uint256 chunk)
+        external
+        view
+        returns (uint256[] memory words);
+
+    /// @notice The seed `revealer` revealed for its pair with `dropped`, if any.
+    function revealedSeed(
+        uint256 taskId,
+        uint256 round,
+        uint256 chunk,
+        address revealer,
+        address dropped
+    ) external view returns (bool revealed, uint256 seed);
+
+    /// @notice A member's CKKS ciphertext of a round (empty CID if none).
+    function ciphertext(uint256 taskId, uint256 round, address member)
+        external
+        view
+        returns (string memory cid, bytes32 sha256Digest);
+
+    /// @notice The CKKS aggregate of a round (empty CID if none).
+    function aggregate(uint256 taskId, uint256 round)
+        external
+        view
+        returns (string memory cid, bytes32 sha256Digest);
+}
