@@ -43,3 +43,23 @@ class CkksError(ZkfedError, ValueError):
 
 class ProofGenerationError(ZkfedError, ValueError):
     """No proof can be made: the inputs violate a constraint of the circuit."""
+
+
+class InvalidCidError(ZkfedError, ValueError):
+    """A string is not a content identifier zkfed can read (sha2-256, raw or dag-pb)."""
+
+
+class StorageError(ZkfedError, OSError):
+    """Content cannot be stored or read (the store's directory or the IPFS node failed)."""
+
+
+class StorageUnavailableError(StorageError, ConnectionError):
+    """The IPFS node cannot be reached or did not answer in time."""
+
+
+class ContentNotFoundError(StorageError, FileNotFoundError):
+    """No content with the requested CID is in the store (or on the node within its timeout)."""
+
+
+class CorruptContentError(StorageError, ValueError):
+    """Stored blocks do not hash to their CIDs or do not form a UnixFS file."""
