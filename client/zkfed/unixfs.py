@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from zkfed.cid import Cid, Codec, decode_varint, encode_varint, sha256_cid
 from zkfed.exceptions import CorruptContentError
 
-__all__ = ["FileDag", "Layout", "UnixFsType", "import_file", "read_file"]
+__all__ = ["FileDag", "Layout", "UnixFsType", "import_file", "node_links", "read_file"]
 
 
 class Layout:
@@ -220,6 +220,36 @@ def _cid_from_bytes(raw: bytes) -> Cid:
     return Cid(codec, raw[offset + 2 :])
 
 
+def node_links(cid: Cid, block: bytes) -> list[Cid]:
+    """List the children of a UnixFS file node.
+
+    Parameters
+    ----------
+    cid : Cid
+        The node's CID (for the error message).
+    block : bytes
+        The node's bytes, a dag-pb ``PBNode``.
+
+    Returns
+    -------
+    list of Cid
+        The linked blocks, in file order.
+
+    Raises
+    ------
+    CorruptContentError
+        If the block is not a UnixFS file node.
+    """
+    return _decode_checked(cid, block).links
+
+
+def _decode_checked(cid: Cid, block: bytes) -> _FileNode:
+    try:
+        return _decode_node(block)
+    except ValueError as error:
+        raise CorruptContentError(f"Block {cid} is not a UnixFS file node ({error}).") from None
+
+
 def read_file(root: Cid, fetch: Callable[[Cid], bytes]) -> bytes:
     """Reassemble a file from its blocks.
 
@@ -247,10 +277,7 @@ def read_file(root: Cid, fetch: Callable[[Cid], bytes]) -> bytes:
         if cid.codec == Codec.RAW:
             parts.append(block)
             return len(block)
-        try:
-            node = _decode_node(block)
-        except ValueError as error:
-            raise CorruptContentError(f"Block {cid} is not a UnixFS file node ({error}).") from None
+        node = _decode_checked(cid, block)
         if node.links and len(node.blocksizes) != len(node.links):
             raise CorruptContentError(
                 f"Block {cid} has {len(node.links)} links but {len(node.blocksizes)} block sizes."
