@@ -278,6 +278,8 @@ def _read_csv(path: Path) -> dict[str, NDArray[np.generic]]:
 
 def _read_npz(path: Path) -> dict[str, NDArray[np.generic]]:
     columns: dict[str, NDArray[np.generic]] = {}
+    if not zipfile.is_zipfile(path):
+        raise DatasetError(f"File '{path}' is not a valid NPZ archive.")
     try:
         with np.load(path, allow_pickle=False) as archive:
             for key in archive.files:
