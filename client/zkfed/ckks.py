@@ -181,6 +181,9 @@ class PublicContext:
             context = ts.context_from(data, n_threads=1)
         except (ValueError, RuntimeError, TypeError):
             raise CkksError("These bytes are not a TenSEAL CKKS context.") from None
+        scheme = context.seal_context().data.key_context_data().parms().scheme().name
+        if scheme != "CKKS":
+            raise CkksError(f"The context uses the {scheme} scheme, not CKKS.")
         if context.has_secret_key():
             raise CkksError("The published CKKS context contains its secret key; refuse to use it.")
         if not context.has_public_key():

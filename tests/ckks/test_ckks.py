@@ -160,6 +160,18 @@ def test_clipping_bounds_the_encrypted_update(holder: KeyHolder, public: PublicC
     assert np.allclose(mean, np.mean(clipped, axis=0), atol=1e-6)
 
 
+def _bfv_public_bytes() -> bytes:
+    context = ts.context(ts.SCHEME_TYPE.BFV, 4096, plain_modulus=1032193)
+    context.make_context_public()
+    return context.serialize()  # type: ignore[no-any-return]
+
+
+def _unscaled_public_bytes() -> bytes:
+    context = ts.context(ts.SCHEME_TYPE.CKKS, 8192, coeff_mod_bit_sizes=[60, 60])
+    context.make_context_public()
+    return context.serialize()  # type: ignore[no-any-return]
+
+
 def _flip(data: bytes, position: int) -> bytes:
     corrupted = bytearray(data)
     corrupted[position] ^= 0x01
@@ -183,6 +195,8 @@ def test_errors_are_one_clear_sentence(
         (lambda: public.aggregate([ciphertexts[0], public.encrypt(np.ones(5))]), "holds 5 values"),
         (lambda: public.aggregate([]), "no encrypted updates"),
         (lambda: PublicContext.from_bytes(b"\x00" * 64), "not a TenSEAL CKKS context"),
+        (lambda: PublicContext.from_bytes(_bfv_public_bytes()), "BFV scheme, not CKKS"),
+        (lambda: PublicContext.from_bytes(_unscaled_public_bytes()), "no global scale"),
         (lambda: holder.decrypt_mean(single), "at least 3 updates; this one sums 1"),
         (lambda: holder.decrypt_mean(public.aggregate(ciphertexts), expected_count=4), "recorded"),
         (lambda: public.encrypt(np.full(3, 1e4)), "exceeds the bound"),
