@@ -15,6 +15,7 @@ in the embedded store's file names, in reports), whichever form a node answered 
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 from dataclasses import dataclass
 
@@ -122,7 +123,10 @@ def _base32_decode(text: str) -> bytes:
     if text != text.lower():
         raise ValueError("base32 CIDs are lower-case")
     padded = text.upper() + "=" * (-len(text) % 8)
-    return base64.b32decode(padded)
+    try:
+        return base64.b32decode(padded)
+    except binascii.Error:
+        raise ValueError("it is not base32") from None
 
 
 @dataclass(frozen=True)
