@@ -715,7 +715,8 @@ contract FederatedAggregator is IFederatedAggregator {
         uint256[] calldata words
     ) private {
         uint32 count = record.count + 1;
-        record.contributors |= uint128(1) << index;
+        // index < MAX_MEMBERS = 128, so the bit fits the 128-bit bitmap.
+        record.contributors |= uint128(1 << index);
         record.count = count;
         if (count == _configs[taskId].minContributors) ++_rounds[taskId][round].chunksAtThreshold;
         _accumulate(_acc[taskId][chunk], words, count == 1);

@@ -51,6 +51,8 @@ contract RegistryTest is AggregatorFixture {
         assertEq(y, 0);
     }
 
+    /// forge-config: default.fuzz.runs = 24
+    /// forge-config: ci.fuzz.runs = 512
     function testFuzz_RegisterKey_AnySubgroupKey(uint256 sk) public {
         sk = bound(sk, 1, Ref.ORDER - 1);
         (uint256 x, uint256 y) = Ref.publicKey(sk);

@@ -3,6 +3,7 @@ pragma solidity ^0.8.28;
 
 import {Test} from "forge-std/Test.sol";
 import {MockBabyJubJub} from "../../../contracts/test/MockBabyJubJub.sol";
+import {BabyJubJubReference as Ref} from "../utils/BabyJubJubReference.sol";
 
 contract BabyJubJubTest is Test {
     uint256 internal constant P =
@@ -66,5 +67,43 @@ contract BabyJubJubTest is Test {
         x = bound(x, P, type(uint256).max);
         assertFalse(bjj.isOnCurve(x, BASE8_Y));
         assertFalse(bjj.isOnCurve(BASE8_X, x));
+    }
+}
+
+/// @notice The optimised subgroup check against textbook affine arithmetic.
+contract BabyJubJubReferenceTest is Test {
+    MockBabyJubJub internal bjj;
+
+    function setUp() public {
+        bjj = new MockBabyJubJub();
+    }
+
+    /// @dev k·Generator (order 8·l) is in the prime subgroup iff 8 divides k.
+    /// forge-config: default.fuzz.runs = 24
+    /// forge-config: ci.fuzz.runs = 512
+    function testFuzz_MultiplesOfGenerator(uint256 k) public view {
+        k = bound(k, 1, 8 * Ref.ORDER - 1);
+        (uint256 x, uint256 y) = Ref.mul(Ref.GEN_X, Ref.GEN_Y, k);
+        assertTrue(bjj.isOnCurve(x, y));
+        assertEq(bjj.isValidPublicKey(x, y), k % 8 == 0);
+    }
+
+    /// forge-config: default.fuzz.runs = 24
+    /// forge-config: ci.fuzz.runs = 512
+    function testFuzz_MultiplesOfBase8AreValid(uint256 sk) public view {
+        sk = bound(sk, 1, Ref.ORDER - 1);
+        (uint256 x, uint256 y) = Ref.publicKey(sk);
+        assertTrue(bjj.isValidPublicKey(x, y));
+    }
+
+    /// @dev The eight torsion points (order 1, 2, 4, 8) are all refused.
+    function test_TorsionPointsAreRejected() public view {
+        (uint256 tx, uint256 ty) = Ref.mul(Ref.GEN_X, Ref.GEN_Y, Ref.ORDER); // order 8
+        (uint256 x, uint256 y) = (0, 1);
+        for (uint256 j; j < 8; ++j) {
+            assertTrue(bjj.isOnCurve(x, y));
+            assertFalse(bjj.isValidPublicKey(x, y));
+            (x, y) = Ref.add(x, y, tx, ty);
+        }
     }
 }

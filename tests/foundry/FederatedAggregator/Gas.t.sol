@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+pragma solidity ^0.8.28;
+
+import {console2} from "forge-std/console2.sol";
+import {FederatedAggregator} from "../../../contracts/FederatedAggregator.sol";
+import {IFederatedAggregator as IFA} from "../../../contracts/interfaces/IFederatedAggregator.sol";
+import {MockGroth16Verifier} from "../../../contracts/test/MockGroth16Verifier.sol";
+import {AggregatorFixture} from "../utils/AggregatorFixture.sol";
+
+/// @notice Transaction gas of the default variant (W = 64, K = 4, L = 15) with mock verifiers,
+///         storage cooled before each call as in a fresh transaction. The real `MaskedUpdate`
+///         verifier adds ≈ 750k (DESIGN §3 gas facts); `VERIFY_BUDGET` reserves it.
+contract GasTest is AggregatorFixture {
+    uint16 internal constant DEFAULT_W = 64;
+    uint256 internal constant TX_CAP = 1 << 24; // EIP-7825
+    uint256 internal constant VERIFY_BUDGET = 1_000_000;
+
+    uint256 internal taskId;
+
+    function setUp() public override {
+        super.setUp();
+        verifier = new MockGroth16Verifier(7 + 2 * uint256(K) + DEFAULT_W);
+        IFA.TaskConfig memory c = _config();
+        c.variant.verifier = address(verifier);
+        c.variant.words = DEFAULT_W;
+        c.paramCount = 10 * DEFAULT_W * L; // ten chunks of 960 parameters
+        taskId = gov.createTask(c);
+    }
+
+    function _defaultWords(uint256 salt) internal pure returns (uint256[] memory words) {
+        words = new uint256[](DEFAULT_W);
+        for (uint256 i; i < DEFAULT_W; ++i) {
+            words[i] = uint256(keccak256(abi.encode(salt, i))) % P;
+        }
+    }
+
+    /// @dev Execution gas of the last call plus the intrinsic cost of its calldata.
+    function _txGas(bytes memory data) internal view returns (uint256 total) {
+        total = 21_000 + vm.lastCallGas().gasTotalUsed;
+        for (uint256 i; i < data.length; ++i) {
+            total += data[i] == 0 ? 4 : 16;
+        }
+    }
+
+    function _measuredSubmit(uint256 round, uint256 member, uint256 chunk, string memory label)
+        internal
+        returns (uint256 gas)
+    {
+        uint256[] memory words = _defaultWords(round * 100 + member * 10 + chunk);
+        bytes memory data = abi.encodeCall(
+            FederatedAggregator.submitChunk, (taskId, round, chunk, words, _proof())
+        );
+        vm.cool(address(agg));
+        vm.prank(members[member]);
+        agg.submitChunk(taskId, round, chunk, words, _proof());
+        gas = _txGas(data);
+        console2.log(label, gas);
+        assertLt(gas + VERIFY_BUDGET, TX_CAP);
+    }
+
+    function test_Gas_RoundTransactionsFitUnderCap() public {
+        // Round 1: the first contribution pays zero→non-zero for 64 accumulator words.
+        _measuredSubmit(1, 0, 0, "submitChunk, first round, first contributor");
+        uint256 adding = _measuredSubmit(1, 1, 0, "submitChunk, adding");
+        _measuredSubmit(1, 2, 0, "submitChunk, third contributor (reaches t_min)");
+        console2.log("  per parameter (adding, mock verifier)", adding / (DEFAULT_W * L));
+
+        _toSubmissionDeadline(taskId, 1);
+        bytes memory data = abi.encodeCall(
+            FederatedAggregator.revealSeed, (taskId, 1, 0, members[5], 42, _proof())
+        );
+        vm.cool(address(agg));
+        vm.prank(members[0]);
+        agg.revealSeed(taskId, 1, 0, members[5], 42, _proof());
+        uint256 reveal = _txGas(data);
+        console2.log("revealSeed", reveal);
+        assertLt(reveal + VERIFY_BUDGET, TX_CAP);
+
+        _toRevealDeadline(taskId, 1);
+        data = abi.encodeCall(
+            FederatedAggregator.finalizeRound,
+            (
+                taskId,
+                1,
+                "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi",
+                bytes32(uint256(1))
+            )
+        );
+        vm.cool(address(agg));
+        vm.prank(members[0]);
+        agg.finalizeRound(
+            taskId,
+            1,
+            "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi",
+            bytes32(uint256(1))
+        );
+        uint256 finalize = _txGas(data);
+        console2.log("finalizeRound (after reveal deadline)", finalize);
+        assertLt(finalize, TX_CAP);
+
+        // Round 2 reuses the slots round 1 wrote.
+        _measuredSubmit(2, 3, 0, "submitChunk, later round, first contributor (overwrite)");
+        _measuredSubmit(2, 4, 0, "submitChunk, later round, adding");
+    }
+
+    /// @dev Early finalisation walks every chunk; ten chunks with full participation.
+    function test_Gas_EarlyFinalizeWalksChunks() public {
+        for (uint256 c; c < 10; ++c) {
+            for (uint256 m; m < N_MEMBERS; ++m) {
+                vm.prank(members[m]);
+                agg.submitChunk(taskId, 1, c, _defaultWords(c * 10 + m), _proof());
+            }
+        }
+        _toSubmissionDeadline(taskId, 1);
+        vm.cool(address(agg));
+        vm.prank(members[0]);
+        agg.finalizeRound(taskId, 1, "bafy-early", bytes32(uint256(1)));
+        uint256 gas = vm.lastCallGas().gasTotalUsed;
+        console2.log("finalizeRound (early, 10 chunks) execution", gas);
+        assertLt(gas, TX_CAP);
+    }
+}

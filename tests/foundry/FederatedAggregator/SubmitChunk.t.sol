@@ -1,0 +1,285 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+pragma solidity ^0.8.28;
+
+import {IFederatedAggregator as IFA} from "../../../contracts/interfaces/IFederatedAggregator.sol";
+import {MockGroth16Verifier} from "../../../contracts/test/MockGroth16Verifier.sol";
+import {AggregatorFixture} from "../utils/AggregatorFixture.sol";
+
+contract SubmitChunkTest is AggregatorFixture {
+    uint256 internal taskId;
+
+    function setUp() public override {
+        super.setUp();
+        taskId = _createTask();
+    }
+
+    function test_SubmitChunk() public {
+        uint256[] memory words = _words(1);
+        vm.expectEmit(address(agg));
+        emit IFA.ChunkSubmitted(taskId, 1, members[2], 1);
+        vm.prank(members[2]);
+        agg.submitChunk(taskId, 1, 1, words, _proof());
+
+        (uint256 bitmap, uint256 count) = agg.chunkContributors(taskId, 1, 1);
+        assertEq(bitmap, 1 << 2);
+        assertEq(count, 1);
+        assertEq(agg.accumulator(taskId, 1, 1), words);
+    }
+
+    function test_SubmitChunk_AccumulatesModP() public {
+        uint256[] memory a = _submit(taskId, 1, 0, 0);
+        uint256[] memory b = _submit(taskId, 1, 3, 0);
+        uint256[] memory c = _submit(taskId, 1, 5, 0);
+        uint256[] memory acc = agg.accumulator(taskId, 1, 0);
+        for (uint256 w; w < W; ++w) {
+            assertEq(acc[w], addmod(addmod(a[w], b[w], P), c[w], P));
+        }
+        (uint256 bitmap, uint256 count) = agg.chunkContributors(taskId, 1, 0);
+        assertEq(bitmap, (1 << 0) | (1 << 3) | (1 << 5));
+        assertEq(count, 3);
+    }
+
+    function testFuzz_SubmitChunk_AccumulatesModP(uint256[W] memory x, uint256[W] memory y) public {
+        uint256[] memory a = new uint256[](W);
+        uint256[] memory b = new uint256[](W);
+        for (uint256 w; w < W; ++w) {
+            a[w] = bound(x[w], 0, P - 1);
+            b[w] = bound(y[w], 0, P - 1);
+        }
+        vm.prank(members[1]);
+        agg.submitChunk(taskId, 1, 2, a, _proof());
+        vm.prank(members[4]);
+        agg.submitChunk(taskId, 1, 2, b, _proof());
+        uint256[] memory acc = agg.accumulator(taskId, 1, 2);
+        for (uint256 w; w < W; ++w) {
+            assertEq(acc[w], addmod(a[w], b[w], P));
+        }
+    }
+
+    function test_SubmitChunk_SameMemberOtherChunks() public {
+        _submit(taskId, 1, 0, 0);
+        _submit(taskId, 1, 0, 1);
+        _submit(taskId, 1, 0, 2);
+        for (uint256 c; c < CHUNKS; ++c) {
+            (, uint256 count) = agg.chunkContributors(taskId, 1, c);
+            assertEq(count, 1);
+        }
+    }
+
+    /// @dev The order of record (circuits/README.md): task, round, chunk, pk, neighbours at ring
+    ///      offsets +1, −1, +2, −2 (row-major), signs (bit j set when own index < neighbour j's),
+    ///      bound, words. Member 0 of 6: neighbours 1, 5, 2, 4, all above it → signs 0b1111.
+    function test_SubmitChunk_PublicInputOrder_FirstMember() public {
+        uint256[] memory words = _words(7);
+        uint256[] memory expected = _expectedInputs(0, 2, [uint256(1), 5, 2, 4], 0xF, words);
+        verifier.setMode(MockGroth16Verifier.Mode.Strict);
+        verifier.allow(expected);
+
+        vm.prank(members[0]);
+        agg.submitChunk(taskId, 1, 2, words, _proof());
+    }
+
+    /// @dev Member 3 of 6: neighbours 4 (+), 2 (−), 5 (+), 1 (−) → signs 0b0101.
+    function test_SubmitChunk_PublicInputOrder_MiddleMember() public {
+        uint256[] memory words = _words(8);
+        uint256[] memory expected = _expectedInputs(3, 1, [uint256(4), 2, 5, 1], 0x5, words);
+        verifier.setMode(MockGroth16Verifier.Mode.Strict);
+        verifier.allow(expected);
+
+        vm.prank(members[3]);
+        agg.submitChunk(taskId, 1, 1, words, _proof());
+    }
+
+    /// @dev Member 5 of 6 wraps around: neighbours 0 (−), 4 (−), 1 (−), 3 (−) → signs 0.
+    function test_SubmitChunk_PublicInputOrder_LastMember() public {
+        uint256[] memory words = _words(9);
+        uint256[] memory expected = _expectedInputs(5, 0, [uint256(0), 4, 1, 3], 0, words);
+        verifier.setMode(MockGroth16Verifier.Mode.Strict);
+        verifier.allow(expected);
+
+        vm.prank(members[5]);
+        agg.submitChunk(taskId, 1, 0, words, _proof());
+    }
+
+    function test_RevertWhen_SubmitChunk_ProofReplayedByAnotherMember() public {
+        uint256[] memory words = _words(7);
+        verifier.setMode(MockGroth16Verifier.Mode.Strict);
+        verifier.allow(_expectedInputs(0, 2, [uint256(1), 5, 2, 4], 0xF, words));
+        vm.prank(members[0]);
+        agg.submitChunk(taskId, 1, 2, words, _proof());
+
+        // Member 1 replays member 0's words and proof: its own key enters the statement.
+        vm.expectRevert(abi.encodeWithSelector(IFA.InvalidProof.selector, taskId, 1, 2, members[1]));
+        vm.prank(members[1]);
+        agg.submitChunk(taskId, 1, 2, words, _proof());
+    }
+
+    function test_RevertWhen_SubmitChunk_ProofReplayedForAnotherChunk() public {
+        uint256[] memory words = _words(7);
+        verifier.setMode(MockGroth16Verifier.Mode.Strict);
+        verifier.allow(_expectedInputs(0, 2, [uint256(1), 5, 2, 4], 0xF, words));
+        vm.expectRevert(abi.encodeWithSelector(IFA.InvalidProof.selector, taskId, 1, 1, members[0]));
+        vm.prank(members[0]);
+        agg.submitChunk(taskId, 1, 1, words, _proof());
+    }
+
+    function test_SubmitChunk_SecondRoundOverwritesAccumulator() public {
+        _submit(taskId, 1, 0, 0);
+        _submit(taskId, 1, 1, 0);
+        _submit(taskId, 1, 2, 0);
+        _toRevealDeadline(taskId, 1);
+        vm.prank(members[0]);
+        agg.finalizeRound(taskId, 1, "bafy-round-1", keccak256("round 1"));
+
+        uint256[] memory words = _submit(taskId, 2, 4, 0);
+        assertEq(agg.accumulator(taskId, 2, 0), words);
+        (uint256 bitmap, uint256 count) = agg.chunkContributors(taskId, 2, 0);
+        assertEq(bitmap, 1 << 4);
+        assertEq(count, 1);
+        // Round 1's contributor set stays readable; its words now live only in calldata.
+        (, uint256 before) = agg.chunkContributors(taskId, 1, 0);
+        assertEq(before, 3);
+        vm.expectRevert(
+            abi.encodeWithSelector(IFA.AccumulatorOverwritten.selector, taskId, 1, 0, 2)
+        );
+        agg.accumulator(taskId, 1, 0);
+    }
+
+    function test_RevertWhen_SubmitChunk_UnknownTask() public {
+        vm.expectRevert(abi.encodeWithSelector(IFA.UnknownTask.selector, 9));
+        vm.prank(members[0]);
+        agg.submitChunk(9, 1, 0, _words(1), _proof());
+    }
+
+    function test_RevertWhen_SubmitChunk_CkksTask() public {
+        uint256 ckks = gov.createTask(_ckksConfig());
+        vm.expectRevert(abi.encodeWithSelector(IFA.WrongMode.selector, ckks, IFA.Mode.Ckks));
+        vm.prank(members[0]);
+        agg.submitChunk(ckks, 1, 0, _words(1), _proof());
+    }
+
+    function test_RevertWhen_SubmitChunk_NotTaskMember() public {
+        vm.expectRevert(abi.encodeWithSelector(IFA.NotTaskMember.selector, taskId, outsider));
+        vm.prank(outsider);
+        agg.submitChunk(taskId, 1, 0, _words(1), _proof());
+    }
+
+    function testFuzz_RevertWhen_SubmitChunk_NotCurrentRound(uint256 round) public {
+        vm.assume(round != 1);
+        vm.expectRevert(abi.encodeWithSelector(IFA.NotCurrentRound.selector, taskId, round, 1));
+        vm.prank(members[0]);
+        agg.submitChunk(taskId, round, 0, _words(1), _proof());
+    }
+
+    function test_RevertWhen_SubmitChunk_AtDeadline() public {
+        _toSubmissionDeadline(taskId, 1);
+        uint256 deadline = block.timestamp;
+        vm.expectRevert(abi.encodeWithSelector(IFA.RoundClosed.selector, taskId, 1, deadline));
+        vm.prank(members[0]);
+        agg.submitChunk(taskId, 1, 0, _words(1), _proof());
+    }
+
+    function testFuzz_RevertWhen_SubmitChunk_Late(uint256 delay) public {
+        uint256 deadline = agg.roundInfo(taskId, 1).submissionDeadline;
+        vm.warp(bound(delay, deadline, deadline + 365 days));
+        vm.expectRevert(abi.encodeWithSelector(IFA.RoundClosed.selector, taskId, 1, deadline));
+        vm.prank(members[0]);
+        agg.submitChunk(taskId, 1, 0, _words(1), _proof());
+    }
+
+    function test_RevertWhen_SubmitChunk_TaskCompleted() public {
+        for (uint256 round = 1; round <= ROUNDS; ++round) {
+            _submit(taskId, round, 0, 0);
+            _submit(taskId, round, 1, 0);
+            _submit(taskId, round, 2, 0);
+            _toRevealDeadline(taskId, round);
+            vm.prank(members[0]);
+            agg.finalizeRound(taskId, round, "bafy", keccak256("model"));
+        }
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IFA.RoundEnded.selector, taskId, ROUNDS, IFA.RoundStatus.Finalized
+            )
+        );
+        vm.prank(members[0]);
+        agg.submitChunk(taskId, ROUNDS, 1, _words(1), _proof());
+    }
+
+    function testFuzz_RevertWhen_SubmitChunk_ChunkOutOfRange(uint256 chunk) public {
+        chunk = bound(chunk, CHUNKS, type(uint256).max);
+        vm.expectRevert(abi.encodeWithSelector(IFA.ChunkOutOfRange.selector, taskId, chunk, CHUNKS));
+        vm.prank(members[0]);
+        agg.submitChunk(taskId, 1, chunk, _words(1), _proof());
+    }
+
+    function testFuzz_RevertWhen_SubmitChunk_WrongWordCount(uint8 length) public {
+        vm.assume(length != W);
+        vm.expectRevert(abi.encodeWithSelector(IFA.WrongWordCount.selector, W, length));
+        vm.prank(members[0]);
+        agg.submitChunk(taskId, 1, 0, new uint256[](length), _proof());
+    }
+
+    function test_RevertWhen_SubmitChunk_Duplicate() public {
+        _submit(taskId, 1, 0, 0);
+        vm.expectRevert(
+            abi.encodeWithSelector(IFA.ChunkAlreadySubmitted.selector, taskId, 1, 0, members[0])
+        );
+        vm.prank(members[0]);
+        agg.submitChunk(taskId, 1, 0, _words(99), _proof());
+    }
+
+    function testFuzz_RevertWhen_SubmitChunk_WordOutOfField(uint256 index, uint256 word) public {
+        index = bound(index, 0, W - 1);
+        word = bound(word, P, type(uint256).max);
+        uint256[] memory words = _words(1);
+        words[index] = word;
+        vm.expectRevert(abi.encodeWithSelector(IFA.WordOutOfField.selector, index, word));
+        vm.prank(members[0]);
+        agg.submitChunk(taskId, 1, 0, words, _proof());
+    }
+
+    function test_RevertWhen_SubmitChunk_InvalidProof() public {
+        verifier.setMode(MockGroth16Verifier.Mode.RejectAll);
+        vm.expectRevert(abi.encodeWithSelector(IFA.InvalidProof.selector, taskId, 1, 0, members[0]));
+        vm.prank(members[0]);
+        agg.submitChunk(taskId, 1, 0, _words(1), _proof());
+    }
+
+    function test_RevertWhen_SubmitChunk_VerifierAnswersMalformed() public {
+        verifier.setMode(MockGroth16Verifier.Mode.Malformed);
+        vm.expectRevert(abi.encodeWithSelector(IFA.InvalidProof.selector, taskId, 1, 0, members[0]));
+        vm.prank(members[0]);
+        agg.submitChunk(taskId, 1, 0, _words(1), _proof());
+    }
+
+    function test_RevertWhen_SubmitChunk_VerifierReverts() public {
+        verifier.setMode(MockGroth16Verifier.Mode.Reverting);
+        vm.expectRevert(abi.encodeWithSelector(IFA.InvalidProof.selector, taskId, 1, 0, members[0]));
+        vm.prank(members[0]);
+        agg.submitChunk(taskId, 1, 0, _words(1), _proof());
+    }
+
+    function _expectedInputs(
+        uint256 member,
+        uint256 chunk,
+        uint256[K] memory ring,
+        uint256 signs,
+        uint256[] memory words
+    ) internal view returns (uint256[] memory inputs) {
+        inputs = new uint256[](7 + 2 * K + W);
+        inputs[0] = taskId;
+        inputs[1] = 1;
+        inputs[2] = chunk;
+        inputs[3] = keys[member][0];
+        inputs[4] = keys[member][1];
+        for (uint256 s; s < K; ++s) {
+            inputs[5 + 2 * s] = keys[ring[s]][0];
+            inputs[6 + 2 * s] = keys[ring[s]][1];
+        }
+        inputs[5 + 2 * K] = signs;
+        inputs[6 + 2 * K] = BOUND;
+        for (uint256 w; w < W; ++w) {
+            inputs[7 + 2 * K + w] = words[w];
+        }
+    }
+}

@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+pragma solidity ^0.8.28;
+
+import {IFederatedAggregator as IFA} from "../../../contracts/interfaces/IFederatedAggregator.sol";
+import {AggregatorFixture} from "../utils/AggregatorFixture.sol";
+
+contract ViewsTest is AggregatorFixture {
+    uint256 internal taskId;
+
+    function setUp() public override {
+        super.setUp();
+        taskId = _createTask();
+    }
+
+    function test_Neighbors_RingOrderAndSigns() public view {
+        // Offsets +1, −1, +2, −2 among six members; bit j set when own index < neighbour j's.
+        uint256[4][6] memory expected = [
+            [uint256(1), 5, 2, 4],
+            [uint256(2), 0, 3, 5],
+            [uint256(3), 1, 4, 0],
+            [uint256(4), 2, 5, 1],
+            [uint256(5), 3, 0, 2],
+            [uint256(0), 4, 1, 3]
+        ];
+        uint256[6] memory signs = [uint256(0xF), 0xD, 0x5, 0x5, 0x1, 0x0];
+        for (uint256 i; i < N_MEMBERS; ++i) {
+            (address[] memory ring, uint256 s) = agg.neighbors(taskId, members[i]);
+            assertEq(ring.length, K);
+            for (uint256 j; j < K; ++j) {
+                assertEq(ring[j], members[expected[i][j]]);
+            }
+            assertEq(s, signs[i], "signs");
+        }
+    }
+
+    function test_Neighbors_Symmetric() public view {
+        for (uint256 i; i < N_MEMBERS; ++i) {
+            (address[] memory ring,) = agg.neighbors(taskId, members[i]);
+            for (uint256 s; s < K; ++s) {
+                (address[] memory back,) = agg.neighbors(taskId, ring[s]);
+                bool found;
+                for (uint256 t; t < K; ++t) {
+                    found = found || back[t] == members[i];
+                }
+                assertTrue(found);
+            }
+        }
+    }
+
+    function test_Neighbors_FullGraphWithKPlusOneMembers() public {
+        address[] memory five = new address[](5);
+        for (uint256 i; i < 5; ++i) {
+            five[i] = members[i];
+        }
+        gov.setMembers(five);
+        uint256 id = _createTask();
+        for (uint256 i; i < 5; ++i) {
+            (address[] memory ring,) = agg.neighbors(id, members[i]);
+            uint256 seen;
+            for (uint256 s; s < K; ++s) {
+                for (uint256 j; j < 5; ++j) {
+                    if (ring[s] == members[j]) seen |= 1 << j;
+                }
+            }
+            assertEq(seen, 0x1F ^ (1 << i), "every other member exactly once");
+        }
+    }
+
+    function test_RevertWhen_Neighbors_NotTaskMember() public {
+        vm.expectRevert(abi.encodeWithSelector(IFA.NotTaskMember.selector, taskId, outsider));
+        agg.neighbors(taskId, outsider);
+    }
+
+    function test_RoundInfo_StatusFollowsTime() public {
+        assertEq(uint8(agg.roundInfo(taskId, 1).status), uint8(IFA.RoundStatus.Open));
+        _toSubmissionDeadline(taskId, 1);
+        assertEq(uint8(agg.roundInfo(taskId, 1).status), uint8(IFA.RoundStatus.Recovery));
+        _toRevealDeadline(taskId, 1);
+        assertEq(uint8(agg.roundInfo(taskId, 1).status), uint8(IFA.RoundStatus.Recovery));
+    }
+
+    function test_RevertWhen_RoundInfo_RoundNotStarted() public {
+        vm.expectRevert(abi.encodeWithSelector(IFA.RoundNotStarted.selector, taskId, 2));
+        agg.roundInfo(taskId, 2);
+        vm.expectRevert(abi.encodeWithSelector(IFA.RoundNotStarted.selector, taskId, 0));
+        agg.roundInfo(taskId, 0);
+    }
+
+    function test_RevertWhen_TaskViews_UnknownTask() public {
+        vm.expectRevert(abi.encodeWithSelector(IFA.UnknownTask.selector, 2));
+        agg.taskConfig(2);
+        vm.expectRevert(abi.encodeWithSelector(IFA.UnknownTask.selector, 2));
+        agg.taskState(2);
+        vm.expectRevert(abi.encodeWithSelector(IFA.UnknownTask.selector, 2));
+        agg.taskMembers(2);
+        vm.expectRevert(abi.encodeWithSelector(IFA.UnknownTask.selector, 2));
+        agg.neighbors(2, members[0]);
+        vm.expectRevert(abi.encodeWithSelector(IFA.UnknownTask.selector, 2));
+        agg.globalModel(2, 1);
+    }
+
+    function test_GlobalModel_FirstRoundIsInitialModel() public view {
+        (string memory cid, bytes32 modelHash) = agg.globalModel(taskId, 1);
+        assertEq(cid, "bafy-initial-model");
+        assertEq(modelHash, keccak256("initial model"));
+    }
+
+    function test_ChunkStatus_Lifecycle() public {
+        _submit(taskId, 1, 0, 0);
+        _submit(taskId, 1, 1, 0);
+        _submit(taskId, 1, 2, 0);
+        _submit(taskId, 1, 0, 1);
+        for (uint256 i; i < N_MEMBERS; ++i) {
+            _submit(taskId, 1, i, 2);
+        }
+        assertEq(uint8(agg.chunkStatus(taskId, 1, 0)), uint8(IFA.ChunkStatus.Open));
+
+        _toSubmissionDeadline(taskId, 1);
+        assertEq(uint8(agg.chunkStatus(taskId, 1, 0)), uint8(IFA.ChunkStatus.AwaitingReveals));
+        assertEq(uint8(agg.chunkStatus(taskId, 1, 1)), uint8(IFA.ChunkStatus.Void));
+        assertEq(uint8(agg.chunkStatus(taskId, 1, 2)), uint8(IFA.ChunkStatus.Recoverable));
+        assertFalse(agg.isChunkRecoverable(taskId, 1, 0));
+        assertTrue(agg.isChunkRecoverable(taskId, 1, 2));
+
+        _toRevealDeadline(taskId, 1);
+        assertEq(uint8(agg.chunkStatus(taskId, 1, 0)), uint8(IFA.ChunkStatus.Void));
+        assertEq(uint8(agg.chunkStatus(taskId, 1, 2)), uint8(IFA.ChunkStatus.Recoverable));
+    }
+
+    function test_ChunkReveals_RequiredCountsMissingNeighbourPairs() public {
+        // Contributors {0, 3}: 0's neighbours 1, 5, 2, 4 all dropped (4); 3's 4, 2, 5, 1 (4).
+        _submit(taskId, 1, 0, 0);
+        _submit(taskId, 1, 3, 0);
+        (uint256 revealed, uint256 required) = agg.chunkReveals(taskId, 1, 0);
+        assertEq(revealed, 0);
+        assertEq(required, 8);
+        // Adding 1 removes the pairs 0–1 and 1–3 and adds 1's dropped neighbours 2 and 5.
+        _submit(taskId, 1, 1, 0);
+        (, required) = agg.chunkReveals(taskId, 1, 0);
+        assertEq(required, 8);
+    }
+
+    function test_Accumulator_ZeroWithoutContributions() public view {
+        uint256[] memory words = agg.accumulator(taskId, 1, 2);
+        assertEq(words.length, W);
+        for (uint256 w; w < W; ++w) {
+            assertEq(words[w], 0);
+        }
+    }
+
+    function test_RevertWhen_ChunkViews_ChunkOutOfRange() public {
+        vm.expectRevert(abi.encodeWithSelector(IFA.ChunkOutOfRange.selector, taskId, 3, CHUNKS));
+        agg.chunkContributors(taskId, 1, 3);
+        vm.expectRevert(abi.encodeWithSelector(IFA.ChunkOutOfRange.selector, taskId, 3, CHUNKS));
+        agg.accumulator(taskId, 1, 3);
+        vm.expectRevert(abi.encodeWithSelector(IFA.ChunkOutOfRange.selector, taskId, 3, CHUNKS));
+        agg.chunkReveals(taskId, 1, 3);
+    }
+
+    function test_RevealedSeed_NoneByDefault() public view {
+        (bool revealed, uint256 seed) = agg.revealedSeed(taskId, 1, 0, members[0], members[1]);
+        assertFalse(revealed);
+        assertEq(seed, 0);
+    }
+
+    function test_CkksViews_EmptyByDefault() public view {
+        (string memory cid, bytes32 digest) = agg.ciphertext(taskId, 1, members[0]);
+        assertEq(bytes(cid).length, 0);
+        assertEq(digest, bytes32(0));
+        (cid, digest) = agg.aggregate(taskId, 1);
+        assertEq(bytes(cid).length, 0);
+        assertEq(digest, bytes32(0));
+    }
+
+    function test_Constants() public view {
+        assertEq(agg.MAX_MEMBERS(), 128);
+        assertEq(agg.MAX_WORDS(), 256);
+    }
+}
