@@ -98,23 +98,32 @@ def _file_node(children: list[_Child]) -> bytes:
     return b"".join(_link(child) for child in children) + _bytes_field(1, unixfs)
 
 
-def import_file(data: bytes) -> FileDag:
+def import_file(
+    data: bytes, *, chunk_size: int = Layout.CHUNK_SIZE, max_links: int = Layout.MAX_LINKS
+) -> FileDag:
     """Cut ``data`` into the blocks IPFS would store for it and compute its CID.
 
     Parameters
     ----------
     data : bytes
         The file content (may be empty).
+    chunk_size : int, optional
+        Bytes per leaf; zkfed always uses the default, ``Layout.CHUNK_SIZE``.
+    max_links : int, optional
+        Links per node; zkfed always uses the default, ``Layout.MAX_LINKS``. Other values
+        reproduce Kubo's import profiles (e.g. ``unixfs-v1-2025``: 1 MiB chunks, 1024 links).
 
     Returns
     -------
     FileDag
         The root CID and every block.
     """
+    if chunk_size < 1 or max_links < 2:
+        raise ValueError("chunk_size must be positive and max_links at least 2")
     blocks: list[tuple[Cid, bytes]] = []
     level: list[_Child] = []
-    for start in range(0, max(len(data), 1), Layout.CHUNK_SIZE):
-        chunk = data[start : start + Layout.CHUNK_SIZE]
+    for start in range(0, max(len(data), 1), chunk_size):
+        chunk = data[start : start + chunk_size]
         cid = sha256_cid(Codec.RAW, chunk)
         blocks.append((cid, chunk))
         level.append(_Child(cid, len(chunk), len(chunk)))
@@ -122,8 +131,8 @@ def import_file(data: bytes) -> FileDag:
         return FileDag(level[0].cid, blocks)
     while True:
         parents: list[_Child] = []
-        for start in range(0, len(level), Layout.MAX_LINKS):
-            children = level[start : start + Layout.MAX_LINKS]
+        for start in range(0, len(level), max_links):
+            children = level[start : start + max_links]
             node = _file_node(children)
             cid = sha256_cid(Codec.DAG_PB, node)
             blocks.append((cid, node))

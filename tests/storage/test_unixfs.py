@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 
 from zkfed.cid import Codec, encode_varint, sha256_cid
@@ -22,6 +24,61 @@ RECORDED = {
 }
 
 
+MIB = 1 << 20
+
+# Kubo's own deterministic vectors (its test/cli add and CID-profile tests): the bytes are the
+# ChaCha20 keystream under key sha256(seed) with a zero nonce, added with the import settings
+# named. They pin the balanced layout (174 or 1024 links, one level and two) to Kubo itself.
+KUBO_VECTORS = {
+    "test-cid-v1, 174 x 1 MiB": (
+        "v1-seed",
+        174 * MIB,
+        MIB,
+        174,
+        "bafybeigwduxcf2aawppv3isnfeshnimkyplvw3hthxjhr2bdeje4tdaicu",
+    ),
+    "test-cid-v1, 175 x 1 MiB": (
+        "v1-seed",
+        175 * MIB,
+        MIB,
+        174,
+        "bafybeidhd7lo2n2v7lta5yamob3xwhbxcczmmtmhquwhjesi35jntf7mpu",
+    ),
+}
+KUBO_WIDE_VECTORS = {
+    "unixfs-v1-2025, 1024 x 1 MiB": (
+        "v1-2025-seed",
+        1024 * MIB,
+        MIB,
+        1024,
+        "bafybeihmf37wcuvtx4hpu7he5zl5qaf2ineo2lqlfrapokkm5zzw7zyhvm",
+    ),
+    "unixfs-v1-2025, 1025 x 1 MiB": (
+        "v1-2025-seed",
+        1025 * MIB,
+        MIB,
+        1024,
+        "bafybeihmzokxxjqwxjcryerhp5ezpcog2wcawfryb2xm64xiakgm4a5jue",
+    ),
+}
+_KEYSTREAM_JS = """
+const crypto = require("crypto");
+const [seed, size] = [process.argv[1], Number(process.argv[2])];
+const key = crypto.createHash("sha256").update(seed).digest();
+const cipher = crypto.createCipheriv("chacha20", key, Buffer.alloc(16));  // counter 0, nonce 0
+const step = 1 << 20;
+for (let done = 0; done < size; done += step) {
+  process.stdout.write(cipher.update(Buffer.alloc(Math.min(step, size - done))));
+}
+"""
+
+
+def kubo_deterministic_bytes(seed: str, size: int) -> bytes:
+    """Kubo's `DeterministicRandomReader(size, seed)`, computed by Node's OpenSSL ChaCha20."""
+    command = ["node", "-e", _KEYSTREAM_JS, seed, str(size)]
+    return subprocess.run(command, capture_output=True, check=True, timeout=120).stdout
+
+
 def pattern(size: int) -> bytes:
     """Bytes 0, 1, …, 255 repeated, then zeros: cheap, and different in every chunk position."""
     return bytes(range(256)) * (size // 256) + bytes(size % 256)
@@ -31,6 +88,43 @@ def pattern(size: int) -> bytes:
 def test_cid_matches_the_one_js_ipfs_printed(size: int, expected: str) -> None:
     # Execute
     dag = import_file(pattern(size))
+
+    # Assert
+    assert str(dag.root) == expected
+
+
+@pytest.mark.parametrize(
+    ("seed", "size", "chunk_size", "max_links", "expected"),
+    KUBO_VECTORS.values(),
+    ids=KUBO_VECTORS.keys(),
+)
+def test_cid_matches_kubo(
+    seed: str, size: int, chunk_size: int, max_links: int, expected: str
+) -> None:
+    # Prepare
+    data = kubo_deterministic_bytes(seed, size)
+
+    # Execute
+    dag = import_file(data, chunk_size=chunk_size, max_links=max_links)
+
+    # Assert
+    assert str(dag.root) == expected
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("seed", "size", "chunk_size", "max_links", "expected"),
+    KUBO_WIDE_VECTORS.values(),
+    ids=KUBO_WIDE_VECTORS.keys(),
+)
+def test_cid_matches_kubo_wide(
+    seed: str, size: int, chunk_size: int, max_links: int, expected: str
+) -> None:
+    # Prepare: a GiB of data, hence slow.
+    data = kubo_deterministic_bytes(seed, size)
+
+    # Execute
+    dag = import_file(data, chunk_size=chunk_size, max_links=max_links)
 
     # Assert
     assert str(dag.root) == expected
