@@ -1,8 +1,17 @@
-"""Shared fixtures of the contract suites: role accounts and deployed contracts."""
+"""Shared fixtures of the contract suites: role accounts, member keys and deployed contracts.
 
+Deployment order is the one of record: ``ModelGovernance`` first, bound to the aggregator's
+future address (the deployer's next CREATE address), then ``FederatedAggregator``, whose
+constructor checks the binding. Tests create tasks the way members do: propose, vote, execute.
+"""
+
+from collections.abc import Callable
 from typing import Any
 
 import pytest
+from contract_helpers import N_MEMBERS, TEST_VARIANT, VOTING_PERIOD, Variant, task_config
+
+from zkfed.babyjubjub import Point, public_key
 
 
 @pytest.fixture(scope="session")
@@ -11,5 +20,95 @@ def deployer(accounts: Any) -> Any:
 
 
 @pytest.fixture(scope="session")
+def members(accounts: Any) -> list[Any]:
+    return list(accounts[1 : 1 + N_MEMBERS])
+
+
+@pytest.fixture(scope="session")
+def outsider(accounts: Any) -> Any:
+    return accounts[9]
+
+
+@pytest.fixture(scope="session")
+def secret_keys() -> list[int]:
+    """Fixed BabyJubJub secret keys of the members (tests only)."""
+    return [0xC0FFEE + 7919 * i for i in range(N_MEMBERS)]
+
+
+@pytest.fixture(scope="session")
+def public_keys(secret_keys: list[int]) -> list[Point]:
+    return [public_key(sk) for sk in secret_keys]
+
+
+@pytest.fixture(scope="session")
 def baby_jubjub(project: Any, deployer: Any) -> Any:
     return deployer.deploy(project.MockBabyJubJub)
+
+
+@pytest.fixture(scope="session")
+def seed_verifier(project: Any, deployer: Any) -> Any:
+    return deployer.deploy(project.MockGroth16Verifier, 8)
+
+
+@pytest.fixture(scope="session")
+def create_verifier(project: Any, deployer: Any) -> Callable[[Variant], Any]:
+    """Deploys a mock `MaskedUpdate` verifier with the variant's signal count."""
+
+    def create(variant: Variant) -> Any:
+        return deployer.deploy(project.MockGroth16Verifier, variant.signals)
+
+    return create
+
+
+@pytest.fixture(scope="session")
+def verifier(create_verifier: Callable[[Variant], Any]) -> Any:
+    return create_verifier(TEST_VARIANT)
+
+
+@pytest.fixture(scope="session")
+def governance_and_aggregator(
+    project: Any, deployer: Any, members: list[Any], public_keys: list[Point]
+) -> tuple[Any, Any]:
+    predicted = deployer.get_deployment_address(deployer.nonce + 1)
+    governance = deployer.deploy(
+        project.ModelGovernance, predicted, [m.address for m in members], VOTING_PERIOD
+    )
+    aggregator = deployer.deploy(project.FederatedAggregator, governance.address)
+    assert aggregator.address == predicted
+    for member, (x, y) in zip(members, public_keys, strict=True):
+        aggregator.registerKey(x, y, sender=member)
+    return governance, aggregator
+
+
+@pytest.fixture(scope="session")
+def governance(governance_and_aggregator: tuple[Any, Any]) -> Any:
+    return governance_and_aggregator[0]
+
+
+@pytest.fixture(scope="session")
+def aggregator(governance_and_aggregator: tuple[Any, Any]) -> Any:
+    return governance_and_aggregator[1]
+
+
+@pytest.fixture(scope="session")
+def create_task(governance: Any, members: list[Any]) -> Callable[[tuple[Any, ...]], int]:
+    """Opens a task the way members do: a proposal, a majority of votes, execution."""
+
+    def create(config: tuple[Any, ...]) -> int:
+        proposal = ("bafkreispec", b"\x22" * 32, b"\x33" * 32, config)
+        tx = governance.proposeTask(proposal, sender=members[0])
+        proposal_id = tx.return_value or governance.proposalCount()
+        for member in members[: len(members) // 2 + 1]:
+            governance.vote(proposal_id, True, sender=member)
+        tx = governance.execute(proposal_id, sender=members[0])
+        return int(governance.proposal(proposal_id).taskId)
+
+    return create
+
+
+@pytest.fixture
+def secagg_task(
+    create_task: Callable[[tuple[Any, ...]], int], verifier: Any, seed_verifier: Any
+) -> int:
+    """A fresh SecAgg task of the test variant (W = 2, K = 2) over the six members."""
+    return create_task(task_config(verifier, seed_verifier))
