@@ -253,7 +253,7 @@ class IpfsStore:
     The client is ipfshttpclient, constructed directly: its ``connect()`` refuses every daemon
     newer than 0.8 (current Kubo is 0.3x), a check that is about the client's test matrix, not
     about the few RPC calls used here (``add``, ``cat``, ``block/stat``, ``version``), which
-    have kept their form since Kubo 0.4. Nothing is sent until the first call.
+    current Kubo serves in the same form. Nothing is sent until the first call.
 
     Parameters
     ----------
@@ -261,8 +261,9 @@ class IpfsStore:
         The node's RPC API as a multiaddr, e.g. ``/ip4/127.0.0.1/tcp/5001`` (the default) or
         ``/dns/ipfs.example/tcp/443/https``.
     timeout : float, optional
-        Seconds an operation may take before it fails; the node is asked to give up at this
-        deadline as well, so it never keeps working for a caller who has left. Default 60.
+        Seconds the node is given to read a file (it is asked to give up then, so it never
+        keeps working for a caller who has left); the client also stops waiting when the
+        node sends nothing for this long plus a grace of up to 5 s. Default 60.
     find_timeout : float, optional
         Seconds the node may search for a CID it does not hold before :meth:`get` reports it
         missing and :meth:`has` says False. Default 10.
@@ -294,10 +295,12 @@ class IpfsStore:
         self._verify = verify
         self._errors: Any = ipfshttpclient.exceptions
         try:
-            # Connecting is quick or hopeless; reading may stream a large model. The extra
-            # seconds let the node's own deadline (see _deadline) answer first.
+            # Connecting is quick or hopeless; reading may stream a large model. The grace lets
+            # the node's own deadline (see _deadline) answer first, with its reason.
             self._client: Any = ipfshttpclient.Client(
-                api_addr, offline=offline, timeout=(min(timeout, 10.0), timeout + 5.0)
+                api_addr,
+                offline=offline,
+                timeout=(min(timeout, 10.0), timeout + min(timeout, 5.0)),
             )
         except ipfshttpclient.exceptions.AddressError:
             raise ConfigurationError(
@@ -393,6 +396,7 @@ class IpfsStore:
             f"read {root}",
             lambda: self._client.cat(str(root), opts=self._deadline(self._timeout)),
             missing=root,
+            deadline=self._timeout,
         )
         if self._verify and import_file(data).root != root:
             raise CorruptContentError(
@@ -427,7 +431,7 @@ class IpfsStore:
                 f"look up {root}",
                 lambda: self._client.block.stat(str(root), opts=self._deadline(self._find_timeout)),
                 missing=root,
-                timeout=self._find_timeout,
+                deadline=self._find_timeout,
             )
         except ContentNotFoundError:
             return False
@@ -461,10 +465,14 @@ class IpfsStore:
         request: Callable[[], _T],
         *,
         missing: Cid | None = None,
-        timeout: float | None = None,
+        deadline: float | None = None,
     ) -> _T:
+        """Run one RPC request; turn the client's exceptions into one-sentence zkfed errors.
+
+        ``missing`` is the CID the request looks for and ``deadline`` the seconds the node was
+        given to find it: a not-found or timed-out answer then means that CID is missing.
+        """
         errors = self._errors
-        limit = self._timeout if timeout is None else timeout
         try:
             with _quiet_client():
                 return request()
@@ -475,14 +483,15 @@ class IpfsStore:
             ) from None
         except errors.TimeoutError:
             raise StorageUnavailableError(
-                f"The IPFS node at {self._api_addr} did not {action} within {limit:g} s."
+                f"The IPFS node at {self._api_addr} stopped answering while trying to {action}."
             ) from None
         except errors.ErrorResponse as error:
             message = str(error).rstrip(".")
             if missing is not None and any(word in message.lower() for word in _NOT_FOUND_WORDS):
+                within = f" within {deadline:g} s" if deadline is not None else ""
                 raise ContentNotFoundError(
-                    f"The IPFS node at {self._api_addr} did not find CID {missing} "
-                    f"within {limit:g} s ({message})."
+                    f"The IPFS node at {self._api_addr} did not find CID {missing}{within} "
+                    f"({message})."
                 ) from None
             raise StorageError(
                 f"The IPFS node at {self._api_addr} could not {action}: {message}."
@@ -505,7 +514,7 @@ def _quiet_client() -> Iterator[None]:
 def _url_to_multiaddr(url: str) -> str:
     parts = urlsplit(url)
     if not parts.hostname:
-        raise ConfigurationError(f"{url!r} names no host.")
+        raise ConfigurationError(f"The IPFS API URL {url!r} names no host.")
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:

@@ -142,6 +142,23 @@ def test_an_unreachable_node_fails_fast(closed_port: int, operation: str) -> Non
     assert time.monotonic() - started < 3
 
 
+def test_a_node_that_never_answers_times_out() -> None:
+    # Prepare: a loopback socket that takes connections into its backlog and never replies.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        store = IpfsStore(f"/ip4/127.0.0.1/tcp/{silent.getsockname()[1]}", timeout=0.5)
+
+        # Execute
+        started = time.monotonic()
+        with pytest.raises(StorageUnavailableError, match="stopped answering while trying to"):
+            store.get(NEVER_ADDED)
+        elapsed = time.monotonic() - started
+
+    # Assert
+    assert elapsed < 3
+
+
 def test_a_malformed_api_address_is_a_configuration_error() -> None:
     # Execute / Assert
     with pytest.raises(ConfigurationError, match="not an IPFS API address"):
