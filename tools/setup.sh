@@ -41,6 +41,14 @@ if ! fresh npm "$npm_key" || [ ! -d node_modules ]; then
   npm_done=1
 fi
 
+# --- test IPFS node (js-ipfs; only tests/storage starts it) ----------------------------------
+ipfs_key="$(digest tools/ipfs/package.json tools/ipfs/package-lock.json)"
+if ! fresh ipfs "$ipfs_key" || [ ! -d tools/ipfs/node_modules ]; then
+  say "installing the test IPFS node (js-ipfs) under tools/ipfs ..."
+  npm ci --prefix tools/ipfs --no-audit --no-fund --loglevel=error
+  ipfs_done=1
+fi
+
 # --- Python environment ------------------------------------------------------------------------
 if [ ! -x "$venv/bin/python" ]; then
   say "creating .venv with $("$python_bin" --version)"
@@ -76,6 +84,7 @@ cat > "$site/zkfed_toolchain.pth" <<EOF
 import os; os.environ.setdefault("SOLCX_BINARY_PATH", "$venv/solcx"); os.environ["PATH"] = "$venv/bin" + os.pathsep + os.environ.get("PATH", "") if "$venv/bin" not in os.environ.get("PATH", "").split(os.pathsep) else os.environ["PATH"]
 EOF
 [ -n "${npm_done:-}" ] && stamp npm "$npm_key"
+[ -n "${ipfs_done:-}" ] && stamp ipfs "$ipfs_key"
 
 "$venv/bin/solc" --version | grep -q "Version: $solc_version" || die "the solc wrapper does not run."
 say "ready: . .venv/bin/activate  (python, ape, zkfed, pytest, anvil, forge, cast, solc)"
