@@ -97,11 +97,12 @@ def create_task(governance: Any, members: list[Any]) -> Callable[[tuple[Any, ...
     def create(config: tuple[Any, ...]) -> int:
         proposal = ("bafkreispec", b"\x22" * 32, b"\x33" * 32, config)
         tx = governance.proposeTask(proposal, sender=members[0])
-        proposal_id = tx.return_value or governance.proposalCount()
+        # Read ids from events: a simulated `return_value` may be replayed on the later state.
+        proposal_id = tx.events.filter(governance.ProposalCreated)[0].proposalId
         for member in members[: len(members) // 2 + 1]:
             governance.vote(proposal_id, True, sender=member)
         tx = governance.execute(proposal_id, sender=members[0])
-        return int(governance.proposal(proposal_id).taskId)
+        return int(tx.events.filter(governance.ProposalExecuted)[0].taskId)
 
     return create
 

@@ -1,0 +1,89 @@
+"""Members vote a model into a task and change membership by the same vote."""
+
+from collections.abc import Callable
+from typing import Any
+
+import ape
+from contract_helpers import VOTING_PERIOD, task_config
+
+ACTIVE, SUCCEEDED, DEFEATED, EXECUTED = 1, 2, 3, 4
+
+
+def _proposal(verifier: Any, seed_verifier: Any) -> tuple[Any, ...]:
+    return ("bafkreispec", b"\x22" * 32, b"\x33" * 32, task_config(verifier, seed_verifier))
+
+
+def test_majority_vote_opens_a_task(
+    governance: Any, aggregator: Any, members: list[Any], verifier: Any, seed_verifier: Any
+) -> None:
+    # Prepare
+    governance.proposeTask(_proposal(verifier, seed_verifier), sender=members[1])
+    proposal_id = governance.proposalCount()
+    for member in members[:3]:
+        governance.vote(proposal_id, True, sender=member)
+    assert governance.state(proposal_id) == ACTIVE  # 3 of 6 is not a majority
+
+    # Execute
+    governance.vote(proposal_id, True, sender=members[3])
+    tx = governance.execute(proposal_id, sender=members[5])
+
+    # Assert
+    task_id = tx.events.filter(governance.ProposalExecuted)[0].taskId
+    assert governance.state(proposal_id) == EXECUTED
+    assert list(aggregator.taskMembers(task_id)) == [m.address for m in members]
+    assert aggregator.taskConfig(task_id).modelCid == "bafkreiinitialmodel"
+
+
+def test_defeated_proposal_cannot_be_executed(
+    governance: Any, members: list[Any], verifier: Any, seed_verifier: Any
+) -> None:
+    # Prepare
+    governance.proposeTask(_proposal(verifier, seed_verifier), sender=members[0])
+    proposal_id = governance.proposalCount()
+    governance.vote(proposal_id, False, sender=members[1])
+    ape.chain.pending_timestamp += VOTING_PERIOD
+
+    # Execute / Assert
+    with ape.reverts(governance.ProposalNotSucceeded, proposalId=proposal_id, state=DEFEATED):
+        governance.execute(proposal_id, sender=members[0])
+
+
+def test_double_vote_and_outsider_vote_are_refused(
+    governance: Any, members: list[Any], outsider: Any, verifier: Any, seed_verifier: Any
+) -> None:
+    # Prepare
+    governance.proposeTask(_proposal(verifier, seed_verifier), sender=members[0])
+    proposal_id = governance.proposalCount()
+    governance.vote(proposal_id, True, sender=members[0])
+
+    # Execute / Assert
+    with ape.reverts(governance.AlreadyVoted, voter=members[0].address):
+        governance.vote(proposal_id, False, sender=members[0])
+    with ape.reverts(governance.NotEligible, voter=outsider.address):
+        governance.vote(proposal_id, True, sender=outsider)
+
+
+def test_membership_changes_by_vote(
+    governance: Any,
+    aggregator: Any,
+    members: list[Any],
+    outsider: Any,
+    create_task: Callable[[tuple[Any, ...]], int],
+    verifier: Any,
+    seed_verifier: Any,
+) -> None:
+    # Prepare
+    governance.proposeMembership(members[5], False, sender=members[0])
+    proposal_id = governance.proposalCount()
+    for member in members[:4]:
+        governance.vote(proposal_id, True, sender=member)
+
+    # Execute
+    governance.execute(proposal_id, sender=outsider)
+    task_id = create_task(task_config(verifier, seed_verifier))
+
+    # Assert
+    assert not governance.isMember(members[5])
+    assert members[5].address not in list(aggregator.taskMembers(task_id))
+    with ape.reverts(aggregator.NotMember, account=outsider.address):
+        aggregator.registerKey(1, 2, sender=outsider)
