@@ -23,7 +23,7 @@ contract FederatedAggregator is IFederatedAggregator {
     uint256 private constant _P =
         21888242871839275222246405745257275088548364400416034343698204186575808495617;
 
-    /// @inheritdoc IFederatedAggregator
+    /// @notice Maximum number of members of a task (one contributor bit each).
     uint256 public constant MAX_MEMBERS = 128;
 
     /// @notice Largest W a variant may have (accumulator slots reserved per chunk).
@@ -150,15 +150,15 @@ contract FederatedAggregator is IFederatedAggregator {
             revert InvalidMinContributors(config.minContributors, n);
         }
 
-        uint256 chunks;
-        bytes4 verifySelector;
+        uint256 chunks = 0;
+        bytes4 verifySelector = bytes4(0);
         if (config.mode == Mode.SecAgg) {
             CircuitVariant calldata v = config.variant;
             _checkVariant(v, n);
             uint256 perChunk = uint256(v.words) * v.lanes;
             chunks = (uint256(config.paramCount) + perChunk - 1) / perChunk;
             verifySelector =
-                Groth16Call.selector(_FIXED_SIGNALS + 2 * uint256(v.neighbors) + v.words);
+                Groth16Call.verifySelector(_FIXED_SIGNALS + 2 * uint256(v.neighbors) + v.words);
         } else {
             if (config.keyHolder == address(0)) revert MissingKeyHolder();
             if (bytes(config.contextCid).length == 0) revert MissingContext();
@@ -766,7 +766,7 @@ contract FederatedAggregator is IFederatedAggregator {
         Groth16Call.setInput(input, 4, own.y);
         address[] storage members = _members[taskId];
         uint256 n = members.length;
-        uint256 signs;
+        uint256 signs = 0;
         for (uint256 s; s < k; ++s) {
             uint256 j = _neighborIndex(index, s, n);
             Key storage key = _keys[members[j]];

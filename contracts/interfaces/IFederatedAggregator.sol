@@ -356,9 +356,6 @@ interface IFederatedAggregator {
     /// @notice The governance contract: membership and task creation.
     function governance() external view returns (address);
 
-    /// @notice Maximum number of members of a task (one contributor bit each).
-    function MAX_MEMBERS() external view returns (uint256);
-
     /// @notice Whether `member` registered a key, and the key.
     function publicKey(address member) external view returns (bool registered, uint256 x, uint256 y);
 

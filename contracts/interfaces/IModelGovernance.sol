@@ -83,9 +83,9 @@ interface IModelGovernance {
     /// @notice Proposes a model; executing it creates the task on the aggregator.
     /// @dev The task configuration is checked by the aggregator at execution (members may still
     ///      register keys meanwhile); a refused execution leaves the proposal executable.
-    /// @param proposal Spec CID + hash, hyper-parameter hash and the task configuration.
+    /// @param spec Spec CID + hash, hyper-parameter hash and the task configuration.
     /// @return proposalId The new proposal's id.
-    function proposeTask(TaskProposal calldata proposal) external returns (uint256 proposalId);
+    function proposeTask(TaskProposal calldata spec) external returns (uint256 proposalId);
 
     /// @notice Proposes adding (`add`) or removing a member.
     /// @dev Removing a member does not change running tasks (their membership is a snapshot).

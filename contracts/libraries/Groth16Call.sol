@@ -17,12 +17,12 @@ library Groth16Call {
     uint256 private constant _HEADER = 4 + 8 * 32;
 
     /// @notice Selector of `verifyProof` for a verifier with `n` public signals.
-    function selector(uint256 n) internal pure returns (bytes4) {
+    function verifySelector(uint256 n) internal pure returns (bytes4) {
         return bytes4(
             keccak256(
-                bytes.concat(
+                abi.encodePacked(
                     "verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[",
-                    bytes(Strings.toString(n)),
+                    Strings.toString(n),
                     "])"
                 )
             )

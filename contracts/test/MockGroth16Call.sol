@@ -7,7 +7,7 @@ import {Groth16Call} from "../libraries/Groth16Call.sol";
 /// @notice Exposes the Groth16Call library to tests.
 contract MockGroth16Call {
     function selector(uint256 n) external pure returns (bytes4) {
-        return Groth16Call.selector(n);
+        return Groth16Call.verifySelector(n);
     }
 
     function encode(IFederatedAggregator.Proof calldata proof, uint256[] calldata inputs)
@@ -15,7 +15,7 @@ contract MockGroth16Call {
         pure
         returns (bytes memory data)
     {
-        data = Groth16Call.encode(Groth16Call.selector(inputs.length), proof, inputs.length);
+        data = Groth16Call.encode(Groth16Call.verifySelector(inputs.length), proof, inputs.length);
         for (uint256 i; i < inputs.length; ++i) {
             Groth16Call.setInput(data, i, inputs[i]);
         }
