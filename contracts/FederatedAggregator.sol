@@ -26,6 +26,9 @@ contract FederatedAggregator is IFederatedAggregator {
     /// @notice Maximum number of members of a task (one contributor bit each).
     uint256 public constant MAX_MEMBERS = 128;
 
+    /// @notice Longest submission or reveal window (keeps every deadline far from overflow).
+    uint64 public constant MAX_PERIOD = 365 days;
+
     /// @notice Largest W a variant may have (accumulator slots reserved per chunk).
     uint256 public constant MAX_WORDS = 256;
 
@@ -138,7 +141,10 @@ contract FederatedAggregator is IFederatedAggregator {
         if (bytes(config.modelCid).length == 0 || config.modelHash == bytes32(0)) {
             revert MissingModel();
         }
-        if (config.rounds == 0 || config.submissionPeriod == 0 || config.revealPeriod == 0) {
+        if (
+            config.rounds == 0 || config.submissionPeriod == 0 || config.revealPeriod == 0
+                || config.submissionPeriod > MAX_PERIOD || config.revealPeriod > MAX_PERIOD
+        ) {
             revert InvalidSchedule(config.rounds, config.submissionPeriod, config.revealPeriod);
         }
         if (config.paramCount == 0) revert ZeroParameterCount();
@@ -173,6 +179,8 @@ contract FederatedAggregator is IFederatedAggregator {
         }
         TaskRecord storage task = _tasks[taskId];
         task.status = TaskStatus.Active;
+        // casting to 'uint32' is safe because TooManyChunks refused anything larger
+        // forge-lint: disable-next-line(unsafe-typecast)
         task.chunks = uint32(chunks);
         task.verifySelector = verifySelector;
 
@@ -400,7 +408,7 @@ contract FederatedAggregator is IFederatedAggregator {
         for (uint256 s; s < k; ++s) {
             uint256 j = _neighborIndex(index, s, n);
             ring[s] = members[j];
-            if (index < j) signs |= 1 << s;
+            if (index < j) signs |= 2 ** s;
         }
     }
 
@@ -662,7 +670,7 @@ contract FederatedAggregator is IFederatedAggregator {
         }
         if (n < uint256(v.neighbors) + 1) revert TooFewMembers(n, uint256(v.neighbors) + 1);
         // A lane must hold the sum of n values of valueBits bits without carrying.
-        uint256 headroom = 1 << (laneBits - valueBits);
+        uint256 headroom = 2 ** (laneBits - valueBits);
         if (n > headroom) revert TooManyMembers(n, headroom);
     }
 
@@ -691,6 +699,8 @@ contract FederatedAggregator is IFederatedAggregator {
         r.status = RoundStatus.Open;
         r.submissionDeadline = submissionDeadline;
         r.revealDeadline = revealDeadline;
+        // casting to 'uint32' is safe because round ≤ config.rounds, a uint32
+        // forge-lint: disable-next-line(unsafe-typecast)
         task.currentRound = uint32(round);
         emit RoundOpened(taskId, round, submissionDeadline, revealDeadline);
     }
@@ -715,8 +725,9 @@ contract FederatedAggregator is IFederatedAggregator {
         uint256[] calldata words
     ) private {
         uint32 count = record.count + 1;
-        // index < MAX_MEMBERS = 128, so the bit fits the 128-bit bitmap.
-        record.contributors |= uint128(1 << index);
+        // casting to 'uint128' is safe because index < MAX_MEMBERS = 128
+        // forge-lint: disable-next-line(unsafe-typecast)
+        record.contributors |= uint128(2 ** index);
         record.count = count;
         if (count == _configs[taskId].minContributors) ++_rounds[taskId][round].chunksAtThreshold;
         _accumulate(_acc[taskId][chunk], words, count == 1);
@@ -772,7 +783,7 @@ contract FederatedAggregator is IFederatedAggregator {
             Key storage key = _keys[members[j]];
             Groth16Call.setInput(input, 5 + 2 * s, key.x);
             Groth16Call.setInput(input, 6 + 2 * s, key.y);
-            if (index < j) signs |= 1 << s;
+            if (index < j) signs |= 2 ** s;
         }
         Groth16Call.setInput(input, 5 + 2 * k, signs);
         Groth16Call.setInput(input, 6 + 2 * k, config.bound);

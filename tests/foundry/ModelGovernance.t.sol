@@ -319,7 +319,7 @@ contract ModelGovernanceTest is Test {
     function testFuzz_State_MajorityOfMembers(uint8 forVotes, uint8 againstVotes) public {
         address[] memory founders = new address[](7);
         for (uint256 i; i < 7; ++i) {
-            founders[i] = address(uint160(0xA000 + i));
+            founders[i] = vm.addr(0xA000 + i);
         }
         ModelGovernance seven = new ModelGovernance(address(1), founders, VOTING);
         forVotes = uint8(bound(forVotes, 0, 7));

@@ -134,6 +134,19 @@ contract CreateTaskTest is AggregatorFixture {
         gov.createTask(c);
     }
 
+    function testFuzz_RevertWhen_CreateTask_PeriodTooLong(uint64 period, bool submission) public {
+        period = uint64(bound(period, agg.MAX_PERIOD() + 1, type(uint64).max));
+        IFA.TaskConfig memory c = _config();
+        if (submission) c.submissionPeriod = period;
+        else c.revealPeriod = period;
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IFA.InvalidSchedule.selector, ROUNDS, c.submissionPeriod, c.revealPeriod
+            )
+        );
+        gov.createTask(c);
+    }
+
     function test_RevertWhen_CreateTask_ZeroParameterCount() public {
         IFA.TaskConfig memory c = _config();
         c.paramCount = 0;
@@ -150,7 +163,7 @@ contract CreateTaskTest is AggregatorFixture {
 
     function test_RevertWhen_CreateTask_MinContributorsAboveMembers() public {
         IFA.TaskConfig memory c = _config();
-        c.minContributors = uint16(N_MEMBERS + 1);
+        c.minContributors = 7; // one more than the six members
         vm.expectRevert(
             abi.encodeWithSelector(IFA.InvalidMinContributors.selector, N_MEMBERS + 1, N_MEMBERS)
         );
@@ -160,7 +173,7 @@ contract CreateTaskTest is AggregatorFixture {
     function test_RevertWhen_CreateTask_TooManyMembers() public {
         address[] memory crowd = new address[](129);
         for (uint256 i; i < crowd.length; ++i) {
-            crowd[i] = address(uint160(0x1000 + i));
+            crowd[i] = vm.addr(0x1000 + i);
         }
         gov.setMembers(crowd);
         vm.expectRevert(abi.encodeWithSelector(IFA.TooManyMembers.selector, 129, 128));

@@ -59,10 +59,10 @@ contract ViewsTest is AggregatorFixture {
             uint256 seen;
             for (uint256 s; s < K; ++s) {
                 for (uint256 j; j < 5; ++j) {
-                    if (ring[s] == members[j]) seen |= 1 << j;
+                    if (ring[s] == members[j]) seen |= 2 ** j;
                 }
             }
-            assertEq(seen, 0x1F ^ (1 << i), "every other member exactly once");
+            assertEq(seen, 0x1F ^ 2 ** i, "every other member exactly once");
         }
     }
 

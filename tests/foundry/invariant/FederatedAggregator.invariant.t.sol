@@ -38,6 +38,7 @@ contract FederatedAggregatorInvariantTest is AggregatorFixture {
                         assertEq(acc[w], handler.ghostSum(round, c, w));
                     }
                 } catch (bytes memory reason) {
+                    // forge-lint: disable-next-line(unsafe-typecast)
                     assertEq(bytes4(reason), IFA.AccumulatorOverwritten.selector);
                 }
             }
