@@ -175,6 +175,6 @@ contract RealVerifierTest is Test {
         vm.prank(members[member]);
         agg.submitChunk(taskId, 1, chunk, words, proof);
         (uint256 bitmap,) = agg.chunkContributors(taskId, 1, chunk);
-        assertEq(bitmap, 1 << member);
+        assertEq(bitmap, 2 ** member);
     }
 }
