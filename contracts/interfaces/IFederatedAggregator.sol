@@ -106,6 +106,13 @@ interface IFederatedAggregator {
     }
 
     /// @notice A round's schedule and outcome.
+    /// @param status Open, Recovery (derived from the submission deadline), Finalized or Aborted.
+    /// @param submissionDeadline First second at which submissions are refused.
+    /// @param revealDeadline First second at which reveals (CKKS: the aggregate) are refused.
+    /// @param contributions CKKS ciphertexts submitted (0 in SecAgg: see `chunkContributors`).
+    /// @param chunksAtThreshold SecAgg chunks that reached `minContributors`.
+    /// @param modelCid CID of the round's resulting model, once finalized.
+    /// @param modelHash Hash of the round's resulting model, once finalized.
     struct RoundInfo {
         RoundStatus status;
         uint64 submissionDeadline;
