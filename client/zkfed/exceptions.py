@@ -63,3 +63,7 @@ class ContentNotFoundError(StorageError, FileNotFoundError):
 
 class CorruptContentError(StorageError, ValueError):
     """Stored blocks do not hash to their CIDs or do not form a UnixFS file."""
+
+
+class ChainError(ZkfedError, RuntimeError):
+    """The chain refused or could not carry out a step (a revert, a wrong network, a deployment)."""

@@ -8,6 +8,7 @@ accumulators and averages (:func:`aggregate_chunk`). Every step follows circuits
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -48,8 +49,8 @@ class SecaggTask:
         Length of the flattened model.
     neighbors
         Neighbours per member (K of the circuit variant).
-    clip_norm
-        Per-chunk L2 bound in real units.
+    bound
+        The public bound on Σq² of one chunk (squared quantised units), as the task records it.
     members
         Members' BabyJubJub public keys, in task order.
     t_min
@@ -60,7 +61,7 @@ class SecaggTask:
     packing: Packing
     n_params: int
     neighbors: int
-    clip_norm: float
+    bound: int
     members: tuple[Point, ...]
     t_min: int = 3
 
@@ -84,9 +85,21 @@ class SecaggTask:
         return self.packing.n_chunks(self.n_params)
 
     @cached_property
-    def bound(self) -> int:
-        """The public bound on Σq² of one chunk."""
-        return squared_norm_bound(self.clip_norm, self.packing)
+    def clip_norm(self) -> float:
+        """The largest per-chunk L2 clipping norm (real units) whose chunks always meet `bound`.
+
+        Inverts :func:`zkfed.quantize.squared_norm_bound`, then steps down until the honest
+        worst case provably fits.
+        """
+        root = math.sqrt(max(self.bound - 1, 0)) - math.sqrt(self.packing.params_per_chunk)
+        norm = root / self.packing.scale
+        if norm <= 0:
+            raise ConfigurationError(
+                f"the bound {self.bound} leaves no room for any update of this packing."
+            )
+        while squared_norm_bound(norm, self.packing) > self.bound:
+            norm = math.nextafter(norm, 0.0)
+        return norm
 
     def neighbor_indices(self, member: int) -> list[int]:
         """Member indices of `member`'s neighbours, in public-input order."""

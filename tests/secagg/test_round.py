@@ -6,7 +6,7 @@ import pytest
 from zkfed.babyjubjub import generate_secret_key, public_key
 from zkfed.exceptions import ConfigurationError
 from zkfed.field import P
-from zkfed.quantize import Packing, dequantize, quantize
+from zkfed.quantize import Packing, dequantize, quantize, squared_norm_bound
 from zkfed.secagg import (
     SecaggTask,
     aggregate_chunk,
@@ -22,7 +22,8 @@ PACKING = Packing(words=4, lanes=15, lane_bits=16, value_bits=12, scale_bits=8)
 def _task(n_members: int, n_params: int = 130) -> tuple[SecaggTask, list[int]]:
     secrets = [generate_secret_key() for _ in range(n_members)]
     members = tuple(public_key(sk) for sk in secrets)
-    task = SecaggTask(7, PACKING, n_params, neighbors=4, clip_norm=2.0, members=members)
+    bound = squared_norm_bound(2.0, PACKING)
+    task = SecaggTask(7, PACKING, n_params, neighbors=4, bound=bound, members=members)
     return task, secrets
 
 
@@ -115,7 +116,20 @@ def test_missing_reveal_or_too_few_contributors_voids_the_chunk() -> None:
 def test_bad_task_shapes_are_refused() -> None:
     members = tuple(public_key(generate_secret_key()) for _ in range(4))
     with pytest.raises(ConfigurationError, match="at least 5 members"):
-        SecaggTask(1, PACKING, 10, neighbors=4, clip_norm=1.0, members=members)
+        SecaggTask(1, PACKING, 10, neighbors=4, bound=1 << 30, members=members)
     task, secrets = _task(5)
     with pytest.raises(ConfigurationError, match="parameters"):
         mask_update(task, 0, 0, secrets[0], np.zeros(3), np.random.default_rng(0))
+
+
+def test_clip_norm_is_the_largest_that_meets_the_bound() -> None:
+    # Prepare
+    task, _ = _task(5)
+
+    # Execute
+    norm = task.clip_norm
+
+    # Assert
+    assert squared_norm_bound(norm, PACKING) <= task.bound
+    assert squared_norm_bound(norm * 1.001, PACKING) > task.bound
+    assert abs(norm - 2.0) < 0.01

@@ -1,0 +1,312 @@
+"""The one thin wrapper through which the client reaches the zkfed contracts (via ape)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any
+
+from zkfed.babyjubjub import Point
+from zkfed.exceptions import ChainError, ConfigurationError
+from zkfed.groth16 import Proof
+from zkfed.quantize import Packing
+from zkfed.secagg import SecaggTask
+
+ZERO_ADDRESS = "0x" + "00" * 20
+
+
+class Mode(IntEnum):
+    """Aggregation mode of a task (IFederatedAggregator.Mode)."""
+
+    SECAGG = 0
+    CKKS = 1
+
+
+class RoundStatus(IntEnum):
+    """IFederatedAggregator.RoundStatus."""
+
+    NONE = 0
+    OPEN = 1
+    RECOVERY = 2
+    FINALIZED = 3
+    ABORTED = 4
+
+
+class ChunkStatus(IntEnum):
+    """IFederatedAggregator.ChunkStatus."""
+
+    OPEN = 0
+    VOID = 1
+    AWAITING_REVEALS = 2
+    RECOVERABLE = 3
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A `MaskedUpdate` circuit variant with the verifiers deployed for it."""
+
+    verifier: str
+    seed_verifier: str
+    packing: Packing
+    neighbors: int
+
+    def as_tuple(self) -> tuple[Any, ...]:
+        """IFederatedAggregator.CircuitVariant."""
+        p = self.packing
+        return (
+            self.verifier,
+            p.words,
+            self.neighbors,
+            p.lanes,
+            p.lane_bits,
+            p.value_bits,
+            p.scale_bits,
+            self.seed_verifier,
+        )
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """What a task proposal asks the aggregator to create (IFederatedAggregator.TaskConfig)."""
+
+    variant: Variant
+    param_count: int
+    bound: int
+    rounds: int
+    submission_period: int
+    reveal_period: int
+    model_cid: str
+    model_hash: bytes
+    min_contributors: int = 3
+    mode: Mode = Mode.SECAGG
+    key_holder: str = ZERO_ADDRESS
+    context_cid: str = ""
+
+    def as_tuple(self) -> tuple[Any, ...]:
+        """The TaskConfig tuple, in the interface's field order."""
+        return (
+            self.variant.as_tuple(),
+            int(self.mode),
+            self.key_holder,
+            self.param_count,
+            self.bound,
+            self.min_contributors,
+            self.rounds,
+            self.submission_period,
+            self.reveal_period,
+            self.context_cid,
+            self.model_cid,
+            self.model_hash,
+        )
+
+
+@dataclass(frozen=True)
+class RoundState:
+    """A round as the contract reports it."""
+
+    status: RoundStatus
+    submission_deadline: int
+    reveal_deadline: int
+    contributions: int
+    model_cid: str
+    model_hash: bytes
+
+
+def _bits(bitmap: int) -> set[int]:
+    return {i for i in range(bitmap.bit_length()) if bitmap >> i & 1}
+
+
+class Zkfed:
+    """The aggregator and governance contracts of one deployment.
+
+    Parameters
+    ----------
+    aggregator, governance
+        ape contract instances of `FederatedAggregator` and `ModelGovernance`.
+    """
+
+    def __init__(self, aggregator: Any, governance: Any) -> None:
+        self.aggregator = aggregator
+        self.governance = governance
+
+    @classmethod
+    def deploy(
+        cls, project: Any, deployer: Any, founders: Sequence[Any], voting_period: int
+    ) -> Zkfed:
+        """Deploy governance (bound to the aggregator's future address), then the aggregator."""
+        predicted = deployer.get_deployment_address(deployer.nonce + 1)
+        governance = deployer.deploy(
+            project.ModelGovernance,
+            predicted,
+            [getattr(f, "address", f) for f in founders],
+            voting_period,
+        )
+        aggregator = deployer.deploy(project.FederatedAggregator, governance.address)
+        if aggregator.address != predicted:
+            raise ChainError("the aggregator was not deployed at the address governance expects.")
+        return cls(aggregator, governance)
+
+    @classmethod
+    def at(cls, project: Any, aggregator_address: str) -> Zkfed:
+        """Attach to a deployment by the aggregator's address."""
+        aggregator = project.FederatedAggregator.at(aggregator_address)
+        governance = project.ModelGovernance.at(aggregator.governance())
+        return cls(aggregator, governance)
+
+    # --- membership and governance -------------------------------------------------------------
+
+    def register_key(self, member: Any, pk: Point) -> Any:
+        """Register a member's BabyJubJub public key."""
+        return self.aggregator.registerKey(pk[0], pk[1], sender=member)
+
+    def propose_task(
+        self,
+        member: Any,
+        spec: TaskSpec,
+        spec_cid: str,
+        spec_hash: bytes,
+        hyper_param_hash: bytes,
+    ) -> int:
+        """Propose a task; returns the proposal id."""
+        receipt = self.governance.proposeTask(
+            (spec_cid, spec_hash, hyper_param_hash, spec.as_tuple()), sender=member
+        )
+        return int(receipt.return_value or self.governance.proposalCount())
+
+    def vote(self, member: Any, proposal_id: int, support: bool) -> Any:
+        """Cast a member's vote."""
+        return self.governance.vote(proposal_id, support, sender=member)
+
+    def execute(self, member: Any, proposal_id: int) -> int:
+        """Execute a succeeded task proposal; returns the new task id."""
+        self.governance.execute(proposal_id, sender=member)
+        return int(self.governance.proposal(proposal_id).taskId)
+
+    # --- reading a task ------------------------------------------------------------------------
+
+    def task_members(self, task_id: int) -> list[str]:
+        """The task's member addresses; the index is the member's ring position."""
+        return [str(a) for a in self.aggregator.taskMembers(task_id)]
+
+    def member_index(self, task_id: int, account: Any) -> int:
+        """A member's ring position in a task."""
+        address = str(getattr(account, "address", account))
+        members = self.task_members(task_id)
+        if address not in members:
+            raise ConfigurationError(f"{address} is not a member of task {task_id}.")
+        return members.index(address)
+
+    def secagg_task(self, task_id: int) -> SecaggTask:
+        """The task as the secure-aggregation code sees it, read from the chain."""
+        if not 1 <= task_id <= int(self.aggregator.taskCount()):
+            raise ConfigurationError(f"task {task_id} does not exist on this deployment.")
+        config = self.aggregator.taskConfig(task_id)
+        if int(config.mode) != Mode.SECAGG:
+            raise ConfigurationError(f"task {task_id} runs in CKKS mode, not secure aggregation.")
+        v = config.variant
+        packing = Packing(
+            int(v.words), int(v.lanes), int(v.laneBits), int(v.valueBits), int(v.scaleBits)
+        )
+        keys = []
+        for member in self.task_members(task_id):
+            _, x, y = self.aggregator.publicKey(member)
+            keys.append((int(x), int(y)))
+        return SecaggTask(
+            task_id=task_id,
+            packing=packing,
+            n_params=int(config.paramCount),
+            neighbors=int(v.neighbors),
+            bound=int(config.bound),
+            members=tuple(keys),
+            t_min=int(config.minContributors),
+        )
+
+    def current_round(self, task_id: int) -> int:
+        """The task's current round number."""
+        _, current, _ = self.aggregator.taskState(task_id)
+        return int(current)
+
+    def round_state(self, task_id: int, round_index: int) -> RoundState:
+        """Schedule, status and result of a round."""
+        info = self.aggregator.roundInfo(task_id, round_index)
+        return RoundState(
+            RoundStatus(int(info.status)),
+            int(info.submissionDeadline),
+            int(info.revealDeadline),
+            int(info.contributions),
+            str(info.modelCid),
+            bytes(info.modelHash),
+        )
+
+    def global_model(self, task_id: int, round_index: int) -> tuple[str, bytes]:
+        """CID and hash of the model a round trains on."""
+        cid, digest = self.aggregator.globalModel(task_id, round_index)
+        return str(cid), bytes(digest)
+
+    def contributors(self, task_id: int, round_index: int, chunk: int) -> set[int]:
+        """Member indices that submitted a chunk in a round."""
+        bitmap, _ = self.aggregator.chunkContributors(task_id, round_index, chunk)
+        return _bits(int(bitmap))
+
+    def chunk_status(self, task_id: int, round_index: int, chunk: int) -> ChunkStatus:
+        """The contract's rule of record for whether a chunk enters the aggregate."""
+        return ChunkStatus(int(self.aggregator.chunkStatus(task_id, round_index, chunk)))
+
+    def accumulator(self, task_id: int, round_index: int, chunk: int) -> list[int]:
+        """Σ of the chunk's accepted masked words mod p."""
+        return [int(w) for w in self.aggregator.accumulator(task_id, round_index, chunk)]
+
+    def revealed_seeds(
+        self, task: SecaggTask, round_index: int, chunk: int, contributors: set[int]
+    ) -> dict[tuple[int, int], int]:
+        """Seeds revealed for (contributor, dropped neighbour) pairs of a chunk."""
+        members = self.task_members(task.task_id)
+        seeds = {}
+        for i in sorted(contributors):
+            for j in task.neighbor_indices(i):
+                if j in contributors:
+                    continue
+                revealed, seed = self.aggregator.revealedSeed(
+                    task.task_id, round_index, chunk, members[i], members[j]
+                )
+                if revealed:
+                    seeds[(i, j)] = int(seed)
+        return seeds
+
+    # --- a member's transactions ---------------------------------------------------------------
+
+    def submit_chunk(
+        self,
+        member: Any,
+        task_id: int,
+        round_index: int,
+        chunk: int,
+        words: Sequence[int],
+        proof: Proof,
+    ) -> Any:
+        """Submit one masked chunk with its proof."""
+        return self.aggregator.submitChunk(
+            task_id, round_index, chunk, list(words), proof.solidity_arguments(), sender=member
+        )
+
+    def reveal_seed(
+        self,
+        member: Any,
+        task_id: int,
+        round_index: int,
+        chunk: int,
+        dropped: str,
+        seed: int,
+        proof: Proof,
+    ) -> Any:
+        """Reveal the seed shared with a dropped neighbour, with its `SeedReveal` proof."""
+        return self.aggregator.revealSeed(
+            task_id, round_index, chunk, dropped, seed, proof.solidity_arguments(), sender=member
+        )
+
+    def finalize_round(
+        self, member: Any, task_id: int, round_index: int, cid: str, model_hash: bytes
+    ) -> Any:
+        """Record a round's new global model."""
+        return self.aggregator.finalizeRound(task_id, round_index, cid, model_hash, sender=member)
