@@ -15,6 +15,7 @@ from contract_helpers import TEST_VARIANT, ZERO_PROOF, task_config
 from zkfed.babyjubjub import Point
 from zkfed.masking import remove_masks, ring_neighbors, signs_bits
 from zkfed.packing import unpack_chunk
+from zkfed.quantize import squared_norm_bound
 from zkfed.secagg import SecaggTask, aggregate_chunk, mask_update, required_reveals, reveal_seed
 
 RECOVERABLE, VOID = 3, 1
@@ -28,7 +29,7 @@ def _secagg_task(task_id: int, public_keys: list[Point]) -> SecaggTask:
         packing=TEST_VARIANT.packing,
         n_params=N_PARAMS,
         neighbors=TEST_VARIANT.neighbors,
-        clip_norm=CLIP_NORM,
+        bound=squared_norm_bound(CLIP_NORM, TEST_VARIANT.packing),
         members=tuple(public_keys),
     )
 
@@ -37,7 +38,7 @@ def _secagg_task(task_id: int, public_keys: list[Point]) -> SecaggTask:
 def round_task(
     create_task: Any, verifier: Any, seed_verifier: Any, public_keys: list[Point]
 ) -> SecaggTask:
-    bound = _secagg_task(0, public_keys).bound
+    bound = squared_norm_bound(CLIP_NORM, TEST_VARIANT.packing)
     task_id = create_task(task_config(verifier, seed_verifier, param_count=N_PARAMS, bound=bound))
     return _secagg_task(task_id, public_keys)
 

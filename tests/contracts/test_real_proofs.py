@@ -20,6 +20,7 @@ from zkfed.babyjubjub import Point
 from zkfed.masking import remove_masks
 from zkfed.packing import unpack_chunk
 from zkfed.proving import SnarkjsProver
+from zkfed.quantize import squared_norm_bound
 from zkfed.secagg import SecaggTask, mask_update, required_reveals, reveal_seed
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,12 +71,14 @@ def proved_round(
     """A task on the real verifiers, and every contributor's masked chunk 0 with its proof."""
     wasm, zkey = _artifacts("masked_update_test")
     members = tuple(public_keys)
-    probe = SecaggTask(0, TEST_VARIANT.packing, N_PARAMS, TEST_VARIANT.neighbors, 0.5, members)
+    bound = squared_norm_bound(0.5, TEST_VARIANT.packing)
     masked_verifier, seed_verifier = real_verifiers
     task_id = create_task(
-        task_config(masked_verifier, seed_verifier, param_count=N_PARAMS, bound=probe.bound)
+        task_config(masked_verifier, seed_verifier, param_count=N_PARAMS, bound=bound)
     )
-    task = SecaggTask(task_id, TEST_VARIANT.packing, N_PARAMS, TEST_VARIANT.neighbors, 0.5, members)
+    task = SecaggTask(
+        task_id, TEST_VARIANT.packing, N_PARAMS, TEST_VARIANT.neighbors, bound, members
+    )
     rng = np.random.default_rng(11)
     chunks = {
         i: mask_update(task, 1, i, secret_keys[i], rng.normal(0, 0.01, N_PARAMS), rng)[0]
