@@ -257,6 +257,24 @@ class Zkfed:
         """Σ of the chunk's accepted masked words mod p."""
         return [int(w) for w in self.aggregator.accumulator(task_id, round_index, chunk)]
 
+    def submitted_chunks(self, task_id: int, round_index: int, chunk: int) -> list[list[int]]:
+        """Each accepted submission's words for a chunk, read back from transaction calldata."""
+        from ape import chain as ape_chain
+
+        words = []
+        logs = self.aggregator.ChunkSubmitted.range(
+            0,
+            ape_chain.blocks.height + 1,
+            search_topics={"taskId": task_id, "round": round_index},
+        )
+        for log in logs:
+            if int(log.chunk) != chunk:
+                continue
+            receipt = ape_chain.provider.get_receipt(log.transaction_hash)
+            _, arguments = self.aggregator.decode_input(receipt.transaction.data)
+            words.append([int(w) for w in arguments["words"]])
+        return words
+
     def revealed_seeds(
         self, task: SecaggTask, round_index: int, chunk: int, contributors: set[int]
     ) -> dict[tuple[int, int], int]:
@@ -304,6 +322,36 @@ class Zkfed:
         return self.aggregator.revealSeed(
             task_id, round_index, chunk, dropped, seed, proof.solidity_arguments(), sender=member
         )
+
+    def submit_ciphertext(
+        self, member: Any, task_id: int, round_index: int, cid: str, digest: bytes
+    ) -> Any:
+        """CKKS: record the CID and sha256 of a member's encrypted update."""
+        return self.aggregator.submitCiphertext(task_id, round_index, cid, digest, sender=member)
+
+    def post_aggregate(
+        self, member: Any, task_id: int, round_index: int, cid: str, digest: bytes
+    ) -> Any:
+        """CKKS: record the CID and sha256 of the round's summed ciphertext."""
+        return self.aggregator.postAggregate(task_id, round_index, cid, digest, sender=member)
+
+    def ciphertexts(self, task_id: int, round_index: int) -> dict[int, tuple[str, bytes]]:
+        """CKKS: (CID, sha256) of every member's ciphertext of a round, by member index."""
+        found = {}
+        for index, member in enumerate(self.task_members(task_id)):
+            cid, digest = self.aggregator.ciphertext(task_id, round_index, member)
+            if cid:
+                found[index] = (str(cid), bytes(digest))
+        return found
+
+    def aggregate(self, task_id: int, round_index: int) -> tuple[str, bytes]:
+        """CKKS: (CID, sha256) of a round's posted aggregate ("" when none)."""
+        cid, digest = self.aggregator.aggregate(task_id, round_index)
+        return str(cid), bytes(digest)
+
+    def task_mode(self, task_id: int) -> Mode:
+        """A task's aggregation mode."""
+        return Mode(int(self.aggregator.taskConfig(task_id).mode))
 
     def finalize_round(
         self, member: Any, task_id: int, round_index: int, cid: str, model_hash: bytes

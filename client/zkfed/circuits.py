@@ -1,0 +1,112 @@
+"""The circuit registry (circuits/circuits.json) as the client reads it: artifacts and packing."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from zkfed.exceptions import ConfigurationError, ToolchainError
+from zkfed.groth16 import VerificationKey
+from zkfed.quantize import Packing
+
+DEFAULT_VARIANT = "masked_update_default"
+TEST_VARIANT = "masked_update_test"
+SEED_REVEAL = "seed_reveal"
+
+
+def project_root() -> Path:
+    """The repository holding circuits/: `$ZKFED_ROOT`, else the nearest one above this package
+    or the working directory."""
+    if configured := os.environ.get("ZKFED_ROOT"):
+        return Path(configured)
+    for base in (Path(__file__).resolve(), Path.cwd().resolve()):
+        for folder in (base, *base.parents):
+            if (folder / "circuits" / "circuits.json").is_file():
+                return folder
+    raise ToolchainError("circuits/circuits.json was not found; set ZKFED_ROOT to the project.")
+
+
+@dataclass(frozen=True)
+class Circuit:
+    """One compiled variant: where its artifacts are and what it expects."""
+
+    name: str
+    root: Path
+    entry: dict[str, Any]
+
+    def _artifact(self, kind: str) -> Path:
+        derived = self.entry.get("derived", {}).get("artifacts", {})
+        if kind not in derived:
+            raise ToolchainError(f"circuit {self.name} has no {kind}; run tools/dev.sh setup.")
+        return self.root / str(derived[kind])
+
+    @property
+    def wasm(self) -> Path:
+        """The witness generator."""
+        return self._artifact("wasm")
+
+    @property
+    def zkey(self) -> Path:
+        """The proving key."""
+        return self._artifact("zkey")
+
+    @cached_property
+    def vkey_json(self) -> dict[str, Any]:
+        """The verification key as snarkjs writes it."""
+        data: dict[str, Any] = json.loads(self._artifact("vkey").read_text())
+        return data
+
+    @cached_property
+    def verification_key(self) -> VerificationKey:
+        """The parsed verification key."""
+        return VerificationKey.from_snarkjs(self.vkey_json)
+
+    @property
+    def verifier_contract(self) -> str:
+        """Name of the generated Solidity verifier."""
+        return str(self.entry["verifier"])
+
+    @property
+    def parameters(self) -> dict[str, int]:
+        """Template parameters (W, L, B, R, K for `MaskedUpdate`)."""
+        return {k: int(v) for k, v in self.entry.get("parameters", {}).items()}
+
+    def packing(self, scale_bits: int) -> Packing:
+        """The packing of a `MaskedUpdate` variant with a task's fixed-point scale."""
+        p = self.parameters
+        if not {"W", "L", "B", "R"} <= p.keys():
+            raise ConfigurationError(f"circuit {self.name} is not a MaskedUpdate variant.")
+        return Packing(p["W"], p["L"], p["B"], p["R"], scale_bits)
+
+    @property
+    def neighbors(self) -> int:
+        """K of a `MaskedUpdate` variant."""
+        return self.parameters["K"]
+
+    @property
+    def constraints(self) -> int:
+        """R1CS constraint count."""
+        return int(self.entry.get("derived", {}).get("constraints", 0))
+
+    def ready(self) -> bool:
+        """Whether the wasm and zkey exist (the set-up built them)."""
+        try:
+            return self.wasm.is_file() and self.zkey.is_file()
+        except ToolchainError:
+            return False
+
+
+def load_circuit(name: str, root: Path | None = None) -> Circuit:
+    """A variant of the registry by name."""
+    base = root or project_root()
+    registry = json.loads((base / "circuits" / "circuits.json").read_text())
+    variants = registry["variants"]
+    if name not in variants:
+        raise ConfigurationError(
+            f"unknown circuit variant {name!r}; the registry has {', '.join(sorted(variants))}."
+        )
+    return Circuit(name, base, variants[name])
