@@ -1,0 +1,1308 @@
+"""What the zkfed web app does, free of Panel, so it is tested without a browser.
+
+Two layers:
+
+* `Consortium` — one per server process: the chain connection (ape), the content store, the
+  circuits and the prover, a feed of the contracts' events, and, in the embedded mode, a demo
+  consortium it deployed itself whose other members it simulates.
+* `MemberSession` — one per browser session: the page's member (account and BabyJubJub key), its
+  local dataset, its votes, and the rounds it trains in.
+
+Everything here blocks (chain calls, training, proving); the page calls it from worker threads
+and shows the progress callbacks' reports.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import tempfile
+import threading
+import time
+import zipfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from zkfed.babyjubjub import Point, generate_secret_key, public_key
+from zkfed.chain import RoundStatus, TaskSpec, Variant, Zkfed
+from zkfed.circuits import DEFAULT_VARIANT, SEED_REVEAL, Circuit, load_circuit, project_root
+from zkfed.datasets import BUNDLED, Dataset, load_dataset, split_non_iid
+from zkfed.exceptions import (
+    ChainError,
+    ConfigurationError,
+    CorruptContentError,
+    DatasetError,
+    KeystoreError,
+    ZkfedError,
+)
+from zkfed.keystore import load_public_key, load_secret_key, save_keystore
+from zkfed.models import ModelSpec, initial_weights
+from zkfed.protocol import (
+    fetch_model,
+    finalize,
+    reveal_for_dropouts,
+    store_model,
+    submit_update,
+    verify_round,
+)
+from zkfed.quantize import squared_norm_bound
+from zkfed.storage import ContentStore, LocalStore, open_store
+from zkfed.training import Metrics, TrainConfig, evaluate_weights, member_seed, train_local
+
+MAX_UPLOAD_BYTES = 50 * 2**20
+"""Largest dataset the page accepts (the browser sends it over the page's websocket)."""
+
+DEMO_PASSWORD = "zkfed-demo"
+"""Keystore password of the embedded demo member; the page shows it, it protects nothing."""
+
+EMBEDDED_NETWORK = "ethereum:local:foundry"
+VOTING_PERIOD = 3600
+SUBMISSION_PERIOD = 3600
+REVEAL_PERIOD = 3600
+CLIP_NORM = 5.0  # per chunk, as the demo: local updates on the bundled sets stay below it
+SCALE_BITS = 8  # 5.0 * 2^8 < 2^11: a clipped value never leaves the 12-bit range
+DEMO_SCRYPT_N = 2**14  # the demo keystore opens in a blink; real keystores keep the default
+
+Report = Callable[[str, float, str], None]
+"""progress(stage, fraction in [0, 1], message) of a long job."""
+
+
+def _quiet(stage: str, fraction: float, message: str) -> None:
+    del stage, fraction, message
+
+
+# --- settings ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the app's consortium lives; every field has an environment variable.
+
+    Attributes
+    ----------
+    network : str
+        ape network choice (``ethereum:sepolia:node``) or an RPC URL (``ZKFED_UI_NETWORK``).
+    aggregator : str
+        Address of a deployed `FederatedAggregator` (``ZKFED_UI_AGGREGATOR``); empty: the
+        embedded mode deploys a demo consortium on the local network and simulates its members.
+    storage : str
+        Content store, as `zkfed.storage.open_store` reads it (``ZKFED_UI_STORAGE``): empty for
+        the embedded store, ``ipfs`` or a node's multiaddr/URL for an IPFS node.
+    variant : str
+        Circuit variant of the embedded consortium's proposals (``ZKFED_UI_VARIANT``).
+    members : int
+        Members of the embedded consortium, the page's member included (``ZKFED_UI_MEMBERS``).
+    dataset : str
+        Bundled dataset the embedded consortium trains on (``ZKFED_UI_DATASET``).
+    account : str
+        ape account alias of the page's member (``ZKFED_UI_ACCOUNT``; configured mode).
+    keystore : str
+        zkfed keystore file of the page's member (``ZKFED_UI_KEYSTORE``; configured mode).
+    poll_seconds : float
+        How often the chain is asked for new events (``ZKFED_UI_POLL_SECONDS``).
+    """
+
+    network: str = EMBEDDED_NETWORK
+    aggregator: str = ""
+    storage: str = ""
+    variant: str = DEFAULT_VARIANT
+    members: int = 5
+    dataset: str = "wine"
+    account: str = ""
+    keystore: str = ""
+    poll_seconds: float = 1.0
+
+    _ENV: ClassVar[dict[str, str]] = {
+        "network": "ZKFED_UI_NETWORK",
+        "aggregator": "ZKFED_UI_AGGREGATOR",
+        "storage": "ZKFED_UI_STORAGE",
+        "variant": "ZKFED_UI_VARIANT",
+        "members": "ZKFED_UI_MEMBERS",
+        "dataset": "ZKFED_UI_DATASET",
+        "account": "ZKFED_UI_ACCOUNT",
+        "keystore": "ZKFED_UI_KEYSTORE",
+        "poll_seconds": "ZKFED_UI_POLL_SECONDS",
+    }
+
+    @property
+    def embedded(self) -> bool:
+        """Whether the app deploys and simulates its own demo consortium."""
+        return not self.aggregator
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Settings from ``ZKFED_UI_*`` variables; unset ones keep their defaults."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for name, variable in cls._ENV.items():
+            if env.get(variable, "") == "":
+                continue
+            text = env[variable]
+            try:
+                values[name] = (
+                    int(text)
+                    if name == "members"
+                    else float(text)
+                    if name == "poll_seconds"
+                    else text
+                )
+            except ValueError:
+                raise ConfigurationError(f"{variable} must be a number, not {text!r}.") from None
+        return cls(**values).checked()
+
+    def to_env(self) -> dict[str, str]:
+        """The environment variables that reproduce these settings."""
+        return {variable: str(getattr(self, name)) for name, variable in self._ENV.items()}
+
+    def checked(self) -> Settings:
+        """These settings, or one sentence on what is wrong with them."""
+        if self.embedded and not self.network.startswith("ethereum:local"):
+            raise ConfigurationError(
+                "the embedded demo consortium runs only on a local network; set "
+                "ZKFED_UI_AGGREGATOR (--aggregator) to use a deployment on another network."
+            )
+        if self.embedded and self.dataset not in BUNDLED:
+            raise ConfigurationError(
+                f"the demo dataset must be one of {', '.join(BUNDLED)}, not {self.dataset!r}."
+            )
+        if not 3 <= self.members <= 16:
+            raise ConfigurationError(
+                f"the demo consortium needs 3 to 16 members, not {self.members}."
+            )
+        if self.poll_seconds <= 0:
+            raise ConfigurationError("the event poll interval must be a positive number.")
+        return self
+
+
+# --- events and the round status they imply ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChainEvent:
+    """One decoded contract event."""
+
+    block: int
+    name: str
+    args: dict[str, Any]
+    transaction: str = ""
+
+
+class EventFeed:
+    """Every event of the deployment's two contracts, polled from the chain by a thread.
+
+    Readers take `events` (append-only) and watch `version`, which changes whenever new
+    events or a new block arrive, so a page refreshes only when something happened.
+    """
+
+    def __init__(self, contracts: Sequence[Any], poll_seconds: float = 1.0) -> None:
+        self._contracts = list(contracts)
+        self._poll_seconds = poll_seconds
+        self._next_block = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self.events: list[ChainEvent] = []
+        self.version = 0
+        self.chain_time = 0
+        self.error = ""
+
+    def poll_once(self) -> int:
+        """Fetch events up to the head; returns how many were new."""
+        from ape import chain
+        from ape.types import LogFilter
+
+        with self._lock:
+            head = chain.blocks.head
+            timestamp = int(head.timestamp)
+            height = int(head.number or 0)
+            fresh: list[ChainEvent] = []
+            if height >= self._next_block:
+                log_filter = LogFilter(
+                    addresses=[c.address for c in self._contracts],
+                    events=[abi for c in self._contracts for abi in c.contract_type.events],
+                    start_block=self._next_block,
+                    stop_block=height,
+                )
+                for log in chain.provider.get_contract_logs(log_filter):
+                    fresh.append(
+                        ChainEvent(
+                            int(log.block_number),
+                            str(log.event_name),
+                            dict(log.event_arguments),
+                            str(log.transaction_hash),
+                        )
+                    )
+                self._next_block = height + 1
+            if fresh or timestamp != self.chain_time:
+                self.events.extend(fresh)
+                self.chain_time = timestamp
+                self.version += 1
+            return len(fresh)
+
+    def start(self) -> None:
+        """Poll in a daemon thread until `stop`."""
+        self._thread = threading.Thread(target=self._run, name="zkfed-events", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop polling."""
+        self._stop.set()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.poll_once()
+                self.error = ""
+            except Exception as error:  # a node hiccup must not end the feed
+                self.error = f"the chain did not answer: {str(error).splitlines()[0]}"
+            self._stop.wait(self._poll_seconds)
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    """One member's part in a round."""
+
+    index: int
+    address: str
+    label: str
+    chunks: int
+    reveals: int
+    dropped: bool
+
+
+@dataclass(frozen=True)
+class RoundView:
+    """A round as its events tell it."""
+
+    task_id: int
+    round: int
+    status: str
+    submission_deadline: int
+    reveal_deadline: int
+    chain_time: int
+    n_chunks: int
+    members: tuple[MemberRow, ...]
+    reveals: int
+    model_cid: str
+
+    @property
+    def dropouts(self) -> list[str]:
+        """Labels of members that missed a chunk after the submission deadline."""
+        return [m.label for m in self.members if m.dropped]
+
+    @property
+    def submitted(self) -> int:
+        """Members that submitted every chunk."""
+        return sum(m.chunks == self.n_chunks for m in self.members)
+
+
+def _same(a: Any, b: Any) -> bool:
+    return str(a).lower() == str(b).lower()
+
+
+def round_view(
+    events: Iterable[ChainEvent],
+    task_id: int,
+    round_index: int,
+    members: Sequence[str],
+    labels: Mapping[str, str],
+    n_chunks: int,
+    chain_time: int,
+) -> RoundView:
+    """Summarise a round from the contracts' events (no chain call).
+
+    A member has dropped out when the submission deadline has passed and it did not submit
+    every chunk; the seeds revealed for the dropped are the recovery.
+    """
+    deadline = reveal_deadline = 0
+    status = "not open"
+    chunks = dict.fromkeys(range(len(members)), 0)
+    reveals = dict.fromkeys(range(len(members)), 0)
+    cid = ""
+    index = {address.lower(): i for i, address in enumerate(members)}
+    for event in events:
+        args = event.args
+        if int(args.get("taskId", -1)) != task_id or int(args.get("round", -1)) != round_index:
+            continue
+        if event.name == "RoundOpened":
+            deadline = int(args["submissionDeadline"])
+            reveal_deadline = int(args["revealDeadline"])
+            status = "open"
+        elif event.name == "ChunkSubmitted":
+            member = index.get(str(args["member"]).lower())
+            if member is not None:
+                chunks[member] += 1
+        elif event.name == "SeedRevealed":
+            member = index.get(str(args["revealer"]).lower())
+            if member is not None:
+                reveals[member] += 1
+        elif event.name == "RoundFinalized":
+            cid, status = str(args["modelCid"]), "finalized"
+        elif event.name == "RoundAborted":
+            status = "aborted"
+    closed = status in ("finalized", "aborted") or (status == "open" and chain_time > deadline)
+    if status == "open" and closed:
+        status = "recovery"
+    rows = tuple(
+        MemberRow(
+            i,
+            address,
+            labels.get(address.lower(), f"member {i}"),
+            chunks[i],
+            reveals[i],
+            closed and chunks[i] < n_chunks,
+        )
+        for i, address in enumerate(members)
+    )
+    return RoundView(
+        task_id,
+        round_index,
+        status,
+        deadline,
+        reveal_deadline,
+        chain_time,
+        n_chunks,
+        rows,
+        sum(reveals.values()),
+        cid,
+    )
+
+
+def describe_deadline(deadline: int, now: int) -> str:
+    """'in 59 min' / '3 s ago', relative to the chain's clock."""
+    delta = deadline - now
+    amount = abs(delta)
+    text = (
+        f"{amount} s"
+        if amount < 120
+        else f"{amount // 60} min"
+        if amount < 7200
+        else f"{amount // 3600} h {amount % 3600 // 60} min"
+    )
+    return f"in {text}" if delta >= 0 else f"{text} ago"
+
+
+# --- the member's dataset ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UploadColumns:
+    """The columns a file offers, and the page's first guess of label and features."""
+
+    columns: tuple[str, ...]
+    label: str
+    features: tuple[str, ...]
+
+
+def inspect_upload(filename: str, data: bytes) -> UploadColumns:
+    """Read only the column names of an uploaded CSV or NPZ file.
+
+    Raises
+    ------
+    DatasetError
+        One sentence: too large, empty, wrong format, unreadable.
+    """
+    _check_upload(filename, data)
+    if filename.lower().endswith(".csv"):
+        try:
+            first = data.decode("utf-8-sig").splitlines()[:1]
+        except UnicodeDecodeError:
+            raise DatasetError(f"File '{filename}' is not a readable UTF-8 CSV file.") from None
+        header = next(csv.reader(first), [])
+        columns = tuple(name.strip() for name in header)
+        if not columns or not any(columns):
+            raise DatasetError(f"File '{filename}' has no header row naming its columns.")
+        labels = columns
+    else:
+        try:
+            with np.load(io.BytesIO(data), allow_pickle=False) as archive:
+                shapes = {key: archive[key].ndim for key in archive.files}
+        except (ValueError, OSError, EOFError, zipfile.BadZipFile):
+            raise DatasetError(f"File '{filename}' is not a valid NPZ archive.") from None
+        columns = tuple(shapes)
+        labels = tuple(key for key, ndim in shapes.items() if ndim == 1)
+        if not labels:
+            raise DatasetError(f"File '{filename}' has no 1-D array to serve as the label.")
+    label = "label" if "label" in labels else labels[-1]
+    return UploadColumns(columns, label, tuple(c for c in columns if c != label))
+
+
+def _check_upload(filename: str, data: bytes) -> None:
+    if not filename.lower().endswith((".csv", ".npz")):
+        raise DatasetError(f"File '{filename}' is not a .csv or .npz file.")
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise DatasetError(
+            f"File '{filename}' has {len(data):,} bytes, over the limit of {MAX_UPLOAD_BYTES:,}."
+        )
+    if not data:
+        raise DatasetError(f"File '{filename}' is empty.")
+
+
+def load_upload(
+    filename: str, data: bytes, label: str, features: Sequence[str] | None = None
+) -> Dataset:
+    """Validate and load an uploaded dataset with `zkfed.datasets.load_dataset`.
+
+    The bytes go to a private temporary file on this machine, read once and deleted: they are
+    never sent anywhere.
+    """
+    _check_upload(filename, data)
+    suffix = Path(filename).suffix.lower()
+    with tempfile.TemporaryDirectory(prefix="zkfed-upload-") as folder:
+        path = Path(folder) / f"{Path(filename).stem or 'dataset'}{suffix}"
+        path.write_bytes(data)
+        return load_dataset(
+            path, label=label, features=list(features) if features else None, seed=0
+        )
+
+
+def fit_to_task(dataset: Dataset, spec: ModelSpec, classes: Sequence[str]) -> Dataset:
+    """The dataset with its labels renumbered to the task's classes.
+
+    Raises
+    ------
+    DatasetError
+        When the feature count differs from the model's or a label is not one of its classes.
+    """
+    if dataset.n_features != spec.n_features:
+        raise DatasetError(
+            f"The task's model takes {spec.n_features} features; the selected columns give "
+            f"{dataset.n_features}."
+        )
+    names = list(classes) or [str(i) for i in range(spec.n_classes)]
+    unknown = [name for name in dataset.class_names if name not in names]
+    if unknown:
+        raise DatasetError(
+            f"Label '{unknown[0]}' is not one of the task's classes ({', '.join(names)})."
+        )
+    mapping = np.array([names.index(name) for name in dataset.class_names], dtype=np.int64)
+    return replace(
+        dataset,
+        y_train=mapping[dataset.y_train],
+        y_test=mapping[dataset.y_test],
+        n_classes=len(names),
+        class_names=tuple(names),
+    )
+
+
+def dataset_csv(dataset: Dataset, part: np.ndarray[Any, Any] | None = None) -> bytes:
+    """A dataset's training rows as CSV with a ``label`` column (the demo's sample file)."""
+    rows = np.arange(len(dataset.y_train)) if part is None else part
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([f"x{j}" for j in range(dataset.n_features)] + ["label"])
+    names = dataset.class_names or tuple(str(i) for i in range(dataset.n_classes))
+    for i in rows:
+        writer.writerow([f"{v:.6g}" for v in dataset.x_train[i]] + [names[dataset.y_train[i]]])
+    return out.getvalue().encode()
+
+
+# --- proposals, tasks, history ----------------------------------------------------------------
+
+PROPOSAL_STATES = ("none", "active", "succeeded", "defeated", "executed")
+
+
+@dataclass(frozen=True)
+class ProposalView:
+    """A proposal with its spec document, tally and this member's vote."""
+
+    proposal_id: int
+    title: str
+    spec: dict[str, Any]
+    spec_cid: str
+    parameters: int
+    for_votes: int
+    against_votes: int
+    electorate: int
+    state: str
+    voted: bool
+    task_id: int
+
+    @property
+    def majority(self) -> int:
+        """Votes needed to carry the proposal."""
+        return self.electorate // 2 + 1
+
+
+@dataclass(frozen=True)
+class TaskView:
+    """A task the page's member may train in."""
+
+    task_id: int
+    title: str
+    spec: ModelSpec
+    config: TrainConfig
+    classes: tuple[str, ...]
+    members: tuple[str, ...]
+    n_chunks: int
+    rounds: int
+    current_round: int
+    is_member: bool
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    """One finalized round as the page's member sees it."""
+
+    round: int
+    accuracy: float
+    loss: float
+    gas: int
+    prove_seconds: float
+    model_cid: str
+    verified: str
+
+
+@dataclass
+class RoundReport:
+    """What one `run_round` did."""
+
+    round: int
+    gas: int = 0
+    prove_seconds: float = 0.0
+    model_cid: str = ""
+    verdict: str = ""
+    dropped: list[str] = field(default_factory=list)
+
+
+# --- the process-wide consortium --------------------------------------------------------------
+
+
+@dataclass
+class SimulatedMember:
+    """A member of the embedded demo consortium that the backend plays."""
+
+    account: Any
+    secret_key: int
+    part: np.ndarray[Any, Any]
+
+
+class Consortium:
+    """The deployment the app works with, shared by every browser session of the process.
+
+    `connect` must run on the main thread (ape starts anvil with a parent-death signal and
+    installs signal handlers); `bootstrap` deploys or attaches and may run anywhere.
+    """
+
+    def __init__(self, settings: Settings, root: Path | None = None) -> None:
+        self.settings = settings.checked()
+        self.root = root or project_root()
+        self.state = "starting"
+        self.message = "connecting to the chain"
+        self.lock = threading.RLock()
+        self.labels: dict[str, str] = {}
+        self.proof_seconds: dict[tuple[int, int], float] = {}
+        self.simulated: list[SimulatedMember] = []
+        self.demo_data: Dataset | None = None
+        self.demo_keystore: Path | None = None
+        self.page_account: Any = None
+        self.zk: Zkfed | None = None
+        self.store: ContentStore | None = None
+        self.feed: EventFeed | None = None
+        self.circuit: Circuit | None = None
+        self.seed_circuit: Circuit | None = None
+        self._context: Any = None
+        self._prover: Any = None
+        self._workdir = Path(tempfile.mkdtemp(prefix="zkfed-ui-"))
+        self._project: Any = None
+
+    # --- life cycle ----------------------------------------------------------------------------
+
+    def connect(self) -> None:
+        """Connect ape to the network unless a provider is already connected (as under tests)."""
+        from ape import networks
+
+        provider = networks.active_provider
+        if provider is not None and provider.is_connected:
+            return
+        self._context = networks.parse_network_choice(self.settings.network)
+        self._context.__enter__()
+
+    def bootstrap(self, progress: Report = _quiet) -> None:
+        """Deploy the demo consortium (embedded) or attach to the configured deployment."""
+        try:
+            from ape import Project
+
+            self._project = Project(self.root)
+            self.store = (
+                LocalStore(self.root / ".zkfed" / "store")
+                if not self.settings.storage
+                else open_store(self.settings.storage)
+            )
+            self.circuit = load_circuit(self.settings.variant, self.root)
+            self.seed_circuit = load_circuit(SEED_REVEAL, self.root)
+            if self.settings.embedded:
+                self._deploy_demo(progress)
+            else:
+                self.message = "attaching to the deployment"
+                self.zk = Zkfed.at(self._project, self.settings.aggregator)
+            assert self.zk is not None
+            self.feed = EventFeed(
+                [self.zk.aggregator, self.zk.governance], self.settings.poll_seconds
+            )
+            self.feed.poll_once()
+            self.feed.start()
+            self.state, self.message = "ready", "ready"
+        except Exception as error:
+            self.state = "failed"
+            self.message = sentence(error)
+            raise
+
+    def close(self) -> None:
+        """Stop the feed and the prover and leave the network."""
+        if self.feed is not None:
+            self.feed.stop()
+        if self._prover is not None:
+            self._prover.close()
+        if self._context is not None:
+            self._context.__exit__(None, None, None)
+            self._context = None
+
+    @property
+    def prover(self) -> Any:
+        """The process's snarkjs worker, started on first use (hold `lock` while proving)."""
+        if self._prover is None:
+            from zkfed.proving import SnarkjsProver
+
+            self._prover = SnarkjsProver()
+        return self._prover
+
+    def require_ready(self) -> Zkfed:
+        """The deployment, or one sentence on why it is not there yet."""
+        if self.state != "ready" or self.zk is None:
+            raise ChainError(f"the consortium is not ready yet ({self.message}).")
+        return self.zk
+
+    # --- the embedded demo consortium ----------------------------------------------------------
+
+    def _deploy_demo(self, progress: Report) -> None:
+        from ape import accounts
+
+        assert self.circuit is not None and self.seed_circuit is not None and self.store
+        settings, project = self.settings, self._project
+        if settings.members < self.circuit.neighbors + 1:
+            raise ConfigurationError(
+                f"variant {settings.variant} needs at least {self.circuit.neighbors + 1} "
+                f"members, not {settings.members}."
+            )
+        deployer, *people = accounts.test_accounts[: settings.members + 1]
+        self.message = "deploying the demo consortium"
+        progress("deploy", 0.1, self.message)
+        self.zk = Zkfed.deploy(project, deployer, people, VOTING_PERIOD)
+        verifier = deployer.deploy(getattr(project, self.circuit.verifier_contract))
+        seed_verifier = deployer.deploy(getattr(project, self.seed_circuit.verifier_contract))
+        variant = Variant(
+            verifier.address,
+            seed_verifier.address,
+            self.circuit.packing(SCALE_BITS),
+            self.circuit.neighbors,
+        )
+        self.message = "registering the members' keys"
+        progress("keys", 0.4, self.message)
+        page_key = generate_secret_key()
+        self.demo_keystore = self._workdir / "member-1.keystore.json"
+        save_keystore(self.demo_keystore, page_key, DEMO_PASSWORD, scrypt_n=DEMO_SCRYPT_N)
+        data = load_dataset(settings.dataset, seed=0)
+        parts = split_non_iid(data.y_train, settings.members, seed=0)
+        self.demo_data, self.page_account = data, people[0]
+        keys = [page_key] + [generate_secret_key() for _ in people[1:]]
+        for i, (person, sk) in enumerate(zip(people, keys, strict=True)):
+            self.zk.register_key(person, public_key(sk))
+            self.labels[str(person.address).lower()] = (
+                "you (test account 1)" if i == 0 else f"member {i + 1} (simulated)"
+            )
+            if i:
+                self.simulated.append(SimulatedMember(person, sk, parts[i]))
+        self.message = "proposing two models"
+        progress("proposals", 0.7, self.message)
+        specs = {
+            "logreg": ModelSpec("logreg", data.n_features, data.n_classes, seed=0),
+            "mlp": ModelSpec("mlp", data.n_features, data.n_classes, (8,), seed=0),
+        }
+        proposer = self.simulated[0].account
+        ids = {
+            kind: self._propose(proposer, kind, spec, variant, data) for kind, spec in specs.items()
+        }
+        # The page's vote decides: the logistic regression is one vote short of a majority,
+        # the MLP is opposed by every other simulated member.
+        majority = settings.members // 2 + 1
+        for i, sim in enumerate(self.simulated):
+            if i < majority - 1:
+                self.zk.vote(sim.account, ids["logreg"], True)
+            self.zk.vote(sim.account, ids["mlp"], i == 0)
+        progress("ready", 1.0, "demo consortium deployed")
+
+    def _propose(
+        self, proposer: Any, kind: str, spec: ModelSpec, variant: Variant, data: Dataset
+    ) -> int:
+        assert self.zk is not None and self.store is not None
+        config = TrainConfig()
+        weights_cid, weights_hash = store_model(self.store, initial_weights(spec))
+        title = (
+            "Logistic regression"
+            if kind == "logreg"
+            else f"MLP, hidden layer of {spec.hidden[0]} units"
+        )
+        document = json.dumps(
+            {
+                "title": f"{title} on {data.name}",
+                "model": json.loads(spec.to_json()),
+                "training": config.to_dict(),
+                "classes": list(data.class_names),
+                "clip_norm": CLIP_NORM,
+                "initial_weights": {"cid": weights_cid, "sha256": weights_hash.hex()},
+            },
+            sort_keys=True,
+        ).encode()
+        task = TaskSpec(
+            variant=variant,
+            param_count=spec.parameter_count,
+            bound=squared_norm_bound(CLIP_NORM, variant.packing),
+            rounds=20,
+            submission_period=SUBMISSION_PERIOD,
+            reveal_period=REVEAL_PERIOD,
+            model_cid=weights_cid,
+            model_hash=weights_hash,
+        )
+        hyper = hashlib.sha256(json.dumps(config.to_dict(), sort_keys=True).encode()).digest()
+        return self.zk.propose_task(
+            proposer, task, self.store.add(document), hashlib.sha256(document).digest(), hyper
+        )
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def label(self, address: str) -> str:
+        """How the page names a member."""
+        return self.labels.get(str(address).lower(), f"{address[:8]}…{address[-4:]}")
+
+    def spec_document(self, spec_cid: str, spec_hash: bytes) -> dict[str, Any]:
+        """A proposal's spec document from the store, checked against its on-chain hash."""
+        assert self.store is not None
+        data = self.store.get(spec_cid)
+        if hashlib.sha256(data).digest() != bytes(spec_hash):
+            raise CorruptContentError(f"the spec {spec_cid} does not match its on-chain hash.")
+        document: dict[str, Any] = json.loads(data)
+        return document
+
+    def events(self) -> list[ChainEvent]:
+        """Every event seen so far."""
+        return list(self.feed.events) if self.feed else []
+
+
+# --- one browser session ----------------------------------------------------------------------
+
+
+class MemberSession:
+    """The page's member: who it is, its data, its votes and its rounds."""
+
+    def __init__(self, consortium: Consortium) -> None:
+        self.consortium = consortium
+        self.account: Any = None
+        self.secret_key: int | None = None
+        self.dataset: Dataset | None = None
+        self._metrics: dict[str, Metrics] = {}
+        self._gas: dict[str, int] = {}
+        self._verdicts: dict[tuple[int, int], str] = {}
+        self._task_cache: dict[int, TaskView] = {}
+
+    # --- connecting ----------------------------------------------------------------------------
+
+    def account_choices(self) -> dict[str, str]:
+        """Label -> account key for the page's account selector."""
+        consortium = self.consortium
+        if consortium.settings.embedded:
+            if consortium.page_account is None:
+                return {}
+            return {f"test account 1 ({consortium.page_account.address})": "test:1"}
+        from ape import accounts
+
+        return {f"{a.alias} ({a.address})": f"alias:{a.alias}" for a in accounts}
+
+    def keystore_path(self) -> Path:
+        """Where the member's BabyJubJub key is kept."""
+        consortium = self.consortium
+        if consortium.settings.embedded and consortium.demo_keystore is not None:
+            return consortium.demo_keystore
+        return Path(consortium.settings.keystore or consortium.root / ".zkfed" / "keystore.json")
+
+    def connect(self, account_key: str, password: str, passphrase: str = "") -> str:
+        """Unlock the member's account and key and check the key registered on-chain."""
+        from ape import accounts
+
+        zk = self.consortium.require_ready()
+        if account_key.startswith("test:"):
+            account = accounts.test_accounts[int(account_key.removeprefix("test:"))]
+        elif account_key.startswith("alias:"):
+            account = accounts.load(account_key.removeprefix("alias:"))
+            try:
+                account.set_autosign(True, passphrase=passphrase)
+            except Exception:
+                raise KeystoreError("the account's passphrase is wrong.") from None
+        else:
+            raise ConfigurationError("choose an account first.")
+        sk = load_secret_key(self.keystore_path(), password)
+        registered, x, y = zk.aggregator.publicKey(account.address)
+        if registered and (int(x), int(y)) != public_key(sk):
+            raise KeystoreError(
+                "this keystore's key is not the one the account registered on-chain."
+            )
+        if not registered:
+            zk.register_key(account, public_key(sk))
+        self.account, self.secret_key = account, sk
+        return f"connected as {self.consortium.label(str(account.address))}"
+
+    @property
+    def connected(self) -> bool:
+        """Whether `connect` succeeded."""
+        return self.account is not None
+
+    def public_key(self) -> Point:
+        """The member's registered key (from the keystore, no password needed)."""
+        return load_public_key(self.keystore_path())
+
+    # --- data ----------------------------------------------------------------------------------
+
+    def use_upload(
+        self, filename: str, data: bytes, label: str, features: Sequence[str] | None
+    ) -> Dataset:
+        """Validate an uploaded dataset and keep it for training."""
+        self.dataset = load_upload(filename, data, label, features)
+        self._metrics.clear()
+        return self.dataset
+
+    def sample_csv(self) -> bytes:
+        """The page member's share of the demo data as a CSV file (embedded mode)."""
+        consortium = self.consortium
+        if consortium.demo_data is None:
+            raise DatasetError("sample data exists only in the embedded demo.")
+        parts = split_non_iid(consortium.demo_data.y_train, consortium.settings.members, seed=0)
+        return dataset_csv(consortium.demo_data, parts[0])
+
+    def training_data(self, task: TaskView) -> Dataset:
+        """The member's data fitted to a task (the upload, else the demo share)."""
+        if self.dataset is not None:
+            return fit_to_task(self.dataset, task.spec, task.classes)
+        consortium = self.consortium
+        if consortium.demo_data is None:
+            raise DatasetError("upload a dataset in the Member view before training.")
+        return consortium.demo_data
+
+    def _train_rows(self, dataset: Dataset) -> tuple[Any, Any]:
+        if self.dataset is None and self.consortium.demo_data is dataset:
+            part = split_non_iid(dataset.y_train, self.consortium.settings.members, seed=0)[0]
+            return dataset.x_train[part], dataset.y_train[part]
+        return dataset.x_train, dataset.y_train
+
+    # --- governance ----------------------------------------------------------------------------
+
+    def proposals(self) -> list[ProposalView]:
+        """Every task proposal, newest first."""
+        zk = self.consortium.require_ready()
+        governance = zk.governance
+        views = []
+        for pid in range(int(governance.proposalCount()), 0, -1):
+            info = governance.proposal(pid)
+            if int(info.kind) != 0:
+                continue
+            proposal = governance.taskProposal(pid)
+            try:
+                spec = self.consortium.spec_document(str(proposal.specCid), proposal.specHash)
+            except ZkfedError as error:
+                spec = {"title": f"unreadable spec: {error}"}
+            voted = self.account is not None and bool(
+                governance.hasVoted(pid, self.account.address)
+            )
+            views.append(
+                ProposalView(
+                    pid,
+                    str(spec.get("title", f"proposal {pid}")),
+                    spec,
+                    str(proposal.specCid),
+                    int(proposal.task.paramCount),
+                    int(info.forVotes),
+                    int(info.againstVotes),
+                    int(info.electorate),
+                    PROPOSAL_STATES[int(governance.state(pid))],
+                    voted,
+                    int(info.taskId),
+                )
+            )
+        return views
+
+    def vote(self, proposal_id: int, support: bool) -> str:
+        """Cast the member's vote."""
+        zk = self._member_chain()
+        with self.consortium.lock:
+            zk.vote(self.account, proposal_id, support)
+        return f"voted {'for' if support else 'against'} proposal {proposal_id}"
+
+    def execute(self, proposal_id: int) -> int:
+        """Execute a proposal that carried; returns the task it opened."""
+        zk = self._member_chain()
+        with self.consortium.lock:
+            return zk.execute(self.account, proposal_id)
+
+    def _member_chain(self) -> Zkfed:
+        zk = self.consortium.require_ready()
+        if self.account is None:
+            raise ConfigurationError("connect an account first (left-hand panel).")
+        return zk
+
+    # --- tasks and rounds ----------------------------------------------------------------------
+
+    def tasks(self) -> list[TaskView]:
+        """Tasks opened by executed proposals, newest first."""
+        zk = self.consortium.require_ready()
+        views = []
+        for event in self.consortium.events():
+            if event.name != "ProposalExecuted":
+                continue
+            task_id = int(event.args["taskId"])
+            if task_id not in self._task_cache:
+                self._task_cache[task_id] = self._task_view(zk, int(event.args["proposalId"]))
+            cached = self._task_cache[task_id]
+            views.append(replace(cached, current_round=zk.current_round(task_id)))
+        return views[::-1]
+
+    def _task_view(self, zk: Zkfed, proposal_id: int) -> TaskView:
+        proposal = zk.governance.taskProposal(proposal_id)
+        task_id = int(zk.governance.proposal(proposal_id).taskId)
+        document = self.consortium.spec_document(str(proposal.specCid), proposal.specHash)
+        spec = ModelSpec.from_dict(document["model"])
+        members = tuple(zk.task_members(task_id))
+        me = str(self.account.address).lower() if self.account is not None else ""
+        config = zk.aggregator.taskConfig(task_id)
+        return TaskView(
+            task_id,
+            str(document.get("title", f"task {task_id}")),
+            spec,
+            TrainConfig.from_dict(document["training"]),
+            tuple(str(c) for c in document.get("classes", ())),
+            members,
+            zk.secagg_task(task_id).n_chunks,
+            int(config.rounds),
+            zk.current_round(task_id),
+            me in {m.lower() for m in members},
+        )
+
+    def task(self, task_id: int) -> TaskView:
+        """One task by id."""
+        for view in self.tasks():
+            if view.task_id == task_id:
+                return view
+        raise ConfigurationError(f"task {task_id} does not exist on this deployment.")
+
+    def round_view(self, task_id: int, round_index: int | None = None) -> RoundView:
+        """The status of a task's round (the current one by default), from events."""
+        task = self.task(task_id)
+        feed = self.consortium.feed
+        return round_view(
+            self.consortium.events(),
+            task_id,
+            task.current_round if round_index is None else round_index,
+            task.members,
+            self.consortium.labels,
+            task.n_chunks,
+            feed.chain_time if feed else 0,
+        )
+
+    def run_round(
+        self, task_id: int, progress: Report = _quiet, simulate_dropout: bool = False
+    ) -> RoundReport:
+        """Train, quantise, prove and submit this member's update for the current round.
+
+        In the embedded mode the simulated members then submit theirs (one of them stays away
+        when `simulate_dropout`), the chain's clock is moved past the deadline, the seeds of
+        dropped members are revealed and the round is finalized and verified.
+        """
+        zk = self._member_chain()
+        assert self.secret_key is not None
+        consortium = self.consortium
+        task = self.task(task_id)
+        if not task.is_member:
+            raise ConfigurationError(f"this account is not a member of task {task_id}.")
+        data = self.training_data(task)
+        with consortium.lock:
+            round_index = zk.current_round(task_id)
+            state = zk.round_state(task_id, round_index)
+            if state.status != RoundStatus.OPEN:
+                raise ChainError(
+                    f"round {round_index} of task {task_id} is {state.status.name.lower()}, "
+                    "not open for submissions."
+                )
+            mine = zk.member_index(task_id, self.account)
+            if zk.contributors(task_id, round_index, 0) & {mine}:
+                raise ChainError(f"you already submitted to round {round_index}.")
+            report = RoundReport(round_index)
+            simulated = consortium.simulated if consortium.settings.embedded else []
+            steps = 2 + 2 * task.n_chunks
+            total = steps * (1 + len(simulated)) + (3 if simulated else 0)
+            x, y = self._train_rows(data)
+            done = self._submit(
+                zk, task, round_index, self.account, self.secret_key, x, y, "you",
+                member_seed(task_id, round_index, mine), report, progress, 0, total,
+            )  # fmt: skip
+            if not simulated:
+                progress("submitted", 1.0, "submitted; the round closes at its deadline")
+                consortium.proof_seconds[(task_id, round_index)] = report.prove_seconds
+                return report
+            dropout = simulated[-1] if simulate_dropout else None
+            for sim in simulated:
+                who = consortium.label(str(sim.account.address))
+                if sim is dropout:
+                    report.dropped.append(who)
+                    progress("dropout", done / total, f"{who} drops out of this round")
+                    done += steps
+                    continue
+                assert consortium.demo_data is not None
+                index = zk.member_index(task_id, sim.account)
+                done = self._submit(
+                    zk, task, round_index, sim.account, sim.secret_key,
+                    consortium.demo_data.x_train[sim.part],
+                    consortium.demo_data.y_train[sim.part], who,
+                    member_seed(task_id, round_index, index), report, progress, done, total,
+                )  # fmt: skip
+            self._close_round(zk, task, round_index, report, progress, done, total)
+            consortium.proof_seconds[(task_id, round_index)] = report.prove_seconds
+            return report
+
+    def _submit(
+        self,
+        zk: Zkfed,
+        task: TaskView,
+        round_index: int,
+        account: Any,
+        sk: int,
+        x: Any,
+        y: Any,
+        who: str,
+        seed: int,
+        report: RoundReport,
+        progress: Report,
+        done: int,
+        total: int,
+    ) -> int:
+        consortium = self.consortium
+        assert consortium.store is not None and consortium.circuit is not None
+        progress("train", done / total, f"{who}: training on {len(y)} local samples")
+        cid, digest = zk.global_model(task.task_id, round_index)
+        weights = fetch_model(consortium.store, cid, digest)
+        update = train_local(task.spec, weights, x, y, task.config, seed=seed)
+        done += 1
+        progress("quantise", done / total, f"{who}: clipping, quantising and masking")
+        secagg = zk.secagg_task(task.task_id)
+        start = done + 1
+
+        def chunk_progress(stage: str, index: int, chunks: int) -> None:
+            step = start + 2 * index + (stage == "submit")
+            verb = "proving" if stage == "prove" else "submitting"
+            if index < chunks:
+                progress(stage, step / total, f"{who}: {verb} chunk {index + 1}/{chunks}")
+
+        sub = submit_update(
+            zk,
+            consortium.prover,
+            consortium.circuit,
+            account,
+            sk,
+            secagg,
+            round_index,
+            update.delta,
+            np.random.default_rng(seed),
+            chunk_progress,
+        )
+        report.gas += sub.gas
+        report.prove_seconds += sub.prove_seconds
+        done = start + 2 * secagg.n_chunks - 1
+        progress(
+            "submit",
+            done / total,
+            f"{who}: submitted {sub.chunks} chunks ({sub.prove_seconds:.1f} s of proving)",
+        )
+        return done
+
+    def _close_round(
+        self,
+        zk: Zkfed,
+        task: TaskView,
+        round_index: int,
+        report: RoundReport,
+        progress: Report,
+        done: int,
+        total: int,
+    ) -> None:
+        """Embedded mode: the deadline passes, contributors reveal, the page's member finalizes."""
+        from ape import chain
+
+        consortium = self.consortium
+        assert consortium.store is not None and consortium.seed_circuit is not None
+        state = zk.round_state(task.task_id, round_index)
+        now = int(chain.blocks.head.timestamp)
+        chain.mine(deltatime=max(state.submission_deadline - now, 0) + 1)
+        done += 1
+        progress("recovery", done / total, "deadline passed (the embedded chain's clock moved)")
+        secagg = zk.secagg_task(task.task_id)
+        assert self.secret_key is not None
+        parties = [(self.account, self.secret_key, "you")] + [
+            (s.account, s.secret_key, consortium.label(str(s.account.address)))
+            for s in consortium.simulated
+            if consortium.label(str(s.account.address)) not in report.dropped
+        ]
+        for account, sk, who in parties:
+            rev = reveal_for_dropouts(
+                zk, consortium.prover, consortium.seed_circuit, account, sk, secagg, round_index
+            )
+            report.gas += rev.gas
+            report.prove_seconds += rev.prove_seconds
+            if rev.chunks:
+                progress("recovery", done / total, f"{who}: revealed {rev.chunks} seeds")
+        done += 1
+        progress("finalize", done / total, "unmasking the sum and finalizing")
+        result, gas = finalize(zk, consortium.store, self.account, secagg, round_index)
+        report.gas += gas
+        report.model_cid = result.cid
+        verdict = str(verify_round(zk, consortium.store, task.task_id, round_index))
+        report.verdict = verdict
+        self._verdicts[(task.task_id, round_index)] = verdict
+        progress("done", 1.0, f"round {round_index} finalized: {result.cid}; verify: {verdict}")
+
+    def reveal(self, task_id: int, progress: Report = _quiet) -> str:
+        """After the deadline: reveal the seeds shared with dropped neighbours (configured)."""
+        zk = self._member_chain()
+        consortium = self.consortium
+        assert self.secret_key is not None and consortium.seed_circuit is not None
+        with consortium.lock:
+            round_index = zk.current_round(task_id)
+            rev = reveal_for_dropouts(
+                zk,
+                consortium.prover,
+                consortium.seed_circuit,
+                self.account,
+                self.secret_key,
+                zk.secagg_task(task_id),
+                round_index,
+                lambda stage, i, n: progress(stage, i / max(n, 1), f"revealing seed {i + 1}/{n}"),
+            )
+        return f"revealed {rev.chunks} seeds for round {round_index}"
+
+    def finalize(self, task_id: int, progress: Report = _quiet) -> str:
+        """After the deadline: unmask the sum and record the new model (anyone may)."""
+        zk = self._member_chain()
+        consortium = self.consortium
+        assert consortium.store is not None
+        with consortium.lock:
+            round_index = zk.current_round(task_id)
+            progress("finalize", 0.5, "unmasking the sum")
+            result, _ = finalize(
+                zk, consortium.store, self.account, zk.secagg_task(task_id), round_index
+            )
+        return f"round {round_index} finalized: {result.cid}"
+
+    # --- history -------------------------------------------------------------------------------
+
+    def history(self, task_id: int) -> list[HistoryRow]:
+        """Every finalized round of a task: metrics on this member's test data, gas, proofs."""
+        zk = self.consortium.require_ready()
+        consortium = self.consortium
+        assert consortium.store is not None
+        task = self.task(task_id)
+        try:
+            data = self.training_data(task)
+        except DatasetError:
+            data = None
+        events = consortium.events()
+        rows = []
+        for event in events:
+            if event.name != "RoundFinalized" or int(event.args["taskId"]) != task_id:
+                continue
+            r, cid = int(event.args["round"]), str(event.args["modelCid"])
+            if data is not None and cid not in self._metrics:
+                weights = fetch_model(consortium.store, cid, bytes(event.args["modelHash"]))
+                self._metrics[cid] = evaluate_weights(task.spec, weights, data.x_test, data.y_test)
+            metrics = self._metrics.get(cid, Metrics(float("nan"), float("nan")))
+            if (task_id, r) not in self._verdicts:
+                self._verdicts[(task_id, r)] = str(verify_round(zk, consortium.store, task_id, r))
+            rows.append(
+                HistoryRow(
+                    r,
+                    metrics.accuracy,
+                    metrics.loss,
+                    self._round_gas(events, task_id, r),
+                    consortium.proof_seconds.get((task_id, r), float("nan")),
+                    cid,
+                    self._verdicts[(task_id, r)],
+                )
+            )
+        return rows
+
+    def _round_gas(self, events: Sequence[ChainEvent], task_id: int, round_index: int) -> int:
+        from ape import chain
+
+        total = 0
+        seen = set()
+        for event in events:
+            args = event.args
+            if int(args.get("taskId", -1)) != task_id or int(args.get("round", -1)) != round_index:
+                continue
+            if event.name not in ("ChunkSubmitted", "SeedRevealed", "RoundFinalized"):
+                continue
+            if event.transaction in seen:
+                continue
+            seen.add(event.transaction)
+            if event.transaction not in self._gas:
+                receipt = chain.provider.get_receipt(event.transaction)
+                self._gas[event.transaction] = int(receipt.gas_used)
+            total += self._gas[event.transaction]
+        return total
+
+
+def sentence(error: BaseException) -> str:
+    """One line for the page: a ZkfedError's own sentence, else the error's first line."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return text if isinstance(error, ZkfedError) else f"{type(error).__name__}: {text}"
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float, step: float = 0.1) -> bool:
+    """Poll `predicate` until it is true or `timeout` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return predicate()
+
+
+def short(cid: str, keep: int = 10) -> str:
+    """A CID or address shortened for a table cell."""
+    return cid if len(cid) <= 2 * keep + 1 else f"{cid[:keep]}…{cid[-keep:]}"
+
+
+__all__ = [
+    "DEMO_PASSWORD",
+    "MAX_UPLOAD_BYTES",
+    "ChainEvent",
+    "Consortium",
+    "EventFeed",
+    "HistoryRow",
+    "MemberSession",
+    "ProposalView",
+    "RoundReport",
+    "RoundView",
+    "Settings",
+    "TaskView",
+    "UploadColumns",
+    "describe_deadline",
+    "fit_to_task",
+    "inspect_upload",
+    "load_upload",
+    "round_view",
+    "sentence",
+    "short",
+]
