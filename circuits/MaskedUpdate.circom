@@ -30,7 +30,7 @@ template MaskedUpdate(W, L, B, R, K) {
 
     signal skBits[SK_BITS()] <== MemberKey()(sk, pk);
 
-    // Σq² ≤ bound, with bound < 2^64 and Σq² < W·L·2^(2R−2); both fit in normBits bits.
+    // Σq² ≤ bound. bound < 2^64 and Σq² ≤ W·L·2^(2R−2) < 2^normBits, as LessEqThan requires.
     var normBits = 64;
     while ((1 << normBits) <= W * L * (1 << (2 * R - 2))) {
         normBits++;

@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import lzma
 import os
 import re
 import shutil
@@ -117,8 +118,27 @@ def load_registry() -> dict[str, Any]:
     return registry
 
 
+def format_json(value: Any, indent: int = 0, width: int = 100) -> str:
+    """JSON with two-space indentation, keeping flat lists and objects on one line if they fit."""
+    flat = json.dumps(value)
+    if not isinstance(value, dict | list):
+        return flat
+    members = list(value.values() if isinstance(value, dict) else value)
+    nested = any(isinstance(m, dict) or (isinstance(m, list) and m) for m in members)
+    if indent + len(flat) + 1 <= width and not (isinstance(value, list) and nested):
+        return flat
+    pad = " " * (indent + 2)
+    if isinstance(value, dict):
+        items = [
+            f"{pad}{json.dumps(k)}: {format_json(v, indent + 2, width)}" for k, v in value.items()
+        ]
+        return "{\n" + ",\n".join(items) + "\n" + " " * indent + "}"
+    items = [pad + format_json(v, indent + 2, width) for v in value]
+    return "[\n" + ",\n".join(items) + "\n" + " " * indent + "]"
+
+
 def write_registry(registry: dict[str, Any]) -> None:
-    REGISTRY.write_text(json.dumps(registry, indent=2) + "\n")
+    REGISTRY.write_text(format_json(registry) + "\n")
 
 
 def variants(registry: dict[str, Any], names: Sequence[str]) -> list[Variant]:
@@ -397,19 +417,44 @@ def setup_variant(variant: Variant, build: Path = BUILD, regenerate: bool = Fals
         log(f"{variant.name}: zkey up to date")
         return zkey
     committed = variant.committed_zkey
-    if (
+    usable = (
         not regenerate
         and committed is not None
         and committed.is_file()
         and derived.get("r1csSha256") == r1cs_digest
-        and sha256_file(committed) == derived.get("zkeySha256")
-    ):
-        shutil.copyfile(committed, zkey)
+    )
+    if usable and unpack_committed_zkey(variant, zkey) == derived.get("zkeySha256"):
         log(f"{variant.name}: zkey from the committed {committed}")
     else:
+        if usable:
+            log(f"{variant.name}: the committed zkey does not match circuits.json; regenerating")
         setup_from_ptau(variant, find_or_make_ptau(info.ptau_power), build)
     stamp.write_text(r1cs_digest)
     return zkey
+
+
+# --- committed zkeys (xz: the coefficient half of a zkey compresses about six-fold) -----------
+
+
+def unpack_committed_zkey(variant: Variant, out: Path) -> str:
+    """Decompress the committed zkey of `variant` to `out`; return the sha256 of `out`."""
+    assert variant.committed_zkey is not None
+    with lzma.open(variant.committed_zkey) as packed, out.open("wb") as plain:
+        shutil.copyfileobj(packed, plain, 1 << 20)
+    return sha256_file(out)
+
+
+def pack_committed_zkey(variant: Variant, zkey: Path) -> None:
+    target = variant.committed_zkey
+    assert target is not None
+    if target.is_file():
+        with tempfile.TemporaryDirectory(dir=BUILD) as tmp:
+            if unpack_committed_zkey(variant, Path(tmp) / "zkey") == sha256_file(zkey):
+                return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with zkey.open("rb") as plain, lzma.open(target, "wb", preset=9) as packed:
+        shutil.copyfileobj(plain, packed, 1 << 20)
+    log(f"{variant.name}: wrote {target} ({target.stat().st_size} bytes)")
 
 
 # --- export ------------------------------------------------------------------------------------
@@ -505,13 +550,8 @@ def export_variants(selected: list[Variant], registry: dict[str, Any]) -> None:
         export_vkey(variant, zkey, variant.vkey())
         export_verifier(variant, zkey, variant.verifier())
         registry["variants"][variant.name]["derived"] = derived_fields(variant, info, BUILD, zkey)
-        committed = variant.committed_zkey
-        if committed is not None and (
-            not committed.is_file() or sha256_file(committed) != sha256_file(zkey)
-        ):
-            committed.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(zkey, committed)
-            log(f"{variant.name}: wrote {committed}")
+        if variant.committed_zkey is not None:
+            pack_committed_zkey(variant, zkey)
     publish_small_ptau(registry)
     write_registry(registry)
 
@@ -567,7 +607,8 @@ def check_variants(selected: list[Variant], registry: dict[str, Any]) -> list[st
                 zkey = setup_from_ptau(variant, ptau, build)
                 how = f"regenerated from {ptau}"
             elif committed is not None and committed.is_file():
-                zkey = committed
+                zkey = variant.zkey(build)
+                unpack_committed_zkey(variant, zkey)
                 how = f"committed (no power-{info.ptau_power} ptau here to regenerate it)"
             else:
                 problems.append(f"{variant.name}: no ptau of power {info.ptau_power} and no zkey")
@@ -580,7 +621,8 @@ def check_variants(selected: list[Variant], registry: dict[str, Any]) -> list[st
                         f"{variant.name}: {key} is {value}, circuits.json says {derived.get(key)}"
                     )
             if committed is not None and (
-                not committed.is_file() or sha256_file(committed) != fresh["zkeySha256"]
+                not committed.is_file()
+                or unpack_committed_zkey(variant, build / "committed.zkey") != fresh["zkeySha256"]
             ):
                 problems.append(f"{variant.name}: {committed} differs from the regenerated zkey")
             pairs = [
