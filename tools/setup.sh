@@ -86,5 +86,10 @@ EOF
 [ -n "${npm_done:-}" ] && stamp npm "$npm_key"
 [ -n "${ipfs_done:-}" ] && stamp ipfs "$ipfs_key"
 
+# --- circuits: compile and the development (INSECURE) Groth16 keys; skipped when up to date --------
+say "building circuits and development keys (first run ~1 min) ..."
+"$venv/bin/python" tools/circuits.py compile
+"$venv/bin/python" tools/circuits.py setup
+
 "$venv/bin/solc" --version | grep -q "Version: $solc_version" || die "the solc wrapper does not run."
 say "ready: . .venv/bin/activate  (python, ape, zkfed, pytest, anvil, forge, cast, solc)"
