@@ -1,12 +1,39 @@
-"""The `zkfed` command line: one sub-command per step of a member's lifecycle."""
+"""The `zkfed` command line: one sub-command per step of a member's lifecycle.
+
+::
+
+    zkfed node                                   # a development chain (anvil) in the foreground
+    zkfed --network http://127.0.0.1:8545 deploy --founders 1,2,3,4,5
+    zkfed keygen --name alice --account 1        # BabyJubJub key, encrypted, bound to an account
+    zkfed register --member alice                # (join: the same, then checks a task)
+    zkfed propose --member alice --model logreg --dataset wine --rounds 3
+    zkfed vote 1 --for --member alice
+    zkfed execute 1 --member alice               # opens the task
+    zkfed train 1 --member alice --dataset data.csv
+    zkfed submit 1 --member alice                # mask, prove and submit every chunk
+    zkfed reveal 1 --member alice                # after the deadline, for dropped neighbours
+    zkfed finalize 1 --member alice
+    zkfed verify-round 1 1                       # MATCH, or the first difference (exit 1)
+    zkfed status 1
+
+The chain commands read the network and contract addresses from ``HOME/deployment.json``
+(``.zkfed`` unless ``--home``). Every refusal is one sentence on stderr and exit code 1.
+"""
+
+from __future__ import annotations
 
 import shutil
 import subprocess
 import sys
+from pathlib import Path
+from typing import Any
 
 import click
 
 from zkfed import __version__
+from zkfed.commands import governance, inspect, members, rounds, setup
+from zkfed.commands._session import Settings, describe_error
+from zkfed.config import Home
 from zkfed.exceptions import ZkfedError
 
 # Tools the client drives, with the argument that makes each print its version.
@@ -19,10 +46,41 @@ _TOOLCHAIN = {
 }
 
 
-@click.group()
+class ZkfedGroup(click.Group):
+    """A group whose commands fail with one sentence instead of a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ZkfedError as error:
+            raise click.ClickException(str(error)) from error
+        except click.exceptions.Exit:
+            raise
+        except Exception as error:
+            # ape's own errors (a revert, an unknown account, a failed connection) are one line.
+            message = describe_error(error) if "ape" in sys.modules else None
+            if message is None:
+                raise
+            raise click.ClickException(message) from error
+
+
+@click.group(cls=ZkfedGroup)
 @click.version_option(__version__, prog_name="zkfed")
-def cli() -> None:
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="ZKFED_HOME",
+    help="State directory (deployment, keys, updates, store).  [default: .zkfed]",
+)
+@click.option(
+    "--network",
+    envvar="ZKFED_NETWORK",
+    help="ape network choice or RPC URL  [default: the deployment's, else ethereum:local:foundry]",
+)
+@click.pass_context
+def cli(ctx: click.Context, home: Path | None, network: str | None) -> None:
     """Privacy-preserving federated learning run by an Ethereum contract."""
+    ctx.obj = Settings(Home(home), network)
 
 
 @cli.command()
@@ -49,10 +107,26 @@ def doctor() -> None:
         )
 
 
+for _command in (
+    setup.node,
+    setup.deploy,
+    setup.advance,
+    members.keygen,
+    members.register,
+    members.join,
+    governance.propose,
+    governance.vote,
+    governance.execute,
+    rounds.train,
+    rounds.submit,
+    rounds.reveal,
+    rounds.finalize_command,
+    inspect.verify_round_command,
+    inspect.status,
+):
+    cli.add_command(_command)
+
+
 def main() -> None:
-    """Run the CLI, turning every `ZkfedError` into one sentence and exit code 1."""
-    try:
-        cli(standalone_mode=True)
-    except ZkfedError as error:
-        click.echo(f"error: {error}", err=True)
-        sys.exit(1)
+    """Run the CLI (errors become one sentence and exit code 1, see `ZkfedGroup`)."""
+    cli(prog_name="zkfed")

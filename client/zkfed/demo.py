@@ -22,12 +22,13 @@ import numpy as np
 from ape import accounts, chain, project
 
 from zkfed.babyjubjub import generate_secret_key, public_key
-from zkfed.chain import Mode, TaskSpec, Variant, Zkfed
+from zkfed.chain import Mode, Variant, Zkfed
 from zkfed.circuits import DEFAULT_VARIANT, SEED_REVEAL, Circuit, load_circuit
 from zkfed.ckks import KeyHolder, PublicContext
 from zkfed.datasets import Dataset, split_non_iid
 from zkfed.exceptions import ZkfedError
 from zkfed.models import ModelSpec, initial_weights
+from zkfed.proposals import propose_model
 from zkfed.protocol import (
     ckks_aggregate,
     fetch_model,
@@ -39,7 +40,6 @@ from zkfed.protocol import (
     verify_round,
 )
 from zkfed.proving import SnarkjsProver
-from zkfed.quantize import squared_norm_bound
 from zkfed.storage import LocalStore, sha256_hex
 from zkfed.training import (
     TrainConfig,
@@ -105,33 +105,21 @@ def _propose(
     key_holder: str,
     context_cid: str,
 ) -> int:
-    weights_cid, weights_hash = store_model(store, initial_weights(spec))
-    spec_doc = json.dumps(
-        {
-            "model": json.loads(spec.to_json()),
-            "training": config.to_dict(),
-            "clip_norm": CLIP_NORM,
-            "initial_weights": {"cid": weights_cid, "sha256": weights_hash.hex()},
-        },
-        sort_keys=True,
-    ).encode()
-    spec_cid = store.add(spec_doc)
-    packing_variant = variant or Variant("0x" + "00" * 20, "0x" + "00" * 20, _packing(), 4)
-    task = TaskSpec(
-        variant=packing_variant,
-        param_count=spec.parameter_count,
-        bound=squared_norm_bound(CLIP_NORM, packing_variant.packing),
+    return propose_model(
+        zk,
+        store,
+        proposer,
+        spec,
+        config,
+        variant or Variant("0x" + "00" * 20, "0x" + "00" * 20, _packing(), 4),
         rounds=rounds,
+        clip_norm=CLIP_NORM,
         submission_period=SUBMISSION_PERIOD,
         reveal_period=REVEAL_PERIOD,
-        model_cid=weights_cid,
-        model_hash=weights_hash,
         mode=mode,
         key_holder=key_holder,
         context_cid=context_cid,
     )
-    hyper = bytes.fromhex(sha256_hex(json.dumps(config.to_dict(), sort_keys=True).encode()))
-    return zk.propose_task(proposer, task, spec_cid, bytes.fromhex(sha256_hex(spec_doc)), hyper)
 
 
 def _packing() -> Any:

@@ -1,0 +1,7 @@
+"""The sub-commands of `zkfed`, one module per stage of the lifecycle.
+
+``setup`` (node, deploy, advance), ``members`` (keygen, register, join), ``governance``
+(propose, vote, execute), ``rounds`` (train, submit, reveal, finalize) and ``inspect``
+(status, verify-round). ``_session`` holds what they share: the connection, the deployment,
+accounts and passwords.
+"""

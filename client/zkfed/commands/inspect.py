@@ -1,0 +1,123 @@
+"""Reading a deployment: its status, and re-checking a finished round from chain + storage."""
+
+from __future__ import annotations
+
+import click
+
+from zkfed.chain import Mode, RoundStatus
+from zkfed.commands._session import Session, Settings, open_session, pass_settings, say, when
+from zkfed.commands.governance import ProposalState
+from zkfed.exceptions import ConfigurationError, ZkfedError
+from zkfed.protocol import Verdict, verify_ckks_round, verify_round
+from zkfed.secagg import required_reveals
+
+
+def _overview(session: Session) -> None:
+    deployment, zk = session.deployment, session.zk
+    say(f"network     {session.connection.choice} (chain {session.connection.chain_id})")
+    say(f"aggregator  {deployment.aggregator}")
+    say(f"governance  {deployment.governance}")
+    say(f"store       {deployment.store}")
+    consortium = [str(a) for a in zk.governance.members()]
+    say(f"consortium  {len(consortium)} members")
+    for address in consortium:
+        registered = bool(zk.aggregator.publicKey(address)[0])
+        name = session.name_of(address)
+        say(f"  {address} {'key registered' if registered else 'no key yet':15} {name}".rstrip())
+    proposals = int(zk.governance.proposalCount())
+    if proposals:
+        say("proposals")
+    for proposal_id in range(1, proposals + 1):
+        info = zk.governance.proposal(proposal_id)
+        state = ProposalState(int(zk.governance.state(proposal_id)))
+        task = f", task {int(info.taskId)}" if int(info.taskId) else ""
+        say(
+            f"  {proposal_id}: {state.name.lower()} ({info.forVotes} for, {info.againstVotes} "
+            f"against, of {info.electorate}){task}"
+        )
+    say(f"tasks       {int(zk.aggregator.taskCount())}")
+
+
+def _task_status(session: Session, task_id: int) -> None:
+    zk = session.zk
+    session.require_task(task_id)
+    config = zk.aggregator.taskConfig(task_id)
+    members = zk.task_members(task_id)
+    current = zk.current_round(task_id)
+    now = session.now()
+    mode = Mode(int(config.mode))
+    say(
+        f"task {task_id}: {mode.name.lower()}, {int(config.paramCount)} parameters, "
+        f"{int(config.rounds)} rounds, {len(members)} members, at least "
+        f"{int(config.minContributors)} contributors per chunk"
+    )
+    for index, address in enumerate(members):
+        say(f"  #{index} {address} {session.name_of(address)}".rstrip())
+    for r in range(1, current + 1):
+        state = zk.round_state(task_id, r)
+        cid, _ = zk.global_model(task_id, r)
+        say(f"round {r}: {state.status.name.lower()}; trains from {cid}")
+        if state.status in (RoundStatus.OPEN, RoundStatus.RECOVERY):
+            say(f"  submissions until {when(state.submission_deadline, now)}")
+            say(f"  reveals until     {when(state.reveal_deadline, now)}")
+        if state.model_cid:
+            say(f"  new model {state.model_cid}")
+        if mode != Mode.SECAGG or r != current:
+            continue
+        task = zk.secagg_task(task_id)
+        for chunk in range(task.n_chunks):
+            who = zk.contributors(task_id, r, chunk)
+            status = zk.chunk_status(task_id, r, chunk).name.lower().replace("_", " ")
+            settled = status != "open" and len(who) >= task.t_min
+            needed = required_reveals(task, who) if settled else []
+            revealed = zk.revealed_seeds(task, r, chunk, who) if needed else {}
+            reveals = f", {len(revealed)} of {len(needed)} seeds revealed" if needed else ""
+            listed = ", ".join(f"#{i}" for i in sorted(who)) or "none"
+            say(f"  chunk {chunk}: {len(who)} contributors ({listed}), {status}{reveals}")
+
+
+@click.command()
+@click.argument("task_id", metavar="[TASK]", required=False, type=int)
+@pass_settings
+def status(settings: Settings, task_id: int | None) -> None:
+    """The deployment (members, proposals), or a task's rounds, deadlines, chunks and models."""
+    with open_session(settings) as session:
+        if task_id is None:
+            _overview(session)
+        else:
+            _task_status(session, task_id)
+
+
+@click.command("verify-round")
+@click.argument("task_id", metavar="TASK", type=int)
+@click.argument("round_index", metavar="ROUND", type=int)
+@click.pass_context
+def verify_round_command(ctx: click.Context, task_id: int, round_index: int) -> None:
+    """Recompute a finished round from chain + storage alone: MATCH, or the first difference."""
+    settings = ctx.find_object(Settings)
+    assert settings is not None
+    with open_session(settings) as session:
+        zk = session.zk
+        session.round_of(task_id, round_index)
+        state = zk.round_state(task_id, round_index)
+        if state.status != RoundStatus.FINALIZED:
+            raise ConfigurationError(
+                f"Round {round_index} of task {task_id} is {state.status.name.lower()}, not "
+                "finalized, so there is no result to verify yet."
+            )
+        verdict: Verdict
+        if zk.task_mode(task_id) == Mode.CKKS:
+            from zkfed.ckks import PublicContext
+
+            context_cid = str(zk.aggregator.taskConfig(task_id).contextCid)
+            try:
+                context = PublicContext.from_bytes(session.store.get(context_cid))
+            except ZkfedError as error:
+                verdict = Verdict(False, str(error))
+            else:
+                verdict = verify_ckks_round(zk, session.store, context, task_id, round_index)
+        else:
+            verdict = verify_round(zk, session.store, task_id, round_index)
+    say(str(verdict))
+    if not verdict.match:
+        ctx.exit(1)

@@ -1,0 +1,409 @@
+"""A round, as a member runs it: train, submit (masked + proven), reveal for dropouts, finalize.
+
+Nothing a member computes is lost to a failure: `train` saves the update under
+``HOME/updates/`` before anything is sent, and `submit` and `reveal` skip what the chain
+already holds, so running them again after an interruption sends only what is missing.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+import numpy as np
+
+from zkfed.babyjubjub import public_key
+from zkfed.chain import ChunkStatus, RoundStatus
+from zkfed.circuits import SEED_REVEAL, load_circuit
+from zkfed.commands._session import (
+    Session,
+    Settings,
+    account_option,
+    describe_error,
+    member_option,
+    open_session,
+    pass_settings,
+    password_file_option,
+    read_password,
+    say,
+    when,
+)
+from zkfed.config import SavedUpdate
+from zkfed.datasets import BUNDLED, Dataset, IntArray, load_dataset, split_non_iid
+from zkfed.exceptions import ConfigurationError, DatasetError, ZkfedError
+from zkfed.keystore import load_secret_key
+from zkfed.protocol import fetch_model, finalize
+from zkfed.proving import SnarkjsProver
+from zkfed.secagg import SecaggTask, mask_update, required_reveals, reveal_seed
+from zkfed.training import evaluate_weights, member_seed, train_local
+
+
+def _open_round(session: Session, task_id: int) -> int:
+    """The task's current round, which must still take submissions."""
+    round_index = session.zk.current_round(task_id)
+    state = session.zk.round_state(task_id, round_index)
+    now = session.now()
+    if state.status != RoundStatus.OPEN or now >= state.submission_deadline:
+        raise ConfigurationError(
+            f"Round {round_index} of task {task_id} no longer takes submissions (deadline "
+            f"{when(state.submission_deadline, now)})."
+        )
+    return round_index
+
+
+def _secret_key(
+    session: Session, member: str, password_file: Path | None, task: SecaggTask, me: int
+) -> int:
+    sk = load_secret_key(session.home.keystore(member), read_password(password_file))
+    if public_key(sk) != task.members[me]:
+        raise ConfigurationError(
+            f"{member}'s keystore does not hold the key registered for member #{me} of task "
+            f"{task.task_id}."
+        )
+    return sk
+
+
+def _parse_part(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    try:
+        index, count = (int(v) for v in text.split("/"))
+    except ValueError:
+        index, count = 0, 0
+    if not 1 <= index <= count:
+        raise click.BadParameter(
+            f"{text!r} is not I/N with 1 <= I <= N, e.g. 2/5.", param_hint="--member-part"
+        )
+    return index, count
+
+
+def _labels_for_task(
+    data: Dataset, classes: tuple[str, ...], n_classes: int, task_id: int
+) -> IntArray:
+    """Re-index the member's labels into the task's class order."""
+    if not classes:
+        if data.n_classes > n_classes:
+            raise DatasetError(
+                f"Dataset {data.name!r} has {data.n_classes} classes; task {task_id}'s model has "
+                f"{n_classes}."
+            )
+        return np.arange(data.n_classes)
+    unknown = [name for name in data.class_names if name not in classes]
+    if unknown:
+        raise DatasetError(
+            f"Dataset {data.name!r} has label {unknown[0]!r}, which is not one of task "
+            f"{task_id}'s classes ({', '.join(classes)})."
+        )
+    return np.array([classes.index(name) for name in data.class_names], dtype=np.int64)
+
+
+@click.command()
+@click.argument("task_id", metavar="TASK", type=int)
+@member_option(required=True)
+@click.option(
+    "--dataset",
+    required=True,
+    help=f"Local data: {', '.join(BUNDLED)}, or a CSV/NPZ file with a label column.",
+)
+@click.option("--label", default="label", show_default=True, help="Label column of a CSV/NPZ.")
+@click.option(
+    "--member-part",
+    help="Train on part I of N non-IID parts of the data (1-based), e.g. 2/5 (simulations).",
+)
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(0))
+@click.option("--force", is_flag=True, help="Replace an update saved but not yet submitted.")
+@pass_settings
+def train(
+    settings: Settings,
+    task_id: int,
+    member: str,
+    dataset: str,
+    label: str,
+    member_part: str | None,
+    seed: int,
+    force: bool,
+) -> None:
+    """Train on local data from the round's global model and save the update locally."""
+    from zkfed.proposals import task_proposal
+
+    part = _parse_part(member_part)
+    with open_session(settings) as session:
+        session.require_task(task_id)
+        zk = session.zk
+        account = session.member_account(member)
+        address = str(account.address)
+        me = zk.member_index(task_id, account)
+        round_index = _open_round(session, task_id)
+        path = session.home.update_file(address, task_id, round_index)
+        if path.exists() and not force:
+            raise ConfigurationError(
+                f"An update of {member} for round {round_index} is already saved at {path}; "
+                "submit it, or pass --force to train again."
+            )
+        if path.exists() and _submitted_chunks(session, task_id, round_index, me):
+            raise ConfigurationError(
+                f"{member} has already submitted chunks of round {round_index}, so its saved "
+                "update must stay as it is; run 'zkfed submit' to send the rest."
+            )
+        proposal = task_proposal(zk, session.store, task_id)
+        spec = proposal.spec
+        data = load_dataset(
+            dataset if dataset in BUNDLED else Path(dataset), label=label, seed=seed
+        )
+        if data.n_features != spec.n_features:
+            raise DatasetError(
+                f"Dataset {data.name!r} has {data.n_features} features; task {task_id}'s model "
+                f"expects {spec.n_features}."
+            )
+        mapping = _labels_for_task(data, proposal.classes, spec.n_classes, task_id)
+        rows = np.arange(len(data.y_train))
+        if part is not None:
+            index, count = part
+            rows = split_non_iid(data.y_train, count, seed=seed)[index - 1]
+        x, y = data.x_train[rows], mapping[data.y_train[rows]]
+        cid, digest = zk.global_model(task_id, round_index)
+        weights = fetch_model(session.store, cid, digest)
+        if weights.shape != (spec.parameter_count,):
+            raise ConfigurationError(
+                f"The global model {cid} has {weights.size} parameters; the spec says "
+                f"{spec.parameter_count}."
+            )
+        say(
+            f"round {round_index} of task {task_id}: training {spec.kind} "
+            f"({spec.parameter_count} parameters) on {len(y)} samples of {data.name}, "
+            f"{proposal.training.epochs} epochs"
+        )
+        started = time.perf_counter()
+        update = train_local(
+            spec, weights, x, y, proposal.training, seed=member_seed(seed, round_index, me)
+        )
+        y_test = mapping[data.y_test]
+        before = evaluate_weights(spec, weights, data.x_test, y_test)
+        after = evaluate_weights(spec, weights + update.delta, data.x_test, y_test)
+        saved = session.home.save_update(
+            SavedUpdate(
+                task=task_id,
+                round=round_index,
+                aggregator=session.deployment.aggregator,
+                chain_id=session.deployment.chain_id,
+                member=address,
+                global_model=cid,
+                delta=update.delta,
+                quantization_seed=secrets.randbits(63),
+                train_loss=update.train_loss,
+                samples=update.n_samples,
+                dataset=data.name,
+            )
+        )
+        say(
+            f"  trained in {time.perf_counter() - started:.1f} s: loss {update.train_loss:.4f}, "
+            f"local test accuracy {100 * before.accuracy:.1f} % -> {100 * after.accuracy:.1f} %"
+        )
+        say(f"  update saved to {saved}; next: zkfed submit {task_id} --member {member}")
+
+
+def _submitted_chunks(session: Session, task_id: int, round_index: int, me: int) -> set[int]:
+    """Chunks of a round the chain already holds from a member."""
+    chunks = session.zk.secagg_task(task_id).n_chunks
+    return {c for c in range(chunks) if me in session.zk.contributors(task_id, round_index, c)}
+
+
+@contextmanager
+def _resumable(done: int, total: int, what: str, again: str) -> Iterator[list[int]]:
+    """Turn a failure part-way into one sentence saying what is safe and how to resume."""
+    sent = [done]
+    try:
+        yield sent
+    except (ZkfedError, Exception) as error:
+        reason = describe_error(error) if not isinstance(error, ZkfedError) else str(error)
+        if reason is None:
+            raise
+        raise ZkfedError(
+            f"{reason.rstrip('.')}; {sent[0]} of {total} {what} are on-chain and nothing is lost: "
+            f"'{again}' sends only the rest."
+        ) from error
+
+
+@click.command()
+@click.argument("task_id", metavar="TASK", type=int)
+@member_option(required=True)
+@password_file_option()
+@pass_settings
+def submit(settings: Settings, task_id: int, member: str, password_file: Path | None) -> None:
+    """Mask, prove and submit the saved update chunk by chunk; skips chunks already on-chain."""
+    with open_session(settings) as session:
+        session.require_task(task_id)
+        zk = session.zk
+        task = zk.secagg_task(task_id)
+        account = session.member_account(member)
+        me = zk.member_index(task_id, account)
+        round_index = _open_round(session, task_id)
+        update = session.home.load_update(str(account.address), task_id, round_index)
+        if update.aggregator.lower() != session.deployment.aggregator.lower():
+            raise ConfigurationError(
+                f"The saved update was trained for aggregator {update.aggregator}, not this one."
+            )
+        done = _submitted_chunks(session, task_id, round_index, me)
+        todo = [c for c in range(task.n_chunks) if c not in done]
+        if not todo:
+            say(f"all {task.n_chunks} chunks of round {round_index} are already on-chain")
+            return
+        sk = _secret_key(session, member, password_file, task, me)
+        circuit = session.circuit_for_task(task_id)
+        rng = np.random.default_rng(update.quantization_seed)
+        chunks = mask_update(task, round_index, me, sk, update.delta, rng)
+        if done:
+            say(f"{len(done)} of {task.n_chunks} chunks already on-chain; sending the rest")
+        gas, seconds = 0, 0.0
+        again = f"zkfed submit {task_id} --member {member}"
+        with (
+            _resumable(len(done), task.n_chunks, "chunks", again) as sent,
+            SnarkjsProver() as prover,
+        ):
+            for chunk in todo:
+                masked = chunks[chunk]
+                click.echo(f"  chunk {chunk + 1}/{task.n_chunks}: proving ...", nl=False)
+                result = prover.prove(circuit.wasm, circuit.zkey, masked.inputs)
+                click.echo(f" {result.seconds:.1f} s, submitting ...", nl=False)
+                receipt = zk.submit_chunk(
+                    account, task_id, round_index, chunk, masked.words, result.proof
+                )
+                gas += int(receipt.gas_used)
+                seconds += result.seconds
+                sent[0] += 1
+                click.echo(f" accepted (gas {int(receipt.gas_used):,})")
+        say(
+            f"submitted {len(todo)} chunks of round {round_index} for task {task_id}: "
+            f"{seconds:.1f} s proving, {gas:,} gas"
+        )
+
+
+@click.command()
+@click.argument("task_id", metavar="TASK", type=int)
+@click.argument("round_index", metavar="[ROUND]", required=False, type=int)
+@member_option(required=True)
+@password_file_option()
+@pass_settings
+def reveal(
+    settings: Settings,
+    task_id: int,
+    round_index: int | None,
+    member: str,
+    password_file: Path | None,
+) -> None:
+    """After the deadline, reveal (with proofs) the seeds shared with neighbours that dropped."""
+    with open_session(settings) as session:
+        zk = session.zk
+        r = session.round_of(task_id, round_index)
+        task = zk.secagg_task(task_id)
+        state = zk.round_state(task_id, r)
+        now = session.now()
+        if state.status in (RoundStatus.FINALIZED, RoundStatus.ABORTED):
+            raise ConfigurationError(
+                f"Round {r} of task {task_id} is {state.status.name.lower()}; nothing to reveal."
+            )
+        if now < state.submission_deadline:
+            raise ConfigurationError(
+                f"Round {r} of task {task_id} takes submissions until "
+                f"{when(state.submission_deadline, now)}; seeds are revealed after that."
+            )
+        if now >= state.reveal_deadline:
+            raise ConfigurationError(
+                f"The reveal window of round {r} of task {task_id} closed "
+                f"{when(state.reveal_deadline, now)}."
+            )
+        account = session.member_account(member)
+        me = zk.member_index(task_id, account)
+        todo: list[tuple[int, int]] = []
+        for chunk in range(task.n_chunks):
+            contributors = zk.contributors(task_id, r, chunk)
+            if me not in contributors or len(contributors) < task.t_min:
+                continue
+            revealed = zk.revealed_seeds(task, r, chunk, contributors)
+            todo += [
+                (chunk, j)
+                for i, j in required_reveals(task, contributors)
+                if i == me and (i, j) not in revealed
+            ]
+        if not todo:
+            say(f"nothing to reveal: no neighbour of {member} dropped a chunk it contributed to")
+            return
+        sk = _secret_key(session, member, password_file, task, me)
+        seed_circuit = load_circuit(SEED_REVEAL)
+        members = zk.task_members(task_id)
+        pk = public_key(sk)
+        again = f"zkfed reveal {task_id} {r} --member {member}"
+        with _resumable(0, len(todo), "reveals", again) as sent, SnarkjsProver() as prover:
+            for number, (chunk, dropped) in enumerate(todo, start=1):
+                click.echo(
+                    f"  seed {number}/{len(todo)} (chunk {chunk}, dropped #{dropped}): proving ...",
+                    nl=False,
+                )
+                seed = reveal_seed(task, r, chunk, sk, dropped)
+                neighbor = task.members[dropped]
+                inputs: dict[str, Any] = {
+                    "task": task_id,
+                    "round": r,
+                    "chunk": chunk,
+                    "pk": [pk[0], pk[1]],
+                    "neighbor": [neighbor[0], neighbor[1]],
+                    "seed": seed,
+                    "sk": sk,
+                }
+                result = prover.prove(seed_circuit.wasm, seed_circuit.zkey, inputs)
+                receipt = zk.reveal_seed(
+                    account, task_id, r, chunk, members[dropped], seed, result.proof
+                )
+                sent[0] += 1
+                click.echo(f" {result.seconds:.1f} s, revealed (gas {int(receipt.gas_used):,})")
+        say(f"revealed {len(todo)} seeds for round {r} of task {task_id}")
+
+
+@click.command("finalize")
+@click.argument("task_id", metavar="TASK", type=int)
+@click.argument("round_index", metavar="[ROUND]", required=False, type=int)
+@member_option()
+@account_option()
+@pass_settings
+def finalize_command(
+    settings: Settings,
+    task_id: int,
+    round_index: int | None,
+    member: str | None,
+    account: str | None,
+) -> None:
+    """Unmask and average the round, store the new model, record it on-chain (any member)."""
+    with open_session(settings) as session:
+        zk = session.zk
+        r = session.round_of(task_id, round_index)
+        task = zk.secagg_task(task_id)
+        caller = session.signer(member, account)
+        state = zk.round_state(task_id, r)
+        now = session.now()
+        if state.status in (RoundStatus.FINALIZED, RoundStatus.ABORTED):
+            raise ConfigurationError(
+                f"Round {r} of task {task_id} is already {state.status.name.lower()}"
+                + (f" (model {state.model_cid})." if state.model_cid else ".")
+            )
+        if now < state.submission_deadline:
+            raise ConfigurationError(
+                f"Round {r} of task {task_id} takes submissions until "
+                f"{when(state.submission_deadline, now)}; finalize after that."
+            )
+        for chunk in range(task.n_chunks):
+            if zk.chunk_status(task_id, r, chunk) == ChunkStatus.AWAITING_REVEALS:
+                raise ConfigurationError(
+                    f"Chunk {chunk} of round {r} still awaits seed reveals (window closes "
+                    f"{when(state.reveal_deadline, now)}); contributors run 'zkfed reveal'."
+                )
+        say(f"recomputing round {r} of task {task_id} from chain + storage ...")
+        result, gas = finalize(zk, session.store, caller, task, r)
+        say(
+            f"finalized round {r}: {len(result.aggregated_chunks)} chunks aggregated, "
+            f"{len(result.void_chunks)} void; model {result.cid} (gas {gas:,})"
+        )
