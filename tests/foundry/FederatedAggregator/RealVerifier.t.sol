@@ -64,6 +64,26 @@ contract RealVerifierTest is Test {
         proof.c = [c[0], c[1]];
     }
 
+    /// @dev `.memberKeys` one key at a time: `parseJsonUintArray` refuses wildcard paths
+    ///      (`[*]` matches several values).
+    function _memberKeys(string memory json)
+        internal
+        view
+        returns (uint256[] memory x, uint256[] memory y)
+    {
+        uint256 n;
+        while (vm.keyExistsJson(json, string.concat(".memberKeys[", vm.toString(n), "]"))) {
+            ++n;
+        }
+        x = new uint256[](n);
+        y = new uint256[](n);
+        for (uint256 i; i < n; ++i) {
+            uint256[] memory key =
+                vm.parseJsonUintArray(json, string.concat(".memberKeys[", vm.toString(i), "]"));
+            (x[i], y[i]) = (key[0], key[1]);
+        }
+    }
+
     /// @dev `verifyProof` of the default variant (79 signals) on a proof made of valid points.
     function test_Gas_DefaultVerifier() public {
         address verifier = _deploy("MaskedUpdateVerifier");
@@ -120,8 +140,7 @@ contract RealVerifierTest is Test {
         address verifier = _deploy("MaskedUpdateTestVerifier");
         address seedVerifier = _deploy("SeedRevealVerifier");
         string memory json = _fixture("masked_update_test");
-        uint256[] memory keyX = vm.parseJsonUintArray(json, ".memberKeys[*][0]");
-        uint256[] memory keyY = vm.parseJsonUintArray(json, ".memberKeys[*][1]");
+        (uint256[] memory keyX, uint256[] memory keyY) = _memberKeys(json);
         uint256 taskId = vm.parseJsonUint(json, ".task");
         uint256 chunk = vm.parseJsonUint(json, ".chunk");
         uint256 member = vm.parseJsonUint(json, ".member");

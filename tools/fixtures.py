@@ -1,0 +1,191 @@
+#!/usr/bin/env python3
+"""Write the real-proof fixtures the Foundry suite reads (tests/fixtures/proofs/<variant>.json).
+
+    python tools/fixtures.py            prove with the client and (re)write both fixtures
+    python tools/fixtures.py --check    verify the committed fixtures (py_ecc and snarkjs)
+
+Everything but the proof is reproducible: fixed member keys, a fixed update drawn from a seeded
+generator and the client's own quantising, packing and masking (zkfed.secagg). Groth16 proofs are
+randomised, so a rewrite changes only `proof`. The proofs are made with the committed INSECURE
+development keys (circuits/keys/*.vkey.json); rewrite the fixtures whenever those keys change.
+Schema: tests/foundry/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from zkfed.babyjubjub import public_key
+from zkfed.circuits import SEED_REVEAL, TEST_VARIANT, load_circuit
+from zkfed.exceptions import ZkfedError
+from zkfed.groth16 import Proof, verify
+from zkfed.proving import SnarkjsProver
+from zkfed.quantize import squared_norm_bound
+from zkfed.secagg import SecaggTask, mask_update, reveal_seed
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures" / "proofs"
+
+# The task the fixtures belong to: RealVerifier.t.sol creates it on a fresh aggregator as task 1.
+TASK_ID = 1
+ROUND = 1
+CHUNK = 0
+MEMBER = 1  # neighbours 2 (+1) and 0 (-1): both signs appear in the proof
+DROPPED = 2  # the neighbour whose seed `seed_reveal.json` reveals
+SCALE_BITS = 8
+CLIP_NORM = 0.5
+UPDATE_SEED = 20240601
+# Fixed BabyJubJub secret keys of five members (fixtures only; never use them for anything).
+SECRET_KEYS = tuple(0xF1C7_0000 + 104_729 * i for i in range(5))
+
+
+def fixture_task() -> SecaggTask:
+    """The fixtures' task: five members on the `masked_update_test` variant, one chunk."""
+    circuit = load_circuit(TEST_VARIANT, ROOT)
+    packing = circuit.packing(SCALE_BITS)
+    return SecaggTask(
+        task_id=TASK_ID,
+        packing=packing,
+        n_params=packing.params_per_chunk,
+        neighbors=circuit.neighbors,
+        bound=squared_norm_bound(CLIP_NORM, packing),
+        members=tuple(public_key(sk) for sk in SECRET_KEYS),
+    )
+
+
+def _header(task: SecaggTask, variant: str) -> dict[str, Any]:
+    return {
+        "variant": variant,
+        "generatedBy": "python tools/fixtures.py",
+        "setup": "INSECURE development keys (circuits/keys); proofs are valid only for them.",
+        "task": task.task_id,
+        "round": ROUND,
+        "chunk": CHUNK,
+        "member": MEMBER,
+        "neighbors": task.neighbors,
+        "bound": str(task.bound),
+        "memberKeys": [[str(x), str(y)] for x, y in task.members],
+    }
+
+
+def masked_update_case() -> tuple[dict[str, Any], dict[str, Any]]:
+    """(the fixture without its proof, the circuit inputs) of member 1's chunk 0."""
+    task = fixture_task()
+    rng = np.random.default_rng(UPDATE_SEED)
+    update = rng.normal(0.0, 0.01, task.n_params)
+    masked = mask_update(task, ROUND, MEMBER, SECRET_KEYS[MEMBER], update, rng)[CHUNK]
+    content = {**_header(task, TEST_VARIANT), "words": [str(w) for w in masked.words]}
+    return content, dict(masked.inputs)
+
+
+def seed_reveal_case() -> tuple[dict[str, Any], dict[str, Any]]:
+    """(the fixture without its proof, the circuit inputs) of member 1 revealing the seed it
+    shares with member 2 for chunk 0."""
+    task = fixture_task()
+    sk = SECRET_KEYS[MEMBER]
+    seed = reveal_seed(task, ROUND, CHUNK, sk, DROPPED)
+    pk, neighbor = task.members[MEMBER], task.members[DROPPED]
+    inputs = {
+        "task": task.task_id,
+        "round": ROUND,
+        "chunk": CHUNK,
+        "pk": [pk[0], pk[1]],
+        "neighbor": [neighbor[0], neighbor[1]],
+        "seed": seed,
+        "sk": sk,
+    }
+    content = {**_header(task, SEED_REVEAL), "dropped": DROPPED, "seed": str(seed)}
+    return content, inputs
+
+
+CASES = {TEST_VARIANT: masked_update_case, SEED_REVEAL: seed_reveal_case}
+
+
+def proof_json(proof: Proof) -> dict[str, Any]:
+    """A proof in `Proof.solidity_arguments()` order, as decimal strings."""
+    a, b, c = proof.solidity_arguments()
+    return {
+        "a": [str(v) for v in a],
+        "b": [[str(v) for v in row] for row in b],
+        "c": [str(v) for v in c],
+    }
+
+
+def proof_from_json(raw: dict[str, Any]) -> Proof:
+    """Inverse of :func:`proof_json` (G2 coordinates swapped back to snarkjs order)."""
+    a = [int(v) for v in raw["a"]]
+    b = [[int(v) for v in row] for row in raw["b"]]
+    c = [int(v) for v in raw["c"]]
+    return Proof((a[0], a[1]), ((b[0][1], b[0][0]), (b[1][1], b[1][0])), (c[0], c[1]))
+
+
+def make_fixture(prover: SnarkjsProver, variant: str) -> dict[str, Any]:
+    """Prove one case and check the proof with py_ecc before it is written."""
+    content, inputs = CASES[variant]()
+    circuit = load_circuit(variant, ROOT)
+    result = prover.prove(circuit.wasm, circuit.zkey, inputs)
+    if not verify(circuit.verification_key, result.proof, result.public_signals):
+        raise ZkfedError(f"the fresh {variant} proof does not verify with the committed vkey.")
+    return {
+        **content,
+        "proof": proof_json(result.proof),
+        "publicSignals": [str(s) for s in result.public_signals],
+    }
+
+
+def check_fixture(prover: SnarkjsProver, variant: str) -> list[str]:
+    """Differences between a committed fixture and what it should be."""
+    path = FIXTURES / f"{variant}.json"
+    if not path.is_file():
+        return [f"{path.relative_to(ROOT)} is missing"]
+    fixture = json.loads(path.read_text())
+    content, _ = CASES[variant]()
+    problems = [
+        f"{variant}: {key} differs from its regeneration"
+        for key, value in content.items()
+        if fixture.get(key) != value
+    ]
+    circuit = load_circuit(variant, ROOT)
+    proof = proof_from_json(fixture["proof"])
+    signals = [int(s) for s in fixture["publicSignals"]]
+    if not verify(circuit.verification_key, proof, signals):
+        problems.append(f"{variant}: the proof does not verify with the committed vkey (py_ecc)")
+    if not prover.verify(circuit.vkey_json, proof, signals):
+        problems.append(f"{variant}: the proof does not verify with the committed vkey (snarkjs)")
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python tools/fixtures.py", description=__doc__)
+    parser.add_argument("--check", action="store_true", help="verify instead of rewriting")
+    args = parser.parse_args(argv)
+    try:
+        with SnarkjsProver() as prover:
+            if args.check:
+                problems = [p for v in CASES for p in check_fixture(prover, v)]
+                for problem in problems:
+                    print(f"[fixtures] {problem}", file=sys.stderr)
+                if problems:
+                    print("[fixtures] run `python tools/fixtures.py` and commit.", file=sys.stderr)
+                    return 1
+                print("[fixtures] the committed proof fixtures verify")
+                return 0
+            FIXTURES.mkdir(parents=True, exist_ok=True)
+            for variant in CASES:
+                path = FIXTURES / f"{variant}.json"
+                path.write_text(json.dumps(make_fixture(prover, variant), indent=2) + "\n")
+                print(f"[fixtures] wrote {path.relative_to(ROOT)}")
+    except ZkfedError as error:
+        print(f"[fixtures] error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
