@@ -23,8 +23,8 @@ run_tests() {
   # shellcheck disable=SC1091
   . .venv/bin/activate
   step "gates: ruff, mypy --strict, forge fmt"
-  ruff check client tests scripts bench ui tools
-  ruff format --check client tests scripts bench ui tools
+  ruff check .
+  ruff format --check .
   mypy
   forge fmt --check
   step "generated artifacts match their sources"
