@@ -213,19 +213,49 @@ def _submitted_chunks(session: Session, task_id: int, round_index: int, me: int)
     return {c for c in range(chunks) if me in session.zk.contributors(task_id, round_index, c)}
 
 
+class _Steps:
+    """Progress of a resumable sequence of transactions, one line per step."""
+
+    def __init__(self, done: int) -> None:
+        self.done = done
+        self._line_open = False
+
+    def begin(self, text: str) -> None:
+        """Start a step's line (it is finished by `note` / `end`)."""
+        click.echo(text, nl=False)
+        self._line_open = True
+
+    def note(self, text: str) -> None:
+        """Add to the step's line."""
+        click.echo(text, nl=False)
+
+    def end(self, text: str) -> None:
+        """Finish a step that reached the chain."""
+        click.echo(text)
+        self._line_open = False
+        self.done += 1
+
+    def interrupt(self) -> None:
+        """Close a half-written line so that the error stands on its own."""
+        if self._line_open:
+            click.echo("")
+            self._line_open = False
+
+
 @contextmanager
-def _resumable(done: int, total: int, what: str, again: str) -> Iterator[list[int]]:
+def _resumable(done: int, total: int, what: str, again: str) -> Iterator[_Steps]:
     """Turn a failure part-way into one sentence saying what is safe and how to resume."""
-    sent = [done]
+    steps = _Steps(done)
     try:
-        yield sent
-    except (ZkfedError, Exception) as error:
-        reason = describe_error(error) if not isinstance(error, ZkfedError) else str(error)
+        yield steps
+    except Exception as error:
+        reason = str(error) if isinstance(error, ZkfedError) else describe_error(error)
         if reason is None:
             raise
+        steps.interrupt()
         raise ZkfedError(
-            f"{reason.rstrip('.')}; {sent[0]} of {total} {what} are on-chain and nothing is lost: "
-            f"'{again}' sends only the rest."
+            f"{reason.rstrip('.')}; {steps.done} of {total} {what} are on-chain and nothing is "
+            f"lost: '{again}' sends only the rest."
         ) from error
 
 
@@ -262,21 +292,20 @@ def submit(settings: Settings, task_id: int, member: str, password_file: Path | 
         gas, seconds = 0, 0.0
         again = f"zkfed submit {task_id} --member {member}"
         with (
-            _resumable(len(done), task.n_chunks, "chunks", again) as sent,
+            _resumable(len(done), task.n_chunks, "chunks", again) as steps,
             SnarkjsProver() as prover,
         ):
             for chunk in todo:
                 masked = chunks[chunk]
-                click.echo(f"  chunk {chunk + 1}/{task.n_chunks}: proving ...", nl=False)
+                steps.begin(f"  chunk {chunk + 1}/{task.n_chunks}: proving ...")
                 result = prover.prove(circuit.wasm, circuit.zkey, masked.inputs)
-                click.echo(f" {result.seconds:.1f} s, submitting ...", nl=False)
+                steps.note(f" {result.seconds:.1f} s, submitting ...")
                 receipt = zk.submit_chunk(
                     account, task_id, round_index, chunk, masked.words, result.proof
                 )
                 gas += int(receipt.gas_used)
                 seconds += result.seconds
-                sent[0] += 1
-                click.echo(f" accepted (gas {int(receipt.gas_used):,})")
+                steps.end(f" accepted (gas {int(receipt.gas_used):,})")
         say(
             f"submitted {len(todo)} chunks of round {round_index} for task {task_id}: "
             f"{seconds:.1f} s proving, {gas:,} gas"
@@ -338,11 +367,10 @@ def reveal(
         members = zk.task_members(task_id)
         pk = public_key(sk)
         again = f"zkfed reveal {task_id} {r} --member {member}"
-        with _resumable(0, len(todo), "reveals", again) as sent, SnarkjsProver() as prover:
+        with _resumable(0, len(todo), "reveals", again) as steps, SnarkjsProver() as prover:
             for number, (chunk, dropped) in enumerate(todo, start=1):
-                click.echo(
-                    f"  seed {number}/{len(todo)} (chunk {chunk}, dropped #{dropped}): proving ...",
-                    nl=False,
+                steps.begin(
+                    f"  seed {number}/{len(todo)} (chunk {chunk}, dropped #{dropped}): proving ..."
                 )
                 seed = reveal_seed(task, r, chunk, sk, dropped)
                 neighbor = task.members[dropped]
@@ -359,8 +387,7 @@ def reveal(
                 receipt = zk.reveal_seed(
                     account, task_id, r, chunk, members[dropped], seed, result.proof
                 )
-                sent[0] += 1
-                click.echo(f" {result.seconds:.1f} s, revealed (gas {int(receipt.gas_used):,})")
+                steps.end(f" {result.seconds:.1f} s, revealed (gas {int(receipt.gas_used):,})")
         say(f"revealed {len(todo)} seeds for round {r} of task {task_id}")
 
 

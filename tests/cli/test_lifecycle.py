@@ -1,0 +1,60 @@
+"""A whole round through the CLI: train, submit x4 (one member drops), reveal, finalize, verify."""
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from cli_helpers import MEMBERS, TASK, Zkfed, deployment, succeeded
+
+
+def test_the_deployment_is_recorded_and_the_task_is_open(home: Path, zkfed: Zkfed) -> None:
+    # Execute
+    overview = succeeded(zkfed("status"))
+    task = succeeded(zkfed("status", str(TASK)))
+
+    # Assert
+    recorded = deployment(home)
+    assert set(recorded["variants"]) == {"masked_update_test"}
+    assert recorded["aggregator"] in overview
+    assert "1: executed (3 for, 0 against, of 5), task 1" in overview
+    assert overview.count("key registered") == 5
+    assert "task 1: secagg, 42 parameters, 2 rounds, 5 members" in task
+    assert "round 1: open" in task
+    assert "chunk 1: 0 contributors (none), open" in task
+
+
+def test_a_round_with_a_dropout_is_recovered_and_verifies(
+    home: Path, zkfed: Zkfed, pw: Sequence[str]
+) -> None:
+    # Prepare: every member trains on its part of the data; erin will drop out.
+    for index, name in enumerate(MEMBERS, start=1):
+        out = succeeded(
+            zkfed(
+                "train", str(TASK), "-m", name, "--dataset", "wine", "--member-part", f"{index}/5"
+            )
+        )
+        assert "update saved to" in out
+
+    # Execute
+    submitted = [succeeded(zkfed("submit", str(TASK), "-m", name, *pw)) for name in MEMBERS[:4]]
+    open_status = succeeded(zkfed("status", str(TASK)))
+    succeeded(zkfed("advance", "--task", str(TASK)))
+    reveals = [succeeded(zkfed("reveal", str(TASK), "-m", name, *pw)) for name in MEMBERS[:4]]
+    finalized = succeeded(zkfed("finalize", str(TASK), "-m", "bob"))
+    verdict = zkfed("verify-round", str(TASK), "1")
+    final_status = succeeded(zkfed("status", str(TASK)))
+
+    # Assert
+    for out in submitted:
+        assert "chunk 1/2: proving ..." in out and "chunk 2/2: proving ..." in out
+        assert "submitted 2 chunks of round 1 for task 1" in out
+    assert "chunk 0: 4 contributors (#0, #1, #2, #3), open" in open_status
+    # On a ring of 5 with 2 neighbours, erin (#4) neighbours alice (#0) and dave (#3).
+    assert "revealed 2 seeds for round 1 of task 1" in reveals[0]
+    assert "revealed 2 seeds for round 1 of task 1" in reveals[3]
+    assert "nothing to reveal" in reveals[1] and "nothing to reveal" in reveals[2]
+    assert "finalized round 1: 2 chunks aggregated, 0 void" in finalized
+    assert verdict.exit_code == 0 and verdict.output.strip() == "MATCH"
+    assert "round 1: finalized" in final_status
+    new_model = finalized.split("model ")[1].split(" ")[0]
+    assert f"new model {new_model}" in final_status
+    assert f"round 2: open; trains from {new_model}" in final_status
