@@ -968,7 +968,14 @@ class MemberSession:
             if task_id not in self._task_cache:
                 self._task_cache[task_id] = self._task_view(zk, int(event.args["proposalId"]))
             cached = self._task_cache[task_id]
-            views.append(replace(cached, current_round=zk.current_round(task_id)))
+            me = str(self.account.address).lower() if self.account is not None else ""
+            views.append(
+                replace(
+                    cached,
+                    current_round=zk.current_round(task_id),
+                    is_member=me in {m.lower() for m in cached.members},
+                )
+            )
         return views[::-1]
 
     def _task_view(self, zk: Zkfed, proposal_id: int) -> TaskView:
