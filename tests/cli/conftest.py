@@ -82,7 +82,7 @@ def _setup(home: Path, password_file: Path) -> None:
     assert "task 1 with 5 members" in out
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def consortium_home(
     circuits_built: None, tmp_path_factory: pytest.TempPathFactory, password_file: Path
 ) -> Path:

@@ -58,3 +58,12 @@ def test_a_round_with_a_dropout_is_recovered_and_verifies(
     new_model = finalized.split("model ")[1].split(" ")[0]
     assert f"new model {new_model}" in final_status
     assert f"round 2: open; trains from {new_model}" in final_status
+
+
+def test_join_confirms_a_members_place_in_a_task(zkfed: Zkfed, pw: Sequence[str]) -> None:
+    # Execute
+    joined = succeeded(zkfed("join", str(TASK), "-m", "alice", *pw))
+
+    # Assert: alice registered during set-up, so joining sends nothing new.
+    assert "alice (0x70997970C51812dc3A010C7d01b50e0d17dc79C8) is already registered" in joined
+    assert "alice is member #0 of task 1's 5" in joined

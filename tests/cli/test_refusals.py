@@ -247,3 +247,25 @@ def test_an_interrupted_submission_loses_nothing_and_resumes(
     assert "all 2 chunks of round 1 are already on-chain" in again
     status = succeeded(zkfed("status", str(TASK)))
     assert "chunk 1: 1 contributors (#0)" in status
+
+
+def test_an_outsider_cannot_register_or_join(zkfed: Zkfed, pw: Sequence[str]) -> None:
+    # Prepare: test account 6 is not among the founders.
+    succeeded(zkfed("keygen", "--name", "frank", "--account", "6", "--scrypt-n", "1024", *pw))
+
+    # Execute
+    register = zkfed("register", "-m", "frank", *pw)
+    join = zkfed("join", str(TASK), "-m", "frank", *pw)
+
+    # Assert
+    refused(register, "frank (0x976EA74026E726554dB657fA54763abd0C3a0aa9) is not a member of the")
+    refused(join, "a membership proposal must pass before it can register a key.")
+
+
+def test_keygen_needs_the_account_it_signs_with(zkfed: Zkfed, pw: Sequence[str]) -> None:
+    # Execute
+    result = zkfed("keygen", "--name", "gina", *pw)
+
+    # Assert
+    assert result.exit_code == 2
+    assert "Bind the key to the account it transacts with" in result.output

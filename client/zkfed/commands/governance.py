@@ -21,9 +21,6 @@ from zkfed.commands._session import (
 )
 from zkfed.datasets import BUNDLED, load_dataset
 from zkfed.exceptions import ConfigurationError
-from zkfed.models import ModelSpec
-from zkfed.proposals import propose_model
-from zkfed.training import OPTIMIZERS, TrainConfig
 
 
 class ProposalState(IntEnum):
@@ -67,7 +64,7 @@ def proposal_state(session: Session, proposal_id: int) -> ProposalState:
 @click.option("--epochs", default=3, show_default=True, type=click.IntRange(1))
 @click.option("--batch-size", default=16, show_default=True, type=click.IntRange(1))
 @click.option("--lr", default=0.03, show_default=True, type=float)
-@click.option("--optimizer", type=click.Choice(OPTIMIZERS), default="sgd", show_default=True)
+@click.option("--optimizer", type=click.Choice(("sgd", "adam")), default="sgd", show_default=True)
 @click.option("--seed", default=0, show_default=True, type=click.IntRange(0))
 @click.option("--submission-period", default=3600, show_default=True, type=click.IntRange(1))
 @click.option("--reveal-period", default=3600, show_default=True, type=click.IntRange(1))
@@ -95,6 +92,10 @@ def propose(
     min_contributors: int,
 ) -> None:
     """Propose a model: its spec document and initial weights go on the store, the task on-chain."""
+    from zkfed.models import ModelSpec
+    from zkfed.proposals import propose_model
+    from zkfed.training import TrainConfig
+
     data = load_dataset(dataset if dataset in BUNDLED else Path(dataset), label=label, seed=seed)
     widths: tuple[int, ...] = ()
     if model == "mlp":

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from zkfed.chain import Mode, RoundStatus
 from zkfed.commands._session import Session, Settings, open_session, pass_settings, say, when
 from zkfed.commands.governance import ProposalState
 from zkfed.exceptions import ConfigurationError, ZkfedError
-from zkfed.protocol import Verdict, verify_ckks_round, verify_round
 from zkfed.secagg import required_reveals
+
+if TYPE_CHECKING:
+    from zkfed.protocol import Verdict
 
 
 def _overview(session: Session) -> None:
@@ -94,6 +98,8 @@ def status(settings: Settings, task_id: int | None) -> None:
 @click.pass_context
 def verify_round_command(ctx: click.Context, task_id: int, round_index: int) -> None:
     """Recompute a finished round from chain + storage alone: MATCH, or the first difference."""
+    from zkfed.protocol import Verdict, verify_ckks_round, verify_round
+
     settings = ctx.find_object(Settings)
     assert settings is not None
     with open_session(settings) as session:

@@ -37,10 +37,8 @@ from zkfed.config import SavedUpdate
 from zkfed.datasets import BUNDLED, Dataset, IntArray, load_dataset, split_non_iid
 from zkfed.exceptions import ConfigurationError, DatasetError, ZkfedError
 from zkfed.keystore import load_secret_key
-from zkfed.protocol import fetch_model, finalize
 from zkfed.proving import SnarkjsProver
 from zkfed.secagg import SecaggTask, mask_update, required_reveals, reveal_seed
-from zkfed.training import evaluate_weights, member_seed, train_local
 
 
 def _open_round(session: Session, task_id: int) -> int:
@@ -130,6 +128,8 @@ def train(
 ) -> None:
     """Train on local data from the round's global model and save the update locally."""
     from zkfed.proposals import task_proposal
+    from zkfed.protocol import fetch_model
+    from zkfed.training import evaluate_weights, member_seed, train_local
 
     part = _parse_part(member_part)
     with open_session(settings) as session:
@@ -405,6 +405,8 @@ def finalize_command(
     account: str | None,
 ) -> None:
     """Unmask and average the round, store the new model, record it on-chain (any member)."""
+    from zkfed.protocol import finalize
+
     with open_session(settings) as session:
         zk = session.zk
         r = session.round_of(task_id, round_index)
