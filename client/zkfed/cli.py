@@ -59,6 +59,9 @@ class ZkfedGroup(click.Group):
         except Exception as error:
             # ape's own errors (a revert, an unknown account, a failed connection) are one line.
             message = describe_error(error) if "ape" in sys.modules else None
+            if message is None and isinstance(error, OSError):
+                # A node that stops answering mid-command, or a home directory we cannot write.
+                message = f"{type(error).__name__}: {str(error).splitlines()[0]}."
             if message is None:
                 raise
             raise click.ClickException(message) from error

@@ -2,8 +2,12 @@
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+import pytest
 from cli_helpers import MEMBERS, TASK, Zkfed, deployment, succeeded
+
+from zkfed import protocol
 
 
 def test_the_deployment_is_recorded_and_the_task_is_open(home: Path, zkfed: Zkfed) -> None:
@@ -23,7 +27,7 @@ def test_the_deployment_is_recorded_and_the_task_is_open(home: Path, zkfed: Zkfe
 
 
 def test_a_round_with_a_dropout_is_recovered_and_verifies(
-    home: Path, zkfed: Zkfed, pw: Sequence[str]
+    home: Path, zkfed: Zkfed, pw: Sequence[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Prepare: every member trains on its part of the data; erin will drop out.
     for index, name in enumerate(MEMBERS, start=1):
@@ -42,6 +46,16 @@ def test_a_round_with_a_dropout_is_recovered_and_verifies(
     finalized = succeeded(zkfed("finalize", str(TASK), "-m", "bob"))
     verdict = zkfed("verify-round", str(TASK), "1")
     final_status = succeeded(zkfed("status", str(TASK)))
+    # A verifier whose recomputation disagrees (here: one weight nudged) reports it and fails.
+    honest = protocol.compute_round
+
+    def skewed(*args: Any) -> Any:
+        weights, *rest = honest(*args)
+        weights[3] += 1e-9
+        return (weights, *rest)
+
+    monkeypatch.setattr(protocol, "compute_round", skewed)
+    difference = zkfed("verify-round", str(TASK), "1")
 
     # Assert
     for out in submitted:
@@ -58,6 +72,8 @@ def test_a_round_with_a_dropout_is_recovered_and_verifies(
     new_model = finalized.split("model ")[1].split(" ")[0]
     assert f"new model {new_model}" in final_status
     assert f"round 2: open; trains from {new_model}" in final_status
+    assert difference.exit_code == 1
+    assert difference.output.startswith("parameter 3 (chunk 0) differs: recomputed")
 
 
 def test_join_confirms_a_members_place_in_a_task(zkfed: Zkfed, pw: Sequence[str]) -> None:
