@@ -269,3 +269,25 @@ def test_keygen_needs_the_account_it_signs_with(zkfed: Zkfed, pw: Sequence[str])
     # Assert
     assert result.exit_code == 2
     assert "Bind the key to the account it transacts with" in result.output
+
+
+def test_finalize_refuses_a_round_nobody_submitted_to(zkfed: Zkfed, pw: Sequence[str]) -> None:
+    # Prepare
+    succeeded(zkfed("advance", "--task", str(TASK)))
+
+    # Execute
+    submit = zkfed("submit", str(TASK), "-m", "alice", *pw)
+    finalize = zkfed("finalize", str(TASK), "-m", "alice")
+
+    # Assert
+    refused(submit, "Round 1 of task 1 no longer takes submissions")
+    refused(finalize, "No chunk of round 1 reached 3 contributors, so there is nothing to finalize")
+
+
+def test_advance_needs_exactly_one_target(zkfed: Zkfed) -> None:
+    # Execute
+    result = zkfed("advance")
+
+    # Assert
+    assert result.exit_code == 2
+    assert "Give exactly one of --seconds and --task." in result.output

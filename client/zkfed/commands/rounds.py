@@ -424,12 +424,18 @@ def finalize_command(
                 f"Round {r} of task {task_id} takes submissions until "
                 f"{when(state.submission_deadline, now)}; finalize after that."
             )
-        for chunk in range(task.n_chunks):
-            if zk.chunk_status(task_id, r, chunk) == ChunkStatus.AWAITING_REVEALS:
-                raise ConfigurationError(
-                    f"Chunk {chunk} of round {r} still awaits seed reveals (window closes "
-                    f"{when(state.reveal_deadline, now)}); contributors run 'zkfed reveal'."
-                )
+        statuses = [zk.chunk_status(task_id, r, chunk) for chunk in range(task.n_chunks)]
+        if ChunkStatus.AWAITING_REVEALS in statuses:
+            raise ConfigurationError(
+                f"Chunk {statuses.index(ChunkStatus.AWAITING_REVEALS)} of round {r} still awaits "
+                f"seed reveals (window closes {when(state.reveal_deadline, now)}); contributors "
+                "run 'zkfed reveal'."
+            )
+        if all(status == ChunkStatus.VOID for status in statuses):
+            raise ConfigurationError(
+                f"No chunk of round {r} reached {task.t_min} contributors, so there is nothing to "
+                "finalize; the round can only be aborted (the aggregator's abortRound)."
+            )
         say(f"recomputing round {r} of task {task_id} from chain + storage ...")
         result, gas = finalize(zk, session.store, caller, task, r)
         say(
