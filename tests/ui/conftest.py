@@ -63,10 +63,11 @@ def screenshots() -> Path:
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The app on the embedded defaults, small circuit variant, four members."""
+def app_url(screenshots: Path) -> Iterator[str]:
+    """The app on the embedded defaults, small circuit variant, four members; its log goes to
+    reports/ui/server.log."""
     port = _free_port()
-    log_path = tmp_path_factory.mktemp("ui-server") / "server.log"
+    log_path = screenshots / "server.log"
     env = {**os.environ, "ZKFED_UI_POLL_SECONDS": "0.5"}
     command = [
         sys.executable,

@@ -20,7 +20,7 @@ from ui.backend import dataset_csv
 from zkfed.datasets import load_dataset, split_non_iid
 
 ROUND_SECONDS = 240_000  # ms: training and proving for four members on a shared 2-core machine
-expect.set_options(timeout=30_000)  # the shared 2-core machine may be busy with other jobs
+expect.set_options(timeout=60_000)  # the shared 2-core machine may be busy with other jobs
 EXTERNAL = ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:", "about:")
 
 
