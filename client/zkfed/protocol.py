@@ -85,9 +85,13 @@ def submit_update(
     rng: np.random.Generator,
     progress: Progress = _quiet,
 ) -> SubmitReport:
-    """Quantise, mask, prove and submit every chunk of a member's update."""
+    """Quantise, mask, prove and submit a member's update, skipping chunks already on-chain.
+
+    `rng` drives the stochastic rounding: a re-run with the same seed rebuilds identical chunks.
+    """
     member = zk.member_index(task.task_id, account)
-    chunks = mask_update(task, round_index, member, sk, update, rng)
+    todo = set(pending_chunks(zk, task, round_index, member))
+    chunks = [c for c in mask_update(task, round_index, member, sk, update, rng) if c.chunk in todo]
     report = SubmitReport()
     for done, masked in enumerate(chunks):
         progress("prove", done, len(chunks))
@@ -103,6 +107,53 @@ def submit_update(
     return report
 
 
+def pending_chunks(zk: Zkfed, task: SecaggTask, round_index: int, member: int) -> list[int]:
+    """Chunks of a round the chain does not hold yet from a member (a re-run sends only these)."""
+    return [
+        c
+        for c in range(task.n_chunks)
+        if member not in zk.contributors(task.task_id, round_index, c)
+    ]
+
+
+def pending_reveals(
+    zk: Zkfed, task: SecaggTask, round_index: int, member: int
+) -> list[tuple[int, int]]:
+    """(chunk, dropped neighbour) seeds a member still has to reveal for a round: for chunks it
+    contributed to that reached t_min, neighbours that did not contribute, not yet revealed."""
+    todo = []
+    for chunk in range(task.n_chunks):
+        contributors = zk.contributors(task.task_id, round_index, chunk)
+        if member not in contributors or len(contributors) < task.t_min:
+            continue
+        revealed = zk.revealed_seeds(task, round_index, chunk, contributors)
+        todo += [
+            (chunk, j)
+            for i, j in required_reveals(task, contributors)
+            if i == member and (i, j) not in revealed
+        ]
+    return todo
+
+
+def seed_reveal_inputs(
+    task: SecaggTask, round_index: int, chunk: int, sk: int, dropped: int
+) -> tuple[int, dict[str, int | list[int]]]:
+    """The seed shared with a dropped neighbour and the `SeedReveal` circuit inputs proving it."""
+    seed = reveal_seed(task, round_index, chunk, sk, dropped)
+    pk = public_key(sk)
+    neighbor = task.members[dropped]
+    inputs: dict[str, int | list[int]] = {
+        "task": task.task_id,
+        "round": round_index,
+        "chunk": chunk,
+        "pk": [pk[0], pk[1]],
+        "neighbor": [neighbor[0], neighbor[1]],
+        "seed": seed,
+        "sk": sk,
+    }
+    return seed, inputs
+
+
 def reveal_for_dropouts(
     zk: Zkfed,
     prover: SnarkjsProver,
@@ -113,31 +164,13 @@ def reveal_for_dropouts(
     round_index: int,
     progress: Progress = _quiet,
 ) -> SubmitReport:
-    """Reveal, with proofs, the seeds this member shares with neighbours that dropped a chunk
-    it contributed to (only for chunks that reached t_min)."""
-    me = zk.member_index(task.task_id, account)
+    """Reveal, with proofs, the seeds this member still owes for neighbours that dropped."""
+    todo = pending_reveals(zk, task, round_index, zk.member_index(task.task_id, account))
     members = zk.task_members(task.task_id)
-    pk = public_key(sk)
-    todo = []
-    for chunk in range(task.n_chunks):
-        contributors = zk.contributors(task.task_id, round_index, chunk)
-        if me not in contributors or len(contributors) < task.t_min:
-            continue
-        todo += [(chunk, j) for i, j in required_reveals(task, contributors) if i == me]
     report = SubmitReport()
     for done, (chunk, dropped) in enumerate(todo):
         progress("reveal", done, len(todo))
-        seed = reveal_seed(task, round_index, chunk, sk, dropped)
-        neighbor = task.members[dropped]
-        inputs: dict[str, int | list[int]] = {
-            "task": task.task_id,
-            "round": round_index,
-            "chunk": chunk,
-            "pk": [pk[0], pk[1]],
-            "neighbor": [neighbor[0], neighbor[1]],
-            "seed": seed,
-            "sk": sk,
-        }
+        seed, inputs = seed_reveal_inputs(task, round_index, chunk, sk, dropped)
         result = prover.prove(seed_circuit.wasm, seed_circuit.zkey, inputs)
         report.prove_seconds += result.seconds
         receipt = zk.reveal_seed(

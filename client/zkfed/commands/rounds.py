@@ -12,7 +12,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import click
 import numpy as np
@@ -38,7 +37,7 @@ from zkfed.datasets import BUNDLED, Dataset, IntArray, load_dataset, split_non_i
 from zkfed.exceptions import ConfigurationError, DatasetError, ZkfedError
 from zkfed.keystore import load_secret_key
 from zkfed.proving import SnarkjsProver
-from zkfed.secagg import SecaggTask, mask_update, required_reveals, reveal_seed
+from zkfed.secagg import SecaggTask, mask_update
 
 
 def _open_round(session: Session, task_id: int) -> int:
@@ -128,7 +127,7 @@ def train(
 ) -> None:
     """Train on local data from the round's global model and save the update locally."""
     from zkfed.proposals import task_proposal
-    from zkfed.protocol import fetch_model
+    from zkfed.protocol import fetch_model, pending_chunks
     from zkfed.training import evaluate_weights, member_seed, train_local
 
     part = _parse_part(member_part)
@@ -145,7 +144,8 @@ def train(
                 f"An update of {member} for round {round_index} is already saved at {path}; "
                 "submit it, or pass --force to train again."
             )
-        if path.exists() and _submitted_chunks(session, task_id, round_index, me):
+        task = zk.secagg_task(task_id)
+        if path.exists() and len(pending_chunks(zk, task, round_index, me)) < task.n_chunks:
             raise ConfigurationError(
                 f"{member} has already submitted chunks of round {round_index}, so its saved "
                 "update must stay as it is; run 'zkfed submit' to send the rest."
@@ -207,12 +207,6 @@ def train(
         say(f"  update saved to {saved}; next: zkfed submit {task_id} --member {member}")
 
 
-def _submitted_chunks(session: Session, task_id: int, round_index: int, me: int) -> set[int]:
-    """Chunks of a round the chain already holds from a member."""
-    chunks = session.zk.secagg_task(task_id).n_chunks
-    return {c for c in range(chunks) if me in session.zk.contributors(task_id, round_index, c)}
-
-
 class _Steps:
     """Progress of a resumable sequence of transactions, one line per step."""
 
@@ -266,6 +260,8 @@ def _resumable(done: int, total: int, what: str, again: str) -> Iterator[_Steps]
 @pass_settings
 def submit(settings: Settings, task_id: int, member: str, password_file: Path | None) -> None:
     """Mask, prove and submit the saved update chunk by chunk; skips chunks already on-chain."""
+    from zkfed.protocol import pending_chunks
+
     with open_session(settings) as session:
         session.require_task(task_id)
         zk = session.zk
@@ -278,8 +274,8 @@ def submit(settings: Settings, task_id: int, member: str, password_file: Path | 
             raise ConfigurationError(
                 f"The saved update was trained for aggregator {update.aggregator}, not this one."
             )
-        done = _submitted_chunks(session, task_id, round_index, me)
-        todo = [c for c in range(task.n_chunks) if c not in done]
+        todo = pending_chunks(zk, task, round_index, me)
+        done = set(range(task.n_chunks)) - set(todo)
         if not todo:
             say(f"all {task.n_chunks} chunks of round {round_index} are already on-chain")
             return
@@ -326,6 +322,8 @@ def reveal(
     password_file: Path | None,
 ) -> None:
     """After the deadline, reveal (with proofs) the seeds shared with neighbours that dropped."""
+    from zkfed.protocol import pending_reveals, seed_reveal_inputs
+
     with open_session(settings) as session:
         zk = session.zk
         r = session.round_of(task_id, round_index)
@@ -348,41 +346,20 @@ def reveal(
             )
         account = session.member_account(member)
         me = zk.member_index(task_id, account)
-        todo: list[tuple[int, int]] = []
-        for chunk in range(task.n_chunks):
-            contributors = zk.contributors(task_id, r, chunk)
-            if me not in contributors or len(contributors) < task.t_min:
-                continue
-            revealed = zk.revealed_seeds(task, r, chunk, contributors)
-            todo += [
-                (chunk, j)
-                for i, j in required_reveals(task, contributors)
-                if i == me and (i, j) not in revealed
-            ]
+        todo = pending_reveals(zk, task, r, me)
         if not todo:
             say(f"nothing to reveal: no neighbour of {member} dropped a chunk it contributed to")
             return
         sk = _secret_key(session, member, password_file, task, me)
         seed_circuit = load_circuit(SEED_REVEAL)
         members = zk.task_members(task_id)
-        pk = public_key(sk)
         again = f"zkfed reveal {task_id} {r} --member {member}"
         with _resumable(0, len(todo), "reveals", again) as steps, SnarkjsProver() as prover:
             for number, (chunk, dropped) in enumerate(todo, start=1):
                 steps.begin(
                     f"  seed {number}/{len(todo)} (chunk {chunk}, dropped #{dropped}): proving ..."
                 )
-                seed = reveal_seed(task, r, chunk, sk, dropped)
-                neighbor = task.members[dropped]
-                inputs: dict[str, Any] = {
-                    "task": task_id,
-                    "round": r,
-                    "chunk": chunk,
-                    "pk": [pk[0], pk[1]],
-                    "neighbor": [neighbor[0], neighbor[1]],
-                    "seed": seed,
-                    "sk": sk,
-                }
+                seed, inputs = seed_reveal_inputs(task, r, chunk, sk, dropped)
                 result = prover.prove(seed_circuit.wasm, seed_circuit.zkey, inputs)
                 receipt = zk.reveal_seed(
                     account, task_id, r, chunk, members[dropped], seed, result.proof
