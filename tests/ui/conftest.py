@@ -12,6 +12,7 @@ import contextlib
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -62,36 +63,27 @@ def screenshots() -> Path:
     return SCREENSHOTS
 
 
-@pytest.fixture(scope="module")
-def app_url(screenshots: Path) -> Iterator[str]:
-    """The app on the embedded defaults, small circuit variant, four members; its log goes to
-    reports/ui/server.log."""
+@contextlib.contextmanager
+def serve_app(arguments: list[str], log_path: Path, scheme: str = "http") -> Iterator[str]:
+    """Run `zkfed ui` (the embedded defaults, small variant, four members) until the block ends."""
     port = _free_port()
-    log_path = screenshots / "server.log"
     env = {**os.environ, "ZKFED_UI_POLL_SECONDS": "0.5"}
-    command = [
-        sys.executable,
-        "-m",
-        "zkfed.ui_command",
-        "--port",
-        str(port),
-        "--variant",
-        "masked_update_test",
-        "--members",
-        "4",
-    ]
+    command = [sys.executable, "-m", "zkfed.ui_command", "--port", str(port)]
+    command += ["--variant", "masked_update_test", "--members", "4", *arguments]
     with log_path.open("wb") as log:
         server = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
-    url = f"http://127.0.0.1:{port}/"
+    url = f"{scheme}://127.0.0.1:{port}/"
+    insecure = ssl.create_default_context()
+    insecure.check_hostname, insecure.verify_mode = False, ssl.CERT_NONE  # our own test cert
     try:
         deadline = time.monotonic() + SERVER_START_SECONDS
         while True:
             if server.poll() is not None:
                 pytest.fail(f"the app exited with {server.returncode}:\n{log_path.read_text()}")
             try:
-                with urllib.request.urlopen(url, timeout=5) as answer:
+                with urllib.request.urlopen(url, timeout=5, context=insecure) as answer:
                     if answer.status == 200:
                         break
             except OSError:
@@ -102,6 +94,13 @@ def app_url(screenshots: Path) -> Iterator[str]:
         yield url
     finally:
         _stop(server)
+
+
+@pytest.fixture(scope="module")
+def app_url(screenshots: Path) -> Iterator[str]:
+    """The app as a member starts it with no configuration; its log is reports/ui/server.log."""
+    with serve_app([], screenshots / "server.log") as url:
+        yield url
 
 
 def _stop(server: subprocess.Popen[bytes]) -> None:
