@@ -823,7 +823,12 @@ class MemberSession:
             return {f"test account 1 ({consortium.page_account.address})": "test:1"}
         from ape import accounts
 
-        return {f"{a.alias} ({a.address})": f"alias:{a.alias}" for a in accounts}
+        wanted = consortium.settings.account
+        return {
+            f"{a.alias} ({a.address})": f"alias:{a.alias}"
+            for a in accounts
+            if not wanted or a.alias == wanted
+        }
 
     def keystore_path(self) -> Path:
         """Where the member's BabyJubJub key is kept."""
