@@ -126,7 +126,7 @@ def _packing() -> Any:
     return load_circuit(DEFAULT_VARIANT).packing(SCALE_BITS)
 
 
-def _deploy_variant(deployer: Any, circuit: Circuit, seed: Circuit) -> Variant:
+def deploy_variant(deployer: Any, circuit: Circuit, seed: Circuit) -> Variant:
     verifier = deployer.deploy(getattr(project, circuit.verifier_contract))
     seed_verifier = deployer.deploy(getattr(project, seed.verifier_contract))
     return Variant(
@@ -189,7 +189,7 @@ def run_demo(
     zk = Zkfed.deploy(project, deployer, people, VOTING_PERIOD)
     circuit = load_circuit(DEFAULT_VARIANT)
     seed_circuit = load_circuit(SEED_REVEAL)
-    variant = _deploy_variant(deployer, circuit, seed_circuit) if mode == Mode.SECAGG else None
+    variant = deploy_variant(deployer, circuit, seed_circuit) if mode == Mode.SECAGG else None
     secret_keys = [generate_secret_key() for _ in people]
     for person, sk in zip(people, secret_keys, strict=True):
         zk.register_key(person, public_key(sk))

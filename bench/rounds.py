@@ -1,0 +1,158 @@
+"""Round latency of secure aggregation by member count, split into train, prove, submit, finalize.
+
+    python bench/rounds.py --out reports/bench-rounds.json [--members 5,8,16] [--rounds 2]
+
+Runs inside the project's environment (`. .venv/bin/activate`). For each member count it starts
+a fresh anvil through ape, deploys the default circuit variant's verifiers and the contracts,
+opens a logistic-regression task on the digits data (650 parameters: one 960-parameter chunk
+per member), and times full rounds. Members act one after another on this machine, so the
+"prove" and "submit" columns are the sums over members: what one machine serving every member
+would spend, and an upper bound on a round's latency when members run in parallel.
+
+The default variant has K = 4 neighbours, so a task needs at least 5 members; 4 members cannot
+run it (the ring would repeat a neighbour), which is why the smallest count here is 5.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+from tempfile import TemporaryDirectory
+from typing import Any
+
+import numpy as np
+
+
+def _bench_members(n_members: int, rounds: int) -> dict[str, Any]:
+    from ape import accounts, chain, networks, project
+
+    from zkfed.babyjubjub import generate_secret_key, public_key
+    from zkfed.chain import Zkfed
+    from zkfed.circuits import DEFAULT_VARIANT, SEED_REVEAL, load_circuit
+    from zkfed.datasets import load_dataset, split_non_iid
+    from zkfed.demo import (
+        CLIP_NORM,
+        REVEAL_PERIOD,
+        SUBMISSION_PERIOD,
+        VOTING_PERIOD,
+        deploy_variant,
+    )
+    from zkfed.models import ModelSpec
+    from zkfed.proposals import propose_model
+    from zkfed.protocol import fetch_model, finalize, submit_update
+    from zkfed.proving import SnarkjsProver
+    from zkfed.storage import LocalStore
+    from zkfed.training import TrainConfig, member_seed, train_local
+
+    timings: dict[str, list[float]] = {"train": [], "prove": [], "submit": [], "finalize": []}
+    with (
+        networks.parse_network_choice("ethereum:local:foundry"),
+        TemporaryDirectory() as store_dir,
+        SnarkjsProver() as prover,
+    ):
+        store = LocalStore(Path(store_dir))
+        deployer, *people = accounts.test_accounts[: n_members + 1]
+        zk = Zkfed.deploy(project, deployer, people, VOTING_PERIOD)
+        circuit = load_circuit(DEFAULT_VARIANT)
+        variant = deploy_variant(deployer, circuit, load_circuit(SEED_REVEAL))
+        secret_keys = [generate_secret_key() for _ in people]
+        for person, sk in zip(people, secret_keys, strict=True):
+            zk.register_key(person, public_key(sk))
+        data = load_dataset("digits")
+        spec = ModelSpec("logreg", data.n_features, data.n_classes)
+        config = TrainConfig()
+        proposal = propose_model(
+            zk,
+            store,
+            people[0],
+            spec,
+            config,
+            variant,
+            rounds=rounds,
+            clip_norm=CLIP_NORM,
+            submission_period=SUBMISSION_PERIOD,
+            reveal_period=REVEAL_PERIOD,
+        )
+        for person in people:
+            zk.vote(person, proposal, True)
+        task_id = zk.execute(people[0], proposal)
+        task = zk.secagg_task(task_id)
+        parts = split_non_iid(data.y_train, n_members, seed=0)
+        for r in range(1, rounds + 1):
+            weights = fetch_model(store, *zk.global_model(task_id, r))
+            start = time.perf_counter()
+            updates = [
+                train_local(
+                    spec,
+                    weights,
+                    data.x_train[p],
+                    data.y_train[p],
+                    config,
+                    seed=member_seed(0, r, i),
+                ).delta
+                for i, p in enumerate(parts)
+            ]
+            timings["train"].append(time.perf_counter() - start)
+            prove = submit = 0.0
+            for i, person in enumerate(people):
+                start = time.perf_counter()
+                report = submit_update(
+                    zk,
+                    prover,
+                    circuit,
+                    person,
+                    secret_keys[i],
+                    task,
+                    r,
+                    updates[i],
+                    np.random.default_rng(i),
+                )
+                elapsed = time.perf_counter() - start
+                prove += report.prove_seconds
+                submit += elapsed - report.prove_seconds
+            timings["prove"].append(prove)
+            timings["submit"].append(submit)
+            chain.mine(deltatime=SUBMISSION_PERIOD + 1)
+            start = time.perf_counter()
+            finalize(zk, store, people[0], task, r)
+            timings["finalize"].append(time.perf_counter() - start)
+    result: dict[str, Any] = {stage: statistics.median(values) for stage, values in timings.items()}
+    result["total"] = sum(result[stage] for stage in timings)
+    result["chunks_per_member"] = task.n_chunks
+    result["rounds_measured"] = rounds
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, required=True, help="JSON file to write")
+    parser.add_argument("--members", default="5,8,16", help="comma-separated member counts")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds per member count")
+    args = parser.parse_args()
+    counts = [int(c) for c in args.members.split(",")]
+    load_before = Path("/proc/loadavg").read_text().split()[:3]
+    results = {str(n): _bench_members(n, args.rounds) for n in counts}
+    load_after = Path("/proc/loadavg").read_text().split()[:3]
+    print(f"\nround latency (median of {args.rounds} rounds, seconds; members act in turn)")
+    print(f"{'members':>8} {'train':>8} {'prove':>8} {'submit':>8} {'finalize':>9} {'total':>8}")
+    for n, row in results.items():
+        print(
+            f"{n:>8} {row['train']:>8.2f} {row['prove']:>8.2f} {row['submit']:>8.2f} "
+            f"{row['finalize']:>9.2f} {row['total']:>8.2f}"
+        )
+    print(f"load average before {' '.join(load_before)}, after {' '.join(load_after)}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(
+        json.dumps(
+            {"members": results, "loadavg_before": load_before, "loadavg_after": load_after},
+            indent=2,
+        )
+        + "\n"
+    )
+
+
+if __name__ == "__main__":
+    main()
