@@ -33,6 +33,17 @@ case "$(uname -m)" in
   *) die "unsupported machine architecture $(uname -m) (Foundry's npm packages ship amd64 and arm64)." ;;
 esac
 
+# --- Debian's Chromium, for the web app's browser tests (Playwright drives it; it never downloads
+# a browser of its own) ------------------------------------------------------------------------
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing Debian's chromium for the browser tests ..."
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    say "warning: chromium is missing; install Debian's 'chromium' package for the browser tests."
+  fi
+fi
+
 # --- npm toolchain -----------------------------------------------------------------------------
 npm_key="$(digest package.json package-lock.json)"
 if ! fresh npm "$npm_key" || [ ! -d node_modules ]; then

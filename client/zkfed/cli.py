@@ -35,6 +35,7 @@ from zkfed.commands import governance, inspect, members, rounds, setup
 from zkfed.commands._session import Settings, describe_error
 from zkfed.config import Home
 from zkfed.exceptions import ZkfedError
+from zkfed.ui_command import ui
 
 # Tools the client drives, with the argument that makes each print its version.
 _TOOLCHAIN = {
@@ -126,6 +127,7 @@ for _command in (
     rounds.finalize_command,
     inspect.verify_round_command,
     inspect.status,
+    ui,
 ):
     cli.add_command(_command)
 
