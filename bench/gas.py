@@ -1,0 +1,386 @@
+"""Gas benchmark with real proofs: every transaction of a secure-aggregation round, on anvil.
+
+    python bench/gas.py --out reports/gas.json [--prover snarkjs|groth16py]
+
+Deploys governance, the aggregator and the generated Groth16 verifiers of the default variant
+(W = 64, L = 15, K = 4: 960 parameters per chunk) on anvil (ape's `ethereum:local:foundry`),
+opens a one-chunk task over six members through a governance vote and runs three rounds with
+real proofs from the client:
+
+- round 1: members 0-4 submit (member 0 first: zero→non-zero accumulator slots), member 5
+  drops, its four neighbours reveal their seeds with it, then the round is finalised;
+- round 2 (steady state: slots reused, tagged with the round): all six submit, then it is
+  finalised.
+
+Every submission is sent twice from the same chain state (anvil snapshot and revert): plain, and
+with the EIP-2930 access list anvil's `eth_createAccessList` computes for it, so the access
+list's saving is exact per transaction.
+`verify_only` is the verifier's `verifyProof` sent as a transaction. The floor is what storing the
+same words costs at the least: calldata 16 gas per non-zero byte (4 per zero byte) of the words
+plus 5,000 per reused / 22,100 per fresh storage word; the ratio to it is reported. Every
+transaction must stay under EIP-7825's cap of 2^24 gas.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from zkfed.babyjubjub import public_key
+from zkfed.chain import TaskSpec, Variant, Zkfed
+from zkfed.circuits import DEFAULT_VARIANT, SEED_REVEAL, Circuit, load_circuit, project_root
+from zkfed.exceptions import ZkfedError
+from zkfed.proving import ProofResult, SignalValue, SnarkjsProver
+from zkfed.quantize import squared_norm_bound
+from zkfed.secagg import mask_update, required_reveals, reveal_seed
+
+TX_CAP = 1 << 24  # EIP-7825
+TARGET_SUBMIT_GAS_PER_PARAM = 1200
+N_MEMBERS = 6
+SCALE_BITS = 8
+PERIOD = 3600
+SECRET_KEYS = [0x6A5_0000 + 104_729 * i for i in range(N_MEMBERS)]
+G_TX, G_ZERO_BYTE, G_NONZERO_BYTE = 21_000, 4, 16
+SSTORE_FRESH, SSTORE_REUSED = 22_100, 5_000
+
+
+def loadavg() -> list[float]:
+    """1, 5 and 15 minute load averages."""
+    return [float(x) for x in Path("/proc/loadavg").read_text().split()[:3]]
+
+
+def calldata_gas(data: bytes) -> int:
+    """EIP-2028 calldata cost."""
+    return sum(G_NONZERO_BYTE if b else G_ZERO_BYTE for b in data)
+
+
+def words_calldata_gas(words: Sequence[int]) -> int:
+    """Calldata cost of the words alone, as 32-byte big-endian ABI words."""
+    return calldata_gas(b"".join(w.to_bytes(32, "big") for w in words))
+
+
+def floor_gas(words: Sequence[int], fresh: bool) -> int:
+    """The least any contract could pay to take these words and store them."""
+    per_word = SSTORE_FRESH if fresh else SSTORE_REUSED
+    return words_calldata_gas(words) + per_word * len(words)
+
+
+def _deployment_gas(contract: Any) -> int:
+    from ape import chain
+
+    txn_hash = getattr(contract, "txn_hash", None)
+    return int(chain.provider.get_receipt(txn_hash).gas_used) if txn_hash else 0
+
+
+class Bench:
+    """One deployment and the gas of every transaction sent through it."""
+
+    def __init__(self, prover: Any, circuit: Circuit, seed_circuit: Circuit) -> None:
+        from ape import accounts, project
+
+        self.prover = prover
+        self.circuit = circuit
+        self.seed_circuit = seed_circuit
+        self.deployer, *self.members = accounts.test_accounts[: N_MEMBERS + 1]
+        self.gas: dict[str, list[int]] = {}
+        self.prove_seconds: list[float] = []
+        self.access_list_addresses = self.access_list_keys = 0
+        deployments: dict[str, int] = {}
+        self.zk = Zkfed.deploy(project, self.deployer, self.members, PERIOD)
+        self.verifier = self.deployer.deploy(getattr(project, circuit.verifier_contract))
+        self.seed_verifier = self.deployer.deploy(getattr(project, seed_circuit.verifier_contract))
+        for name, contract in (
+            ("FederatedAggregator", self.zk.aggregator),
+            (circuit.verifier_contract, self.verifier),
+            (seed_circuit.verifier_contract, self.seed_verifier),
+        ):
+            deployments[name] = _deployment_gas(contract)
+        self.deployments = deployments
+        for member, sk in zip(self.members, SECRET_KEYS, strict=True):
+            self.zk.register_key(member, public_key(sk))
+        packing = circuit.packing(SCALE_BITS)
+        spec = TaskSpec(
+            variant=Variant(
+                self.verifier.address, self.seed_verifier.address, packing, circuit.neighbors
+            ),
+            param_count=packing.params_per_chunk,
+            bound=squared_norm_bound(1.0, packing),
+            rounds=3,
+            submission_period=PERIOD,
+            reveal_period=PERIOD,
+            model_cid="bafkreibenchmarkinitialmodel",
+            model_hash=b"\x11" * 32,
+        )
+        proposal = self.zk.propose_task(
+            self.members[0], spec, "bafkreibenchspec", b"\x22" * 32, b"\x33" * 32
+        )
+        for member in self.members[: N_MEMBERS // 2 + 1]:
+            self.zk.vote(member, proposal, True)
+        self.task_id = self.zk.execute(self.members[0], proposal)
+        self.task = self.zk.secagg_task(self.task_id)
+        self.rng = np.random.default_rng(2026)
+
+    def record(self, name: str, receipt: Any) -> int:
+        used = int(receipt.gas_used)
+        self.gas.setdefault(name, []).append(used)
+        return used
+
+    def prove(self, circuit: Circuit, inputs: dict[str, SignalValue]) -> ProofResult:
+        result: ProofResult = self.prover.prove(circuit.wasm, circuit.zkey, inputs)
+        self.prove_seconds.append(result.seconds)
+        return result
+
+    def submit(self, member: int, round_index: int, name: str) -> list[int]:
+        """Prove member's chunk 0 and submit it twice from the same state: once plain, then (after
+        reverting the chain) with the EIP-2930 access list anvil computes for it. Records both
+        (`name` and `name_access_list`); returns the words."""
+        from ape import chain
+
+        update = self.rng.normal(0.0, 0.02, self.task.n_params)
+        (chunk,) = mask_update(
+            self.task, round_index, member, SECRET_KEYS[member], update, self.rng
+        )
+        result = self.prove(self.circuit, dict(chunk.inputs))
+        args = (self.task_id, round_index, 0, chunk.words, result.proof.solidity_arguments())
+        account = self.members[member]
+        txn = self.zk.aggregator.submitChunk.as_transaction(*args, sender=account)
+        access_list = chain.provider.create_access_list(txn)
+        snapshot = chain.snapshot()
+        self.record(name, self.zk.aggregator.submitChunk(*args, sender=account))
+        chain.restore(snapshot)
+        receipt = self.zk.aggregator.submitChunk(*args, sender=account, access_list=access_list)
+        self.record(f"{name}_access_list", receipt)
+        self.access_list_keys = sum(len(entry.storage_keys) for entry in access_list)
+        self.access_list_addresses = len(access_list)
+        return list(chunk.words)
+
+    def reveal(self, round_index: int, contributors: set[int]) -> None:
+        for i, j in required_reveals(self.task, contributors):
+            seed = reveal_seed(self.task, round_index, 0, SECRET_KEYS[i], j)
+            pk, neighbor = self.task.members[i], self.task.members[j]
+            inputs: dict[str, SignalValue] = {
+                "task": self.task_id,
+                "round": round_index,
+                "chunk": 0,
+                "pk": [pk[0], pk[1]],
+                "neighbor": [neighbor[0], neighbor[1]],
+                "seed": seed,
+                "sk": SECRET_KEYS[i],
+            }
+            result = self.prove(self.seed_circuit, inputs)
+            receipt = self.zk.reveal_seed(
+                self.members[i],
+                self.task_id,
+                round_index,
+                0,
+                self.members[j].address,
+                seed,
+                result.proof,
+            )
+            self.record("reveal_seed", receipt)
+
+    def finalize(self, round_index: int) -> None:
+        from ape import chain
+
+        state = self.zk.round_state(self.task_id, round_index)
+        if chain.pending_timestamp < state.submission_deadline:
+            chain.pending_timestamp = state.submission_deadline
+        receipt = self.zk.finalize_round(
+            self.members[0],
+            self.task_id,
+            round_index,
+            f"bafkreibenchmarkround{round_index}",
+            bytes([round_index]) * 32,
+        )
+        self.record("finalize_round", receipt)
+
+    def verify_only(self) -> tuple[int, int]:
+        """(transaction gas, execution gas) of `verifyProof` alone, with a real proof."""
+        update = self.rng.normal(0.0, 0.02, self.task.n_params)
+        (chunk,) = mask_update(self.task, 3, 1, SECRET_KEYS[1], update, self.rng)
+        result = self.prove(self.circuit, dict(chunk.inputs))
+        args = (*result.proof.solidity_arguments(), result.public_signals)
+        assert self.verifier.verifyProof(*args), "the real proof must verify"
+        receipt = self.verifier.verifyProof.transact(*args, sender=self.deployer)
+        data = bytes(self.verifier.verifyProof.encode_input(*args))
+        total = int(receipt.gas_used)
+        return total, total - G_TX - calldata_gas(data)
+
+
+def per_param(gas: float, params: int) -> float:
+    return round(gas / params, 1)
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    from ape import networks
+
+    circuit = load_circuit(DEFAULT_VARIANT)
+    seed_circuit = load_circuit(SEED_REVEAL)
+    for c in (circuit, seed_circuit):
+        if not c.ready():
+            raise ZkfedError(f"{c.name} is not built; run tools/dev.sh setup first.")
+    params = circuit.packing(SCALE_BITS).params_per_chunk
+    make_prover: Callable[[], Any] = SnarkjsProver
+    if args.prover == "groth16py":
+        from zkfed.proving_groth16py import Groth16pyProver
+
+        make_prover = Groth16pyProver
+    report: dict[str, Any] = {
+        "variant": DEFAULT_VARIANT,
+        "params_per_chunk": params,
+        "words_per_chunk": circuit.parameters["W"],
+        "public_signals": 7 + 2 * circuit.neighbors + circuit.parameters["W"],
+        "prover": args.prover,
+        "machine": {"loadavg_before": loadavg()},
+    }
+    with networks.parse_network_choice("ethereum:local:foundry"), make_prover() as prover:
+        bench = Bench(prover, circuit, seed_circuit)
+        print(f"  task {bench.task_id} open; round 1 …", flush=True)
+        words = bench.submit(0, 1, "submit_chunk_round1_first")
+        fresh_floor = floor_gas(words, fresh=True)
+        for member in range(1, 5):
+            bench.submit(member, 1, "submit_chunk_round1_adding")
+        from ape import chain
+
+        state = bench.zk.round_state(bench.task_id, 1)
+        chain.pending_timestamp = state.submission_deadline
+        bench.reveal(1, set(range(5)))
+        bench.finalize(1)
+        print("  round 2 …", flush=True)
+        steady_words = [bench.submit(0, 2, "submit_chunk_steady_first")]
+        for member in range(1, N_MEMBERS):
+            steady_words.append(bench.submit(member, 2, "submit_chunk_steady_adding"))
+        bench.finalize(2)
+        verify_tx, verify_exec = bench.verify_only()
+        report["deployments"] = bench.deployments
+        al_addresses, al_keys = bench.access_list_addresses, bench.access_list_keys
+        gas = bench.gas
+        prove_seconds = bench.prove_seconds
+    savings = {
+        name: [a - b for a, b in zip(values, gas[f"{name}_access_list"], strict=True)]
+        for name, values in gas.items()
+        if name.startswith("submit") and not name.endswith("_access_list")
+    }
+    reused_floor = statistics.median(floor_gas(w, fresh=False) for w in steady_words)
+    median = {name: int(statistics.median(values)) for name, values in gas.items()}
+    steady = median["submit_chunk_steady_adding"]
+    steady_al = median["submit_chunk_steady_adding_access_list"]
+    max_tx = max(max(values) for values in gas.values())
+    report.update(
+        {
+            "submit_chunk": {
+                "round1_first_contributor": median["submit_chunk_round1_first"],
+                "round1_adding": median["submit_chunk_round1_adding"],
+                "steady_first_contributor": median["submit_chunk_steady_first"],
+                "steady_adding": steady,
+                "round1_first_contributor_access_list": median[
+                    "submit_chunk_round1_first_access_list"
+                ],
+                "round1_adding_access_list": median["submit_chunk_round1_adding_access_list"],
+                "steady_first_contributor_access_list": median[
+                    "submit_chunk_steady_first_access_list"
+                ],
+                "steady_adding_access_list": steady_al,
+                "access_list_saving": steady - steady_al,
+                "access_list_saving_per_tx": savings,
+                "access_list": {"addresses": al_addresses, "storage_keys": al_keys},
+            },
+            "reveal_seed": median["reveal_seed"],
+            "finalize_round": median["finalize_round"],
+            "verify_only": {"transaction": verify_tx, "execution": verify_exec},
+            "all_transactions": gas,
+            "submit_gas_per_param": per_param(steady, params),
+            "submit_gas_per_param_access_list": per_param(steady_al, params),
+            "submit_gas_per_param_round1_first": per_param(
+                median["submit_chunk_round1_first"], params
+            ),
+            "reveal_gas_per_param": per_param(median["reveal_seed"], params),
+            "finalize_gas_per_param": per_param(median["finalize_round"], params),
+            "verify_gas_per_param": per_param(verify_tx, params),
+            "floor_gas_per_chunk": {"reused_slots": int(reused_floor), "fresh_slots": fresh_floor},
+            "floor_gas_per_param": per_param(reused_floor, params),
+            "floor_gas_per_param_fresh": per_param(fresh_floor, params),
+            "ratio_to_floor": round(steady / reused_floor, 2),
+            "ratio_to_floor_access_list": round(steady_al / reused_floor, 2),
+            "ratio_to_floor_round1_first": round(
+                median["submit_chunk_round1_first"] / fresh_floor, 2
+            ),
+            "max_tx_gas": max_tx,
+            "tx_cap": TX_CAP,
+            "every_tx_under_cap": max_tx < TX_CAP,
+            "target_submit_gas_per_param": TARGET_SUBMIT_GAS_PER_PARAM,
+            "meets_target": steady / params <= TARGET_SUBMIT_GAS_PER_PARAM,
+            "meets_target_access_list": steady_al / params <= TARGET_SUBMIT_GAS_PER_PARAM,
+            "prove_seconds_total": round(sum(prove_seconds), 1),
+        }
+    )
+    report["machine"]["loadavg_after"] = loadavg()
+    return report
+
+
+def table(report: dict[str, Any]) -> str:
+    params = report["params_per_chunk"]
+    s = report["submit_chunk"]
+    rows = [
+        ("submitChunk, round 1, first (fresh slots)", s["round1_first_contributor"]),
+        ("submitChunk, round 1, adding", s["round1_adding"]),
+        ("submitChunk, steady state, first of round", s["steady_first_contributor"]),
+        ("submitChunk, steady state, adding", s["steady_adding"]),
+        ("  same tx with EIP-2930 access list", s["steady_adding_access_list"]),
+        ("  first of round, with access list", s["steady_first_contributor_access_list"]),
+        ("revealSeed", report["reveal_seed"]),
+        ("finalizeRound", report["finalize_round"]),
+        ("verifyProof alone (transaction)", report["verify_only"]["transaction"]),
+        ("verifyProof alone (execution)", report["verify_only"]["execution"]),
+        ("floor: calldata + 5k/word (reused)", report["floor_gas_per_chunk"]["reused_slots"]),
+        ("floor: calldata + 22.1k/word (fresh)", report["floor_gas_per_chunk"]["fresh_slots"]),
+    ]
+    lines = [
+        f"gas benchmark: {report['variant']} ({params} params/chunk, "
+        f"{report['public_signals']} public signals), real proofs ({report['prover']})",
+        f"{'transaction':44s} {'gas/chunk':>10s} {'gas/param':>10s}",
+    ]
+    lines += [f"{name:44s} {gas:>10,d} {gas / params:>10.1f}" for name, gas in rows]
+    lines += [
+        f"submit gas/param {report['submit_gas_per_param']} (target ≤ "
+        f"{report['target_submit_gas_per_param']}: {report['meets_target']}); with access list "
+        f"{report['submit_gas_per_param_access_list']} "
+        f"({report['meets_target_access_list']}); access list saves "
+        f"{s['access_list_saving']:,d} gas/chunk",
+        f"ratio to floor {report['ratio_to_floor']} (access list "
+        f"{report['ratio_to_floor_access_list']}; round-1 first vs fresh floor "
+        f"{report['ratio_to_floor_round1_first']})",
+        f"max tx gas {report['max_tx_gas']:,d} < 2^24 = {report['tx_cap']:,d}: "
+        f"{report['every_tx_under_cap']}",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python bench/gas.py", description=__doc__)
+    parser.add_argument("--out", type=Path, required=True, help="JSON report to write")
+    parser.add_argument("--prover", choices=["snarkjs", "groth16py"], default="snarkjs")
+    args = parser.parse_args(argv)
+    os.chdir(project_root())
+    try:
+        report = run(args)
+    except ZkfedError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    print(table(report))
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
