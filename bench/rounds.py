@@ -30,18 +30,11 @@ def _bench_members(n_members: int, rounds: int) -> dict[str, Any]:
     from ape import accounts, chain, networks, project
 
     from zkfed.babyjubjub import generate_secret_key, public_key
-    from zkfed.chain import Zkfed
+    from zkfed.chain import Zkfed, deploy_variant
     from zkfed.circuits import DEFAULT_VARIANT, SEED_REVEAL, load_circuit
     from zkfed.datasets import load_dataset, split_non_iid
-    from zkfed.demo import (
-        CLIP_NORM,
-        REVEAL_PERIOD,
-        SUBMISSION_PERIOD,
-        VOTING_PERIOD,
-        deploy_variant,
-    )
     from zkfed.models import ModelSpec
-    from zkfed.proposals import propose_model
+    from zkfed.proposals import DEFAULT_CLIP_NORM, DEFAULT_SCALE_BITS, DEV_PERIOD, propose_model
     from zkfed.protocol import fetch_model, finalize, submit_update
     from zkfed.proving import SnarkjsProver
     from zkfed.storage import LocalStore
@@ -55,9 +48,11 @@ def _bench_members(n_members: int, rounds: int) -> dict[str, Any]:
     ):
         store = LocalStore(Path(store_dir))
         deployer, *people = accounts.test_accounts[: n_members + 1]
-        zk = Zkfed.deploy(project, deployer, people, VOTING_PERIOD)
+        zk = Zkfed.deploy(project, deployer, people, DEV_PERIOD)
         circuit = load_circuit(DEFAULT_VARIANT)
-        variant = deploy_variant(deployer, circuit, load_circuit(SEED_REVEAL))
+        variant = deploy_variant(
+            project, deployer, circuit, load_circuit(SEED_REVEAL), DEFAULT_SCALE_BITS
+        )
         secret_keys = [generate_secret_key() for _ in people]
         for person, sk in zip(people, secret_keys, strict=True):
             zk.register_key(person, public_key(sk))
@@ -72,9 +67,9 @@ def _bench_members(n_members: int, rounds: int) -> dict[str, Any]:
             config,
             variant,
             rounds=rounds,
-            clip_norm=CLIP_NORM,
-            submission_period=SUBMISSION_PERIOD,
-            reveal_period=REVEAL_PERIOD,
+            clip_norm=DEFAULT_CLIP_NORM,
+            submission_period=DEV_PERIOD,
+            reveal_period=DEV_PERIOD,
         )
         for person in people:
             zk.vote(person, proposal, True)
@@ -115,7 +110,7 @@ def _bench_members(n_members: int, rounds: int) -> dict[str, Any]:
                 submit += elapsed - report.prove_seconds
             timings["prove"].append(prove)
             timings["submit"].append(submit)
-            chain.mine(deltatime=SUBMISSION_PERIOD + 1)
+            chain.mine(deltatime=DEV_PERIOD + 1)
             start = time.perf_counter()
             finalize(zk, store, people[0], task, r)
             timings["finalize"].append(time.perf_counter() - start)

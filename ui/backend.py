@@ -31,7 +31,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from zkfed.babyjubjub import Point, generate_secret_key, public_key
-from zkfed.chain import RoundStatus, TaskSpec, Variant, Zkfed
+from zkfed.chain import RoundStatus, Variant, Zkfed, deploy_variant
 from zkfed.circuits import DEFAULT_VARIANT, SEED_REVEAL, Circuit, load_circuit, project_root
 from zkfed.datasets import BUNDLED, Dataset, load_dataset, split_non_iid
 from zkfed.exceptions import (
@@ -43,16 +43,15 @@ from zkfed.exceptions import (
     ZkfedError,
 )
 from zkfed.keystore import load_public_key, load_secret_key, save_keystore
-from zkfed.models import ModelSpec, initial_weights
+from zkfed.models import ModelSpec
+from zkfed.proposals import DEFAULT_CLIP_NORM, DEFAULT_SCALE_BITS, DEV_PERIOD, propose_model
 from zkfed.protocol import (
     fetch_model,
     finalize,
     reveal_for_dropouts,
-    store_model,
     submit_update,
     verify_round,
 )
-from zkfed.quantize import squared_norm_bound
 from zkfed.storage import ContentStore, LocalStore, open_store
 from zkfed.training import Metrics, TrainConfig, evaluate_weights, member_seed, train_local
 
@@ -63,11 +62,8 @@ DEMO_PASSWORD = "zkfed-demo"
 """Keystore password of the embedded demo member; the page shows it, it protects nothing."""
 
 EMBEDDED_NETWORK = "ethereum:local:foundry"
-VOTING_PERIOD = 3600
-SUBMISSION_PERIOD = 3600
-REVEAL_PERIOD = 3600
-CLIP_NORM = 5.0  # per chunk, as the demo: local updates on the bundled sets stay below it
-SCALE_BITS = 8  # 5.0 * 2^8 < 2^11: a clipped value never leaves the 12-bit range
+VOTING_PERIOD = SUBMISSION_PERIOD = REVEAL_PERIOD = DEV_PERIOD
+CLIP_NORM, SCALE_BITS = DEFAULT_CLIP_NORM, DEFAULT_SCALE_BITS
 DEMO_SCRYPT_N = 2**14  # the demo keystore opens in a blink; real keystores keep the default
 
 Report = Callable[[str, float, str], None]
@@ -696,14 +692,7 @@ class Consortium:
         self.message = "deploying the demo consortium"
         progress("deploy", 0.1, self.message)
         self.zk = Zkfed.deploy(project, deployer, people, VOTING_PERIOD)
-        verifier = deployer.deploy(getattr(project, self.circuit.verifier_contract))
-        seed_verifier = deployer.deploy(getattr(project, self.seed_circuit.verifier_contract))
-        variant = Variant(
-            verifier.address,
-            seed_verifier.address,
-            self.circuit.packing(SCALE_BITS),
-            self.circuit.neighbors,
-        )
+        variant = deploy_variant(project, deployer, self.circuit, self.seed_circuit, SCALE_BITS)
         self.message = "registering the members' keys"
         progress("keys", 0.4, self.message)
         page_key = generate_secret_key()
@@ -743,37 +732,24 @@ class Consortium:
         self, proposer: Any, kind: str, spec: ModelSpec, variant: Variant, data: Dataset
     ) -> int:
         assert self.zk is not None and self.store is not None
-        config = TrainConfig()
-        weights_cid, weights_hash = store_model(self.store, initial_weights(spec))
         title = (
             "Logistic regression"
             if kind == "logreg"
             else f"MLP, hidden layer of {spec.hidden[0]} units"
         )
-        document = json.dumps(
-            {
-                "title": f"{title} on {data.name}",
-                "model": json.loads(spec.to_json()),
-                "training": config.to_dict(),
-                "classes": list(data.class_names),
-                "clip_norm": CLIP_NORM,
-                "initial_weights": {"cid": weights_cid, "sha256": weights_hash.hex()},
-            },
-            sort_keys=True,
-        ).encode()
-        task = TaskSpec(
-            variant=variant,
-            param_count=spec.parameter_count,
-            bound=squared_norm_bound(CLIP_NORM, variant.packing),
+        return propose_model(
+            self.zk,
+            self.store,
+            proposer,
+            spec,
+            TrainConfig(),
+            variant,
             rounds=20,
+            clip_norm=CLIP_NORM,
             submission_period=SUBMISSION_PERIOD,
             reveal_period=REVEAL_PERIOD,
-            model_cid=weights_cid,
-            model_hash=weights_hash,
-        )
-        hyper = hashlib.sha256(json.dumps(config.to_dict(), sort_keys=True).encode()).digest()
-        return self.zk.propose_task(
-            proposer, task, self.store.add(document), hashlib.sha256(document).digest(), hyper
+            classes=data.class_names,
+            title=f"{title} on {data.name}",
         )
 
     # --- reading -------------------------------------------------------------------------------

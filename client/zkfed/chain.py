@@ -66,6 +66,23 @@ class Variant:
         )
 
 
+def deploy_variant(
+    project: Any, deployer: Any, circuit: Any, seed_circuit: Any, scale_bits: int
+) -> Variant:
+    """Deploy a `MaskedUpdate` variant's generated verifier and the `SeedReveal` verifier.
+
+    `circuit` and `seed_circuit` are `zkfed.circuits.Circuit` entries of the registry.
+    """
+    verifier = deployer.deploy(getattr(project, circuit.verifier_contract))
+    seed_verifier = deployer.deploy(getattr(project, seed_circuit.verifier_contract))
+    return Variant(
+        verifier.address,
+        seed_verifier.address,
+        circuit.packing(scale_bits),
+        circuit.neighbors,
+    )
+
+
 @dataclass(frozen=True)
 class TaskSpec:
     """What a task proposal asks the aggregator to create (IFederatedAggregator.TaskConfig)."""

@@ -22,13 +22,13 @@ import numpy as np
 from ape import accounts, chain, project
 
 from zkfed.babyjubjub import generate_secret_key, public_key
-from zkfed.chain import Mode, Variant, Zkfed
-from zkfed.circuits import DEFAULT_VARIANT, SEED_REVEAL, Circuit, load_circuit
+from zkfed.chain import Mode, Variant, Zkfed, deploy_variant
+from zkfed.circuits import DEFAULT_VARIANT, SEED_REVEAL, load_circuit
 from zkfed.ckks import KeyHolder, PublicContext
 from zkfed.datasets import Dataset, split_non_iid
 from zkfed.exceptions import ZkfedError
 from zkfed.models import ModelSpec, initial_weights
-from zkfed.proposals import propose_model
+from zkfed.proposals import DEFAULT_CLIP_NORM, DEFAULT_SCALE_BITS, DEV_PERIOD, propose_model
 from zkfed.protocol import (
     ckks_aggregate,
     fetch_model,
@@ -49,11 +49,8 @@ from zkfed.training import (
     train_local,
 )
 
-VOTING_PERIOD = 3600
-SUBMISSION_PERIOD = 3600
-REVEAL_PERIOD = 3600
-CLIP_NORM = 5.0  # per chunk, real units: local updates on the bundled sets stay below ~4.7
-SCALE_BITS = 8  # 5.0·2^8 = 1280 < 2^11, so a clipped value never leaves the 12-bit range
+VOTING_PERIOD = SUBMISSION_PERIOD = REVEAL_PERIOD = DEV_PERIOD
+CLIP_NORM, SCALE_BITS = DEFAULT_CLIP_NORM, DEFAULT_SCALE_BITS
 MLP_HIDDEN = (32,)
 
 
@@ -126,14 +123,6 @@ def _packing() -> Any:
     return load_circuit(DEFAULT_VARIANT).packing(SCALE_BITS)
 
 
-def deploy_variant(deployer: Any, circuit: Circuit, seed: Circuit) -> Variant:
-    verifier = deployer.deploy(getattr(project, circuit.verifier_contract))
-    seed_verifier = deployer.deploy(getattr(project, seed.verifier_contract))
-    return Variant(
-        verifier.address, seed_verifier.address, circuit.packing(SCALE_BITS), circuit.neighbors
-    )
-
-
 def _plot(rows: list[RoundRow], centralized: float, path: Path) -> None:
     import matplotlib
 
@@ -189,7 +178,11 @@ def run_demo(
     zk = Zkfed.deploy(project, deployer, people, VOTING_PERIOD)
     circuit = load_circuit(DEFAULT_VARIANT)
     seed_circuit = load_circuit(SEED_REVEAL)
-    variant = deploy_variant(deployer, circuit, seed_circuit) if mode == Mode.SECAGG else None
+    variant = (
+        deploy_variant(project, deployer, circuit, seed_circuit, SCALE_BITS)
+        if mode == Mode.SECAGG
+        else None
+    )
     secret_keys = [generate_secret_key() for _ in people]
     for person, sk in zip(people, secret_keys, strict=True):
         zk.register_key(person, public_key(sk))

@@ -26,6 +26,14 @@ from zkfed.training import TrainConfig
 __all__ = ["ModelProposal", "propose_model", "spec_document", "task_proposal"]
 
 
+DEFAULT_CLIP_NORM = 5.0
+"""Per-chunk L2 clipping norm (real units): local updates on the bundled data stay below ~4.7."""
+DEFAULT_SCALE_BITS = 8
+"""Fixed-point scale 2^8: 5.0·2^8 = 1280 < 2^11, so a clipped value never leaves 12 bits."""
+DEV_PERIOD = 3600
+"""Voting, submission and reveal windows (seconds) of the demo and the embedded web app."""
+
+
 @dataclass(frozen=True)
 class ModelProposal:
     """What a task's spec document says.
@@ -63,6 +71,7 @@ def spec_document(
     weights_cid: str,
     weights_hash: bytes,
     classes: Sequence[str] = (),
+    title: str = "",
 ) -> bytes:
     """The canonical bytes of a spec document (sorted keys)."""
     document: dict[str, Any] = {
@@ -73,6 +82,8 @@ def spec_document(
     }
     if classes:
         document["classes"] = list(classes)
+    if title:
+        document["title"] = title
     return json.dumps(document, sort_keys=True).encode()
 
 
@@ -93,6 +104,7 @@ def propose_model(
     context_cid: str = "",
     min_contributors: int = 3,
     classes: Sequence[str] = (),
+    title: str = "",
 ) -> int:
     """Store the initial weights and the spec document, and propose the task; returns its id.
 
@@ -116,9 +128,11 @@ def propose_model(
         Aggregation mode; the CKKS key holder and public context.
     classes
         Class labels in index order, recorded in the document.
+    title
+        A human-readable name for the proposal, recorded in the document.
     """
     weights_cid, weights_hash = store_model(store, initial_weights(spec))
-    document = spec_document(spec, config, clip_norm, weights_cid, weights_hash, classes)
+    document = spec_document(spec, config, clip_norm, weights_cid, weights_hash, classes, title)
     spec_cid = store.add(document)
     task = TaskSpec(
         variant=variant,
