@@ -922,12 +922,16 @@ def powers_of_tau(
             stdin=entropy + "\n",
         )
         del entropy
-        hashes = _hashes_after(output, "Contribution Hash:")
+        response = _hashes_after(output, "Response Hash imported:")
+        challenge = _hashes_after(output, "Next Challenge Hash:")
+        if not response:
+            raise ToolchainError("snarkjs did not print the contribution's response hash.")
         links.append(
             {
                 "index": index,
                 "name": name,
-                "hash": hashes[-1] if hashes else "",
+                "responseHash": response[-1],
+                "nextChallengeHash": challenge[-1] if challenge else "",
                 "startedAt": started,
                 "finishedAt": now(),
             }
@@ -953,7 +957,10 @@ def powers_of_tau(
     final = folder / f"pot{power}.ptau"
     tool.run("powersoftau", "prepare", "phase2", current, final, what="prepare phase2")
     current.unlink()
-    tool.run("powersoftau", "verify", final, what="powersoftau verify")
+    if "Powers Of tau file OK!" not in tool.run(
+        "powersoftau", "verify", final, what="powersoftau verify"
+    ):
+        raise ToolchainError(f"snarkjs powersoftau verify does not accept {final.name}.")
     record = {
         "format": PTAU_FORMAT,
         "power": power,
