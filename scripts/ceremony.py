@@ -177,9 +177,13 @@ def verify_command(folder: Path, ptau: Path | None) -> None:
         for problem in report.problems:
             click.secho(f"FAIL {problem}", fg="red", err=True)
         raise click.ClickException(f"the ceremony in {folder} does not verify.")
-    _show(ceremony.Transcript.load(folder))
-    click.echo(f"OK: {len(report.contributors)} contributions verified ({report.variant}).")
-    _banner(ceremony.Transcript.load(folder))
+    transcript = ceremony.Transcript.load(folder)
+    _show(transcript)
+    beacon = " and the beacon" if transcript.beacon else ""
+    click.echo(
+        f"OK: {len(transcript.contributions)} contributions{beacon} verified ({report.variant})."
+    )
+    _banner(transcript)
 
 
 @cli.command("ptau")
