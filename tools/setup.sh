@@ -70,7 +70,7 @@ if ! fresh python "$py_key"; then
   say "installing Python packages (CPU torch first, so nothing pulls a CUDA build) ..."
   pip_install --upgrade pip
   pip_install torch==2.13.0
-  pip_install -c tools/constraints.txt -e '.[dev]'
+  pip_install -c tools/constraints.txt -e '.[dev,groth16py]'
   "$venv/bin/python" -c 'import torch; assert not torch.version.cuda, "a CUDA torch was installed"'
   stamp python "$py_key"
 fi

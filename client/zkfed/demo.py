@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,7 @@ from zkfed.protocol import (
     verify_ckks_round,
     verify_round,
 )
-from zkfed.proving import SnarkjsProver
+from zkfed.proving import open_prover
 from zkfed.storage import LocalStore, sha256_hex
 from zkfed.training import (
     TrainConfig,
@@ -165,7 +166,9 @@ def run_demo(
     report_path: Path,
     plot_path: Path,
     store_dir: Path,
+    prover_name: str = "snarkjs",
 ) -> None:
+    """Run the demo (see the module docstring) and write its report and plot."""
     started = time.perf_counter()
     store = LocalStore(store_dir)
     deployer, *people = accounts.test_accounts[: n_members + 1]
@@ -237,7 +240,7 @@ def run_demo(
         f"{'round':>5} {'acc %':>7} {'fedavg %':>8} {'loss':>7} {'gas':>11} "
         f"{'prove s':>8} {'drop':>5} verify"
     )
-    with SnarkjsProver() as prover:
+    with closing(open_prover(prover_name)) as prover:
         for r in range(1, rounds + 1):
             round_start = time.perf_counter()
             cid, digest = zk.global_model(task_id, r)

@@ -21,7 +21,7 @@ from zkfed.circuits import Circuit
 from zkfed.exceptions import CorruptContentError, ZkfedError
 from zkfed.field import P
 from zkfed.models import weights_from_bytes, weights_to_bytes
-from zkfed.proving import SnarkjsProver
+from zkfed.proving import Prover
 from zkfed.secagg import (
     SecaggTask,
     aggregate_chunk,
@@ -75,7 +75,7 @@ class SubmitReport:
 
 def submit_update(
     zk: Zkfed,
-    prover: SnarkjsProver,
+    prover: Prover,
     circuit: Circuit,
     account: Any,
     sk: int,
@@ -156,7 +156,7 @@ def seed_reveal_inputs(
 
 def reveal_for_dropouts(
     zk: Zkfed,
-    prover: SnarkjsProver,
+    prover: Prover,
     seed_circuit: Circuit,
     account: Any,
     sk: int,

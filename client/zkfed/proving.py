@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
 from zkfed.exceptions import ProofGenerationError, ToolchainError
 from zkfed.groth16 import Proof
@@ -29,6 +29,31 @@ class ProofResult:
     proof: Proof
     public_signals: list[int]
     seconds: float
+
+
+class Prover(Protocol):
+    """What the protocol needs of a Groth16 backend (snarkjs here, or zkfed.proving_groth16py)."""
+
+    name: str
+
+    def prove(self, wasm: Path, zkey: Path, inputs: Mapping[str, SignalValue]) -> ProofResult:
+        """A proof of the witness of `inputs`."""
+        ...
+
+    def close(self) -> None:
+        """Release the backend's worker."""
+        ...
+
+
+def open_prover(name: str = "snarkjs") -> Prover:
+    """A prover by backend name: "snarkjs" (the reference) or "groth16py" (optional extra)."""
+    if name == "snarkjs":
+        return SnarkjsProver()
+    if name == "groth16py":
+        from zkfed.proving_groth16py import Groth16pyProver
+
+        return Groth16pyProver()
+    raise ToolchainError(f"unknown prover {name!r}; use snarkjs or groth16py.")
 
 
 def find_node_modules(start: Path | None = None) -> Path:
@@ -53,16 +78,14 @@ def _encode(value: SignalValue) -> Any:
     return str(int(value))
 
 
-class SnarkjsProver:
-    """Proves and verifies with snarkjs in a node process kept alive between calls.
+class NodeWorker:
+    """The long-lived node process of client/zkfed/js/snarkjs_worker.cjs, one JSON line each way.
 
     Parameters
     ----------
     timeout
         Seconds to wait for one answer before the worker is considered hung and stopped.
     """
-
-    name = "snarkjs"
 
     def __init__(self, timeout: float = 600.0) -> None:
         node = shutil.which("node")
@@ -80,17 +103,6 @@ class SnarkjsProver:
         self._timeout = timeout
         self._ids = itertools.count(1)
 
-    def __enter__(self) -> SnarkjsProver:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
-
     def close(self) -> None:
         """Stop the worker."""
         if self._process.poll() is None:
@@ -102,7 +114,8 @@ class SnarkjsProver:
                 self._process.kill()
                 self._process.wait()
 
-    def _call(self, request: dict[str, Any]) -> dict[str, Any]:
+    def call(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Send one request and wait for its answer (which may carry an "error")."""
         assert self._process.stdin is not None and self._process.stdout is not None
         if self._process.poll() is not None:
             raise ToolchainError("the snarkjs worker has stopped; create a new prover.")
@@ -122,6 +135,72 @@ class SnarkjsProver:
             raise ToolchainError("the snarkjs worker answered out of order.")
         return answer
 
+    def witness(self, wasm: Path, inputs: Mapping[str, SignalValue], out: Path) -> None:
+        """Write the witness of `inputs` to `out` (.wtns).
+
+        Raises
+        ------
+        ProofGenerationError
+            When the inputs violate a constraint of the circuit.
+        """
+        answer = self.call(
+            {
+                "op": "witness",
+                "wasm": str(wasm),
+                "wtns": str(out),
+                "input": encode_inputs(inputs),
+            }
+        )
+        _raise_unsatisfied(answer)
+
+
+def encode_inputs(inputs: Mapping[str, SignalValue]) -> dict[str, Any]:
+    """Circuit inputs as snarkjs reads them."""
+    return {name: _encode(value) for name, value in inputs.items()}
+
+
+def _raise_unsatisfied(answer: Mapping[str, Any]) -> None:
+    if "error" in answer:
+        message = str(answer["error"]).splitlines()[0]
+        raise ProofGenerationError(f"the inputs do not satisfy the circuit: {message}")
+
+
+def check_artifacts(*paths: Path) -> None:
+    """Refuse with one sentence when a circuit artifact is missing."""
+    for artifact in paths:
+        if not artifact.is_file():
+            raise ToolchainError(f"circuit artifact {artifact} is missing; build the circuits.")
+
+
+class SnarkjsProver:
+    """Proves and verifies with snarkjs in a node process kept alive between calls.
+
+    Parameters
+    ----------
+    timeout
+        Seconds to wait for one answer before the worker is considered hung and stopped.
+    """
+
+    name = "snarkjs"
+
+    def __init__(self, timeout: float = 600.0) -> None:
+        self._worker = NodeWorker(timeout)
+
+    def __enter__(self) -> SnarkjsProver:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the worker."""
+        self._worker.close()
+
     def prove(self, wasm: Path, zkey: Path, inputs: Mapping[str, SignalValue]) -> ProofResult:
         """Compute the witness for `inputs` and a Groth16 proof of it.
 
@@ -130,20 +209,11 @@ class SnarkjsProver:
         ProofGenerationError
             When the inputs violate a constraint of the circuit (no proof can exist).
         """
-        for artifact in (wasm, zkey):
-            if not artifact.is_file():
-                raise ToolchainError(f"circuit artifact {artifact} is missing; build the circuits.")
-        answer = self._call(
-            {
-                "op": "prove",
-                "wasm": str(wasm),
-                "zkey": str(zkey),
-                "input": {name: _encode(value) for name, value in inputs.items()},
-            }
+        check_artifacts(wasm, zkey)
+        answer = self._worker.call(
+            {"op": "prove", "wasm": str(wasm), "zkey": str(zkey), "input": encode_inputs(inputs)}
         )
-        if "error" in answer:
-            message = str(answer["error"]).splitlines()[0]
-            raise ProofGenerationError(f"the inputs do not satisfy the circuit: {message}")
+        _raise_unsatisfied(answer)
         return ProofResult(
             proof=Proof.from_snarkjs(answer["proof"]),
             public_signals=[int(s) for s in answer["publicSignals"]],
@@ -152,7 +222,7 @@ class SnarkjsProver:
 
     def verify(self, vkey: Mapping[str, Any], proof: Proof, public_signals: list[int]) -> bool:
         """Verify with snarkjs itself (the reference verifier)."""
-        answer = self._call(
+        answer = self._worker.call(
             {
                 "op": "verify",
                 "vkey": dict(vkey),

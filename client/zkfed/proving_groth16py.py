@@ -14,11 +14,7 @@ from __future__ import annotations
 import importlib
 import itertools
 import json
-import os
-import selectors
-import shutil
 import struct
-import subprocess
 import tempfile
 import time
 from collections.abc import Mapping
@@ -26,12 +22,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from zkfed.exceptions import ProofGenerationError, ToolchainError
-from zkfed.field import P
+from zkfed.exceptions import ToolchainError
 from zkfed.groth16 import Proof
-from zkfed.proving import ProofResult, SignalValue, find_node_modules
+from zkfed.proving import NodeWorker, ProofResult, SignalValue, check_artifacts
 
-_WORKER = Path(__file__).with_name("js") / "witness_worker.cjs"
 LICENSE = "GPL-3.0"
 
 
@@ -53,13 +47,6 @@ def available() -> bool:
     except ToolchainError:
         return False
     return True
-
-
-def _encode(value: SignalValue) -> Any:
-    # circom reads field elements; a negative value is its residue mod p.
-    if isinstance(value, list):
-        return [_encode(v) for v in value]
-    return str(int(value) % P)
 
 
 def read_wtns_public(path: Path, n_public: int) -> list[int]:
@@ -106,19 +93,7 @@ class Groth16pyProver:
 
     def __init__(self, timeout: float = 600.0) -> None:
         self._g16 = load_groth16py()
-        node = shutil.which("node")
-        if node is None:
-            raise ToolchainError("Node.js is required for witnesses and 'node' is not on PATH.")
-        env = {**os.environ, "NODE_PATH": str(find_node_modules())}
-        self._process = subprocess.Popen(
-            [node, str(_WORKER)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-            env=env,
-        )
-        self._timeout = timeout
+        self._worker = NodeWorker(timeout)
         self._ids = itertools.count(1)
         self._keys: dict[Path, tuple[Any, Any]] = {}
         self._tmp = tempfile.TemporaryDirectory(prefix="zkfed-wtns-")
@@ -136,43 +111,8 @@ class Groth16pyProver:
 
     def close(self) -> None:
         """Stop the witness worker and drop the temporary witnesses."""
-        if self._process.poll() is None:
-            assert self._process.stdin is not None
-            self._process.stdin.close()
-            try:
-                self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+        self._worker.close()
         self._tmp.cleanup()
-
-    def _witness(self, wasm: Path, inputs: Mapping[str, SignalValue], out: Path) -> None:
-        assert self._process.stdin is not None and self._process.stdout is not None
-        if self._process.poll() is not None:
-            raise ToolchainError("the witness worker has stopped; create a new prover.")
-        request_id = next(self._ids)
-        request = {
-            "id": request_id,
-            "wasm": str(wasm),
-            "wtns": str(out),
-            "input": {name: _encode(value) for name, value in inputs.items()},
-        }
-        self._process.stdin.write(json.dumps(request) + "\n")
-        self._process.stdin.flush()
-        with selectors.DefaultSelector() as selector:
-            selector.register(self._process.stdout, selectors.EVENT_READ)
-            if not selector.select(self._timeout):
-                self._process.kill()
-                raise ToolchainError(f"no witness within {self._timeout:.0f} s.")
-        line = self._process.stdout.readline()
-        if not line:
-            raise ToolchainError("the witness worker exited unexpectedly.")
-        answer = json.loads(line)
-        if answer.get("id") != request_id:
-            raise ToolchainError("the witness worker answered out of order.")
-        if "error" in answer:
-            message = str(answer["error"]).splitlines()[0]
-            raise ProofGenerationError(f"the inputs do not satisfy the circuit: {message}")
 
     def _key(self, zkey: Path) -> tuple[Any, Any]:
         resolved = zkey.resolve()
@@ -188,14 +128,12 @@ class Groth16pyProver:
         ProofGenerationError
             When the inputs violate a constraint of the circuit (no proof can exist).
         """
-        for artifact in (wasm, zkey):
-            if not artifact.is_file():
-                raise ToolchainError(f"circuit artifact {artifact} is missing; build the circuits.")
+        check_artifacts(wasm, zkey)
         started = time.perf_counter()
         proving_key, verifying_key = self._key(zkey)
         wtns = Path(self._tmp.name) / f"{next(self._ids)}.wtns"
         try:
-            self._witness(wasm, inputs, wtns)
+            self._worker.witness(wasm, inputs, wtns)
             blob = bytes(self._g16.prove_wtns(proving_key, str(wtns)))
             public = read_wtns_public(wtns, int(verifying_key.n_public))
         finally:
