@@ -42,14 +42,16 @@ from zkfed.babyjubjub import public_key
 from zkfed.chain import TaskSpec, Variant, Zkfed
 from zkfed.circuits import DEFAULT_VARIANT, SEED_REVEAL, Circuit, load_circuit, project_root
 from zkfed.exceptions import ZkfedError
+from zkfed.proposals import DEFAULT_SCALE_BITS
+from zkfed.protocol import seed_reveal_inputs
 from zkfed.proving import ProofResult, SignalValue, SnarkjsProver
 from zkfed.quantize import squared_norm_bound
-from zkfed.secagg import mask_update, required_reveals, reveal_seed
+from zkfed.secagg import mask_update, required_reveals
 
 TX_CAP = 1 << 24  # EIP-7825
 TARGET_SUBMIT_GAS_PER_PARAM = 1200
 N_MEMBERS = 6
-SCALE_BITS = 8
+SCALE_BITS = DEFAULT_SCALE_BITS
 PERIOD = 3600
 SECRET_KEYS = [0x6A5_0000 + 104_729 * i for i in range(N_MEMBERS)]
 G_TX, G_ZERO_BYTE, G_NONZERO_BYTE = 21_000, 4, 16
@@ -168,17 +170,7 @@ class Bench:
 
     def reveal(self, round_index: int, contributors: set[int]) -> None:
         for i, j in required_reveals(self.task, contributors):
-            seed = reveal_seed(self.task, round_index, 0, SECRET_KEYS[i], j)
-            pk, neighbor = self.task.members[i], self.task.members[j]
-            inputs: dict[str, SignalValue] = {
-                "task": self.task_id,
-                "round": round_index,
-                "chunk": 0,
-                "pk": [pk[0], pk[1]],
-                "neighbor": [neighbor[0], neighbor[1]],
-                "seed": seed,
-                "sk": SECRET_KEYS[i],
-            }
+            seed, inputs = seed_reveal_inputs(self.task, round_index, 0, SECRET_KEYS[i], j)
             result = self.prove(self.seed_circuit, inputs)
             receipt = self.zk.reveal_seed(
                 self.members[i],

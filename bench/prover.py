@@ -32,12 +32,13 @@ from zkfed.babyjubjub import public_key
 from zkfed.circuits import DEFAULT_VARIANT, Circuit, load_circuit, project_root
 from zkfed.exceptions import ZkfedError
 from zkfed.groth16 import verify
+from zkfed.proposals import DEFAULT_SCALE_BITS
 from zkfed.proving import ProofResult, SignalValue, SnarkjsProver
 from zkfed.quantize import squared_norm_bound
 from zkfed.secagg import MaskedChunk, SecaggTask, mask_update
 
 TARGETS = {"snarkjs": 2.0, "groth16py": 0.5}  # seconds per 1,000 parameters (issue 3)
-SCALE_BITS = 8
+SCALE_BITS = DEFAULT_SCALE_BITS
 N_MEMBERS = 6
 SECRET_KEYS = [0xBE4C_0000 + 7919 * i for i in range(N_MEMBERS)]
 

@@ -25,9 +25,10 @@ from zkfed.babyjubjub import public_key
 from zkfed.circuits import SEED_REVEAL, TEST_VARIANT, load_circuit
 from zkfed.exceptions import ZkfedError
 from zkfed.groth16 import Proof, verify
+from zkfed.protocol import seed_reveal_inputs
 from zkfed.proving import SnarkjsProver
 from zkfed.quantize import squared_norm_bound
-from zkfed.secagg import SecaggTask, mask_update, reveal_seed
+from zkfed.secagg import SecaggTask, mask_update
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "proofs"
@@ -88,18 +89,7 @@ def seed_reveal_case() -> tuple[dict[str, Any], dict[str, Any]]:
     """(the fixture without its proof, the circuit inputs) of member 1 revealing the seed it
     shares with member 2 for chunk 0."""
     task = fixture_task()
-    sk = SECRET_KEYS[MEMBER]
-    seed = reveal_seed(task, ROUND, CHUNK, sk, DROPPED)
-    pk, neighbor = task.members[MEMBER], task.members[DROPPED]
-    inputs = {
-        "task": task.task_id,
-        "round": ROUND,
-        "chunk": CHUNK,
-        "pk": [pk[0], pk[1]],
-        "neighbor": [neighbor[0], neighbor[1]],
-        "seed": seed,
-        "sk": sk,
-    }
+    seed, inputs = seed_reveal_inputs(task, ROUND, CHUNK, SECRET_KEYS[MEMBER], DROPPED)
     content = {**_header(task, SEED_REVEAL), "dropped": DROPPED, "seed": str(seed)}
     return content, inputs
 
