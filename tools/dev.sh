@@ -27,6 +27,11 @@ run_tests() {
   ruff format --check .
   mypy
   forge fmt --check
+  step "static analysis: slither (a separate build, so the shared one is left alone)"
+  rm -rf .build/slither
+  FOUNDRY_OUT=.build/slither/out FOUNDRY_CACHE_PATH=.build/slither/cache \
+    forge build --build-info --skip './tests/**' --quiet
+  slither . 2> >(grep -v "unknown key: justifications" >&2)
   step "generated artifacts match their sources"
   python tools/circuits.py check
   step "Foundry suites"
