@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any, Protocol, Self
 
 from zkfed.exceptions import ProofGenerationError, ToolchainError
 from zkfed.groth16 import Proof
@@ -172,7 +172,25 @@ def check_artifacts(*paths: Path) -> None:
             raise ToolchainError(f"circuit artifact {artifact} is missing; build the circuits.")
 
 
-class SnarkjsProver:
+class ClosingProver:
+    """A prover usable in a `with` block: leaving it calls `close()`."""
+
+    def close(self) -> None:
+        """Release the backend's resources."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class SnarkjsProver(ClosingProver):
     """Proves and verifies with snarkjs in a node process kept alive between calls.
 
     Parameters
@@ -185,17 +203,6 @@ class SnarkjsProver:
 
     def __init__(self, timeout: float = 600.0) -> None:
         self._worker = NodeWorker(timeout)
-
-    def __enter__(self) -> SnarkjsProver:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         """Stop the worker."""

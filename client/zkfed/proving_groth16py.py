@@ -19,12 +19,11 @@ import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from zkfed.exceptions import ToolchainError
 from zkfed.groth16 import Proof
-from zkfed.proving import NodeWorker, ProofResult, SignalValue, check_artifacts
+from zkfed.proving import ClosingProver, NodeWorker, ProofResult, SignalValue, check_artifacts
 
 LICENSE = "GPL-3.0"
 
@@ -80,7 +79,7 @@ def proof_from_blob(blob: bytes) -> Proof:
     return Proof((w[0], w[1]), ((w[3], w[2]), (w[5], w[4])), (w[6], w[7]))
 
 
-class Groth16pyProver:
+class Groth16pyProver(ClosingProver):
     """Proves with groth16py (arkworks) from snarkjs zkeys; witnesses from a node worker.
 
     Parameters
@@ -97,17 +96,6 @@ class Groth16pyProver:
         self._ids = itertools.count(1)
         self._keys: dict[Path, tuple[Any, Any]] = {}
         self._tmp = tempfile.TemporaryDirectory(prefix="zkfed-wtns-")
-
-    def __enter__(self) -> Groth16pyProver:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         """Stop the witness worker and drop the temporary witnesses."""
