@@ -3,9 +3,10 @@
     python bench/gas.py --out reports/gas.json [--prover snarkjs|groth16py]
 
 Deploys governance, the aggregator and the generated Groth16 verifiers of the default variant
-(W = 64, L = 15, K = 4: 960 parameters per chunk) on anvil (ape's `ethereum:local:foundry`),
-opens a one-chunk task over six members through a governance vote and runs three rounds with
-real proofs from the client:
+(W = 64, L = 21, K = 4: 1,344 parameters per chunk) on anvil (ape's `ethereum:local:foundry`),
+opens a one-chunk task over six members through a governance vote, lets every member join
+(`joinTask`: its four pair commitments with their `PairCommit` proofs, once per task) and runs
+the rounds with real proofs from the client:
 
 - round 1: members 0-4 submit (member 0 first: zero→non-zero accumulator slots), member 5
   drops, its four neighbours reveal their seeds with it, then the round is finalised;
@@ -20,7 +21,8 @@ same words costs at the least: calldata 16 gas per non-zero byte (4 per zero byt
 plus 5,000 per reused / 22,100 per fresh storage word; the ratio to it is reported. Every
 transaction must stay under EIP-7825's cap of 2^24 gas.
 
-JSON: `submit_chunk`, `reveal_seed`, `finalize_round` and `verify_only` are gas per transaction
+JSON: `submit_chunk`, `reveal_seed`, `finalize_round`, `join_task` and `verify_only` are gas per
+transaction
 (`submit_chunk`: steady state, an adding contributor; every case in `submit_chunk_cases`),
 `*_gas_per_param` the same per parameter of a chunk, plus `floor_gas_per_param`, `max_tx_gas`.
 """
@@ -40,18 +42,23 @@ import numpy as np
 
 from zkfed.babyjubjub import public_key
 from zkfed.chain import TaskSpec, Variant, Zkfed
-from zkfed.circuits import DEFAULT_VARIANT, SEED_REVEAL, Circuit, load_circuit, project_root
+from zkfed.circuits import (
+    DEFAULT_VARIANT,
+    PAIR_COMMIT,
+    SEED_REVEAL,
+    Circuit,
+    load_circuit,
+    project_root,
+)
 from zkfed.exceptions import ZkfedError
-from zkfed.proposals import DEFAULT_SCALE_BITS
 from zkfed.protocol import seed_reveal_inputs
 from zkfed.proving import ProofResult, SignalValue, SnarkjsProver
 from zkfed.quantize import squared_norm_bound
-from zkfed.secagg import mask_update, required_reveals
+from zkfed.secagg import join_inputs, mask_update, required_reveals
 
 TX_CAP = 1 << 24  # EIP-7825
 TARGET_SUBMIT_GAS_PER_PARAM = 1200
 N_MEMBERS = 6
-SCALE_BITS = DEFAULT_SCALE_BITS
 PERIOD = 3600
 SECRET_KEYS = [0x6A5_0000 + 104_729 * i for i in range(N_MEMBERS)]
 G_TX, G_ZERO_BYTE, G_NONZERO_BYTE = 21_000, 4, 16
@@ -89,12 +96,15 @@ def _deployment_gas(contract: Any) -> int:
 class Bench:
     """One deployment and the gas of every transaction sent through it."""
 
-    def __init__(self, prover: Any, circuit: Circuit, seed_circuit: Circuit) -> None:
+    def __init__(
+        self, prover: Any, circuit: Circuit, seed_circuit: Circuit, pair_circuit: Circuit
+    ) -> None:
         from ape import accounts, project
 
         self.prover = prover
         self.circuit = circuit
         self.seed_circuit = seed_circuit
+        self.pair_circuit = pair_circuit
         self.deployer, *self.members = accounts.test_accounts[: N_MEMBERS + 1]
         self.gas: dict[str, list[int]] = {}
         self.prove_seconds: list[float] = []
@@ -103,19 +113,25 @@ class Bench:
         self.zk = Zkfed.deploy(project, self.deployer, self.members, PERIOD)
         self.verifier = self.deployer.deploy(getattr(project, circuit.verifier_contract))
         self.seed_verifier = self.deployer.deploy(getattr(project, seed_circuit.verifier_contract))
+        self.pair_verifier = self.deployer.deploy(getattr(project, pair_circuit.verifier_contract))
         for name, contract in (
             ("FederatedAggregator", self.zk.aggregator),
             (circuit.verifier_contract, self.verifier),
             (seed_circuit.verifier_contract, self.seed_verifier),
+            (pair_circuit.verifier_contract, self.pair_verifier),
         ):
             deployments[name] = _deployment_gas(contract)
         self.deployments = deployments
         for member, sk in zip(self.members, SECRET_KEYS, strict=True):
             self.zk.register_key(member, public_key(sk))
-        packing = circuit.packing(SCALE_BITS)
+        packing = circuit.packing()
         spec = TaskSpec(
             variant=Variant(
-                self.verifier.address, self.seed_verifier.address, packing, circuit.neighbors
+                self.verifier.address,
+                self.seed_verifier.address,
+                self.pair_verifier.address,
+                packing,
+                circuit.neighbors,
             ),
             param_count=packing.params_per_chunk,
             bound=squared_norm_bound(1.0, packing),
@@ -133,6 +149,15 @@ class Bench:
         self.task_id = self.zk.execute(self.members[0], proposal)
         self.task = self.zk.secagg_task(self.task_id)
         self.rng = np.random.default_rng(2026)
+
+    def join(self, member: int) -> None:
+        """The member posts its pair commitments, each with a real `PairCommit` proof."""
+        pairs = join_inputs(self.task, member, SECRET_KEYS[member])
+        proofs = [self.prove(self.pair_circuit, dict(inputs)).proof for _, inputs in pairs]
+        receipt = self.zk.join_task(
+            self.members[member], self.task_id, [c for c, _ in pairs], proofs
+        )
+        self.record("join_task", receipt)
 
     def record(self, name: str, receipt: Any) -> int:
         used = int(receipt.gas_used)
@@ -219,11 +244,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from ape import networks
 
     circuit = load_circuit(DEFAULT_VARIANT)
-    seed_circuit = load_circuit(SEED_REVEAL)
-    for c in (circuit, seed_circuit):
+    seed_circuit, pair_circuit = load_circuit(SEED_REVEAL), load_circuit(PAIR_COMMIT)
+    for c in (circuit, seed_circuit, pair_circuit):
         if not c.ready():
             raise ZkfedError(f"{c.name} is not built; run tools/dev.sh setup first.")
-    params = circuit.packing(SCALE_BITS).params_per_chunk
+    params = circuit.packing().params_per_chunk
     make_prover: Callable[[], Any] = SnarkjsProver
     if args.prover == "groth16py":
         from zkfed.proving_groth16py import Groth16pyProver
@@ -233,13 +258,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "variant": DEFAULT_VARIANT,
         "params_per_chunk": params,
         "words_per_chunk": circuit.parameters["W"],
-        "public_signals": 7 + 2 * circuit.neighbors + circuit.parameters["W"],
+        "public_signals": 5 + circuit.neighbors + circuit.parameters["W"],
         "prover": args.prover,
         "machine": {"loadavg_before": loadavg()},
     }
     with networks.parse_network_choice("ethereum:local:foundry"), make_prover() as prover:
-        bench = Bench(prover, circuit, seed_circuit)
-        print(f"  task {bench.task_id} open; round 1 …", flush=True)
+        bench = Bench(prover, circuit, seed_circuit, pair_circuit)
+        print(f"  task {bench.task_id} open; members join …", flush=True)
+        for member in range(N_MEMBERS):
+            bench.join(member)
+        print("  round 1 …", flush=True)
         words = bench.submit(0, 1, "submit_chunk_round1_first")
         fresh_floor = floor_gas(words, fresh=True)
         for member in range(1, 5):
@@ -275,6 +303,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "submit_chunk": steady,
             "reveal_seed": median["reveal_seed"],
             "finalize_round": median["finalize_round"],
+            "join_task": median["join_task"],
             "verify_only": verify_tx,
             "verify_only_execution": verify_exec,
             "submit_chunk_cases": {
@@ -302,6 +331,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             ),
             "reveal_gas_per_param": per_param(median["reveal_seed"], params),
             "finalize_gas_per_param": per_param(median["finalize_round"], params),
+            "join_gas_per_param": per_param(median["join_task"], params),
             "verify_gas_per_param": per_param(verify_tx, params),
             "floor_gas_per_chunk": {"reused_slots": int(reused_floor), "fresh_slots": fresh_floor},
             "floor_gas_per_param": per_param(reused_floor, params),
@@ -336,6 +366,7 @@ def table(report: dict[str, Any]) -> str:
         ("  first of round, with access list", s["steady_first_contributor_access_list"]),
         ("revealSeed", report["reveal_seed"]),
         ("finalizeRound", report["finalize_round"]),
+        ("joinTask (4 pair proofs, once per task)", report["join_task"]),
         ("verifyProof alone (transaction)", report["verify_only"]),
         ("verifyProof alone (execution)", report["verify_only_execution"]),
         ("floor: calldata + 5k/word (reused)", report["floor_gas_per_chunk"]["reused_slots"]),

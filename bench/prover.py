@@ -32,13 +32,11 @@ from zkfed.babyjubjub import public_key
 from zkfed.circuits import DEFAULT_VARIANT, Circuit, load_circuit, project_root
 from zkfed.exceptions import ZkfedError
 from zkfed.groth16 import verify
-from zkfed.proposals import DEFAULT_SCALE_BITS
 from zkfed.proving import ProofResult, SignalValue, SnarkjsProver
 from zkfed.quantize import squared_norm_bound
 from zkfed.secagg import MaskedChunk, SecaggTask, mask_update
 
 TARGETS = {"snarkjs": 2.0, "groth16py": 0.5}  # seconds per 1,000 parameters (issue 3)
-SCALE_BITS = DEFAULT_SCALE_BITS
 N_MEMBERS = 6
 SECRET_KEYS = [0xBE4C_0000 + 7919 * i for i in range(N_MEMBERS)]
 
@@ -58,7 +56,7 @@ def loadavg() -> list[float]:
 
 def make_chunks(circuit: Circuit, n_chunks: int, seed: int = 7) -> list[MaskedChunk]:
     """Member 0's masked chunks of a random update over `n_chunks` full chunks."""
-    packing = circuit.packing(SCALE_BITS)
+    packing = circuit.packing()
     task = SecaggTask(
         task_id=1,
         packing=packing,
@@ -141,7 +139,7 @@ def serial_vs_parallel(
     finally:
         for prover in provers:
             prover.close()
-    per_chunk = circuit.packing(SCALE_BITS).params_per_chunk
+    per_chunk = circuit.packing().params_per_chunk
     n_params = per_chunk * len(chunks)
     return {
         "workers": 2,

@@ -1,16 +1,17 @@
 """Round latency of secure aggregation by member count, split into train, prove, submit, finalize.
 
-    python bench/rounds.py --out reports/bench-rounds.json [--members 5,8,16] [--rounds 2]
+    python bench/rounds.py --out reports/bench-rounds.json [--members 4,8,16] [--rounds 2]
 
 Runs inside the project's environment (`. .venv/bin/activate`). For each member count it starts
 a fresh anvil through ape, deploys the default circuit variant's verifiers and the contracts,
-opens a logistic-regression task on the digits data (650 parameters: one 960-parameter chunk
-per member), and times full rounds. Members act one after another on this machine, so the
-"prove" and "submit" columns are the sums over members: what one machine serving every member
-would spend, and an upper bound on a round's latency when members run in parallel.
+opens a logistic-regression task on the digits data (650 parameters: one chunk per member),
+lets every member join (post its pair commitments: once per task, reported apart), and times
+full rounds. Members act one after another on this machine, so the "prove" and "submit"
+columns are the sums over members: what one machine serving every member would spend, and an
+upper bound on a round's latency when members run in parallel.
 
-The default variant has K = 4 neighbours, so a task needs at least 5 members; 4 members cannot
-run it (the ring would repeat a neighbour), which is why the smallest count here is 5.
+With 4 members and K = 4 neighbour slots one slot per member is inactive and the other three
+make the complete graph (circuits/README.md, "Mask").
 """
 
 from __future__ import annotations
@@ -31,11 +32,11 @@ def _bench_members(n_members: int, rounds: int) -> dict[str, Any]:
 
     from zkfed.babyjubjub import generate_secret_key, public_key
     from zkfed.chain import Zkfed, deploy_variant
-    from zkfed.circuits import DEFAULT_VARIANT, SEED_REVEAL, load_circuit
+    from zkfed.circuits import DEFAULT_VARIANT, PAIR_COMMIT, load_circuit
     from zkfed.datasets import load_dataset, split_non_iid
     from zkfed.models import ModelSpec
-    from zkfed.proposals import DEFAULT_CLIP_NORM, DEFAULT_SCALE_BITS, DEV_PERIOD, propose_model
-    from zkfed.protocol import fetch_model, finalize, submit_update
+    from zkfed.proposals import DEFAULT_CLIP_NORM, DEV_PERIOD, propose_model
+    from zkfed.protocol import fetch_model, finalize, join_task, submit_update
     from zkfed.proving import SnarkjsProver
     from zkfed.storage import LocalStore
     from zkfed.training import TrainConfig, member_seed, train_local
@@ -50,9 +51,7 @@ def _bench_members(n_members: int, rounds: int) -> dict[str, Any]:
         deployer, *people = accounts.test_accounts[: n_members + 1]
         zk = Zkfed.deploy(project, deployer, people, DEV_PERIOD)
         circuit = load_circuit(DEFAULT_VARIANT)
-        variant = deploy_variant(
-            project, deployer, circuit, load_circuit(SEED_REVEAL), DEFAULT_SCALE_BITS
-        )
+        variant = deploy_variant(project, deployer, circuit)
         secret_keys = [generate_secret_key() for _ in people]
         for person, sk in zip(people, secret_keys, strict=True):
             zk.register_key(person, public_key(sk))
@@ -76,6 +75,13 @@ def _bench_members(n_members: int, rounds: int) -> dict[str, Any]:
         task_id = zk.execute(people[0], proposal)
         task = zk.secagg_task(task_id)
         parts = split_non_iid(data.y_train, n_members, seed=0)
+        pair_circuit = load_circuit(PAIR_COMMIT)
+        start = time.perf_counter()
+        join_gas = sum(
+            join_task(zk, prover, pair_circuit, person, sk, task).gas
+            for person, sk in zip(people, secret_keys, strict=True)
+        )
+        join_seconds = time.perf_counter() - start
         for r in range(1, rounds + 1):
             weights = fetch_model(store, *zk.global_model(task_id, r))
             start = time.perf_counter()
@@ -117,6 +123,9 @@ def _bench_members(n_members: int, rounds: int) -> dict[str, Any]:
     result: dict[str, Any] = {stage: statistics.median(values) for stage, values in timings.items()}
     result["total"] = sum(result[stage] for stage in timings)
     result["chunks_per_member"] = task.n_chunks
+    # Once per task, not per round: every member posts its pair commitments.
+    result["join_once_per_task"] = join_seconds
+    result["join_gas_per_member"] = join_gas // n_members
     result["rounds_measured"] = rounds
     return result
 
@@ -124,7 +133,7 @@ def _bench_members(n_members: int, rounds: int) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True, help="JSON file to write")
-    parser.add_argument("--members", default="5,8,16", help="comma-separated member counts")
+    parser.add_argument("--members", default="4,8,16", help="comma-separated member counts")
     parser.add_argument("--rounds", type=int, default=2, help="rounds per member count")
     args = parser.parse_args()
     counts = [int(c) for c in args.members.split(",")]
@@ -132,11 +141,15 @@ def main() -> None:
     results = {str(n): _bench_members(n, args.rounds) for n in counts}
     load_after = Path("/proc/loadavg").read_text().split()[:3]
     print(f"\nround latency (median of {args.rounds} rounds, seconds; members act in turn)")
-    print(f"{'members':>8} {'train':>8} {'prove':>8} {'submit':>8} {'finalize':>9} {'total':>8}")
+    print(
+        f"{'members':>8} {'train':>8} {'prove':>8} {'submit':>8} {'finalize':>9} {'total':>8}"
+        f" | {'join (once)':>11} {'join gas/member':>15}"
+    )
     for n, row in results.items():
         print(
             f"{n:>8} {row['train']:>8.2f} {row['prove']:>8.2f} {row['submit']:>8.2f} "
-            f"{row['finalize']:>9.2f} {row['total']:>8.2f}"
+            f"{row['finalize']:>9.2f} {row['total']:>8.2f} | {row['join_once_per_task']:>11.2f} "
+            f"{row['join_gas_per_member']:>15,}"
         )
     print(f"load average before {' '.join(load_before)}, after {' '.join(load_after)}")
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -6,11 +6,10 @@ pragma circom 2.1.6;
 
 include "circomlib/circuits/bitify.circom";
 include "circomlib/circuits/comparators.circom";
-include "lib/keys.circom";
 include "lib/pack.circom";
 include "lib/prg.circom";
 
-// W words per chunk, L lanes of B bits per word, R value bits, K neighbours.
+// W words per chunk, L lanes of B bits per word, R value bits, K neighbour slots.
 template MaskedUpdate(W, L, B, R, K) {
     assert(W >= 1 && K >= 1 && R >= 1);
     assert(R <= B && L * B <= 252);
@@ -19,16 +18,13 @@ template MaskedUpdate(W, L, B, R, K) {
     signal input task;
     signal input round;
     signal input chunk;
-    signal input pk[2];
-    signal input neighbors[K][2];
-    signal input signs;
+    signal input commitments[K];
+    signal input slots;
     signal input bound;
     signal input y[W];
     // Private.
-    signal input sk;
+    signal input secrets[K];
     signal input q[W * L];
-
-    signal skBits[SK_BITS()] <== MemberKey()(sk, pk);
 
     // Σq² ≤ bound. bound < 2^64 and Σq² ≤ W·L·2^(2R−2) < 2^normBits, as LessEqThan requires.
     var normBits = 64;
@@ -38,13 +34,23 @@ template MaskedUpdate(W, L, B, R, K) {
     assert(normBits <= 252);
     _ <== Num2Bits(64)(bound);
 
-    signal signBits[K] <== Num2Bits(K)(signs);
+    // Bits 0..K−1: sign of slot j (1 for +1); bits K..2K−1: slot j is active.
+    signal slotBits[2 * K] <== Num2Bits(2 * K)(slots);
+    signal coefficient[K] <== SlotCoefficients(K)(slotBits);
 
+    // An active slot's secret must open the member's commitment for that neighbour; an
+    // inactive slot's secret and commitment are free (its mask has coefficient 0).
+    component commits[K];
     component seeds[K];
     component prg[K];
     for (var j = 0; j < K; j++) {
+        commits[j] = PairCommitment();
+        commits[j].secret <== secrets[j];
+        commits[j].task <== task;
+        slotBits[K + j] * (commits[j].commitment - commitments[j]) === 0;
+
         seeds[j] = PairSeed();
-        seeds[j].secret <== SharedSecretX()(skBits, neighbors[j]);
+        seeds[j].secret <== secrets[j];
         seeds[j].task <== task;
         seeds[j].round <== round;
         seeds[j].chunk <== chunk;
@@ -64,7 +70,7 @@ template MaskedUpdate(W, L, B, R, K) {
         masked[w].word <== words[w].word;
         for (var j = 0; j < K; j++) {
             masked[w].masks[j] <== prg[j].out[w];
-            masked[w].signBits[j] <== signBits[j];
+            masked[w].coefficient[j] <== coefficient[j];
         }
         masked[w].y <== y[w];
     }

@@ -3,7 +3,6 @@ pragma circom 2.1.6;
 // Reveal of one pair seed for dropout recovery (circuits/README.md, "Public signals").
 // Inputs are declared in the public order of record; no outputs.
 
-include "lib/keys.circom";
 include "lib/prg.circom";
 
 template SeedReveal() {
@@ -11,14 +10,13 @@ template SeedReveal() {
     signal input task;
     signal input round;
     signal input chunk;
-    signal input pk[2];
-    signal input neighbor[2];
+    signal input commitment;
     signal input seed;
     // Private.
-    signal input sk;
+    signal input secret;
 
-    signal skBits[SK_BITS()] <== MemberKey()(sk, pk);
-    signal secret <== SharedSecretX()(skBits, neighbor);
+    signal committed <== PairCommitment()(secret, task);
+    commitment === committed;
     signal derived <== PairSeed()(secret, task, round, chunk);
     seed === derived;
 }

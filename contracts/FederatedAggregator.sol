@@ -8,8 +8,8 @@ import {Groth16Call} from "./libraries/Groth16Call.sol";
 
 /// @title FederatedAggregator
 /// @notice Coordinator and bulletin board of zkfed's rounds (DESIGN §3, §4): member keys, tasks,
-///         Groth16-checked masked chunks summed on-chain mod p, dropout recovery by revealed
-///         seeds, and the record of every round's global model.
+///         pair-secret commitments, Groth16-checked masked chunks summed on-chain mod p, dropout
+///         recovery by revealed seeds, and the record of every round's global model.
 /// @dev Deployment: the governance is deployed first with this contract's future address (the
 ///      deployer's next CREATE address); the constructor checks the binding, so neither contract
 ///      has an owner or a set-up function.
@@ -32,14 +32,24 @@ contract FederatedAggregator is IFederatedAggregator {
     /// @notice Largest W a variant may have (accumulator slots reserved per chunk).
     uint256 public constant MAX_WORDS = 256;
 
-    /// @dev Public signals of `MaskedUpdate` besides neighbours and words: task, round, chunk,
-    ///      pk[2], signs, bound.
-    uint256 private constant _FIXED_SIGNALS = 7;
+    /// @notice Largest K a variant may have: the 2K bits of the slots word must decode uniquely
+    ///         in the circuit (Num2Bits(2K) is sound for 2K ≤ 253). Also the commitment slots
+    ///         reserved per member.
+    uint256 public constant MAX_NEIGHBORS = 126;
 
-    /// @dev `SeedReveal` has 8 public signals: task, round, chunk, pk[2], neighbor[2], seed.
+    /// @dev Public signals of `MaskedUpdate` besides commitments and words: task, round, chunk,
+    ///      slots, bound.
+    uint256 private constant _FIXED_SIGNALS = 5;
+
+    /// @dev `SeedReveal` has 5 public signals: task, round, chunk, commitment, seed.
     bytes4 private constant _SEED_REVEAL_SELECTOR =
-        bytes4(keccak256("verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[8])"));
-    uint256 private constant _SEED_REVEAL_SIGNALS = 8;
+        bytes4(keccak256("verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[5])"));
+    uint256 private constant _SEED_REVEAL_SIGNALS = 5;
+
+    /// @dev `PairCommit` has 6 public signals: task, pk[2], neighbor[2], commitment.
+    bytes4 private constant _PAIR_COMMIT_SELECTOR =
+        bytes4(keccak256("verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[6])"));
+    uint256 private constant _PAIR_COMMIT_SIGNALS = 6;
 
     /// @dev Marks a stored seed as revealed; seeds are below p < 2^254, so bit 255 is free.
     uint256 private constant _REVEALED = 1 << 255;
@@ -90,6 +100,11 @@ contract FederatedAggregator is IFederatedAggregator {
     mapping(uint256 taskId => TaskRecord) private _tasks;
     mapping(uint256 taskId => address[]) private _members;
     mapping(uint256 taskId => mapping(address member => uint256 indexPlusOne)) private _memberSlot;
+    /// @dev Commitment of each neighbour slot, contiguous so a submission reads its K with K
+    ///      SLOADs. Slot 0 is always active and commitments are non-zero, so a member has joined
+    ///      iff its slot-0 entry is non-zero.
+    mapping(uint256 taskId => mapping(address member => uint256[MAX_NEIGHBORS])) private
+        _commitments;
     mapping(uint256 taskId => mapping(uint256 round => Round)) private _rounds;
     mapping(uint256 taskId => mapping(uint256 round => mapping(uint256 chunk => ChunkRecord)))
         private _chunks;
@@ -164,7 +179,7 @@ contract FederatedAggregator is IFederatedAggregator {
             uint256 perChunk = uint256(v.words) * v.lanes;
             chunks = (uint256(config.paramCount) + perChunk - 1) / perChunk;
             verifySelector =
-                Groth16Call.verifySelector(_FIXED_SIGNALS + 2 * uint256(v.neighbors) + v.words);
+                Groth16Call.verifySelector(_FIXED_SIGNALS + uint256(v.neighbors) + v.words);
         } else {
             if (config.keyHolder == address(0)) revert MissingKeyHolder();
             if (bytes(config.contextCid).length == 0) revert MissingContext();
@@ -191,6 +206,26 @@ contract FederatedAggregator is IFederatedAggregator {
     // ---------------------------------------------------------------------------------------
     // SecAgg rounds
     // ---------------------------------------------------------------------------------------
+
+    /// @inheritdoc IFederatedAggregator
+    function joinTask(uint256 taskId, uint256[] calldata commitments, Proof[] calldata proofs)
+        external
+    {
+        (uint256 index, uint256 active) = _checkJoin(taskId, commitments, proofs.length);
+
+        address pairVerifier = _configs[taskId].variant.pairVerifier;
+        for (uint256 s; s < active; ++s) {
+            bytes memory input = _pairCommitCall(taskId, index, s, commitments[s], proofs[s]);
+            if (!Groth16Call.verify(pairVerifier, input)) {
+                revert InvalidPairProof(taskId, msg.sender, s);
+            }
+        }
+
+        for (uint256 s; s < active; ++s) {
+            _commitments[taskId][msg.sender][s] = commitments[s];
+        }
+        emit TaskJoined(taskId, msg.sender, commitments);
+    }
 
     /// @inheritdoc IFederatedAggregator
     function submitChunk(
@@ -226,11 +261,7 @@ contract FederatedAggregator is IFederatedAggregator {
         Round storage r = _currentRound(taskId, task, round);
         _requireRevealWindow(taskId, round, r);
         if (chunk >= task.chunks) revert ChunkOutOfRange(taskId, chunk, task.chunks);
-        uint256 droppedIndex = _memberIndex(taskId, dropped);
-        TaskConfig storage config = _configs[taskId];
-        if (!_isNeighbor(index, droppedIndex, _members[taskId].length, config.variant.neighbors)) {
-            revert NotNeighbor(taskId, msg.sender, dropped);
-        }
+        (uint256 droppedIndex, uint256 commitment) = _pairCommitment(taskId, index, dropped);
         ChunkRecord storage record = _chunks[taskId][round][chunk];
         _requireRecoverablePair(taskId, round, chunk, record, index, droppedIndex, dropped);
         bytes32 pair = _pairKey(taskId, round, chunk, msg.sender, dropped);
@@ -240,8 +271,8 @@ contract FederatedAggregator is IFederatedAggregator {
         if (seed >= _P) revert SeedOutOfField(seed);
 
         if (!Groth16Call.verify(
-                config.variant.seedVerifier,
-                _seedRevealCall(taskId, round, chunk, dropped, seed, proof)
+                _configs[taskId].variant.seedVerifier,
+                _seedRevealCall(taskId, round, chunk, commitment, seed, proof)
             )) {
             revert InvalidProof(taskId, round, chunk, msg.sender);
         }
@@ -397,7 +428,7 @@ contract FederatedAggregator is IFederatedAggregator {
     function neighbors(uint256 taskId, address member)
         external
         view
-        returns (address[] memory ring, uint256 signs)
+        returns (address[] memory ring, uint256 slots)
     {
         _requireTask(taskId);
         uint256 index = _memberIndex(taskId, member);
@@ -406,10 +437,32 @@ contract FederatedAggregator is IFederatedAggregator {
         uint256 k = _configs[taskId].variant.neighbors;
         ring = new address[](k);
         for (uint256 s; s < k; ++s) {
-            uint256 j = _neighborIndex(index, s, n);
-            ring[s] = members[j];
-            if (index < j) signs |= 2 ** s;
+            ring[s] = members[_neighborIndex(index, s, n)];
         }
+        slots = _slotsWord(index, n, k);
+    }
+
+    /// @inheritdoc IFederatedAggregator
+    function pairCommitments(uint256 taskId, address member)
+        external
+        view
+        returns (uint256[] memory commitments)
+    {
+        _requireTask(taskId);
+        _memberIndex(taskId, member);
+        uint256 k = _configs[taskId].variant.neighbors;
+        commitments = new uint256[](k);
+        uint256 active = _activeSlots(k, _members[taskId].length);
+        uint256[MAX_NEIGHBORS] storage stored = _commitments[taskId][member];
+        for (uint256 s; s < active; ++s) {
+            commitments[s] = stored[s];
+        }
+    }
+
+    /// @inheritdoc IFederatedAggregator
+    function hasJoined(uint256 taskId, address member) external view returns (bool) {
+        _requireTask(taskId);
+        return _commitments[taskId][member][0] != 0;
     }
 
     /// @inheritdoc IFederatedAggregator
@@ -606,6 +659,27 @@ contract FederatedAggregator is IFederatedAggregator {
         }
     }
 
+    /// @dev Every refusal of `joinTask` before the proofs: returns the caller's member index and
+    ///      its number of active slots.
+    function _checkJoin(uint256 taskId, uint256[] calldata commitments, uint256 proofCount)
+        private
+        view
+        returns (uint256 index, uint256 active)
+    {
+        TaskRecord storage task = _taskOfMode(taskId, Mode.SecAgg);
+        TaskStatus status = task.status;
+        if (status != TaskStatus.Active) revert TaskNotActive(taskId, status);
+        index = _memberIndex(taskId, msg.sender);
+        if (_commitments[taskId][msg.sender][0] != 0) revert AlreadyJoined(taskId, msg.sender);
+        active = _activeSlots(_configs[taskId].variant.neighbors, _members[taskId].length);
+        if (commitments.length != active) revert WrongCommitmentCount(active, commitments.length);
+        if (proofCount != active) revert WrongCommitmentCount(active, proofCount);
+        for (uint256 s; s < active; ++s) {
+            uint256 commitment = commitments[s];
+            if (commitment == 0 || commitment >= _P) revert InvalidCommitment(commitment);
+        }
+    }
+
     function _requireRevealWindow(uint256 taskId, uint256 round, Round storage r) private view {
         if (block.timestamp < r.submissionDeadline) {
             revert RoundStillOpen(taskId, round, r.submissionDeadline);
@@ -613,6 +687,23 @@ contract FederatedAggregator is IFederatedAggregator {
         if (block.timestamp >= r.revealDeadline) {
             revert RevealWindowClosed(taskId, round, r.revealDeadline);
         }
+    }
+
+    /// @dev The neighbour `dropped` of the caller (member `index`) and the caller's commitment of
+    ///      the active slot that holds it.
+    function _pairCommitment(uint256 taskId, uint256 index, address dropped)
+        private
+        view
+        returns (uint256 droppedIndex, uint256 commitment)
+    {
+        droppedIndex = _memberIndex(taskId, dropped);
+        (bool found, uint256 slot) = _slotOf(
+            index, droppedIndex, _members[taskId].length, _configs[taskId].variant.neighbors
+        );
+        if (!found) revert NotNeighbor(taskId, msg.sender, dropped);
+        // The slot is active, so its commitment is non-zero once the caller has joined.
+        commitment = _commitments[taskId][msg.sender][slot];
+        if (commitment == 0) revert NotJoined(taskId, msg.sender);
     }
 
     function _requireRecoverablePair(
@@ -659,7 +750,11 @@ contract FederatedAggregator is IFederatedAggregator {
     function _checkVariant(CircuitVariant calldata v, uint256 n) private view {
         if (v.verifier.code.length == 0) revert InvalidVerifier(v.verifier);
         if (v.seedVerifier.code.length == 0) revert InvalidVerifier(v.seedVerifier);
-        if (v.words == 0 || v.words > MAX_WORDS || v.neighbors < 2 || v.neighbors % 2 != 0) {
+        if (v.pairVerifier.code.length == 0) revert InvalidVerifier(v.pairVerifier);
+        if (
+            v.words == 0 || v.words > MAX_WORDS || v.neighbors < 2 || v.neighbors % 2 != 0
+                || v.neighbors > MAX_NEIGHBORS
+        ) {
             revert InvalidCircuitVariant(v.words, v.neighbors);
         }
         uint256 lanes = v.lanes;
@@ -668,7 +763,8 @@ contract FederatedAggregator is IFederatedAggregator {
         if (lanes == 0 || valueBits == 0 || laneBits <= valueBits || lanes * laneBits > 252) {
             revert InvalidPacking(lanes, laneBits, valueBits);
         }
-        if (n < uint256(v.neighbors) + 1) revert TooFewMembers(n, uint256(v.neighbors) + 1);
+        // A ring needs three members; n ≤ K is fine (the surplus slots are inactive).
+        if (n < 3) revert TooFewMembers(n, 3);
         // A lane must hold the sum of n values of valueBits bits without carrying.
         uint256 headroom = 2 ** (laneBits - valueBits);
         if (n > headroom) revert TooManyMembers(n, headroom);
@@ -755,7 +851,8 @@ contract FederatedAggregator is IFederatedAggregator {
     // ---------------------------------------------------------------------------------------
 
     /// @dev `MaskedUpdate` public signals in the order of record (circuits/README.md): task,
-    ///      round, chunk, pk[2], neighbours[K][2] in ring order, signs, bound, y[W].
+    ///      round, chunk, commitments[K] by slot (0 for an inactive slot), slots, bound, y[W].
+    ///      Refuses out-of-field words, then a caller that has not joined.
     function _maskedUpdateCall(
         uint256 taskId,
         uint256 round,
@@ -767,54 +864,67 @@ contract FederatedAggregator is IFederatedAggregator {
         TaskConfig storage config = _configs[taskId];
         uint256 k = config.variant.neighbors;
         input = Groth16Call.encode(
-            _tasks[taskId].verifySelector, proof, _FIXED_SIGNALS + 2 * k + words.length
+            _tasks[taskId].verifySelector, proof, _FIXED_SIGNALS + k + words.length
         );
         Groth16Call.setInput(input, 0, taskId);
         Groth16Call.setInput(input, 1, round);
         Groth16Call.setInput(input, 2, chunk);
-        Key storage own = _keys[msg.sender];
-        Groth16Call.setInput(input, 3, own.x);
-        Groth16Call.setInput(input, 4, own.y);
-        address[] storage members = _members[taskId];
-        uint256 n = members.length;
-        uint256 signs = 0;
-        for (uint256 s; s < k; ++s) {
-            uint256 j = _neighborIndex(index, s, n);
-            Key storage key = _keys[members[j]];
-            Groth16Call.setInput(input, 5 + 2 * s, key.x);
-            Groth16Call.setInput(input, 6 + 2 * s, key.y);
-            if (index < j) signs |= 2 ** s;
-        }
-        Groth16Call.setInput(input, 5 + 2 * k, signs);
-        Groth16Call.setInput(input, 6 + 2 * k, config.bound);
-        uint256 offset = _FIXED_SIGNALS + 2 * k;
+        uint256 offset = _FIXED_SIGNALS + k;
         for (uint256 i; i < words.length; ++i) {
             uint256 word = words[i];
             if (word >= _P) revert WordOutOfField(i, word);
             Groth16Call.setInput(input, offset + i, word);
         }
+        uint256 n = _members[taskId].length;
+        // Inactive slots keep the zero that `encode` wrote.
+        uint256 active = _activeSlots(k, n);
+        uint256[MAX_NEIGHBORS] storage stored = _commitments[taskId][msg.sender];
+        uint256 first = stored[0];
+        if (first == 0) revert NotJoined(taskId, msg.sender);
+        Groth16Call.setInput(input, 3, first);
+        for (uint256 s = 1; s < active; ++s) {
+            Groth16Call.setInput(input, 3 + s, stored[s]);
+        }
+        Groth16Call.setInput(input, 3 + k, _slotsWord(index, n, k));
+        Groth16Call.setInput(input, 4 + k, config.bound);
     }
 
-    /// @dev `SeedReveal` public signals: task, round, chunk, pk[2], neighbor[2], seed.
+    /// @dev `PairCommit` public signals: task, pk[2] of the caller, neighbor[2] of slot s's
+    ///      neighbour, commitment.
+    function _pairCommitCall(
+        uint256 taskId,
+        uint256 index,
+        uint256 s,
+        uint256 commitment,
+        Proof calldata proof
+    ) private view returns (bytes memory input) {
+        address[] storage members = _members[taskId];
+        Key storage own = _keys[msg.sender];
+        Key storage other = _keys[members[_neighborIndex(index, s, members.length)]];
+        input = Groth16Call.encode(_PAIR_COMMIT_SELECTOR, proof, _PAIR_COMMIT_SIGNALS);
+        Groth16Call.setInput(input, 0, taskId);
+        Groth16Call.setInput(input, 1, own.x);
+        Groth16Call.setInput(input, 2, own.y);
+        Groth16Call.setInput(input, 3, other.x);
+        Groth16Call.setInput(input, 4, other.y);
+        Groth16Call.setInput(input, 5, commitment);
+    }
+
+    /// @dev `SeedReveal` public signals: task, round, chunk, commitment, seed.
     function _seedRevealCall(
         uint256 taskId,
         uint256 round,
         uint256 chunk,
-        address dropped,
+        uint256 commitment,
         uint256 seed,
         Proof calldata proof
-    ) private view returns (bytes memory input) {
+    ) private pure returns (bytes memory input) {
         input = Groth16Call.encode(_SEED_REVEAL_SELECTOR, proof, _SEED_REVEAL_SIGNALS);
-        Key storage own = _keys[msg.sender];
-        Key storage other = _keys[dropped];
         Groth16Call.setInput(input, 0, taskId);
         Groth16Call.setInput(input, 1, round);
         Groth16Call.setInput(input, 2, chunk);
-        Groth16Call.setInput(input, 3, own.x);
-        Groth16Call.setInput(input, 4, own.y);
-        Groth16Call.setInput(input, 5, other.x);
-        Groth16Call.setInput(input, 6, other.y);
-        Groth16Call.setInput(input, 7, seed);
+        Groth16Call.setInput(input, 3, commitment);
+        Groth16Call.setInput(input, 4, seed);
     }
 
     // ---------------------------------------------------------------------------------------
@@ -827,24 +937,51 @@ contract FederatedAggregator is IFederatedAggregator {
         return s % 2 == 0 ? (i + offset) % n : (i + n - offset) % n;
     }
 
-    /// @dev Whether j is at ring distance 1..k/2 from i (the relation is symmetric).
-    function _isNeighbor(uint256 i, uint256 j, uint256 n, uint256 k) private pure returns (bool) {
-        uint256 distance = (j + n - i) % n;
-        uint256 half = k / 2;
-        return distance != 0 && (distance <= half || n - distance <= half);
+    /// @dev Number of active slots among k for n ≥ 3 members (every task has at least
+    ///      `minContributors` ≥ 3): min(k, n − 1). Slot s with offset o = s/2 + 1 repeats an
+    ///      earlier slot (or is the member itself) iff 2o > n for +o and 2o ≥ n for −o, i.e. iff
+    ///      s ≥ n − 1, so the active slots are exactly s < n − 1.
+    function _activeSlots(uint256 k, uint256 n) private pure returns (uint256) {
+        return k < n - 1 ? k : n - 1;
     }
 
-    /// @dev Number of (contributor, non-contributing neighbour) pairs of a contributor set.
+    /// @dev The slots word of member i: bit s = sign of slot s (set when i is below the
+    ///      neighbour), bit k + s = slot s active; both zero for an inactive slot.
+    function _slotsWord(uint256 i, uint256 n, uint256 k) private pure returns (uint256 slots) {
+        uint256 active = _activeSlots(k, n);
+        for (uint256 s; s < active; ++s) {
+            if (i < _neighborIndex(i, s, n)) slots |= 2 ** s;
+            slots |= 2 ** (k + s);
+        }
+    }
+
+    /// @dev The active slot of member i whose neighbour is j, if any. At ring distance
+    ///      d = j − i (mod n), j is i's +d neighbour when 2d ≤ n (slot 2d − 2) and otherwise its
+    ///      −(n − d) neighbour (slot 2(n − d) − 1); either is active by `_activeSlots`, and a
+    ///      neighbour iff the slot is below k. The relation is symmetric.
+    function _slotOf(uint256 i, uint256 j, uint256 n, uint256 k)
+        private
+        pure
+        returns (bool found, uint256 slot)
+    {
+        uint256 distance = (j + n - i) % n;
+        if (distance == 0) return (false, 0);
+        slot = 2 * distance <= n ? 2 * distance - 2 : 2 * (n - distance) - 1;
+        found = slot < k;
+    }
+
+    /// @dev Number of (contributor, non-contributing active neighbour) pairs of a contributor
+    ///      set: each pair of distinct members once per direction, however small the ring.
     function _requiredReveals(uint256 taskId, uint256 contributors)
         private
         view
         returns (uint256 required)
     {
         uint256 n = _members[taskId].length;
-        uint256 k = _configs[taskId].variant.neighbors;
+        uint256 active = _activeSlots(_configs[taskId].variant.neighbors, n);
         for (uint256 i; i < n; ++i) {
             if ((contributors >> i) & 1 == 0) continue;
-            for (uint256 s; s < k; ++s) {
+            for (uint256 s; s < active; ++s) {
                 if ((contributors >> _neighborIndex(i, s, n)) & 1 == 0) ++required;
             }
         }

@@ -17,7 +17,7 @@ from zkfed.exceptions import ZkfedError
 
 @click.command(cls=ConnectedProviderCommand)
 @network_option()
-@click.option("--members", default=8, show_default=True, type=click.IntRange(5, 16))
+@click.option("--members", default=8, show_default=True, type=click.IntRange(4, 16))
 @click.option("--rounds", default=6, show_default=True, type=click.IntRange(1, 50))
 @click.option(
     "--dataset",

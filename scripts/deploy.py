@@ -17,9 +17,9 @@ from ape import chain, project
 from ape.cli import ConnectedProviderCommand, account_option, network_option
 
 from zkfed.chain import Zkfed, deploy_variant
-from zkfed.circuits import DEFAULT_VARIANT, SEED_REVEAL, load_circuit
+from zkfed.circuits import DEFAULT_VARIANT, load_circuit
 from zkfed.config import Deployment, Home, VariantAddresses
-from zkfed.proposals import DEFAULT_SCALE_BITS, DEV_PERIOD
+from zkfed.proposals import DEV_PERIOD
 
 
 @click.command(cls=ConnectedProviderCommand)
@@ -44,8 +44,8 @@ def cli(
     for member in members:
         if not (member.startswith("0x") and len(member) == 42):
             raise click.BadArgumentUsage(f"{member!r} is not an address (0x and 40 hex digits).")
-    circuit, seed_circuit = load_circuit(variant), load_circuit(SEED_REVEAL)
-    deployed = deploy_variant(project, account, circuit, seed_circuit, DEFAULT_SCALE_BITS)
+    circuit = load_circuit(variant)
+    deployed = deploy_variant(project, account, circuit)
     zk = Zkfed.deploy(project, account, members, voting_period)
     record = Deployment(
         network=network.choice,
@@ -53,7 +53,11 @@ def cli(
         aggregator=str(zk.aggregator.address),
         governance=str(zk.governance.address),
         store=str(Home(home).default_store.resolve()),
-        variants={variant: VariantAddresses(deployed.verifier, deployed.seed_verifier)},
+        variants={
+            variant: VariantAddresses(
+                deployed.verifier, deployed.seed_verifier, deployed.pair_verifier
+            )
+        },
         deployer=str(account.address),
         block=int(chain.blocks.height),
     )

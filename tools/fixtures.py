@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Write the real-proof fixtures the Foundry suite reads (tests/fixtures/proofs/<variant>.json).
 
-    python tools/fixtures.py            prove with the client and (re)write both fixtures
+    python tools/fixtures.py            prove with the client and (re)write the fixtures
     python tools/fixtures.py --check    verify the committed fixtures (py_ecc and snarkjs)
 
 Everything but the proof is reproducible: fixed member keys, a fixed update drawn from a seeded
@@ -22,13 +22,13 @@ from typing import Any
 import numpy as np
 
 from zkfed.babyjubjub import public_key
-from zkfed.circuits import SEED_REVEAL, TEST_VARIANT, load_circuit
+from zkfed.circuits import PAIR_COMMIT, SEED_REVEAL, TEST_VARIANT, load_circuit
 from zkfed.exceptions import ZkfedError
 from zkfed.groth16 import Proof, verify
 from zkfed.protocol import seed_reveal_inputs
 from zkfed.proving import SnarkjsProver
 from zkfed.quantize import squared_norm_bound
-from zkfed.secagg import SecaggTask, mask_update
+from zkfed.secagg import SecaggTask, join_inputs, mask_update
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "proofs"
@@ -72,29 +72,44 @@ def _header(task: SecaggTask, variant: str) -> dict[str, Any]:
         "neighbors": task.neighbors,
         "bound": str(task.bound),
         "memberKeys": [[str(x), str(y)] for x, y in task.members],
+        "commitments": [str(c) for c in task.pair_commitments(MEMBER, SECRET_KEYS[MEMBER])],
     }
 
 
-def masked_update_case() -> tuple[dict[str, Any], dict[str, Any]]:
+def masked_update_case() -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """(the fixture without its proof, the circuit inputs) of member 1's chunk 0."""
     task = fixture_task()
     rng = np.random.default_rng(UPDATE_SEED)
     update = rng.normal(0.0, 0.01, task.n_params)
     masked = mask_update(task, ROUND, MEMBER, SECRET_KEYS[MEMBER], update, rng)[CHUNK]
     content = {**_header(task, TEST_VARIANT), "words": [str(w) for w in masked.words]}
-    return content, dict(masked.inputs)
+    return content, [dict(masked.inputs)]
 
 
-def seed_reveal_case() -> tuple[dict[str, Any], dict[str, Any]]:
+def seed_reveal_case() -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """(the fixture without its proof, the circuit inputs) of member 1 revealing the seed it
     shares with member 2 for chunk 0."""
     task = fixture_task()
     seed, inputs = seed_reveal_inputs(task, ROUND, CHUNK, SECRET_KEYS[MEMBER], DROPPED)
     content = {**_header(task, SEED_REVEAL), "dropped": DROPPED, "seed": str(seed)}
-    return content, inputs
+    return content, [inputs]
 
 
-CASES = {TEST_VARIANT: masked_update_case, SEED_REVEAL: seed_reveal_case}
+def pair_commit_case() -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """(the fixture without its proofs, the circuit inputs) of member 1 joining the task: one
+    `PairCommit` proof per active neighbour slot, in slot order (the `joinTask` arguments)."""
+    task = fixture_task()
+    pairs = join_inputs(task, MEMBER, SECRET_KEYS[MEMBER])
+    return _header(task, PAIR_COMMIT), [dict(inputs) for _, inputs in pairs]
+
+
+CASES = {
+    TEST_VARIANT: masked_update_case,
+    SEED_REVEAL: seed_reveal_case,
+    PAIR_COMMIT: pair_commit_case,
+}
+MULTI_PROOF = {PAIR_COMMIT}
+"""Cases written with `proofs` and `publicSignals` as lists (one per proof)."""
 
 
 def proof_json(proof: Proof) -> dict[str, Any]:
@@ -116,17 +131,19 @@ def proof_from_json(raw: dict[str, Any]) -> Proof:
 
 
 def make_fixture(prover: SnarkjsProver, variant: str) -> dict[str, Any]:
-    """Prove one case and check the proof with py_ecc before it is written."""
-    content, inputs = CASES[variant]()
+    """Prove one case and check every proof with py_ecc before it is written."""
+    content, cases = CASES[variant]()
     circuit = load_circuit(variant, ROOT)
-    result = prover.prove(circuit.wasm, circuit.zkey, inputs)
-    if not verify(circuit.verification_key, result.proof, result.public_signals):
-        raise ZkfedError(f"the fresh {variant} proof does not verify with the committed vkey.")
-    return {
-        **content,
-        "proof": proof_json(result.proof),
-        "publicSignals": [str(s) for s in result.public_signals],
-    }
+    proofs, signals = [], []
+    for inputs in cases:
+        result = prover.prove(circuit.wasm, circuit.zkey, inputs)
+        if not verify(circuit.verification_key, result.proof, result.public_signals):
+            raise ZkfedError(f"a fresh {variant} proof does not verify with the committed vkey.")
+        proofs.append(proof_json(result.proof))
+        signals.append([str(s) for s in result.public_signals])
+    if variant in MULTI_PROOF:
+        return {**content, "proofs": proofs, "publicSignals": signals}
+    return {**content, "proof": proofs[0], "publicSignals": signals[0]}
 
 
 def check_fixture(prover: SnarkjsProver, variant: str) -> list[str]:
@@ -142,12 +159,17 @@ def check_fixture(prover: SnarkjsProver, variant: str) -> list[str]:
         if fixture.get(key) != value
     ]
     circuit = load_circuit(variant, ROOT)
-    proof = proof_from_json(fixture["proof"])
-    signals = [int(s) for s in fixture["publicSignals"]]
-    if not verify(circuit.verification_key, proof, signals):
-        problems.append(f"{variant}: the proof does not verify with the committed vkey (py_ecc)")
-    if not prover.verify(circuit.vkey_json, proof, signals):
-        problems.append(f"{variant}: the proof does not verify with the committed vkey (snarkjs)")
+    if variant in MULTI_PROOF:
+        pairs = zip(fixture["proofs"], fixture["publicSignals"], strict=True)
+    else:
+        pairs = zip([fixture["proof"]], [fixture["publicSignals"]], strict=True)
+    for raw, raw_signals in pairs:
+        proof = proof_from_json(raw)
+        signals = [int(s) for s in raw_signals]
+        if not verify(circuit.verification_key, proof, signals):
+            problems.append(f"{variant}: a proof does not verify with the committed vkey (py_ecc)")
+        if not prover.verify(circuit.vkey_json, proof, signals):
+            problems.append(f"{variant}: a proof does not verify with the committed vkey (snarkjs)")
     return problems
 
 

@@ -44,7 +44,7 @@ from zkfed.exceptions import (
 )
 from zkfed.keystore import load_public_key, load_secret_key, save_keystore
 from zkfed.models import ModelSpec
-from zkfed.proposals import DEFAULT_CLIP_NORM, DEFAULT_SCALE_BITS, DEV_PERIOD, propose_model
+from zkfed.proposals import DEFAULT_CLIP_NORM, DEV_PERIOD, propose_model
 from zkfed.protocol import (
     fetch_model,
     finalize,
@@ -63,7 +63,7 @@ DEMO_PASSWORD = "zkfed-demo"
 
 EMBEDDED_NETWORK = "ethereum:local:foundry"
 VOTING_PERIOD = SUBMISSION_PERIOD = REVEAL_PERIOD = DEV_PERIOD
-CLIP_NORM, SCALE_BITS = DEFAULT_CLIP_NORM, DEFAULT_SCALE_BITS
+CLIP_NORM = DEFAULT_CLIP_NORM
 DEMO_SCRYPT_N = 2**14  # the demo keystore opens in a blink; real keystores keep the default
 
 Report = Callable[[str, float, str], None]
@@ -683,16 +683,15 @@ class Consortium:
 
         assert self.circuit is not None and self.seed_circuit is not None and self.store
         settings, project = self.settings, self._project
-        if settings.members < self.circuit.neighbors + 1:
+        if settings.members < 3:
             raise ConfigurationError(
-                f"variant {settings.variant} needs at least {self.circuit.neighbors + 1} "
-                f"members, not {settings.members}."
+                f"a consortium needs at least 3 members, not {settings.members}."
             )
         deployer, *people = accounts.test_accounts[: settings.members + 1]
         self.message = "deploying the demo consortium"
         progress("deploy", 0.1, self.message)
         self.zk = Zkfed.deploy(project, deployer, people, VOTING_PERIOD)
-        variant = deploy_variant(project, deployer, self.circuit, self.seed_circuit, SCALE_BITS)
+        variant = deploy_variant(project, deployer, self.circuit)
         self.message = "registering the members' keys"
         progress("keys", 0.4, self.message)
         page_key = generate_secret_key()
@@ -1089,10 +1088,15 @@ class MemberSession:
         start = done + 1
 
         def chunk_progress(stage: str, index: int, chunks: int) -> None:
+            if index >= chunks:
+                return
+            if stage == "join":  # once per task, before the first chunk
+                message = f"{who}: joining the task, proving pair commitment {index + 1}/{chunks}"
+                progress(stage, start / total, message)
+                return
             step = start + 2 * index + (stage == "submit")
             verb = "proving" if stage == "prove" else "submitting"
-            if index < chunks:
-                progress(stage, step / total, f"{who}: {verb} chunk {index + 1}/{chunks}")
+            progress(stage, step / total, f"{who}: {verb} chunk {index + 1}/{chunks}")
 
         sub = submit_update(
             zk,

@@ -11,13 +11,12 @@ function SK_BITS() { return 251; }
 
 // A member's secret key, checked against the registered public key.
 //
-// sk is decomposed once into SK_BITS() bits that pk = sk·Base8 (here) and every ECDH
-// (SharedSecretX) both use. The decomposition is unique because 2^251 < p, so sk is an integer
-// in [1, 2^251). The circuit does not also assert sk < l: the only other keys that pass are
-// sk + l < 2^251, and they give the same pk and, for the prime-subgroup neighbour keys the
-// registry enforces, the same shared secrets (l·pk_j = O) — so the proven statement is the
-// same. A check against l would cost ~250 constraints, which the default MaskedUpdate
-// variant cannot spare within 2^15 (see circuits/README.md, "Constraint budget").
+// sk is decomposed once into SK_BITS() bits that pk = sk·Base8 (here) and the ECDH
+// (SharedSecretX) of PairCommit both use. The decomposition is unique because 2^251 < p, so sk
+// is an integer in [1, 2^251). The circuit does not also assert sk < l because it would not
+// change the statement: the only other keys that pass are sk + l < 2^251, and they give the
+// same pk and, for the prime-subgroup neighbour keys the registry enforces, the same shared
+// secret (l·pk_j = O), so the public signals are identical (tests/circuits checks this).
 template MemberKey() {
     signal input sk;
     signal input pk[2];

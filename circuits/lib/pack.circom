@@ -44,19 +44,29 @@ template SumOfSquares(n) {
     out <== total;
 }
 
-// Asserts y = word + Σ_j sign_j·mask_j (mod p) with sign_j = 2·signBits[j] − 1.
+// The coefficient of neighbour slot j's mask: +1, −1, or 0 for an inactive slot.
+// slotBits[j] = sign bit (1 for +1), slotBits[K + j] = active bit.
+template SlotCoefficients(K) {
+    signal input slotBits[2 * K];
+    signal output coefficient[K];
+
+    for (var j = 0; j < K; j++) {
+        coefficient[j] <== slotBits[K + j] * (2 * slotBits[j] - 1);
+    }
+}
+
+// Asserts y = word + Σ_j coefficient_j·mask_j (mod p).
 template AssertMasked(K) {
     signal input word;
     signal input masks[K];
-    signal input signBits[K];
+    signal input coefficient[K];
     signal input y;
 
-    // signBits[j]·masks[j] is the only non-linear part: sign_j·m = 2·bit·m − m.
-    signal selected[K];
+    signal term[K];
     var total = word;
     for (var j = 0; j < K; j++) {
-        selected[j] <== signBits[j] * masks[j];
-        total += 2 * selected[j] - masks[j];
+        term[j] <== coefficient[j] * masks[j];
+        total += term[j];
     }
     y === total;
 }

@@ -7,6 +7,15 @@ include "circomlib/circuits/poseidon.circom";
 // Words of one PRG block: the rate of a width-17 Poseidon state.
 function PRG_RATE() { return 16; }
 
+// c = Poseidon2(ECDH(sk_i, pk_j), task): the pair secret's commitment, posted once per task.
+template PairCommitment() {
+    signal input secret;
+    signal input task;
+    signal output commitment;
+
+    commitment <== Poseidon(2)([secret, task]);
+}
+
 // s = Poseidon4(ECDH(sk_i, pk_j), task, round, chunk).
 template PairSeed() {
     signal input secret;

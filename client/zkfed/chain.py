@@ -48,6 +48,7 @@ class Variant:
 
     verifier: str
     seed_verifier: str
+    pair_verifier: str
     packing: Packing
     neighbors: int
 
@@ -63,21 +64,32 @@ class Variant:
             p.value_bits,
             p.scale_bits,
             self.seed_verifier,
+            self.pair_verifier,
         )
 
 
 def deploy_variant(
-    project: Any, deployer: Any, circuit: Any, seed_circuit: Any, scale_bits: int
+    project: Any, deployer: Any, circuit: Any, scale_bits: int | None = None
 ) -> Variant:
-    """Deploy a `MaskedUpdate` variant's generated verifier and the `SeedReveal` verifier.
+    """Deploy a `MaskedUpdate` variant's generated verifier with the `SeedReveal` and
+    `PairCommit` verifiers every variant shares.
 
-    `circuit` and `seed_circuit` are `zkfed.circuits.Circuit` entries of the registry.
+    `circuit` is a `zkfed.circuits.Circuit` entry of the registry; `scale_bits` defaults to
+    the variant's fitting scale (`Circuit.packing`).
     """
+    from zkfed.circuits import PAIR_COMMIT, SEED_REVEAL, load_circuit
+
     verifier = deployer.deploy(getattr(project, circuit.verifier_contract))
-    seed_verifier = deployer.deploy(getattr(project, seed_circuit.verifier_contract))
+    seed_verifier = deployer.deploy(
+        getattr(project, load_circuit(SEED_REVEAL, circuit.root).verifier_contract)
+    )
+    pair_verifier = deployer.deploy(
+        getattr(project, load_circuit(PAIR_COMMIT, circuit.root).verifier_contract)
+    )
     return Variant(
         verifier.address,
         seed_verifier.address,
+        pair_verifier.address,
         circuit.packing(scale_bits),
         circuit.neighbors,
     )
@@ -309,7 +321,31 @@ class Zkfed:
                     seeds[(i, j)] = int(seed)
         return seeds
 
+    def has_joined(self, task_id: int, account: Any) -> bool:
+        """Whether a member has posted its pair commitments for a task."""
+        return bool(self.aggregator.hasJoined(task_id, getattr(account, "address", account)))
+
+    def pair_commitments(self, task_id: int, account: Any) -> list[int]:
+        """A member's posted pair commitments, one per neighbour slot (0: inactive or not yet)."""
+        address = getattr(account, "address", account)
+        return [int(c) for c in self.aggregator.pairCommitments(task_id, address)]
+
     # --- a member's transactions ---------------------------------------------------------------
+
+    def join_task(
+        self,
+        member: Any,
+        task_id: int,
+        commitments: Sequence[int],
+        proofs: Sequence[Proof],
+    ) -> Any:
+        """Post a member's pair commitments (active slots, in slot order) with their proofs."""
+        return self.aggregator.joinTask(
+            task_id,
+            list(commitments),
+            [proof.solidity_arguments() for proof in proofs],
+            sender=member,
+        )
 
     def submit_chunk(
         self,

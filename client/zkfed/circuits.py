@@ -11,11 +11,12 @@ from typing import Any
 
 from zkfed.exceptions import ConfigurationError, ToolchainError
 from zkfed.groth16 import VerificationKey
-from zkfed.quantize import Packing
+from zkfed.quantize import Packing, fitting_scale_bits
 
 DEFAULT_VARIANT = "masked_update_default"
 TEST_VARIANT = "masked_update_test"
 SEED_REVEAL = "seed_reveal"
+PAIR_COMMIT = "pair_commit"
 
 
 def project_root() -> Path:
@@ -75,11 +76,14 @@ class Circuit:
         """Template parameters (W, L, B, R, K for `MaskedUpdate`)."""
         return {k: int(v) for k, v in self.entry.get("parameters", {}).items()}
 
-    def packing(self, scale_bits: int) -> Packing:
-        """The packing of a `MaskedUpdate` variant with a task's fixed-point scale."""
+    def packing(self, scale_bits: int | None = None) -> Packing:
+        """The packing of a `MaskedUpdate` variant with a task's fixed-point scale; by default
+        the finest scale at which values clipped to the default norm fit (`fitting_scale_bits`)."""
         p = self.parameters
         if not {"W", "L", "B", "R"} <= p.keys():
             raise ConfigurationError(f"circuit {self.name} is not a MaskedUpdate variant.")
+        if scale_bits is None:
+            scale_bits = fitting_scale_bits(p["R"])
         return Packing(p["W"], p["L"], p["B"], p["R"], scale_bits)
 
     @property

@@ -5,10 +5,11 @@
     zkfed node                                   # a development chain (anvil) in the foreground
     zkfed --network http://127.0.0.1:8545 deploy --founders 1,2,3,4,5
     zkfed keygen --name alice --account 1        # BabyJubJub key, encrypted, bound to an account
-    zkfed register --member alice                # (join: the same, then checks a task)
+    zkfed register --member alice                # the key, on-chain, once
     zkfed propose --member alice --model logreg --dataset wine --rounds 3
     zkfed vote 1 --for --member alice
     zkfed execute 1 --member alice               # opens the task
+    zkfed join 1 --member alice                  # commit pair secrets (submit does it if needed)
     zkfed train 1 --member alice --dataset data.csv
     zkfed submit 1 --member alice                # mask, prove and submit every chunk
     zkfed reveal 1 --member alice                # after the deadline, for dropped neighbours

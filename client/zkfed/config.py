@@ -43,7 +43,7 @@ __all__ = [
 DEFAULT_HOME = ".zkfed"
 """The home directory, relative to the working directory, unless configured."""
 
-DEPLOYMENT_VERSION = 1
+DEPLOYMENT_VERSION = 2
 UPDATE_VERSION = 1
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -90,6 +90,7 @@ class VariantAddresses:
 
     verifier: str
     seed_verifier: str
+    pair_verifier: str
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,9 @@ class Deployment:
             )
         try:
             variants = {
-                str(name): VariantAddresses(str(v["verifier"]), str(v["seed_verifier"]))
+                str(name): VariantAddresses(
+                    str(v["verifier"]), str(v["seed_verifier"]), str(v["pair_verifier"])
+                )
                 for name, v in dict(document.get("variants", {})).items()
             }
             return cls(

@@ -23,17 +23,18 @@ import numpy as np
 from ape import accounts, chain, project
 
 from zkfed.babyjubjub import generate_secret_key, public_key
-from zkfed.chain import Mode, Variant, Zkfed, deploy_variant
-from zkfed.circuits import DEFAULT_VARIANT, SEED_REVEAL, load_circuit
+from zkfed.chain import ZERO_ADDRESS, Mode, Variant, Zkfed, deploy_variant
+from zkfed.circuits import DEFAULT_VARIANT, PAIR_COMMIT, SEED_REVEAL, load_circuit
 from zkfed.ckks import KeyHolder, PublicContext
 from zkfed.datasets import Dataset, split_non_iid
 from zkfed.exceptions import ZkfedError
 from zkfed.models import ModelSpec, initial_weights
-from zkfed.proposals import DEFAULT_CLIP_NORM, DEFAULT_SCALE_BITS, DEV_PERIOD, propose_model
+from zkfed.proposals import DEFAULT_CLIP_NORM, DEV_PERIOD, propose_model
 from zkfed.protocol import (
     ckks_aggregate,
     fetch_model,
     finalize,
+    join_task,
     reveal_for_dropouts,
     store_model,
     submit_update,
@@ -51,7 +52,7 @@ from zkfed.training import (
 )
 
 VOTING_PERIOD = SUBMISSION_PERIOD = REVEAL_PERIOD = DEV_PERIOD
-CLIP_NORM, SCALE_BITS = DEFAULT_CLIP_NORM, DEFAULT_SCALE_BITS
+CLIP_NORM = DEFAULT_CLIP_NORM
 MLP_HIDDEN = (32,)
 
 
@@ -109,7 +110,7 @@ def _propose(
         proposer,
         spec,
         config,
-        variant or Variant("0x" + "00" * 20, "0x" + "00" * 20, _packing(), 4),
+        variant or Variant(ZERO_ADDRESS, ZERO_ADDRESS, ZERO_ADDRESS, _packing(), 4),
         rounds=rounds,
         clip_norm=CLIP_NORM,
         submission_period=SUBMISSION_PERIOD,
@@ -121,7 +122,7 @@ def _propose(
 
 
 def _packing() -> Any:
-    return load_circuit(DEFAULT_VARIANT).packing(SCALE_BITS)
+    return load_circuit(DEFAULT_VARIANT).packing()
 
 
 def _plot(rows: list[RoundRow], centralized: float, path: Path) -> None:
@@ -181,11 +182,8 @@ def run_demo(
     zk = Zkfed.deploy(project, deployer, people, VOTING_PERIOD)
     circuit = load_circuit(DEFAULT_VARIANT)
     seed_circuit = load_circuit(SEED_REVEAL)
-    variant = (
-        deploy_variant(project, deployer, circuit, seed_circuit, SCALE_BITS)
-        if mode == Mode.SECAGG
-        else None
-    )
+    pair_circuit = load_circuit(PAIR_COMMIT)
+    variant = deploy_variant(project, deployer, circuit) if mode == Mode.SECAGG else None
     secret_keys = [generate_secret_key() for _ in people]
     for person, sk in zip(people, secret_keys, strict=True):
         zk.register_key(person, public_key(sk))
@@ -240,7 +238,28 @@ def run_demo(
         f"{'round':>5} {'acc %':>7} {'fedavg %':>8} {'loss':>7} {'gas':>11} "
         f"{'prove s':>8} {'drop':>5} verify"
     )
+    join_gas, join_seconds = 0, 0.0
     with closing(open_prover(prover_name)) as prover:
+        if task is not None:
+            # 4. Each member joins the task once: one commitment per neighbour pair, proven.
+            for i, person in enumerate(people):
+                joined = join_task(
+                    zk,
+                    prover,
+                    pair_circuit,
+                    person,
+                    secret_keys[i],
+                    task,
+                    _progress(f"member {i} joins"),
+                )
+                join_gas += joined.gas
+                join_seconds += joined.prove_seconds
+            click.echo("")
+            _say(
+                f"  {n_members} members joined task {task_id}: pair commitments posted, "
+                f"{join_gas // n_members:,} gas and {join_seconds / n_members:.1f} s proving "
+                "per member (once per task)"
+            )
         for r in range(1, rounds + 1):
             round_start = time.perf_counter()
             cid, digest = zk.global_model(task_id, r)
@@ -367,6 +386,7 @@ def run_demo(
         "model": preferred,
         "parameters": spec.parameter_count,
         "members": n_members,
+        "join": {"gas_per_member": join_gas // n_members, "prove_seconds": join_seconds},
         "rounds": [
             {
                 "round": row.round,

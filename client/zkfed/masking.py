@@ -27,52 +27,60 @@ __all__ = [
     "pair_seeds",
     "remove_masks",
     "ring_neighbors",
-    "signs_bits",
+    "ring_slots",
+    "slots_word",
 ]
 
 SignedSeed = tuple[int, int]
 """A pair seed and the sign (+1 or -1) its PRG stream carries in a member's mask."""
 
 
-def ring_neighbors(n_members: int, k: int, i: int) -> list[int]:
-    """Neighbours of member ``i`` on the ring of ``n_members``, in public-input order.
+def ring_slots(n_members: int, k: int, i: int) -> list[int | None]:
+    """Member ``i``'s ``k`` neighbour slots on the ring of ``n_members``, in public-input order.
 
-    The neighbours are the members at ring offsets ``+1, -1, +2, -2, …, +k/2, -k/2`` (indices
-    mod ``n_members``), in that order — the order of the circuit's ``neighbors`` input, which
-    the contracts rebuild the same way. With ``n_members >= k + 1`` they are ``k`` distinct
-    members, and the relation is symmetric (``j`` neighbours ``i`` iff ``i`` neighbours
-    ``j``). With exactly ``k + 1`` members the ring is the complete graph.
+    Slot ``s`` looks at ring offset ``+1, -1, +2, -2, …, +k/2, -k/2`` (``s = 0, 1, 2, …``,
+    indices mod ``n_members``). A slot is *active* unless it lands on ``i`` itself or on a member
+    an earlier slot already holds; inactive slots (``None`` here) only occur when
+    ``n_members <= k``, where the active slots make the complete graph. The contracts build the
+    same slots, and the relation is symmetric: ``j`` is in ``i``'s active slots iff ``i`` is in
+    ``j``'s.
 
     Parameters
     ----------
     n_members : int
-        Members of the task, ``>= k + 1``.
+        Members of the task, ``>= 3``.
     k : int
-        Neighbours per member, even and ``>= 2``.
+        Neighbour slots per member, even and ``>= 2``.
     i : int
         My index, ``0 <= i < n_members``.
 
     Returns
     -------
-    list[int]
-        ``k`` member indices.
+    list[int | None]
+        ``k`` entries: the neighbour's member index, or None for an inactive slot.
 
     Raises
     ------
     ConfigurationError
-        If ``k`` is odd or below 2, there are fewer than ``k + 1`` members, or ``i`` is out of
-        range.
+        If ``k`` is odd or below 2, there are fewer than 3 members, or ``i`` is out of range.
     """
     if k < 2 or k % 2:
         raise ConfigurationError(f"The neighbour count must be even and at least 2, not {k}.")
-    if n_members < k + 1:
-        raise ConfigurationError(
-            f"A ring with {k} neighbours per member needs at least {k + 1} members, "
-            f"not {n_members}."
-        )
+    if n_members < 3:
+        raise ConfigurationError(f"A ring needs at least 3 members, not {n_members}.")
     if not 0 <= i < n_members:
         raise ConfigurationError(f"Member index {i} is not in [0, {n_members}).")
-    return [(i + sign * offset) % n_members for offset in range(1, k // 2 + 1) for sign in (1, -1)]
+    slots: list[int | None] = []
+    for offset in range(1, k // 2 + 1):
+        for sign in (1, -1):
+            j = (i + sign * offset) % n_members
+            slots.append(None if j == i or j in slots else j)
+    return slots
+
+
+def ring_neighbors(n_members: int, k: int, i: int) -> list[int]:
+    """Member ``i``'s distinct neighbours: its active slots, in slot order (:func:`ring_slots`)."""
+    return [j for j in ring_slots(n_members, k, i) if j is not None]
 
 
 def neighbor_sign(i: int, j: int) -> int:
@@ -88,24 +96,33 @@ def neighbor_sign(i: int, j: int) -> int:
     return 1 if i < j else -1
 
 
-def signs_bits(my_index: int, neighbor_indices: Sequence[int]) -> int:
-    """The circuit's public ``signs`` input: bit ``s`` is 1 iff neighbour slot ``s`` has sign +1.
+def slots_word(my_index: int, slots: Sequence[int | None]) -> int:
+    """The circuit's public ``slots`` input for my neighbour slots (see :func:`ring_slots`).
+
+    Bit ``s`` is 1 iff slot ``s`` is active with sign +1; bit ``K + s`` is 1 iff slot ``s`` is
+    active.
 
     Parameters
     ----------
     my_index : int
         My member index.
-    neighbor_indices : Sequence[int]
-        Neighbour indices in slot order (see :func:`ring_neighbors`).
+    slots : Sequence[int | None]
+        Neighbour index per slot, None for an inactive slot.
 
     Returns
     -------
     int
-        ``Σ_s [my_index < neighbor_indices[s]] · 2^s``.
+        ``Σ_s [active and my_index < j_s] · 2^s + Σ_s [active] · 2^(K + s)``.
     """
-    return sum(
-        1 << slot for slot, j in enumerate(neighbor_indices) if neighbor_sign(my_index, j) == 1
-    )
+    k = len(slots)
+    word = 0
+    for s, j in enumerate(slots):
+        if j is None:
+            continue
+        word |= 1 << (k + s)
+        if neighbor_sign(my_index, j) == 1:
+            word |= 1 << s
+    return word
 
 
 def _check_neighbors(my_index: int, neighbors: Sequence[tuple[int, Point]]) -> None:

@@ -2,6 +2,9 @@
 
 Construction
 ------------
+* Commitment to the pair secret for task ``t``, posted once when a member joins the task:
+  ``c = Poseidon2(ECDH(sk_i, pk_j), t)`` — circomlib ``Poseidon(2)``, state width 3. Per-chunk
+  proofs and seed reveals open it instead of redoing the ECDH.
 * Seed of the pair (i, j) for task ``t``, round ``r``, chunk ``c``:
   ``s = Poseidon4(ECDH(sk_i, pk_j), t, r, c)`` — circomlib ``Poseidon(4)``, state width 5.
 * Block ``b`` of seed ``s``: permute the width-17 state ``[0, s, b, 0, …, 0]`` (circomlib
@@ -15,9 +18,9 @@ pair per block and squeezes rate elements only, so for anyone without ``s`` the 
 indistinguishable from uniform field elements (sponge indifferentiability, about 127-bit
 security). The capacity output ``out[0]`` is never released: with the full state anyone could
 run the invertible permutation backwards and read ``s`` off the input. The seed derivation
-(width 5) and the PRG (width 17) use different round constants, so the two uses are separate
-domains. Seeds differ per task, round and chunk, so revealing one chunk's seed to recover a
-dropped member says nothing about any other chunk or round.
+(width 5), the commitment (width 3) and the PRG (width 17) use different round constants, so
+the three uses are separate domains. Seeds differ per task, round and chunk, so revealing one
+chunk's seed to recover a dropped member says nothing about any other chunk or round.
 """
 
 from __future__ import annotations
@@ -27,13 +30,35 @@ from zkfed.exceptions import CryptoError
 from zkfed.field import check_element
 from zkfed.poseidon import poseidon, poseidon_ex
 
-__all__ = ["BLOCK_WORDS", "PRG_WIDTH", "derive_seed", "pair_seed", "prg_block", "prg_words"]
+__all__ = [
+    "BLOCK_WORDS",
+    "PRG_WIDTH",
+    "derive_seed",
+    "pair_commitment",
+    "pair_seed",
+    "prg_block",
+    "prg_words",
+]
 
 PRG_WIDTH: int = 17
 """State width of the PRG permutation (``PoseidonEx(16, 17)``)."""
 
 BLOCK_WORDS: int = PRG_WIDTH - 1
 """Mask words per permutation: the rate elements, never the capacity element."""
+
+
+def pair_commitment(shared_x: int, task: int) -> int:
+    """Compute ``Poseidon2(shared_x, task)``, the commitment to a pair secret for one task.
+
+    It is hiding (the secret is a uniformly random curve coordinate) and binding (Poseidon is
+    collision resistant), and both members of a pair compute the same value.
+
+    Raises
+    ------
+    CryptoError
+        If an argument is not a field element.
+    """
+    return poseidon([check_element(shared_x, "shared secret"), check_element(task, "task id")])
 
 
 def derive_seed(shared_x: int, task: int, round_index: int, chunk: int) -> int:

@@ -19,17 +19,19 @@ from zkfed.chain import ZERO_ADDRESS, Mode, TaskSpec, Variant, Zkfed
 from zkfed.exceptions import ConfigurationError, CorruptContentError, ModelSpecError
 from zkfed.models import ModelSpec, initial_weights
 from zkfed.protocol import store_model
-from zkfed.quantize import squared_norm_bound
+from zkfed.quantize import DEFAULT_CLIP_NORM, squared_norm_bound
 from zkfed.storage import ContentStore
 from zkfed.training import TrainConfig
 
-__all__ = ["ModelProposal", "propose_model", "spec_document", "task_proposal"]
+__all__ = [
+    "DEFAULT_CLIP_NORM",
+    "DEV_PERIOD",
+    "ModelProposal",
+    "propose_model",
+    "spec_document",
+    "task_proposal",
+]
 
-
-DEFAULT_CLIP_NORM = 5.0
-"""Per-chunk L2 clipping norm (real units): local updates on the bundled data stay below ~4.7."""
-DEFAULT_SCALE_BITS = 8
-"""Fixed-point scale 2^8: 5.0·2^8 = 1280 < 2^11, so a clipped value never leaves 12 bits."""
 DEV_PERIOD = 3600
 """Voting, submission and reveal windows (seconds) of the demo and the embedded web app."""
 

@@ -15,20 +15,21 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from zkfed.babyjubjub import public_key
+from zkfed.babyjubjub import ecdh_x, public_key
 from zkfed.chain import ChunkStatus, Zkfed
-from zkfed.circuits import Circuit
-from zkfed.exceptions import CorruptContentError, ZkfedError
+from zkfed.circuits import PAIR_COMMIT, Circuit, load_circuit
+from zkfed.exceptions import ConfigurationError, CorruptContentError, ZkfedError
 from zkfed.field import P
 from zkfed.models import weights_from_bytes, weights_to_bytes
+from zkfed.prg import derive_seed, pair_commitment
 from zkfed.proving import Prover
 from zkfed.secagg import (
     SecaggTask,
     aggregate_chunk,
     apply_round,
+    join_inputs,
     mask_update,
     required_reveals,
-    reveal_seed,
 )
 from zkfed.storage import ContentStore
 
@@ -88,11 +89,17 @@ def submit_update(
     """Quantise, mask, prove and submit a member's update, skipping chunks already on-chain.
 
     `rng` drives the stochastic rounding: a re-run with the same seed rebuilds identical chunks.
+    A member that has not joined the task yet joins first (:func:`join_task`); the report then
+    includes that once-per-task cost.
     """
     member = zk.member_index(task.task_id, account)
     todo = set(pending_chunks(zk, task, round_index, member))
     chunks = [c for c in mask_update(task, round_index, member, sk, update, rng) if c.chunk in todo]
     report = SubmitReport()
+    if chunks and not zk.has_joined(task.task_id, account):
+        pair_circuit = load_circuit(PAIR_COMMIT, circuit.root)
+        joined = join_task(zk, prover, pair_circuit, account, sk, task, progress)
+        report.gas, report.prove_seconds = joined.gas, joined.prove_seconds
     for done, masked in enumerate(chunks):
         progress("prove", done, len(chunks))
         result = prover.prove(circuit.wasm, circuit.zkey, masked.inputs)
@@ -138,20 +145,55 @@ def pending_reveals(
 def seed_reveal_inputs(
     task: SecaggTask, round_index: int, chunk: int, sk: int, dropped: int
 ) -> tuple[int, dict[str, int | list[int]]]:
-    """The seed shared with a dropped neighbour and the `SeedReveal` circuit inputs proving it."""
-    seed = reveal_seed(task, round_index, chunk, sk, dropped)
-    pk = public_key(sk)
-    neighbor = task.members[dropped]
+    """The seed shared with a dropped neighbour and the `SeedReveal` inputs proving it: the
+    seed and the commitment posted for that neighbour at joining open the same pair secret."""
+    secret = ecdh_x(sk, task.members[dropped])
+    seed = derive_seed(secret, task.task_id, round_index, chunk)
     inputs: dict[str, int | list[int]] = {
         "task": task.task_id,
         "round": round_index,
         "chunk": chunk,
-        "pk": [pk[0], pk[1]],
-        "neighbor": [neighbor[0], neighbor[1]],
+        "commitment": pair_commitment(secret, task.task_id),
         "seed": seed,
-        "sk": sk,
+        "secret": secret,
     }
     return seed, inputs
+
+
+def join_task(
+    zk: Zkfed,
+    prover: Prover,
+    pair_circuit: Circuit,
+    account: Any,
+    sk: int,
+    task: SecaggTask,
+    progress: Progress = _quiet,
+) -> SubmitReport:
+    """Post a member's pair commitments for a task, once, with one `PairCommit` proof each.
+
+    Does nothing when the member has already joined; refuses a key that is not the one the
+    member registered (its commitments could never be proven).
+    """
+    member = zk.member_index(task.task_id, account)
+    report = SubmitReport()
+    if zk.has_joined(task.task_id, account):
+        return report
+    if public_key(sk) != task.members[member]:
+        raise ConfigurationError(
+            "the secret key does not belong to the public key this member registered."
+        )
+    pairs = join_inputs(task, member, sk)
+    proofs = []
+    for done, (_, inputs) in enumerate(pairs):
+        progress("join", done, len(pairs))
+        result = prover.prove(pair_circuit.wasm, pair_circuit.zkey, inputs)
+        report.prove_seconds += result.seconds
+        proofs.append(result.proof)
+    receipt = zk.join_task(account, task.task_id, [c for c, _ in pairs], proofs)
+    progress("join", len(pairs), len(pairs))
+    report.gas += _gas(receipt)
+    report.chunks = len(pairs)
+    return report
 
 
 def reveal_for_dropouts(

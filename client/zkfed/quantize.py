@@ -24,10 +24,12 @@ import numpy.typing as npt
 from zkfed.exceptions import ConfigurationError, QuantizationError
 
 __all__ = [
+    "DEFAULT_CLIP_NORM",
     "MAX_WORD_BITS",
     "Packing",
     "clip_l2",
     "dequantize",
+    "fitting_scale_bits",
     "quantize",
     "squared_norm_bound",
     "stochastic_round",
@@ -38,6 +40,36 @@ IntArray = npt.NDArray[np.int64]
 
 MAX_WORD_BITS: int = 252
 """Bits a packed word may use: below ``log2 p ≈ 253.6``, so sums never wrap mod ``p``."""
+
+DEFAULT_CLIP_NORM: float = 5.0
+"""Per-chunk L2 clipping norm (real units): local updates on the bundled data stay below ~4.7."""
+
+
+def fitting_scale_bits(value_bits: int, clip_norm: float = DEFAULT_CLIP_NORM) -> int:
+    """The finest fixed-point scale ``2^S`` at which no clipped value leaves ``R`` bits.
+
+    The largest ``S`` with ``⌈clip_norm·2^S⌉ ≤ 2^(R-1) - 1``: a chunk clipped to ``clip_norm``
+    has every ``|x| ≤ clip_norm``, and stochastic rounding moves it by less than one unit, so
+    the range clip of :func:`quantize` never acts and the quantiser stays unbiased. With the
+    default norm 5.0 that is ``S = 4`` for 8-bit values (``|q| ≤ 80 < 128``) and ``S = 8`` for
+    12-bit values (``|q| ≤ 1280 < 2048``).
+
+    Raises
+    ------
+    ConfigurationError
+        If ``value_bits < 2`` or ``clip_norm`` is not positive and finite.
+    """
+    if value_bits < 2 or not math.isfinite(clip_norm) or clip_norm <= 0:
+        raise ConfigurationError(
+            f"No scale fits {value_bits}-bit values clipped to norm {clip_norm}."
+        )
+    limit = (1 << (value_bits - 1)) - 1
+    scale_bits = math.floor(math.log2(limit / clip_norm))
+    while math.ceil(math.ldexp(clip_norm, scale_bits + 1)) <= limit:
+        scale_bits += 1
+    while math.ceil(math.ldexp(clip_norm, scale_bits)) > limit:
+        scale_bits -= 1
+    return scale_bits
 
 
 @dataclass(frozen=True)
@@ -66,10 +98,10 @@ class Packing:
     """
 
     words: int = 64
-    lanes: int = 15
-    lane_bits: int = 16
-    value_bits: int = 12
-    scale_bits: int = 10
+    lanes: int = 21
+    lane_bits: int = 12
+    value_bits: int = 8
+    scale_bits: int = 4
 
     def __post_init__(self) -> None:
         for name in ("words", "lanes", "lane_bits", "value_bits", "scale_bits"):

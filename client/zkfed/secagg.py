@@ -16,19 +16,19 @@ from functools import cached_property
 import numpy as np
 import numpy.typing as npt
 
-from zkfed.babyjubjub import Point, public_key
+from zkfed.babyjubjub import Point, ecdh_x, public_key
 from zkfed.exceptions import ConfigurationError
 from zkfed.masking import (
     SignedSeed,
     apply_mask,
-    mask_words,
+    masks_from_seeds,
     neighbor_sign,
     remove_masks,
-    ring_neighbors,
-    signs_bits,
+    ring_slots,
+    slots_word,
 )
 from zkfed.packing import pack_chunk, unpack_chunk
-from zkfed.prg import pair_seed
+from zkfed.prg import derive_seed, pair_commitment, pair_seed
 from zkfed.quantize import Packing, dequantize, quantize, squared_norm_bound
 
 FloatArray = npt.NDArray[np.float64]
@@ -48,7 +48,8 @@ class SecaggTask:
     n_params
         Length of the flattened model.
     neighbors
-        Neighbours per member (K of the circuit variant).
+        Neighbour slots per member (K of the circuit variant); with ``K`` or fewer members
+        some slots are inactive and the active ones make the complete graph.
     bound
         The public bound on Σq² of one chunk (squared quantised units), as the task records it.
     members
@@ -66,10 +67,9 @@ class SecaggTask:
     t_min: int = 3
 
     def __post_init__(self) -> None:
-        if len(self.members) < self.neighbors + 1:
+        if len(self.members) < 3:
             raise ConfigurationError(
-                f"a task with {self.neighbors} neighbours per member needs at least "
-                f"{self.neighbors + 1} members, not {len(self.members)}."
+                f"a secure-aggregation task needs at least 3 members, not {len(self.members)}."
             )
         if len(self.members) > self.packing.max_members:
             raise ConfigurationError(
@@ -101,9 +101,25 @@ class SecaggTask:
             norm = math.nextafter(norm, 0.0)
         return norm
 
+    def slots(self, member: int) -> list[int | None]:
+        """`member`'s neighbour slots in public-input order: a member index, None if inactive."""
+        return ring_slots(len(self.members), self.neighbors, member)
+
     def neighbor_indices(self, member: int) -> list[int]:
-        """Member indices of `member`'s neighbours, in public-input order."""
-        return ring_neighbors(len(self.members), self.neighbors, member)
+        """Member indices of `member`'s distinct neighbours (its active slots), in slot order."""
+        return [j for j in self.slots(member) if j is not None]
+
+    def pair_secrets(self, member: int, sk: int) -> list[int]:
+        """ECDH pair secret of each of `member`'s slots (0 for an inactive slot)."""
+        return [0 if j is None else ecdh_x(sk, self.members[j]) for j in self.slots(member)]
+
+    def pair_commitments(self, member: int, sk: int) -> list[int]:
+        """The commitments `member` posts when it joins, one per slot (0 for an inactive slot),
+        as the contract returns them from ``pairCommitments``."""
+        return [
+            0 if j is None else pair_commitment(secret, self.task_id)
+            for j, secret in zip(self.slots(member), self.pair_secrets(member, sk), strict=True)
+        ]
 
 
 @dataclass(frozen=True)
@@ -115,26 +131,61 @@ class MaskedChunk:
     inputs: CircuitInputs
 
 
-def chunk_inputs(
-    task: SecaggTask, round_index: int, chunk: int, member: int, sk: int, q: npt.ArrayLike
-) -> MaskedChunk:
-    """Mask one chunk of quantised values and build the `MaskedUpdate` circuit inputs."""
-    indices = task.neighbor_indices(member)
-    neighbors = [(j, task.members[j]) for j in indices]
-    words = pack_chunk(q, task.packing)
-    mask = mask_words(sk, member, neighbors, task.task_id, round_index, chunk, len(words))
-    y = apply_mask(words, mask)
+def join_inputs(task: SecaggTask, member: int, sk: int) -> list[tuple[int, CircuitInputs]]:
+    """The commitment and `PairCommit` circuit inputs of each active slot, in slot order."""
     pk = public_key(sk)
+    joined: list[tuple[int, CircuitInputs]] = []
+    for j, commitment in zip(task.slots(member), task.pair_commitments(member, sk), strict=True):
+        if j is None:
+            continue
+        neighbor = task.members[j]
+        inputs: CircuitInputs = {
+            "task": task.task_id,
+            "pk": [pk[0], pk[1]],
+            "neighbor": [neighbor[0], neighbor[1]],
+            "commitment": commitment,
+            "sk": sk,
+        }
+        joined.append((commitment, inputs))
+    return joined
+
+
+def chunk_inputs(
+    task: SecaggTask,
+    round_index: int,
+    chunk: int,
+    member: int,
+    sk: int,
+    q: npt.ArrayLike,
+    secrets: Sequence[int] | None = None,
+) -> MaskedChunk:
+    """Mask one chunk of quantised values and build the `MaskedUpdate` circuit inputs.
+
+    `secrets` are the slots' pair secrets (:meth:`SecaggTask.pair_secrets`), computed here when
+    not given.
+    """
+    slots = task.slots(member)
+    secrets = list(secrets) if secrets is not None else task.pair_secrets(member, sk)
+    words = pack_chunk(q, task.packing)
+    signed = [
+        (derive_seed(secret, task.task_id, round_index, chunk), neighbor_sign(member, j))
+        for j, secret in zip(slots, secrets, strict=True)
+        if j is not None
+    ]
+    y = apply_mask(words, masks_from_seeds(signed, len(words)))
+    commitments = [
+        0 if j is None else pair_commitment(secret, task.task_id)
+        for j, secret in zip(slots, secrets, strict=True)
+    ]
     inputs: CircuitInputs = {
         "task": task.task_id,
         "round": round_index,
         "chunk": chunk,
-        "pk": [pk[0], pk[1]],
-        "neighbors": [[pkj[0], pkj[1]] for _, pkj in neighbors],
-        "signs": signs_bits(member, indices),
+        "commitments": commitments,
+        "slots": slots_word(member, slots),
         "bound": task.bound,
         "y": y,
-        "sk": sk,
+        "secrets": secrets,
         "q": [int(v) for v in np.asarray(q, dtype=np.int64)],
     }
     return MaskedChunk(chunk, y, inputs)
@@ -157,8 +208,17 @@ def mask_update(
     per_chunk = task.packing.params_per_chunk
     padded = np.zeros(task.n_chunks * per_chunk, dtype=np.int64)
     padded[: task.n_params] = quantize(vector, task.packing, rng, task.clip_norm)
+    secrets = task.pair_secrets(member, sk)
     return [
-        chunk_inputs(task, round_index, c, member, sk, padded[c * per_chunk : (c + 1) * per_chunk])
+        chunk_inputs(
+            task,
+            round_index,
+            c,
+            member,
+            sk,
+            padded[c * per_chunk : (c + 1) * per_chunk],
+            secrets,
+        )
         for c in range(task.n_chunks)
     ]
 

@@ -3,10 +3,16 @@ pragma solidity ^0.8.28;
 
 /// @title IFederatedAggregator
 /// @notice Coordinator and bulletin board of zkfed's federated-learning rounds: member keys,
-///         tasks, rounds, Groth16-checked masked submissions, dropout recovery and finalisation
-///         (DESIGN §3), plus the CKKS mode's ciphertext board (DESIGN §4).
+///         tasks, pair-secret commitments, rounds, Groth16-checked masked submissions, dropout
+///         recovery and finalisation (DESIGN §3), plus the CKKS mode's ciphertext board (DESIGN §4).
 /// @dev Rounds and task ids start at 1. The rules here are mirrored by the off-chain client; where
 ///      a rule decides what enters a model (chunk status), a view exposes it so both sides agree.
+///
+///      Neighbour slots: the n members of a task sit on a ring in task order; slot s of member i
+///      holds the member at offset +1, −1, +2, −2, … (slot s ↦ ±(s/2 + 1) mod n). A slot is
+///      active when its neighbour is neither i itself nor the neighbour of an earlier slot, which
+///      makes exactly the slots s < min(K, n − 1) active; with n ≥ K + 1 every slot is. The active
+///      relation is symmetric. Only active slots carry a pair secret, a commitment and a mask.
 interface IFederatedAggregator {
     // ---------------------------------------------------------------------------------------
     // Types
@@ -48,15 +54,16 @@ interface IFederatedAggregator {
     }
 
     /// @notice A compiled circuit variant (circuits/circuits.json) and its verifier contracts.
-    /// @param verifier `MaskedUpdate` Groth16 verifier: snarkjs ABI with 7 + 2·neighbors + words
+    /// @param verifier `MaskedUpdate` Groth16 verifier: snarkjs ABI with 5 + neighbors + words
     ///        public signals.
     /// @param words W, masked words per chunk (= per proof).
-    /// @param neighbors K, ring neighbours per member (even).
+    /// @param neighbors K, neighbour slots per member (even, at most `MAX_NEIGHBORS`).
     /// @param lanes L, quantised values per word.
     /// @param laneBits B, bits per lane.
     /// @param valueBits R, bits per quantised value.
     /// @param scaleBits s, fixed-point scale 2^s of the quantiser (stored for the client).
-    /// @param seedVerifier `SeedReveal` Groth16 verifier (8 public signals).
+    /// @param seedVerifier `SeedReveal` Groth16 verifier (5 public signals).
+    /// @param pairVerifier `PairCommit` Groth16 verifier (6 public signals).
     struct CircuitVariant {
         address verifier;
         uint16 words;
@@ -66,6 +73,7 @@ interface IFederatedAggregator {
         uint8 valueBits;
         uint8 scaleBits;
         address seedVerifier;
+        address pairVerifier;
     }
 
     /// @notice Everything a task is created with (fields ordered for storage packing).
@@ -131,6 +139,8 @@ interface IFederatedAggregator {
     event TaskCreated(
         uint256 indexed taskId, Mode mode, uint256 members, uint256 chunks, uint256 rounds
     );
+    /// @notice `member` committed to its pair secrets of the task, in active-slot order.
+    event TaskJoined(uint256 indexed taskId, address indexed member, uint256[] commitments);
     event RoundOpened(
         uint256 indexed taskId,
         uint256 indexed round,
@@ -197,6 +207,13 @@ interface IFederatedAggregator {
     error MissingContext();
     error MissingModel();
 
+    // joinTask.
+    error TaskNotActive(uint256 taskId, TaskStatus status);
+    error AlreadyJoined(uint256 taskId, address member);
+    error WrongCommitmentCount(uint256 expected, uint256 actual);
+    error InvalidCommitment(uint256 commitment);
+    error InvalidPairProof(uint256 taskId, address member, uint256 slot);
+
     // Rounds.
     error UnknownTask(uint256 taskId);
     error WrongMode(uint256 taskId, Mode mode);
@@ -207,6 +224,8 @@ interface IFederatedAggregator {
     error RevealWindowClosed(uint256 taskId, uint256 round, uint256 revealDeadline);
     error RoundEnded(uint256 taskId, uint256 round, RoundStatus status);
     error RoundNotStarted(uint256 taskId, uint256 round);
+    /// @notice The member has not posted its pair commitments with `joinTask` yet.
+    error NotJoined(uint256 taskId, address member);
 
     // submitChunk.
     error ChunkOutOfRange(uint256 taskId, uint256 chunk, uint256 chunks);
@@ -266,10 +285,25 @@ interface IFederatedAggregator {
     /// @return taskId The new task's id.
     function createTask(TaskConfig calldata config) external returns (uint256 taskId);
 
+    /// @notice Commits the caller to its pair secrets of a task, once: one commitment
+    ///         c_ij = Poseidon2(ECDH(sk_i, pk_j).x, task) per active neighbour slot, each with a
+    ///         `PairCommit` proof. Chunks and seed reveals are then proven against them.
+    /// @dev SecAgg tasks only, while the task is Active (also in a later round), by a task member
+    ///      that has not joined yet. Both arrays hold exactly one entry per active slot, in slot
+    ///      order (s = 0, 1, …); each commitment is non-zero and below p. The `PairCommit` public
+    ///      inputs of slot s are task, the caller's key (x, y), slot s's neighbour's key (x, y),
+    ///      commitment.
+    /// @param taskId Task.
+    /// @param commitments c_ij of each active slot, in slot order.
+    /// @param proofs Groth16 proofs of the `PairCommit` statements, in the same order.
+    function joinTask(uint256 taskId, uint256[] calldata commitments, Proof[] calldata proofs)
+        external;
+
     /// @notice Submits one masked chunk with its `MaskedUpdate` proof and adds it to the
     ///         chunk's accumulator mod p.
-    /// @dev Public inputs are assembled from storage: task, round, chunk, pk, neighbour keys in
-    ///      ring order (+1, −1, +2, −2, …), signs bitmask, bound, then the words.
+    /// @dev The caller must have joined the task. Public inputs are assembled from storage:
+    ///      task, round, chunk, the caller's commitments by slot (0 for an inactive slot), the
+    ///      slots word (see `neighbors`), bound, then the words.
     /// @param taskId Task.
     /// @param round Current round of the task.
     /// @param chunk Chunk index, below `chunkCount`.
@@ -286,9 +320,10 @@ interface IFederatedAggregator {
     /// @notice Reveals the seed the caller shares with a neighbour that did not submit a chunk,
     ///         so the neighbour's mask can be removed from the aggregate.
     /// @dev Only between the submission and the reveal deadline, only by a contributor of the
-    ///      chunk for a neighbour that did not contribute, only for a chunk with at least
+    ///      chunk for an active neighbour that did not contribute, only for a chunk with at least
     ///      `minContributors` contributors, once per pair. The `SeedReveal` proof's public
-    ///      inputs are task, round, chunk, pk_caller, pk_dropped, seed.
+    ///      inputs are task, round, chunk, the caller's commitment of the slot holding `dropped`,
+    ///      seed.
     /// @param taskId Task.
     /// @param round Current round.
     /// @param chunk Chunk index.
@@ -381,12 +416,26 @@ interface IFederatedAggregator {
     /// @notice The task's member snapshot; the index in this list is the ring position.
     function taskMembers(uint256 taskId) external view returns (address[] memory);
 
-    /// @notice A member's ring neighbours in public-input order (+1, −1, +2, −2, …) and the
-    ///         signs bitmask (bit j set when the member's index is below neighbour j's).
+    /// @notice A member's K neighbour slots in public-input order (+1, −1, +2, −2, …) and the
+    ///         slots word of its `MaskedUpdate` statements.
+    /// @dev `ring` holds every slot's neighbour, an inactive slot's too (a repeat or the member
+    ///      itself). `slots`: bit s (s < K) is the sign of slot s, set when the member's index is
+    ///      below the neighbour's (0 for an inactive slot); bit K + s is set when slot s is active.
     function neighbors(uint256 taskId, address member)
         external
         view
-        returns (address[] memory ring, uint256 signs);
+        returns (address[] memory ring, uint256 slots);
+
+    /// @notice A member's pair commitments by slot (K entries; 0 for an inactive slot or before
+    ///         the member joined), as its `MaskedUpdate` statements take them.
+    /// @dev Reverts with `NotTaskMember` for an account outside the task; empty for a CKKS task.
+    function pairCommitments(uint256 taskId, address member)
+        external
+        view
+        returns (uint256[] memory);
+
+    /// @notice Whether `member` joined the task (false for an account outside the task).
+    function hasJoined(uint256 taskId, address member) external view returns (bool);
 
     /// @notice A round's schedule, status (time-derived) and, once finalized, its result model.
     function roundInfo(uint256 taskId, uint256 round) external view returns (RoundInfo memory);

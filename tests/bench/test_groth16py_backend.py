@@ -41,7 +41,7 @@ def inputs() -> dict[str, Any]:
     assert spec is not None and spec.loader is not None
     module: ModuleType = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    _, case = module.masked_update_case()
+    _, (case,) = module.masked_update_case()
     return dict(case)
 
 

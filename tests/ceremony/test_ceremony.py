@@ -1,6 +1,6 @@
 """The phase-2 trusted-setup ceremony (zkfed.ceremony, `ape run ceremony`) on `seed_reveal`.
 
-One 3-member ceremony (≈ 1 min on two cores) is shared by the module: it verifies, its
+One 3-member ceremony (≈ 10 s on two cores) is shared by the module: it verifies, its
 transcript lists the three contributions, tampering with the zkey or the transcript is caught,
 and a proof made with its proving key verifies with its own verification key only, not with the
 committed INSECURE development key.
@@ -20,8 +20,10 @@ from zkfed.babyjubjub import public_key
 from zkfed.circuits import DEFAULT_VARIANT, SEED_REVEAL, load_circuit, project_root
 from zkfed.exceptions import ConfigurationError
 from zkfed.groth16 import VerificationKey, verify
-from zkfed.prg import pair_seed
+from zkfed.protocol import seed_reveal_inputs
 from zkfed.proving import ProofResult, SnarkjsProver
+from zkfed.quantize import Packing
+from zkfed.secagg import SecaggTask
 
 MEMBERS = ("alice", "bob", "carol")
 BEACON = "5eed" * 16  # public randomness, e.g. a block hash announced in advance
@@ -53,17 +55,10 @@ def prover() -> Iterator[SnarkjsProver]:
 
 
 def _prove_seed_reveal(prover: SnarkjsProver, zkey: Path) -> ProofResult:
-    sk, neighbor_sk = 0xA11CE, 0xB0B
-    pk, neighbor = public_key(sk), public_key(neighbor_sk)
-    inputs = {
-        "task": 3,
-        "round": 2,
-        "chunk": 1,
-        "pk": list(pk),
-        "neighbor": list(neighbor),
-        "seed": pair_seed(sk, neighbor, 3, 2, 1),
-        "sk": sk,
-    }
+    # Member 0 of a 3-member task reveals the seed it shares with member 1 for round 2, chunk 1.
+    sks = (0xA11CE, 0xB0B, 0xCA401)
+    task = SecaggTask(3, Packing(), 10, 2, 1 << 30, tuple(public_key(sk) for sk in sks))
+    _, inputs = seed_reveal_inputs(task, 2, 1, sks[0], 1)
     return prover.prove(load_circuit(SEED_REVEAL, ROOT).wasm, zkey, inputs)
 
 

@@ -1,19 +1,27 @@
-"""Inputs, witnesses and proofs of the circuits, independent of the zkfed client.
+"""Inputs, witnesses and proofs of the circuits: a reference model, and the client's inputs.
 
-Every reference value (keys, seeds, PRG words) comes from circomlibjs through ``reference.mjs``;
-the packing and masking arithmetic is written out here from circuits/README.md, so a test of
-the circuits does not trust the Python client that is checked against them.
+The reference model builds PairCommit, MaskedUpdate and SeedReveal inputs from the circuits'
+statements alone: every curve and hash value (keys, pair secrets, commitments, seeds, PRG words)
+comes from circomlibjs through ``reference.mjs``, and the neighbour slots, the ``slots`` word,
+the lane packing and the masking arithmetic are written out here. The suites build their inputs
+with the zkfed client too (:func:`client_task`) and check that both agree, so the circuits are
+never tested against the client alone, and the client is checked against the circuits.
 """
 
 from __future__ import annotations
 
 import json
+import random
 import subprocess
 import sys
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from zkfed.babyjubjub import public_key as client_public_key
+from zkfed.quantize import Packing
+from zkfed.secagg import SecaggTask
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -22,6 +30,21 @@ REGISTRY: dict[str, Any] = json.loads((ROOT / "circuits" / "circuits.json").read
 P = 21888242871839275222246405745257275088548364400416034343698204186575808495617
 SUBGROUP_ORDER = 2736030358979909402780800718157159386076813972158567259200215660948447373041
 IDENTITY = (0, 1)
+
+# The context every suite uses unless a test varies it.
+TASK, ROUND, CHUNK = 7, 3, 1
+
+# Secret keys of up to eight members, in task order.
+SKS = [
+    0x1F2E3D4C5B6A7988,
+    0xA11CE,
+    0xB0B,
+    0xCA401,
+    0xD00D,
+    0xE1E2E3,
+    0xF00F00F,
+    0x1234567,
+]
 
 Point = tuple[int, int]
 
@@ -44,7 +67,7 @@ def node(script: Path, request: dict[str, Any], timeout: float = 300) -> Any:
 
 def reference(requests: Sequence[dict[str, Any]]) -> list[Any]:
     """circomlibjs' answers to `requests` (see reference.mjs), remembered for the session."""
-    keys = [json.dumps(r, sort_keys=True) for r in requests]
+    keys = [json.dumps(_encode(r), sort_keys=True) for r in requests]
     missing = sorted({k for k in keys if k not in _REFERENCE_CACHE})
     if missing:
         answer = node(HERE / "reference.mjs", {"requests": [json.loads(k) for k in missing]})
@@ -53,25 +76,6 @@ def reference(requests: Sequence[dict[str, Any]]) -> list[Any]:
 
 
 _REFERENCE_CACHE: dict[str, Any] = {}
-
-
-def public_key(sk: int) -> Point:
-    (pk,) = reference([{"op": "publicKey", "sk": str(sk)}])
-    return int(pk[0]), int(pk[1])
-
-
-def _pair_mask(
-    sk: int, neighbor_sk: int, task: int, round_index: int, chunk: int, words: int
-) -> dict[str, Any]:
-    return {
-        "op": "pairMask",
-        "sk": str(sk),
-        "neighborSk": str(neighbor_sk),
-        "task": str(task),
-        "round": str(round_index),
-        "chunk": str(chunk),
-        "words": words,
-    }
 
 
 def tools(*args: str, timeout: float = 3600) -> subprocess.CompletedProcess[str]:
@@ -126,15 +130,19 @@ class CircuitVariant:
         return [s["name"] for s in self.spec["publicSignals"]]
 
     @property
+    def private_names(self) -> list[str]:
+        return [s["name"] for s in self.spec["privateInputs"]]
+
+    @property
     def public_count(self) -> int:
         return sum(int(s["length"]) for s in self.spec["publicSignals"])
 
-    def public_vector(self, inputs: dict[str, Any]) -> list[int]:
+    def public_vector(self, inputs: Mapping[str, Any]) -> list[int]:
         """The public signals of `inputs`, flattened in registry (snarkjs) order."""
-        return [int(v) for name in self.public_names for v in _flatten(inputs[name])]
+        return [int(v) % P for name in self.public_names for v in _flatten(inputs[name])]
 
     def witnesses(
-        self, inputs: Sequence[dict[str, Any]], wtns: Sequence[Path | None] = ()
+        self, inputs: Sequence[Mapping[str, Any]], wtns: Sequence[Path | None] = ()
     ) -> list[dict[str, Any]]:
         """Witness results (``ok``, ``public`` or ``error``) of the compiled wasm per input."""
         request = {
@@ -144,6 +152,10 @@ class CircuitVariant:
             "wtns": [str(w) if w else None for w in wtns],
         }
         return list(node(HERE / "witness.mjs", request)["results"])
+
+    def accepts(self, *inputs: Mapping[str, Any]) -> list[bool]:
+        """Whether the compiled wasm computes a witness of each input."""
+        return [bool(r["ok"]) for r in self.witnesses(inputs)]
 
 
 def _flatten(value: Any) -> list[Any]:
@@ -158,25 +170,64 @@ def _encode(value: Any) -> Any:
         return {k: _encode(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_encode(v) for v in value]
+    if isinstance(value, str):
+        return value
     return str(int(value) % P)
 
 
-@dataclass
-class Member:
-    """What a MaskedUpdate witness needs from one member's point of view."""
-
-    sk: int
-    neighbor_sks: list[int]
-    signs: int
-    q: list[int]
-    task: int = 7
-    round: int = 3
-    chunk: int = 1
-    bound: int | None = None
+def canonical(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """`inputs` with every value reduced mod p, so two builders' inputs compare with ==."""
+    return {k: _reduce(v) for k, v in inputs.items()}
 
 
-def packed_words(q: Sequence[int], params: dict[str, int]) -> list[int]:
-    """Lane packing of circuits/README.md: word_w = Σ_l (q + 2^(R-1))·2^(B·l)."""
+def _reduce(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return [_reduce(v) for v in value]
+    return int(value) % P
+
+
+# --- reference model ----------------------------------------------------------------------------
+
+
+def public_keys(sks: Sequence[int]) -> list[Point]:
+    """sk·Base8 of each key, from circomlibjs."""
+    return [(int(x), int(y)) for x, y in reference([{"op": "publicKey", "sk": sk} for sk in sks])]
+
+
+def public_key(sk: int) -> Point:
+    (pk,) = public_keys([sk])
+    return pk
+
+
+def ring_slots(n: int, k: int, i: int) -> list[int | None]:
+    """Member i's k neighbour slots: ring offsets +1, -1, +2, -2, ...; a slot is inactive (None)
+    when it lands on i itself or on a member an earlier slot holds."""
+    offsets = [sign * step for step in range(1, k // 2 + 1) for sign in (1, -1)]
+    slots: list[int | None] = []
+    seen = {i}
+    for offset in offsets:
+        j = (i + offset) % n
+        slots.append(None if j in seen else j)
+        seen.add(j)
+    return slots
+
+
+def slots_word(i: int, slots: Sequence[int | None]) -> int:
+    """The public `slots`: bit j = slot j's sign is +1 (i < neighbour), bit K + j = slot j is
+    active."""
+    k = len(slots)
+    signs = sum(1 << j for j, n in enumerate(slots) if n is not None and i < n)
+    active = sum(1 << (k + j) for j, n in enumerate(slots) if n is not None)
+    return signs | active
+
+
+def coefficients(word: int, k: int) -> list[int]:
+    """The coefficient of each slot's mask that `word` asks for: ±1 if active, else 0."""
+    return [((word >> j) & 1) * 2 - 1 if (word >> (k + j)) & 1 else 0 for j in range(k)]
+
+
+def packed_words(q: Sequence[int], params: Mapping[str, int]) -> list[int]:
+    """Lane packing: word_w = Σ_l (q[w·L + l] + 2^(R-1))·2^(B·l), lane 0 in the low bits."""
     lanes, bits, offset = params["L"], params["B"], 1 << (params["R"] - 1)
     return [
         sum((q[w * lanes + lane] + offset) << (bits * lane) for lane in range(lanes))
@@ -184,75 +235,210 @@ def packed_words(q: Sequence[int], params: dict[str, int]) -> list[int]:
     ]
 
 
+def chunk_values(params: Mapping[str, int], seed: int) -> list[int]:
+    """W·L random quantised values in [-2^(R-1), 2^(R-1)), with both extremes."""
+    rng = random.Random(seed)
+    half = 1 << (params["R"] - 1)
+    q = [rng.randrange(-half, half) for _ in range(params["W"] * params["L"])]
+    q[0], q[-1] = -half, half - 1
+    return q
+
+
+@dataclass(frozen=True)
+class Opening:
+    """What one neighbour slot puts into a MaskedUpdate input.
+
+    `secret` is the private pair secret, `coefficient` the coefficient its mask gets in y, and
+    `commitment` the public commitment (None: the secret's own, Poseidon2(secret, task)).
+    """
+
+    secret: int
+    coefficient: int
+    commitment: int | None = None
+
+
+@dataclass(frozen=True)
+class Statement:
+    """A MaskedUpdate statement before masking; :func:`masked_update_inputs` computes y."""
+
+    q: Sequence[int]
+    slots: int
+    openings: Sequence[Opening]
+    task: int = TASK
+    round: int = ROUND
+    chunk: int = CHUNK
+    bound: int | None = None  # None: Σq²
+    extra: dict[str, Any] = field(default_factory=dict)  # overrides of the built input
+
+
 def masked_update_inputs(
-    variant: CircuitVariant, members: Sequence[Member]
+    variant: CircuitVariant, statements: Sequence[Statement]
 ) -> list[dict[str, Any]]:
-    """Valid MaskedUpdate inputs of `members`, with one circomlibjs run for all of them."""
+    """MaskedUpdate inputs of `statements`: y = packed(q) + Σ_j coefficient_j·PRG(seed_j),
+    seed_j = Poseidon4(secret_j, task, round, chunk), with one circomlibjs run for all."""
     params = variant.params
-    key_requests = [
-        {"op": "publicKey", "sk": str(sk)} for m in members for sk in (m.sk, *m.neighbor_sks)
+    requests = [
+        {
+            "op": "opening",
+            "secret": o.secret,
+            "task": s.task,
+            "round": s.round,
+            "chunk": s.chunk,
+            "words": params["W"],
+        }
+        for s in statements
+        for o in s.openings
     ]
-    mask_requests = [
-        _pair_mask(m.sk, n, m.task, m.round, m.chunk, params["W"])
-        for m in members
-        for n in m.neighbor_sks
-    ]
-    answers = reference(key_requests + mask_requests)
-    keys = iter(answers[: len(key_requests)])
-    masks = iter(answers[len(key_requests) :])
+    answers = iter(reference(requests))
     inputs = []
-    for member in members:
-        pk, *neighbors = [[int(c) for c in next(keys)] for _ in range(1 + len(member.neighbor_sks))]
-        y = packed_words(member.q, params)
-        for slot in range(params["K"]):
-            sign = 1 if (member.signs >> slot) & 1 else -1
-            mask = [int(m) for m in next(masks)["words"]]
-            y = [(value + sign * m) % P for value, m in zip(y, mask, strict=True)]
-        bound = member.bound if member.bound is not None else sum(v * v for v in member.q)
+    for s in statements:
+        assert len(s.openings) == params["K"]
+        y = packed_words(s.q, params)
+        commitments = []
+        for opening in s.openings:
+            answer = next(answers)
+            mask = [int(m) for m in answer["words"]]
+            y = [(v + opening.coefficient * m) % P for v, m in zip(y, mask, strict=True)]
+            given = opening.commitment
+            commitments.append(int(answer["commitment"]) if given is None else given)
         inputs.append(
             {
-                "task": member.task,
-                "round": member.round,
-                "chunk": member.chunk,
-                "pk": pk,
-                "neighbors": neighbors,
-                "signs": member.signs,
-                "bound": bound,
+                "task": s.task,
+                "round": s.round,
+                "chunk": s.chunk,
+                "commitments": commitments,
+                "slots": s.slots,
+                "bound": s.bound if s.bound is not None else sum(v * v for v in s.q),
                 "y": y,
-                "sk": member.sk,
-                "q": list(member.q),
+                "secrets": [o.secret for o in s.openings],
+                "q": list(s.q),
+                **s.extra,
             }
         )
     return inputs
 
 
-def seed_reveal_input(
-    sk: int, neighbor_sk: int, task: int = 7, round_index: int = 3, chunk: int = 1
-) -> dict[str, Any]:
-    """A valid SeedReveal input: member `sk` reveals its seed with `neighbor_sk`."""
-    pk, neighbor, mask = reference(
+def honest_statements(
+    variant: CircuitVariant,
+    sks: Sequence[int],
+    qs: Mapping[int, Sequence[int]],
+    *,
+    task: int = TASK,
+    round_index: int = ROUND,
+    chunk: int = CHUNK,
+    bound: int | None = None,
+) -> dict[int, Statement]:
+    """The statement of each member i in `qs` of a task of members `sks`: ECDH secrets for the
+    active slots, 0 (with commitment 0) for the inactive ones, as the contract posts them."""
+    k = variant.params["K"]
+    slots = {i: ring_slots(len(sks), k, i) for i in qs}
+    requests = [
+        {"op": "pair", "sk": sks[i], "neighborSk": sks[j], "task": task, "round": 0, "chunk": 0}
+        for i in qs
+        for j in slots[i]
+        if j is not None
+    ]
+    answers = iter(reference(requests))
+    statements = {}
+    for i, q in qs.items():
+        openings = []
+        for j in slots[i]:
+            if j is None:
+                openings.append(Opening(0, 0, 0))
+            else:
+                answer = next(answers)
+                sign = 1 if i < j else -1
+                openings.append(Opening(int(answer["secret"]), sign, int(answer["commitment"])))
+        statements[i] = Statement(
+            q, slots_word(i, slots[i]), openings, task, round_index, chunk, bound
+        )
+    return statements
+
+
+def pair_references(
+    pairs: Sequence[tuple[int, int]],
+    task: int = TASK,
+    round_index: int = ROUND,
+    chunk: int = CHUNK,
+) -> list[dict[str, int]]:
+    """circomlibjs' pair secret, commitment and seed of each (sk, neighbour sk)."""
+    answers = reference(
         [
-            {"op": "publicKey", "sk": str(sk)},
-            {"op": "publicKey", "sk": str(neighbor_sk)},
-            _pair_mask(sk, neighbor_sk, task, round_index, chunk, 0),
+            {
+                "op": "pair",
+                "sk": sk,
+                "neighborSk": neighbor_sk,
+                "task": task,
+                "round": round_index,
+                "chunk": chunk,
+            }
+            for sk, neighbor_sk in pairs
         ]
     )
+    return [{k: int(a[k]) for k in ("secret", "commitment", "seed")} for a in answers]
+
+
+def pair_reference(
+    sk: int, neighbor_sk: int, task: int = TASK, round_index: int = ROUND, chunk: int = CHUNK
+) -> dict[str, int]:
+    """circomlibjs' pair secret, commitment and seed of `sk` with `neighbor_sk`."""
+    (answer,) = pair_references([(sk, neighbor_sk)], task, round_index, chunk)
+    return answer
+
+
+def commitment(secret: int, task: int = TASK) -> int:
+    """circomlibjs' Poseidon2(secret, task)."""
+    (answer,) = reference(
+        [{"op": "opening", "secret": secret, "task": task, "round": 0, "chunk": 0}]
+    )
+    return int(answer["commitment"])
+
+
+def pair_commit_inputs(pairs: Sequence[tuple[int, int]], task: int = TASK) -> list[dict[str, Any]]:
+    """Valid PairCommit inputs of each (sk, neighbour sk), from circomlibjs."""
+    keys = public_keys([sk for pair in pairs for sk in pair])
+    commitments = [p["commitment"] for p in pair_references(pairs, task)]
+    return [
+        {
+            "task": task,
+            "pk": list(keys[2 * n]),
+            "neighbor": list(keys[2 * n + 1]),
+            "commitment": c,
+            "sk": sk,
+        }
+        for n, ((sk, _), c) in enumerate(zip(pairs, commitments, strict=True))
+    ]
+
+
+def pair_commit_input(sk: int, neighbor_sk: int, task: int = TASK) -> dict[str, Any]:
+    """A valid PairCommit input of `sk` for its neighbour `neighbor_sk`, from circomlibjs."""
+    (inputs,) = pair_commit_inputs([(sk, neighbor_sk)], task)
+    return inputs
+
+
+def seed_reveal_input(
+    sk: int, neighbor_sk: int, task: int = TASK, round_index: int = ROUND, chunk: int = CHUNK
+) -> dict[str, Any]:
+    """A valid SeedReveal input of `sk` for its neighbour `neighbor_sk`, from circomlibjs."""
+    pair = pair_reference(sk, neighbor_sk, task, round_index, chunk)
     return {
         "task": task,
         "round": round_index,
         "chunk": chunk,
-        "pk": [int(c) for c in pk],
-        "neighbor": [int(c) for c in neighbor],
-        "seed": int(mask["seed"]),
-        "sk": sk,
+        "commitment": pair["commitment"],
+        "seed": pair["seed"],
+        "secret": pair["secret"],
     }
 
 
-def ring_neighbors(index: int, n: int, k: int) -> list[int]:
-    """Neighbour slots of member `index` (README, "Mask"): offsets +1, -1, ..., +k/2, -k/2."""
-    return [(index + sign * step) % n for step in range(1, k // 2 + 1) for sign in (1, -1)]
+# --- the client's inputs ------------------------------------------------------------------------
 
 
-def sign_bits(index: int, neighbors: Sequence[int]) -> int:
-    """The public `signs`: bit j = 1 when this member's index is below neighbour j's."""
-    return sum(1 << slot for slot, j in enumerate(neighbors) if index < j)
+def client_task(
+    variant: CircuitVariant, sks: Sequence[int], task: int = TASK, bound: int = 1 << 40
+) -> SecaggTask:
+    """The zkfed client's task of members `sks` on a MaskedUpdate variant (one chunk)."""
+    p = variant.params
+    packing = Packing(p["W"], p["L"], p["B"], p["R"], 0)
+    members = tuple(client_public_key(sk) for sk in sks)
+    return SecaggTask(task, packing, packing.params_per_chunk, p["K"], bound, members)

@@ -1,11 +1,9 @@
-"""Fixtures of the circuit suites: compiled variants and valid inputs."""
+"""Fixtures of the circuit suites: compiled variants and a chunk of quantised values."""
 
 from __future__ import annotations
 
-import random
-
 import pytest
-from circuit_harness import CircuitVariant, Member, tools
+from circuit_harness import CircuitVariant, chunk_values, tools
 
 
 def _compiled(name: str) -> CircuitVariant:
@@ -22,17 +20,24 @@ def masked_update() -> CircuitVariant:
 
 
 @pytest.fixture(scope="session")
+def masked_update_default() -> CircuitVariant:
+    """The default MaskedUpdate variant (W = 64, K = 4), compiled."""
+    return _compiled("masked_update_default")
+
+
+@pytest.fixture(scope="session")
 def seed_reveal() -> CircuitVariant:
     """The SeedReveal circuit, compiled."""
     return _compiled("seed_reveal")
 
 
 @pytest.fixture(scope="session")
-def member(masked_update: CircuitVariant) -> Member:
-    """A member with both extreme values of q in its chunk, one + and one - neighbour."""
-    params = masked_update.params
-    rng = random.Random(0xC1C)
-    half = 1 << (params["R"] - 1)
-    q = [rng.randrange(-half, half) for _ in range(params["W"] * params["L"])]
-    q[0], q[1] = -half, half - 1
-    return Member(sk=0x1F2E3D4C5B6A7988, neighbor_sks=[0xBEEF01, 0xBEEF02], signs=0b01, q=q)
+def pair_commit() -> CircuitVariant:
+    """The PairCommit circuit, compiled."""
+    return _compiled("pair_commit")
+
+
+@pytest.fixture(scope="session")
+def q(masked_update: CircuitVariant) -> list[int]:
+    """One chunk of the small variant with both extreme values."""
+    return chunk_values(masked_update.params, 0xC1C)

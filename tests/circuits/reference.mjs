@@ -1,18 +1,20 @@
-// circomlibjs oracle for the circuit tests: the values a valid MaskedUpdate / SeedReveal input
-// needs, computed independently of the Python client.
+// circomlibjs oracle for the circuit tests: the values valid PairCommit / MaskedUpdate /
+// SeedReveal inputs need, computed independently of the Python client.
 //
 // Run with cwd = the repository root (so `circomlibjs` resolves to ./node_modules):
 //   node tests/circuits/reference.mjs < request.json
 // stdin:  {"requests": [{"op": "...", ...}, ...]}   (field elements as decimal strings)
 // stdout: {"results": [...]}, one result per request, field elements as decimal strings.
 //
-// ops: publicKey {sk} -> [x, y]                         sk·Base8
-//      pairMask {sk, neighborSk, task, round, chunk, words}
-//        -> {seed, words: [m_0, ..., m_{words-1}]}        seed = Poseidon4((sk·pk_j).x, task, round,
-//                                                         chunk) with pk_j = neighborSk·Base8; m_w =
-//                                                         rate output w mod 16 (of 1..16) of
-//                                                         PoseidonEx(16, 17) on [0, seed, w div 16,
-//                                                         0, ..., 0]
+// ops: publicKey {sk} -> [x, y]                                   sk·Base8
+//      pair {sk, neighborSk, task, round, chunk, words}
+//        -> {secret, commitment, seed, words}   secret = (sk·pk_j).x with pk_j = neighborSk·Base8,
+//                                               then as `opening` of that secret
+//      opening {secret, task, round, chunk, words}
+//        -> {commitment, seed, words}           commitment = Poseidon2(secret, task);
+//                                               seed = Poseidon4(secret, task, round, chunk);
+//                                               words[w] = rate output w mod 16 (of 1..16) of
+//                                               PoseidonEx(16, 17) on [0, seed, w div 16, 0, ..., 0]
 import { buildBabyjub, buildPoseidon } from "circomlibjs";
 
 const PRG_RATE = 16;
@@ -42,15 +44,24 @@ const main = async () => {
     }
     return out.slice(0, words);
   };
+  const opening = ({ secret, task, round, chunk, words }) => {
+    const s = BigInt(secret);
+    const seed = poseidon([s, BigInt(task), BigInt(round), BigInt(chunk)]);
+    return {
+      commitment: str(poseidon([s, BigInt(task)])),
+      seed: str(seed),
+      words: prg(F.toObject(seed), Number(words ?? 0)),
+    };
+  };
 
   const handlers = {
     publicKey: ({ sk }) => pointOut(publicKey(sk)),
-    pairMask: ({ sk, neighborSk, task, round, chunk, words }) => {
+    pair: ({ sk, neighborSk, ...context }) => {
       const shared = babyjub.mulPointEscalar(publicKey(neighborSk), BigInt(sk));
-      const inputs = [BF.toObject(shared[0]), BigInt(task), BigInt(round), BigInt(chunk)];
-      const seed = poseidon(inputs);
-      return { seed: str(seed), words: prg(F.toObject(seed), words) };
+      const secret = BF.toObject(shared[0]).toString();
+      return { secret, ...opening({ secret, ...context }) };
     },
+    opening,
   };
 
   const results = requests.map((request) => {

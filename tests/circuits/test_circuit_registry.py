@@ -1,40 +1,106 @@
-"""circuits.json against circuits/README.md, the compiled circuits and the committed keys."""
+"""circuits.json against the circuits' design, the compiled circuits and the committed keys."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any
 
 import pytest
 from circuit_harness import REGISTRY, ROOT, CircuitVariant
 
-README_ORDER = {
-    "MaskedUpdate": ["task", "round", "chunk", "pk", "neighbors", "signs", "bound", "y"],
-    "SeedReveal": ["task", "round", "chunk", "pk", "neighbor", "seed"],
+# Inputs of each template in declaration order: public (snarkjs order), then private.
+DESIGN = {
+    "MaskedUpdate": (
+        ["task", "round", "chunk", "commitments", "slots", "bound", "y"],
+        ["secrets", "q"],
+    ),
+    "SeedReveal": (["task", "round", "chunk", "commitment", "seed"], ["secret"]),
+    "PairCommit": (["task", "pk", "neighbor", "commitment"], ["sk"]),
 }
 VARIANTS = sorted(REGISTRY["variants"])
+COMPILED = {
+    "masked_update_test": "masked_update",
+    "masked_update_default": "masked_update_default",
+    "seed_reveal": "seed_reveal",
+    "pair_commit": "pair_commit",
+}
+
+
+def _lengths(params: dict[str, int]) -> dict[str, int]:
+    k, w, lanes = params.get("K", 0), params.get("W", 0), params.get("L", 0)
+    scalars = ["task", "round", "chunk", "commitment", "slots", "bound", "seed", "secret", "sk"]
+    return {name: 1 for name in scalars} | {
+        "pk": 2,
+        "neighbor": 2,
+        "commitments": k,
+        "y": w,
+        "secrets": k,
+        "q": w * lanes,
+    }
+
+
+def _expand(signals: list[dict[str, Any]]) -> list[str]:
+    names = []
+    for signal in signals:
+        name, shape = signal["name"], signal["shape"]
+        names += [f"{name}[{i}]" for i in range(shape[0])] if shape else [name]
+    return names
+
+
+def test_registry_holds_the_four_variants() -> None:
+    assert sorted(COMPILED) == VARIANTS
+    assert {v["template"] for v in REGISTRY["variants"].values()} == set(DESIGN)
 
 
 @pytest.mark.parametrize("name", VARIANTS)
-def test_public_signal_names_follow_the_readme(name: str) -> None:
+def test_signal_names_follow_the_design(name: str) -> None:
     # Prepare
     variant = CircuitVariant(name)
+    public, private = DESIGN[variant.spec["template"]]
 
     # Assert
-    assert variant.public_names == README_ORDER[variant.spec["template"]]
+    assert variant.public_names == public
+    assert variant.private_names == private
 
 
 @pytest.mark.parametrize("name", VARIANTS)
-def test_public_signal_lengths_follow_the_parameters(name: str) -> None:
+def test_signal_lengths_follow_the_parameters(name: str) -> None:
     # Prepare
     variant = CircuitVariant(name)
-    params = variant.params
-    expected = {"task": 1, "round": 1, "chunk": 1, "pk": 2, "signs": 1, "bound": 1, "seed": 1}
-    expected |= {"neighbor": 2, "neighbors": 2 * params.get("K", 0), "y": params.get("W", 0)}
+    expected = _lengths(variant.params)
 
     # Assert
-    for signal in variant.spec["publicSignals"]:
+    for signal in variant.spec["publicSignals"] + variant.spec["privateInputs"]:
         assert signal["length"] == expected[signal["name"]], signal
+        assert [signal["length"]] == (signal["shape"] or [1]), signal
+
+
+def test_variant_parameters_follow_the_design() -> None:
+    # Prepare
+    variants = REGISTRY["variants"]
+
+    # Assert: the default chunk holds 1,344 parameters behind 73 public signals.
+    assert variants["masked_update_default"]["parameters"] == {
+        "W": 64,
+        "L": 21,
+        "B": 12,
+        "R": 8,
+        "K": 4,
+    }
+    assert variants["masked_update_test"]["parameters"] == {
+        "W": 2,
+        "L": 15,
+        "B": 16,
+        "R": 12,
+        "K": 2,
+    }
+    default = CircuitVariant("masked_update_default")
+    assert default.params["W"] * default.params["L"] == 1344
+    assert default.public_count == 73
+    for params in (v["parameters"] for v in variants.values() if "K" in v["parameters"]):
+        assert params["R"] <= params["B"] and params["L"] * params["B"] <= 252
+        assert params["K"] >= 2 and params["K"] % 2 == 0
 
 
 @pytest.mark.parametrize("name", VARIANTS)
@@ -52,6 +118,11 @@ def test_default_variant_fits_two_to_the_fifteen() -> None:
     assert REGISTRY["variants"]["masked_update_default"]["derived"]["ptauPower"] <= 15
 
 
+def test_seed_reveal_is_small_enough_for_a_quick_ceremony() -> None:
+    # The ceremony suite runs on seed_reveal: without the ECDH it is a few Poseidons.
+    assert REGISTRY["variants"]["seed_reveal"]["derived"]["constraints"] < 1000
+
+
 @pytest.mark.parametrize("name", VARIANTS)
 def test_committed_keys_are_labelled_insecure(name: str) -> None:
     # Prepare
@@ -66,15 +137,21 @@ def test_committed_keys_are_labelled_insecure(name: str) -> None:
     assert f"contract {variant.spec['verifier']} {{" in verifier
 
 
-@pytest.mark.parametrize("name", ["masked_update_test", "seed_reveal"])
+@pytest.mark.parametrize("name", VARIANTS)
 def test_compiled_circuit_matches_the_registry(name: str, request: pytest.FixtureRequest) -> None:
     # Prepare: the fixtures compile (tools/circuits.py also checks the .sym public order).
-    fixture = {"masked_update_test": "masked_update", "seed_reveal": "seed_reveal"}[name]
-    variant: CircuitVariant = request.getfixturevalue(fixture)
+    variant: CircuitVariant = request.getfixturevalue(COMPILED[name])
     derived = variant.spec["derived"]
+    inputs = _expand(variant.spec["publicSignals"]) + _expand(variant.spec["privateInputs"])
 
     # Execute
     r1cs = variant.r1cs.read_bytes()
+    labels = {}
+    for line in variant.build.joinpath(f"{name}.sym").read_text().splitlines():
+        label, _wire, _component, signal = line.split(",", 3)
+        labels[int(label)] = signal
 
-    # Assert: the committed keys were made from exactly this constraint system.
+    # Assert: the committed keys were made from exactly this constraint system, whose first
+    # signals are the registry's inputs, public then private, in order.
     assert hashlib.sha256(r1cs).hexdigest() == derived["r1csSha256"]
+    assert [labels[i] for i in range(1, len(inputs) + 1)] == [f"main.{n}" for n in inputs]

@@ -1,7 +1,8 @@
-"""Witness-level tests of MaskedUpdate on the small registry variant (W = 2, K = 2).
+"""Witness-level tests of MaskedUpdate, mostly on the small registry variant (W = 2, K = 2).
 
-A valid input must give a witness; every violated statement of circuits/README.md must make
-the compiled wasm refuse to compute one.
+A valid input must give a witness; every violated statement must make the compiled wasm refuse
+to compute one. Inactive slots only occur with K or fewer members, so the tests of a real task
+with inactive slots run the default variant (K = 4) with 3 and 4 members.
 """
 
 from __future__ import annotations
@@ -14,27 +15,62 @@ from typing import Any
 
 import pytest
 from circuit_harness import (
+    CHUNK,
     ROOT,
-    SUBGROUP_ORDER,
+    ROUND,
+    SKS,
+    TASK,
     CircuitVariant,
-    Member,
+    Opening,
     P,
+    Statement,
+    canonical,
+    chunk_values,
+    client_task,
+    coefficients,
+    honest_statements,
     masked_update_inputs,
     packed_words,
-    public_key,
-    ring_neighbors,
-    sign_bits,
+    pair_reference,
+    ring_slots,
+    slots_word,
 )
+
+from zkfed import masking
+from zkfed.secagg import SecaggTask, chunk_inputs
+
+# The member under test: index 1 of 4, so slot 0 is member 2 (sign +1) and slot 1 member 0
+# (sign -1), both active: slots = 0b11_01.
+N, ME = 4, 1
 
 
 @pytest.fixture(scope="module")
-def valid(masked_update: CircuitVariant, member: Member) -> dict[str, Any]:
-    (inputs,) = masked_update_inputs(masked_update, [member])
-    return inputs
+def task(masked_update: CircuitVariant) -> SecaggTask:
+    return client_task(masked_update, SKS[:N])
 
 
-def _witness_ok(variant: CircuitVariant, *inputs: dict[str, Any]) -> list[bool]:
-    return [r["ok"] for r in variant.witnesses(list(inputs))]
+@pytest.fixture(scope="module")
+def valid(task: SecaggTask, q: list[int]) -> dict[str, Any]:
+    """The client's input for member ME."""
+    return chunk_inputs(task, ROUND, CHUNK, ME, SKS[ME], q).inputs
+
+
+@pytest.fixture(scope="module")
+def statement(masked_update: CircuitVariant, task: SecaggTask, q: list[int]) -> Statement:
+    """The reference model's statement of member ME (the same input as `valid`)."""
+    return honest_statements(masked_update, SKS[:N], {ME: q}, bound=task.bound)[ME]
+
+
+def _shifted(inputs: dict[str, Any], name: str, index: int | None, delta: int) -> dict[str, Any]:
+    tampered = copy.deepcopy(inputs)
+    if index is None:
+        tampered[name] = (tampered[name] + delta) % P
+    else:
+        tampered[name][index] = (tampered[name][index] + delta) % P
+    return tampered
+
+
+# --- valid inputs ---------------------------------------------------------------------------
 
 
 def test_valid_input_satisfies_every_constraint(
@@ -42,6 +78,7 @@ def test_valid_input_satisfies_every_constraint(
 ) -> None:
     # Prepare
     wtns = tmp_path / "valid.wtns"
+    assert valid["slots"] == 0b1101
 
     # Execute
     (result,) = masked_update.witnesses([valid], [wtns])
@@ -66,165 +103,338 @@ def test_public_signals_follow_the_registry_order(
 
     # Assert
     assert [int(v) for v in result["public"]] == masked_update.public_vector(valid)
+    assert set(valid) == {*masked_update.public_names, *masked_update.private_names}
 
 
-@pytest.mark.parametrize("signs", [0b00, 0b01, 0b10, 0b11])
-def test_every_sign_pattern_of_two_neighbours_is_accepted(
-    masked_update: CircuitVariant, member: Member, signs: int
+@pytest.mark.parametrize(
+    ("fixture", "n", "i"),
+    [
+        ("masked_update", 3, 2),
+        ("masked_update", 4, 1),
+        ("masked_update", 8, 5),
+        ("masked_update_default", 3, 0),
+        ("masked_update_default", 4, 3),
+        ("masked_update_default", 6, 2),
+    ],
+)
+def test_client_inputs_equal_the_reference_model(
+    fixture: str, n: int, i: int, request: pytest.FixtureRequest
 ) -> None:
     # Prepare
-    (inputs,) = masked_update_inputs(masked_update, [replace(member, signs=signs)])
-
-    # Execute / Assert
-    assert _witness_ok(masked_update, inputs) == [True]
-
-
-def test_masks_of_a_full_ring_cancel_in_the_sum(masked_update: CircuitVariant) -> None:
-    # Prepare: three members on a ring, K = 2 neighbours each, so every pair masks twice.
-    params = masked_update.params
-    n_params = params["W"] * params["L"]
-    sks = [0x1001, 0x2002, 0x3003]
-    members = []
-    for i, sk in enumerate(sks):
-        neighbors = ring_neighbors(i, len(sks), params["K"])
-        q = [(7 * i + 3 * t) % 50 - 25 for t in range(n_params)]
-        members.append(Member(sk, [sks[j] for j in neighbors], sign_bits(i, neighbors), q))
+    variant: CircuitVariant = request.getfixturevalue(fixture)
+    q = chunk_values(variant.params, 100 * n + i)
+    task = client_task(variant, SKS[:n])
 
     # Execute
-    inputs = masked_update_inputs(masked_update, members)
-    ok = _witness_ok(masked_update, *inputs)
+    client = chunk_inputs(task, ROUND, CHUNK, i, SKS[i], q)
+    (reference,) = masked_update_inputs(
+        variant, [honest_statements(variant, SKS[:n], {i: q}, bound=task.bound)[i]]
+    )
 
     # Assert
-    assert ok == [True, True, True]
+    assert canonical(client.inputs) == canonical(reference)
+    assert client.words == client.inputs["y"]
+
+
+@pytest.mark.parametrize("k", [2, 4, 6])
+def test_client_neighbour_slots_follow_the_design(k: int) -> None:
+    # Prepare: the design's examples; n ≤ K leaves inactive slots, n = K + 1 none.
+    assert masking.ring_slots(3, 4, 0) == [1, 2, None, None]
+    assert masking.ring_slots(4, 4, 0) == [1, 3, 2, None]
+    assert masking.ring_slots(5, 4, 0) == [1, 4, 2, 3]
+    assert masking.slots_word(0, [1, 2, None, None]) == 0b0011_0011
+
+    for n in range(3, 14):
+        slots = {i: masking.ring_slots(n, k, i) for i in range(n)}
+        for i in range(n):
+            # Execute / Assert: the client agrees with the reference model ...
+            assert slots[i] == ring_slots(n, k, i)
+            assert masking.slots_word(i, slots[i]) == slots_word(i, slots[i])
+            active = [j for j in slots[i] if j is not None]
+            # ... and the graph is symmetric, with min(K, n - 1) distinct neighbours in the
+            # first slots (the contract counts the active slots, not their positions).
+            assert len(set(active)) == len(active) == min(k, n - 1)
+            assert [j is not None for j in slots[i]] == [s < min(k, n - 1) for s in range(k)]
+            assert all(i in slots[j] for j in active)
+
+
+def test_every_slots_word_proves_with_its_own_coefficients(
+    masked_update: CircuitVariant, statement: Statement
+) -> None:
+    # Prepare: all 2^(2K) words; an inactive slot carries an unrelated commitment.
+    k = masked_update.params["K"]
+    secrets = [o.secret for o in statement.openings]
+
+    def opened(word: int) -> list[Opening]:
+        return [
+            Opening(secret, c, None if c else 1000 + j)
+            for j, (secret, c) in enumerate(zip(secrets, coefficients(word, k), strict=True))
+        ]
+
+    statements = [replace(statement, slots=w, openings=opened(w)) for w in range(1 << (2 * k))]
+
+    # Execute
+    accepted = masked_update.accepts(*masked_update_inputs(masked_update, statements))
+
+    # Assert
+    assert accepted == [True] * (1 << (2 * k))
+
+
+@pytest.mark.parametrize(
+    ("fixture", "n"),
+    [
+        ("masked_update", 3),
+        ("masked_update", 4),
+        ("masked_update", 5),
+        ("masked_update_default", 3),
+        ("masked_update_default", 4),
+        ("masked_update_default", 5),
+    ],
+)
+def test_masks_of_all_members_cancel_in_the_sum(
+    fixture: str, n: int, request: pytest.FixtureRequest
+) -> None:
+    # Prepare: every member's chunk as the client builds it; with n ≤ K some slots are
+    # inactive (the active ones make the complete graph), with n > K none is.
+    variant: CircuitVariant = request.getfixturevalue(fixture)
+    params = variant.params
+    task = client_task(variant, SKS[:n])
+    qs = [chunk_values(params, 10 * n + i) for i in range(n)]
+    chunks = [chunk_inputs(task, ROUND, CHUNK, i, SKS[i], qs[i]) for i in range(n)]
+    inactive = sum(j is None for i in range(n) for j in task.slots(i))
+    assert (inactive > 0) == (n <= params["K"])
+
+    # Execute
+    accepted = variant.accepts(*(c.inputs for c in chunks))
+
+    # Assert
+    assert accepted == [True] * n
+    words = [packed_words(q, params) for q in qs]
+    assert all(c.words != w for c, w in zip(chunks, words, strict=True))  # each y is masked
     for w in range(params["W"]):
-        words = sum(packed_words(m.q, params)[w] for m in members) % P
-        assert sum(i["y"][w] for i in inputs) % P == words
+        assert sum(c.words[w] for c in chunks) % P == sum(m[w] for m in words) % P
+
+
+# --- quantised values and the norm ----------------------------------------------------------
 
 
 @pytest.mark.parametrize("value", ["max_plus_one", "min_minus_one"])
-def test_rejects_out_of_range_q(masked_update: CircuitVariant, member: Member, value: str) -> None:
+def test_rejects_out_of_range_q(
+    masked_update: CircuitVariant, statement: Statement, value: str
+) -> None:
     # Prepare: y is recomputed for the bad q, so only the range check can fail.
     half = 1 << (masked_update.params["R"] - 1)
-    q = list(member.q)
+    q = list(statement.q)
     q[5] = half if value == "max_plus_one" else -half - 1
-    (inputs,) = masked_update_inputs(masked_update, [replace(member, q=q, bound=2**63)])
+    control = replace(statement, bound=2**63)
 
-    # Execute / Assert
-    assert _witness_ok(masked_update, inputs) == [False]
+    # Execute
+    inputs = masked_update_inputs(masked_update, [control, replace(control, q=q)])
 
-
-def test_rejects_norm_over_bound(masked_update: CircuitVariant, member: Member) -> None:
-    # Prepare
-    norm = sum(v * v for v in member.q)
-    (inputs,) = masked_update_inputs(masked_update, [replace(member, bound=norm - 1)])
-
-    # Execute / Assert
-    assert _witness_ok(masked_update, inputs) == [False]
+    # Assert
+    assert masked_update.accepts(*inputs) == [True, False]
 
 
-def test_rejects_bound_of_more_than_64_bits(
+def test_norm_must_be_within_a_64_bit_bound(
     masked_update: CircuitVariant, valid: dict[str, Any]
 ) -> None:
     # Prepare
-    inputs = {**valid, "bound": 1 << 64}
+    norm = sum(v * v for v in valid["q"])
+    bounds = [norm, norm - 1, 2**64 - 1, 2**64, P - 1]
 
-    # Execute / Assert
-    assert _witness_ok(masked_update, inputs) == [False]
+    # Execute
+    accepted = masked_update.accepts(*({**valid, "bound": b} for b in bounds))
+
+    # Assert
+    assert accepted == [True, False, True, False, False]
 
 
-@pytest.mark.parametrize("word", [0, 1])
-def test_rejects_wrong_masked_word(
-    masked_update: CircuitVariant, valid: dict[str, Any], word: int
+# --- the masked words and their context -------------------------------------------------------
+
+
+@pytest.mark.parametrize("delta", [1, -1, P // 2])
+def test_rejects_a_wrong_masked_word(
+    masked_update: CircuitVariant, valid: dict[str, Any], delta: int
 ) -> None:
     # Prepare
-    inputs = copy.deepcopy(valid)
-    inputs["y"][word] = (inputs["y"][word] + 1) % P
+    tampered = [_shifted(valid, "y", w, delta) for w in range(masked_update.params["W"])]
 
     # Execute / Assert
-    assert _witness_ok(masked_update, inputs) == [False]
+    assert masked_update.accepts(*tampered) == [False] * len(tampered)
 
 
-def test_rejects_word_masked_with_another_seed(
-    masked_update: CircuitVariant, member: Member, valid: dict[str, Any]
+def test_rejects_words_of_another_chunk_round_or_task(
+    masked_update: CircuitVariant, task: SecaggTask, valid: dict[str, Any], q: list[int]
 ) -> None:
-    # Prepare: a valid y of another chunk, kept with this chunk's index.
-    (other,) = masked_update_inputs(masked_update, [replace(member, chunk=member.chunk + 1)])
-    inputs = {**valid, "y": other["y"]}
+    # Prepare: seeds bind task, round and chunk (and the commitments bind the task).
+    other_chunk = chunk_inputs(task, ROUND, CHUNK + 1, ME, SKS[ME], q).inputs
+    cases = [
+        other_chunk,  # control: a valid input of chunk + 1
+        {**valid, "y": other_chunk["y"]},
+        {**valid, "chunk": CHUNK + 1},
+        {**valid, "round": ROUND + 1},
+        {**valid, "task": TASK + 1},
+    ]
 
     # Execute / Assert
-    assert _witness_ok(masked_update, inputs) == [False]
+    assert masked_update.accepts(*cases) == [True, False, False, False, False]
 
 
-def test_rejects_wrong_public_key(masked_update: CircuitVariant, valid: dict[str, Any]) -> None:
-    # Prepare
-    inputs = {**valid, "pk": list(public_key(0x5EC0DE))}
-
-    # Execute / Assert
-    assert _witness_ok(masked_update, inputs) == [False]
-
-
-@pytest.mark.parametrize("signs", [0b00, 0b11, 0b10, 0b01 + 4])
-def test_rejects_wrong_sign_bits(
-    masked_update: CircuitVariant, valid: dict[str, Any], signs: int
-) -> None:
-    # Prepare: the member's y was masked with signs = 0b01; 0b01 + 4 has the right low bits
-    # but does not fit in K bits.
-    inputs = {**valid, "signs": signs}
-
-    # Execute / Assert
-    assert _witness_ok(masked_update, inputs) == [False]
+# --- pair secrets and their commitments ---------------------------------------------------------
 
 
 @pytest.mark.parametrize("slot", [0, 1])
-def test_rejects_tampered_neighbour_key(
-    masked_update: CircuitVariant, valid: dict[str, Any], slot: int
+def test_active_slot_secret_must_open_its_commitment(
+    masked_update: CircuitVariant, statement: Statement, valid: dict[str, Any], slot: int
 ) -> None:
-    # Prepare: a different (valid, subgroup) key in one neighbour slot.
-    inputs = copy.deepcopy(valid)
-    inputs["neighbors"][slot] = list(public_key(0xD0D0 + slot))
-
-    # Execute / Assert
-    assert _witness_ok(masked_update, inputs) == [False]
-
-
-def test_rejects_other_task_or_round(masked_update: CircuitVariant, valid: dict[str, Any]) -> None:
-    # Execute / Assert: seeds bind task and round, so y of one does not prove for the other.
-    assert _witness_ok(
-        masked_update, {**valid, "task": valid["task"] + 1}, {**valid, "round": valid["round"] + 1}
-    ) == [False, False]
-
-
-def test_rejects_secret_key_of_more_than_251_bits(
-    masked_update: CircuitVariant, member: Member
-) -> None:
-    # Prepare: sk + 2^251·… no longer fits the key's bit decomposition.
-    (inputs,) = masked_update_inputs(masked_update, [member])
-    inputs["sk"] = member.sk + (1 << 251)
-
-    # Execute / Assert
-    assert _witness_ok(masked_update, inputs) == [False]
-
-
-def test_secret_key_plus_subgroup_order_proves_the_same_statement(
-    masked_update: CircuitVariant, member: Member, valid: dict[str, Any]
-) -> None:
-    # Documented in circuits/lib/keys.circom: sk + l < 2^251 passes, with the same pk and
-    # the same seeds, hence the same public signals.
-    # Prepare
-    assert member.sk + SUBGROUP_ORDER < 1 << 251
-    inputs = {**valid, "sk": member.sk + SUBGROUP_ORDER}
+    # Prepare: the secret member ME shares with member 3, who is not its neighbour.
+    other = pair_reference(SKS[ME], SKS[3])["secret"]
+    honest = statement.openings[slot]
+    wrong = list(statement.openings)
+    wrong[slot] = Opening(other, honest.coefficient, honest.commitment)
+    consistent = list(statement.openings)
+    consistent[slot] = Opening(other, honest.coefficient)  # its own commitment
+    inputs = masked_update_inputs(
+        masked_update,
+        [
+            replace(statement, openings=consistent),  # control: y and commitment agree
+            replace(statement, openings=wrong),  # y matches the other secret only
+        ],
+    )
+    secret_swapped = copy.deepcopy(valid)
+    secret_swapped["secrets"][slot] = other  # y and commitment of the honest secret
 
     # Execute
-    (result,) = masked_update.witnesses([inputs])
+    accepted = masked_update.accepts(
+        *inputs, secret_swapped, _shifted(valid, "commitments", slot, 1)
+    )
 
     # Assert
-    assert result["ok"], result.get("error")
-    assert [int(v) for v in result["public"]] == masked_update.public_vector(valid)
+    assert accepted == [True, False, False, False]
 
 
-def test_rejects_zero_secret_key(masked_update: CircuitVariant, valid: dict[str, Any]) -> None:
-    # Prepare: sk = 0 with the identity as "public key".
-    inputs = {**valid, "sk": 0, "pk": [0, 1]}
+@pytest.mark.parametrize(
+    "bit", [0, 1, 2, 3], ids=["sign-slot0", "sign-slot1", "active-slot0", "active-slot1"]
+)
+def test_rejects_a_flipped_slots_bit(
+    masked_update: CircuitVariant, valid: dict[str, Any], bit: int
+) -> None:
+    # Prepare: both slots are active, so a flipped sign negates a mask and a cleared active
+    # bit drops one.
+    inputs = {**valid, "slots": valid["slots"] ^ (1 << bit)}
 
     # Execute / Assert
-    assert _witness_ok(masked_update, inputs) == [False]
+    assert masked_update.accepts(inputs) == [False]
+
+
+@pytest.mark.parametrize("extra", [1 << 4, 1 << 5, 1 << 100, P - (1 << 4)])
+def test_rejects_a_slots_word_of_more_than_2k_bits(
+    masked_update: CircuitVariant, valid: dict[str, Any], extra: int
+) -> None:
+    # Prepare: slots + 2^(2K)·m keeps the low 2K bits (P - 2^4 is "slots - 16").
+    assert extra % P >= 1 << (2 * masked_update.params["K"])
+    inputs = {**valid, "slots": (valid["slots"] + extra) % P}
+
+    # Execute / Assert
+    assert masked_update.accepts(inputs) == [False]
+
+
+# --- inactive slots ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def one_slot_active(statement: Statement) -> Statement:
+    """Member ME with slot 1 inactive: slots = active₀ + sign₀ = 0b01_01, no mask for slot 1."""
+    first = statement.openings[0]
+    return replace(statement, slots=0b0101, openings=[first, Opening(0, 0, 0)])
+
+
+@pytest.mark.parametrize(
+    ("secret", "commitment"),
+    [(0, 0), (123, 456), (None, 789), (P - 1, P - 1)],
+    ids=["zeros", "arbitrary", "honest-secret", "p-1"],
+)
+def test_inactive_slot_secret_and_commitment_are_free(
+    masked_update: CircuitVariant,
+    statement: Statement,
+    one_slot_active: Statement,
+    secret: int | None,
+    commitment: int,
+) -> None:
+    # Prepare: `None` puts the real pair secret of slot 1 with an unrelated commitment.
+    value = statement.openings[1].secret if secret is None else secret
+    free = replace(
+        one_slot_active, openings=[one_slot_active.openings[0], Opening(value, 0, commitment)]
+    )
+
+    # Execute / Assert
+    assert masked_update.accepts(*masked_update_inputs(masked_update, [free])) == [True]
+
+
+@pytest.mark.parametrize("coefficient", [1, -1])
+def test_inactive_slot_mask_must_not_be_added(
+    masked_update: CircuitVariant, one_slot_active: Statement, coefficient: int
+) -> None:
+    # Prepare: y carries slot 1's mask although the slot is inactive.
+    opening = replace(one_slot_active.openings[1], coefficient=coefficient)
+    masked = replace(one_slot_active, openings=[one_slot_active.openings[0], opening])
+
+    # Execute
+    inputs = masked_update_inputs(masked_update, [one_slot_active, masked])
+
+    # Assert
+    assert masked_update.accepts(*inputs) == [True, False]
+
+
+def test_inactive_slots_of_a_three_member_task(masked_update_default: CircuitVariant) -> None:
+    # Prepare: member 0 of 3 on K = 4: slots [1, 2, -, -], slots = 0b0011_0011.
+    params = masked_update_default.params
+    k = params["K"]
+    q = chunk_values(params, 3)
+    task = client_task(masked_update_default, SKS[:3])
+    valid: dict[str, Any] = dict(chunk_inputs(task, ROUND, CHUNK, 0, SKS[0], q).inputs)
+    assert task.slots(0) == [1, 2, None, None] and valid["slots"] == 0b0011_0011
+    (statement,) = honest_statements(
+        masked_update_default, SKS[:3], {0: q}, bound=task.bound
+    ).values()
+    free = copy.deepcopy(valid)
+    free["secrets"][2:] = [5, 6]
+    free["commitments"][2:] = [7, 8]
+    with_mask = replace(
+        statement,
+        openings=[*statement.openings[:2], Opening(0, 1, 0), statement.openings[3]],
+    )
+    activated = valid["slots"] | 1 << (k + 2)
+    other_pair = pair_reference(SKS[0], SKS[1])  # any secret, to open slot 2's commitment
+    opening = Opening(other_pair["secret"], -1)
+    cases = [
+        valid,
+        free,  # inactive secrets and commitments are free
+        *masked_update_inputs(
+            masked_update_default,
+            [
+                with_mask,  # slot 2's mask (of its secret 0) added although inactive
+                # slot 2 activated with an opened commitment but no mask
+                replace(
+                    statement,
+                    slots=activated,
+                    openings=[
+                        *statement.openings[:2],
+                        replace(opening, coefficient=0),
+                        statement.openings[3],
+                    ],
+                ),
+                # ... and with its mask: the circuit accepts a third pair; the contract fixes
+                # the public slots word, so no member can add one
+                replace(
+                    statement,
+                    slots=activated,
+                    openings=[*statement.openings[:2], opening, statement.openings[3]],
+                ),
+            ],
+        ),
+        {**valid, "slots": activated},  # activated, commitment 0 that secret 0 does not open
+    ]
+
+    # Execute / Assert
+    assert masked_update_default.accepts(*cases) == [True, True, False, False, True, False]

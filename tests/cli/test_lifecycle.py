@@ -59,6 +59,8 @@ def test_a_round_with_a_dropout_is_recovered_and_verifies(
 
     # Assert
     for out in submitted:
+        # A member's first submission to a task joins it: one pair commitment per neighbour.
+        assert "joined task 1: 2 pair commitments posted" in out
         assert "chunk 1/2: proving ..." in out and "chunk 2/2: proving ..." in out
         assert "submitted 2 chunks of round 1 for task 1" in out
     assert "chunk 0: 4 contributors (#0, #1, #2, #3), open" in open_status
@@ -76,10 +78,15 @@ def test_a_round_with_a_dropout_is_recovered_and_verifies(
     assert difference.output.startswith("parameter 3 (chunk 0) differs: recomputed")
 
 
-def test_join_confirms_a_members_place_in_a_task(zkfed: Zkfed, pw: Sequence[str]) -> None:
+def test_join_posts_the_pair_commitments_once(zkfed: Zkfed, pw: Sequence[str]) -> None:
     # Execute
     joined = succeeded(zkfed("join", str(TASK), "-m", "alice", *pw))
+    again = succeeded(zkfed("join", str(TASK), "-m", "alice", *pw))
 
-    # Assert: alice registered during set-up, so joining sends nothing new.
+    # Assert: alice registered during set-up; joining proves and posts one commitment per
+    # neighbour (two on a ring of five with K = 2), and a second join sends nothing.
     assert "alice (0x70997970C51812dc3A010C7d01b50e0d17dc79C8) is already registered" in joined
     assert "alice is member #0 of task 1's 5" in joined
+    assert "proving pair commitment 2/2" in joined
+    assert "joined task 1: 2 pair commitments posted" in joined
+    assert "alice already joined task 1: its pair commitments are on-chain" in again

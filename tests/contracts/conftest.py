@@ -9,7 +9,17 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from contract_helpers import N_MEMBERS, TEST_VARIANT, VOTING_PERIOD, Variant, task_config
+from contract_helpers import (
+    N_MEMBERS,
+    PAIR_COMMIT_SIGNALS,
+    SEED_REVEAL_SIGNALS,
+    TEST_VARIANT,
+    VOTING_PERIOD,
+    ZERO_PROOF,
+    Variant,
+    dummy_commitments,
+    task_config,
+)
 
 from zkfed.babyjubjub import Point, public_key
 
@@ -47,7 +57,12 @@ def baby_jubjub(project: Any, deployer: Any) -> Any:
 
 @pytest.fixture(scope="session")
 def seed_verifier(project: Any, deployer: Any) -> Any:
-    return deployer.deploy(project.MockGroth16Verifier, 8)
+    return deployer.deploy(project.MockGroth16Verifier, SEED_REVEAL_SIGNALS)
+
+
+@pytest.fixture(scope="session")
+def pair_verifier(project: Any, deployer: Any) -> Any:
+    return deployer.deploy(project.MockGroth16Verifier, PAIR_COMMIT_SIGNALS)
 
 
 @pytest.fixture(scope="session")
@@ -107,9 +122,30 @@ def create_task(governance: Any, members: list[Any]) -> Callable[[tuple[Any, ...
     return create
 
 
+@pytest.fixture(scope="session")
+def join_all(aggregator: Any, members: list[Any]) -> Callable[[int], None]:
+    """Every member joins a task with stand-in commitments (the mock pair verifier accepts)."""
+
+    def join(task_id: int) -> None:
+        for i, member in enumerate(members):
+            _, slots = aggregator.neighbors(task_id, member)
+            k = len(aggregator.neighbors(task_id, member)[0])
+            active = bin(int(slots) >> k).count("1")
+            commitments = dummy_commitments(i, active)
+            aggregator.joinTask(task_id, commitments, [ZERO_PROOF] * active, sender=member)
+
+    return join
+
+
 @pytest.fixture
 def secagg_task(
-    create_task: Callable[[tuple[Any, ...]], int], verifier: Any, seed_verifier: Any
+    create_task: Callable[[tuple[Any, ...]], int],
+    verifier: Any,
+    seed_verifier: Any,
+    pair_verifier: Any,
+    join_all: Callable[[int], None],
 ) -> int:
-    """A fresh SecAgg task of the test variant (W = 2, K = 2) over the six members."""
-    return create_task(task_config(verifier, seed_verifier))
+    """A fresh SecAgg task of the test variant (W = 2, K = 2) over the six members, joined."""
+    task_id = create_task(task_config(verifier, seed_verifier, pair_verifier))
+    join_all(task_id)
+    return task_id

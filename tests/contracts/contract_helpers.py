@@ -30,7 +30,7 @@ class Variant:
     @property
     def signals(self) -> int:
         """Public signals of the variant's verifier."""
-        return 7 + 2 * self.neighbors + self.words
+        return 5 + self.neighbors + self.words
 
     @property
     def packing(self) -> Packing:
@@ -39,12 +39,22 @@ class Variant:
 
 
 TEST_VARIANT = Variant(words=2, neighbors=2)  # circuits.json: masked_update_test
-DEFAULT_VARIANT = Variant(words=64, neighbors=4)  # circuits.json: masked_update_default
+DEFAULT_VARIANT = Variant(
+    words=64, neighbors=4, lanes=21, lane_bits=12, value_bits=8, scale_bits=4
+)  # circuits.json: masked_update_default
+SEED_REVEAL_SIGNALS = 5  # task, round, chunk, commitment, seed
+PAIR_COMMIT_SIGNALS = 6  # task, pk[2], neighbor[2], commitment
+
+
+def dummy_commitments(member: int, count: int) -> list[int]:
+    """Non-zero stand-in pair commitments for a mock-verified `joinTask`."""
+    return [1_000 * (member + 1) + slot for slot in range(count)]
 
 
 def task_config(
     verifier: Any,
     seed_verifier: Any,
+    pair_verifier: Any,
     variant: Variant = TEST_VARIANT,
     *,
     param_count: int = 100,
@@ -65,6 +75,7 @@ def task_config(
         variant.value_bits,
         variant.scale_bits,
         seed_verifier.address,
+        pair_verifier.address,
     )
     return (
         circuit,

@@ -4,18 +4,17 @@ from typing import Any
 
 import ape
 from ape import chain
-from contract_helpers import REJECT_ALL, STRICT, ZERO_PROOF, P
+from contract_helpers import REJECT_ALL, STRICT, ZERO_PROOF, P, task_config
 
 WORDS = [12345, 67890]
 
 
 def _signals(aggregator: Any, task_id: int, member: Any, chunk: int, words: list[int]) -> list[int]:
     """MaskedUpdate public signals of `member` in the order of record, from chain data."""
-    _, pk_x, pk_y = aggregator.publicKey(member)
-    ring, signs = aggregator.neighbors(task_id, member)
-    neighbours = [c for n in ring for c in aggregator.publicKey(n)[1:]]
+    commitments = list(aggregator.pairCommitments(task_id, member))
+    _, slots = aggregator.neighbors(task_id, member)
     bound = aggregator.taskConfig(task_id).bound
-    return [task_id, 1, chunk, pk_x, pk_y, *neighbours, signs, bound, *words]
+    return [task_id, 1, chunk, *commitments, slots, bound, *words]
 
 
 def test_late_submission_is_refused(aggregator: Any, members: list[Any], secagg_task: int) -> None:
@@ -125,3 +124,51 @@ def test_key_outside_the_subgroup_is_refused(
     # Execute / Assert: the member already has a key, and this one would be refused anyway.
     with ape.reverts(aggregator.KeyAlreadyRegistered):
         aggregator.registerKey(gx, gy, sender=members[0])
+
+
+def test_submission_before_joining_is_refused(
+    aggregator: Any,
+    create_task: Any,
+    verifier: Any,
+    seed_verifier: Any,
+    pair_verifier: Any,
+    members: list[Any],
+) -> None:
+    # Prepare: a task nobody has joined yet.
+    task_id = create_task(task_config(verifier, seed_verifier, pair_verifier))
+
+    # Execute / Assert
+    with ape.reverts(aggregator.NotJoined, taskId=task_id, member=members[0].address):
+        aggregator.submitChunk(task_id, 1, 0, WORDS, ZERO_PROOF, sender=members[0])
+
+
+def test_joining_twice_or_with_a_bad_commitment_is_refused(
+    aggregator: Any, pair_verifier: Any, deployer: Any, members: list[Any], secagg_task: int
+) -> None:
+    # Execute / Assert: every member of `secagg_task` has joined already.
+    with ape.reverts(aggregator.AlreadyJoined, member=members[0].address):
+        aggregator.joinTask(secagg_task, [5, 6], [ZERO_PROOF] * 2, sender=members[0])
+
+
+def test_join_with_a_wrong_count_zero_commitment_or_bad_proof_is_refused(
+    aggregator: Any,
+    create_task: Any,
+    verifier: Any,
+    seed_verifier: Any,
+    pair_verifier: Any,
+    deployer: Any,
+    members: list[Any],
+) -> None:
+    # Prepare
+    task_id = create_task(task_config(verifier, seed_verifier, pair_verifier))
+
+    # Execute / Assert
+    with ape.reverts(aggregator.WrongCommitmentCount, expected=2, actual=1):
+        aggregator.joinTask(task_id, [5], [ZERO_PROOF], sender=members[0])
+    with ape.reverts(aggregator.InvalidCommitment, commitment=0):
+        aggregator.joinTask(task_id, [5, 0], [ZERO_PROOF] * 2, sender=members[0])
+    with ape.reverts(aggregator.InvalidCommitment, commitment=P):
+        aggregator.joinTask(task_id, [P, 5], [ZERO_PROOF] * 2, sender=members[0])
+    pair_verifier.setMode(REJECT_ALL, sender=deployer)
+    with ape.reverts(aggregator.InvalidPairProof, member=members[0].address, slot=0):
+        aggregator.joinTask(task_id, [5, 6], [ZERO_PROOF] * 2, sender=members[0])

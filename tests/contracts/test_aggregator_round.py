@@ -13,10 +13,17 @@ from ape import chain
 from contract_helpers import TEST_VARIANT, ZERO_PROOF, task_config
 
 from zkfed.babyjubjub import Point
-from zkfed.masking import remove_masks, ring_neighbors, signs_bits
+from zkfed.masking import remove_masks, ring_slots, slots_word
 from zkfed.packing import unpack_chunk
 from zkfed.quantize import squared_norm_bound
-from zkfed.secagg import SecaggTask, aggregate_chunk, mask_update, required_reveals, reveal_seed
+from zkfed.secagg import (
+    SecaggTask,
+    aggregate_chunk,
+    join_inputs,
+    mask_update,
+    required_reveals,
+    reveal_seed,
+)
 
 RECOVERABLE, VOID = 3, 1
 N_PARAMS = 100  # four chunks of W·L = 30 parameters
@@ -36,15 +43,29 @@ def _secagg_task(task_id: int, public_keys: list[Point]) -> SecaggTask:
 
 @pytest.fixture
 def round_task(
-    create_task: Any, verifier: Any, seed_verifier: Any, public_keys: list[Point]
+    aggregator: Any,
+    create_task: Any,
+    verifier: Any,
+    seed_verifier: Any,
+    pair_verifier: Any,
+    members: list[Any],
+    secret_keys: list[int],
+    public_keys: list[Point],
 ) -> SecaggTask:
+    """A task every member has joined with its real pair commitments (mock-verified proofs)."""
     bound = squared_norm_bound(CLIP_NORM, TEST_VARIANT.packing)
-    task_id = create_task(task_config(verifier, seed_verifier, param_count=N_PARAMS, bound=bound))
-    return _secagg_task(task_id, public_keys)
+    task_id = create_task(
+        task_config(verifier, seed_verifier, pair_verifier, param_count=N_PARAMS, bound=bound)
+    )
+    task = _secagg_task(task_id, public_keys)
+    for i, member in enumerate(members):
+        commitments = [c for c, _ in join_inputs(task, i, secret_keys[i])]
+        aggregator.joinTask(task_id, commitments, [ZERO_PROOF] * len(commitments), sender=member)
+    return task
 
 
-def test_ring_agrees_with_client(
-    aggregator: Any, members: list[Any], round_task: SecaggTask
+def test_ring_and_commitments_agree_with_client(
+    aggregator: Any, members: list[Any], secret_keys: list[int], round_task: SecaggTask
 ) -> None:
     # Prepare
     n, k = len(members), TEST_VARIANT.neighbors
@@ -53,10 +74,21 @@ def test_ring_agrees_with_client(
     on_chain = [aggregator.neighbors(round_task.task_id, m) for m in members]
 
     # Assert
-    for i, (ring, signs) in enumerate(on_chain):
-        expected = ring_neighbors(n, k, i)
-        assert list(ring) == [members[j].address for j in expected]
-        assert signs == signs_bits(i, expected)
+    for i, (ring, slots) in enumerate(on_chain):
+        expected = ring_slots(n, k, i)
+        assert list(ring) == [members[j].address for j in expected if j is not None]
+        assert slots == slots_word(i, expected)
+        assert list(aggregator.pairCommitments(round_task.task_id, members[i])) == (
+            round_task.pair_commitments(i, secret_keys[i])
+        )
+        # Each pair's two members posted the same commitment (ECDH is symmetric).
+        for slot, j in enumerate(expected):
+            assert j is not None
+            theirs = aggregator.pairCommitments(round_task.task_id, members[j])
+            assert (
+                theirs[ring_slots(n, k, j).index(i)]
+                == round_task.pair_commitments(i, secret_keys[i])[slot]
+            )
 
 
 def test_full_round_with_dropouts_unmasks_to_the_sum(

@@ -15,6 +15,7 @@ def test_ckks_round(
     create_task: Callable[[tuple[Any, ...]], int],
     verifier: Any,
     seed_verifier: Any,
+    pair_verifier: Any,
     members: list[Any],
 ) -> None:
     # Prepare
@@ -22,6 +23,7 @@ def test_ckks_round(
     config = task_config(
         verifier,
         seed_verifier,
+        pair_verifier,
         mode=CKKS,
         key_holder=key_holder.address,
         context_cid="bafkreicontext",

@@ -9,15 +9,25 @@ from contract_helpers import VOTING_PERIOD, task_config
 ACTIVE, SUCCEEDED, DEFEATED, EXECUTED = 1, 2, 3, 4
 
 
-def _proposal(verifier: Any, seed_verifier: Any) -> tuple[Any, ...]:
-    return ("bafkreispec", b"\x22" * 32, b"\x33" * 32, task_config(verifier, seed_verifier))
+def _proposal(verifier: Any, seed_verifier: Any, pair_verifier: Any) -> tuple[Any, ...]:
+    return (
+        "bafkreispec",
+        b"\x22" * 32,
+        b"\x33" * 32,
+        task_config(verifier, seed_verifier, pair_verifier),
+    )
 
 
 def test_majority_vote_opens_a_task(
-    governance: Any, aggregator: Any, members: list[Any], verifier: Any, seed_verifier: Any
+    governance: Any,
+    aggregator: Any,
+    members: list[Any],
+    verifier: Any,
+    seed_verifier: Any,
+    pair_verifier: Any,
 ) -> None:
     # Prepare
-    governance.proposeTask(_proposal(verifier, seed_verifier), sender=members[1])
+    governance.proposeTask(_proposal(verifier, seed_verifier, pair_verifier), sender=members[1])
     proposal_id = governance.proposalCount()
     for member in members[:3]:
         governance.vote(proposal_id, True, sender=member)
@@ -35,10 +45,10 @@ def test_majority_vote_opens_a_task(
 
 
 def test_defeated_proposal_cannot_be_executed(
-    governance: Any, members: list[Any], verifier: Any, seed_verifier: Any
+    governance: Any, members: list[Any], verifier: Any, seed_verifier: Any, pair_verifier: Any
 ) -> None:
     # Prepare
-    governance.proposeTask(_proposal(verifier, seed_verifier), sender=members[0])
+    governance.proposeTask(_proposal(verifier, seed_verifier, pair_verifier), sender=members[0])
     proposal_id = governance.proposalCount()
     governance.vote(proposal_id, False, sender=members[1])
     ape.chain.pending_timestamp += VOTING_PERIOD
@@ -49,10 +59,15 @@ def test_defeated_proposal_cannot_be_executed(
 
 
 def test_double_vote_and_outsider_vote_are_refused(
-    governance: Any, members: list[Any], outsider: Any, verifier: Any, seed_verifier: Any
+    governance: Any,
+    members: list[Any],
+    outsider: Any,
+    verifier: Any,
+    seed_verifier: Any,
+    pair_verifier: Any,
 ) -> None:
     # Prepare
-    governance.proposeTask(_proposal(verifier, seed_verifier), sender=members[0])
+    governance.proposeTask(_proposal(verifier, seed_verifier, pair_verifier), sender=members[0])
     proposal_id = governance.proposalCount()
     governance.vote(proposal_id, True, sender=members[0])
 
@@ -71,6 +86,7 @@ def test_membership_changes_by_vote(
     create_task: Callable[[tuple[Any, ...]], int],
     verifier: Any,
     seed_verifier: Any,
+    pair_verifier: Any,
 ) -> None:
     # Prepare
     governance.proposeMembership(members[5], False, sender=members[0])
@@ -80,7 +96,7 @@ def test_membership_changes_by_vote(
 
     # Execute
     governance.execute(proposal_id, sender=outsider)
-    task_id = create_task(task_config(verifier, seed_verifier))
+    task_id = create_task(task_config(verifier, seed_verifier, pair_verifier))
 
     # Assert
     assert not governance.isMember(members[5])

@@ -1,6 +1,7 @@
 """The aggregator assembles public signals in the order of circuits/circuits.json.
 
-For every registered `MaskedUpdate` variant and for `SeedReveal`, the expected vector is built
+For every registered `MaskedUpdate` variant, `SeedReveal` and `PairCommit`, the expected vector
+is built
 by walking the registry's `publicSignals` list (names, shapes) with values read from chain; a
 strict mock verifier accepts only that vector, so a submission passes iff the orders agree.
 """
@@ -20,15 +21,13 @@ MASKED_UPDATE = sorted(name for name, v in REGISTRY.items() if v["template"] == 
 
 
 def _values(aggregator: Any, task_id: int, member: Any, chunk: int) -> dict[str, list[int]]:
-    _, pk_x, pk_y = aggregator.publicKey(member)
-    ring, signs = aggregator.neighbors(task_id, member)
+    _, slots = aggregator.neighbors(task_id, member)
     return {
         "task": [task_id],
         "round": [1],
         "chunk": [chunk],
-        "pk": [pk_x, pk_y],
-        "neighbors": [c for n in ring for c in aggregator.publicKey(n)[1:]],
-        "signs": [signs],
+        "commitments": list(aggregator.pairCommitments(task_id, member)),
+        "slots": [slots],
         "bound": [aggregator.taskConfig(task_id).bound],
     }
 
@@ -49,6 +48,8 @@ def test_masked_update_signals_follow_the_registry(
     create_task: Callable[[tuple[Any, ...]], int],
     create_verifier: Callable[[Variant], Any],
     seed_verifier: Any,
+    pair_verifier: Any,
+    join_all: Callable[[int], None],
     deployer: Any,
     members: list[Any],
 ) -> None:
@@ -63,7 +64,8 @@ def test_masked_update_signals_follow_the_registry(
         value_bits=params["R"],
     )
     verifier = create_verifier(variant)
-    task_id = create_task(task_config(verifier, seed_verifier, variant))
+    task_id = create_task(task_config(verifier, seed_verifier, pair_verifier, variant))
+    join_all(task_id)
     words = [(7 * w + 3) ** 5 for w in range(variant.words)]
     values = _values(aggregator, task_id, members[2], chunk=0) | {"y": words}
     verifier.setMode(STRICT, sender=deployer)
@@ -77,7 +79,12 @@ def test_masked_update_signals_follow_the_registry(
 
 
 def test_seed_reveal_signals_follow_the_registry(
-    aggregator: Any, seed_verifier: Any, deployer: Any, members: list[Any], secagg_task: int
+    aggregator: Any,
+    seed_verifier: Any,
+    pair_verifier: Any,
+    deployer: Any,
+    members: list[Any],
+    secagg_task: int,
 ) -> None:
     # Prepare: members 0, 1, 2 contribute; member 0 reveals for its dropped neighbour 5.
     for i in range(3):
@@ -85,7 +92,9 @@ def test_seed_reveal_signals_follow_the_registry(
     chain.pending_timestamp = aggregator.roundInfo(secagg_task, 1).submissionDeadline
     seed = 424242
     values = _values(aggregator, secagg_task, members[0], chunk=0)
-    values |= {"neighbor": list(aggregator.publicKey(members[5])[1:]), "seed": [seed]}
+    ring, _ = aggregator.neighbors(secagg_task, members[0])
+    slot = list(ring).index(members[5].address)
+    values |= {"commitment": [values["commitments"][slot]], "seed": [seed]}
     seed_verifier.setMode(STRICT, sender=deployer)
     signals = REGISTRY["seed_reveal"]["publicSignals"]
     seed_verifier.allow(_in_registry_order(signals, values), sender=deployer)
@@ -95,3 +104,36 @@ def test_seed_reveal_signals_follow_the_registry(
 
     # Assert
     assert tx.events.filter(aggregator.SeedRevealed)[0].seed == seed
+
+
+def test_pair_commit_signals_follow_the_registry(
+    aggregator: Any,
+    create_task: Callable[[tuple[Any, ...]], int],
+    verifier: Any,
+    seed_verifier: Any,
+    pair_verifier: Any,
+    deployer: Any,
+    members: list[Any],
+) -> None:
+    # Prepare: member 3 joins; each slot's proof must carry (task, own key, neighbour's key,
+    # commitment) in the registry's order.
+    task_id = create_task(task_config(verifier, seed_verifier, pair_verifier))
+    ring, _ = aggregator.neighbors(task_id, members[3])
+    commitments = [777, 888]
+    pair_verifier.setMode(STRICT, sender=deployer)
+    signals = REGISTRY["pair_commit"]["publicSignals"]
+    for neighbor, commitment in zip(ring, commitments, strict=True):
+        values = {
+            "task": [task_id],
+            "pk": list(aggregator.publicKey(members[3])[1:]),
+            "neighbor": list(aggregator.publicKey(neighbor)[1:]),
+            "commitment": [commitment],
+        }
+        pair_verifier.allow(_in_registry_order(signals, values), sender=deployer)
+
+    # Execute
+    tx = aggregator.joinTask(task_id, commitments, [ZERO_PROOF] * 2, sender=members[3])
+
+    # Assert
+    assert tx.events.filter(aggregator.TaskJoined)[0].member == members[3].address
+    assert list(aggregator.pairCommitments(task_id, members[3])) == commitments

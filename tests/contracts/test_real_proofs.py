@@ -1,6 +1,7 @@
 """A round with real Groth16 proofs from the client, checked by the generated verifiers.
 
-Uses the small `masked_update_test` variant (W = 2, K = 2) and `seed_reveal`. Skipped until the
+Uses the small `masked_update_test` variant (W = 2, K = 2), `pair_commit` (every contributor
+joins with real proofs) and `seed_reveal`. Skipped until the
 circuits are built (`python tools/circuits.py ...`: wasm and zkey under circuits/build) and the
 verifiers are generated into contracts/verifiers/.
 """
@@ -19,9 +20,10 @@ from contract_helpers import TEST_VARIANT, P, task_config
 from zkfed.babyjubjub import Point
 from zkfed.masking import remove_masks
 from zkfed.packing import unpack_chunk
+from zkfed.protocol import seed_reveal_inputs
 from zkfed.proving import SnarkjsProver
 from zkfed.quantize import squared_norm_bound
-from zkfed.secagg import SecaggTask, mask_update, required_reveals, reveal_seed
+from zkfed.secagg import SecaggTask, join_inputs, mask_update, required_reveals
 
 ROOT = Path(__file__).resolve().parents[2]
 N_PARAMS = TEST_VARIANT.words * TEST_VARIANT.lanes  # one chunk
@@ -51,34 +53,39 @@ def prover() -> Iterator[SnarkjsProver]:
 
 
 @pytest.fixture(scope="module")
-def real_verifiers(project: Any, deployer: Any) -> tuple[Any, Any]:
+def real_verifiers(project: Any, deployer: Any) -> tuple[Any, Any, Any]:
     try:
         masked = project.MaskedUpdateTestVerifier
         seed = project.SeedRevealVerifier
+        pair = project.PairCommitVerifier
     except (AttributeError, KeyError, ape.exceptions.ApeException):
         pytest.skip("the Groth16 verifiers have not been generated yet")
-    return deployer.deploy(masked), deployer.deploy(seed)
+    return deployer.deploy(masked), deployer.deploy(seed), deployer.deploy(pair)
 
 
 @pytest.fixture
 def proved_round(
+    aggregator: Any,
+    members: list[Any],
     create_task: Callable[[tuple[Any, ...]], int],
-    real_verifiers: tuple[Any, Any],
+    real_verifiers: tuple[Any, Any, Any],
     public_keys: list[Point],
     secret_keys: list[int],
     prover: SnarkjsProver,
 ) -> tuple[SecaggTask, dict[int, Any], dict[int, Any]]:
-    """A task on the real verifiers, and every contributor's masked chunk 0 with its proof."""
+    """A task on the real verifiers that every contributor joined with real `PairCommit`
+    proofs, and every contributor's masked chunk 0 with its proof."""
     wasm, zkey = _artifacts("masked_update_test")
-    members = tuple(public_keys)
+    pair_wasm, pair_zkey = _artifacts("pair_commit")
     bound = squared_norm_bound(0.5, TEST_VARIANT.packing)
-    masked_verifier, seed_verifier = real_verifiers
-    task_id = create_task(
-        task_config(masked_verifier, seed_verifier, param_count=N_PARAMS, bound=bound)
-    )
+    task_id = create_task(task_config(*real_verifiers, param_count=N_PARAMS, bound=bound))
     task = SecaggTask(
-        task_id, TEST_VARIANT.packing, N_PARAMS, TEST_VARIANT.neighbors, bound, members
+        task_id, TEST_VARIANT.packing, N_PARAMS, TEST_VARIANT.neighbors, bound, tuple(public_keys)
     )
+    for i in CONTRIBUTORS:
+        pairs = join_inputs(task, i, secret_keys[i])
+        join_proofs = [_proof_arguments(prover.prove(pair_wasm, pair_zkey, x)) for _, x in pairs]
+        aggregator.joinTask(task_id, [c for c, _ in pairs], join_proofs, sender=members[i])
     rng = np.random.default_rng(11)
     chunks = {
         i: mask_update(task, 1, i, secret_keys[i], rng.normal(0, 0.01, N_PARAMS), rng)[0]
@@ -108,16 +115,7 @@ def test_round_with_real_proofs(
     chain.pending_timestamp = aggregator.roundInfo(task.task_id, 1).submissionDeadline
     pairs = required_reveals(task, set(CONTRIBUTORS))
     for i, j in pairs:
-        seed = reveal_seed(task, 1, 0, secret_keys[i], j)
-        inputs = {
-            "task": task.task_id,
-            "round": 1,
-            "chunk": 0,
-            "pk": list(public_keys[i]),
-            "neighbor": list(public_keys[j]),
-            "seed": seed,
-            "sk": secret_keys[i],
-        }
+        seed, inputs = seed_reveal_inputs(task, 1, 0, secret_keys[i], j)
         result = prover.prove(wasm, zkey, inputs)
         aggregator.revealSeed(
             task.task_id, 1, 0, members[j], seed, _proof_arguments(result), sender=members[i]
@@ -155,6 +153,27 @@ def test_real_proof_replayed_by_another_member_is_refused(
         aggregator.submitChunk(
             task.task_id, 1, 0, chunks[0].words, _proof_arguments(proofs[0]), sender=members[1]
         )
+
+
+def test_real_join_with_a_wrong_commitment_is_refused(
+    aggregator: Any,
+    members: list[Any],
+    secret_keys: list[int],
+    prover: SnarkjsProver,
+    proved_round: tuple[SecaggTask, dict[int, Any], dict[int, Any]],
+) -> None:
+    # Prepare: member 4 proves its commitments, then posts them in swapped slots.
+    task, _, _ = proved_round
+    pair_wasm, pair_zkey = _artifacts("pair_commit")
+    pairs = join_inputs(task, 4, secret_keys[4])
+    proofs = [_proof_arguments(prover.prove(pair_wasm, pair_zkey, x)) for _, x in pairs]
+    swapped = [c for c, _ in pairs][::-1]
+
+    # Execute / Assert
+    with ape.reverts(aggregator.InvalidPairProof, member=members[4].address, slot=0):
+        aggregator.joinTask(task.task_id, swapped, proofs, sender=members[4])
+    aggregator.joinTask(task.task_id, [c for c, _ in pairs], proofs, sender=members[4])
+    assert aggregator.hasJoined(task.task_id, members[4])
 
 
 def test_real_proof_with_a_tampered_word_is_refused(

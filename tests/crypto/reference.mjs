@@ -45,6 +45,13 @@ const main = async () => {
     return str(poseidon([BF.toObject(shared[0]), BigInt(task), BigInt(round), BigInt(chunk)]));
   };
 
+  // Commitment of the pair (sk, otherSk) for a task: Poseidon2((sk·(otherSk·Base8)).x, task).
+  const commitment = (sk, otherSk, task) => {
+    const otherPk = babyjub.mulPointEscalar(babyjub.Base8, BigInt(otherSk));
+    const shared = babyjub.mulPointEscalar(otherPk, BigInt(sk));
+    return str(poseidon([BF.toObject(shared[0]), BigInt(task)]));
+  };
+
   const handlers = {
     poseidon: (r) => hash(poseidon, r.inputs, r.initState, r.nOut),
     poseidonReference: (r) => hash(poseidonReference, r.inputs, r.initState, r.nOut),
@@ -60,6 +67,7 @@ const main = async () => {
     inCurve: (r) => babyjub.inCurve(point(r.point)),
     inSubgroup: (r) => babyjub.inSubgroup(point(r.point)),
     seed: (r) => seed(r.sk, r.otherSk, r.task, r.round, r.chunk),
+    commitment: (r) => commitment(r.sk, r.otherSk, r.task),
     prgWords: (r) => prgWords(r.seed, r.nWords),
   };
 

@@ -119,6 +119,10 @@ def build_requests() -> dict[str, list[Request]]:
         seeds.append({**common, "sk": str(sk), "otherSk": str(other)})
         seeds.append({**common, "sk": str(other), "otherSk": str(sk)})
     groups["seed"] = seeds
+    groups["commitment"] = [
+        {"op": "commitment", "sk": r["sk"], "otherSk": r["otherSk"], "task": r["task"]}
+        for r in seeds
+    ]
 
     groups["prg"] = [
         {"op": "prgWords", "seed": str(seed), "nWords": n}

@@ -8,7 +8,7 @@ from reference_vectors import Cases
 from zkfed import babyjubjub as bjj
 from zkfed.exceptions import CryptoError
 from zkfed.field import P
-from zkfed.prg import pair_seed
+from zkfed.prg import pair_commitment, pair_seed
 
 
 def _point(raw: list[str]) -> bjj.Point:
@@ -77,6 +77,22 @@ def test_public_key_and_seed_match_circomlibjs(circomlibjs: Cases) -> None:
 
         # Assert
         assert str(seed) == expected
+
+
+def test_pair_commitments_match_circomlibjs_from_both_sides(circomlibjs: Cases) -> None:
+    cases = circomlibjs["commitment"]
+    assert len(cases) >= 8
+    for request, expected in cases:
+        # Prepare
+        sk, other_sk = int(request["sk"]), int(request["otherSk"])
+
+        # Execute
+        commitment = pair_commitment(bjj.ecdh_x(sk, bjj.public_key(other_sk)), int(request["task"]))
+
+        # Assert
+        assert str(commitment) == expected
+    # Both members of a pair commit to the same value (requests come in swapped pairs).
+    assert all(a[1] == b[1] for a, b in zip(cases[::2], cases[1::2], strict=True))
 
 
 def test_ecdh_is_symmetric() -> None:

@@ -17,7 +17,8 @@ from zkfed.masking import (
     pair_seeds,
     remove_masks,
     ring_neighbors,
-    signs_bits,
+    ring_slots,
+    slots_word,
 )
 from zkfed.packing import pack_chunk, unpack_chunk
 from zkfed.prg import pair_seed
@@ -76,17 +77,52 @@ def test_ring_of_k_plus_one_members_is_the_complete_graph() -> None:
     assert [sorted(js) for js in graph] == [[j for j in range(5) if j != i] for i in range(5)]
 
 
-def test_signs_bits_mark_higher_neighbours() -> None:
-    # Execute / Assert: member 1 of 16 has neighbours 2, 0, 3, 15 -> signs +, -, +, +.
-    assert signs_bits(1, ring_neighbors(16, 4, 1)) == 0b1101
-    assert signs_bits(0, ring_neighbors(16, 4, 0)) == 0b1111
-    assert signs_bits(15, ring_neighbors(16, 4, 15)) == 0
+def test_slots_word_marks_higher_neighbours_and_active_slots() -> None:
+    # Execute / Assert: member 1 of 16 has neighbours 2, 0, 3, 15 -> signs +, -, +, +; all
+    # four slots active (bits 4..7).
+    assert slots_word(1, ring_slots(16, 4, 1)) == 0b1111_1101
+    assert slots_word(0, ring_slots(16, 4, 0)) == 0b1111_1111
+    assert slots_word(15, ring_slots(16, 4, 15)) == 0b1111_0000
     assert neighbor_sign(2, 9) == 1 and neighbor_sign(9, 2) == -1
 
 
-def test_masks_of_the_complete_graph_cancel() -> None:
-    # Prepare
-    members = _members(5, 5)
+@pytest.mark.parametrize(
+    ("n", "i", "expected"),
+    [
+        (4, 0, [1, 3, 2, None]),  # -2 repeats +2
+        (4, 3, [0, 2, 1, None]),
+        (3, 0, [1, 2, None, None]),  # +2 = -1, -2 = +1
+        (3, 2, [0, 1, None, None]),
+        (5, 0, [1, 4, 2, 3]),  # K + 1 members: every slot active
+    ],
+)
+def test_small_rings_deactivate_repeated_slots(n: int, i: int, expected: list[int | None]) -> None:
+    # Execute / Assert
+    assert ring_slots(n, 4, i) == expected
+
+
+@pytest.mark.parametrize("n", range(3, 17))
+@pytest.mark.parametrize("k", [2, 4, 6])
+def test_active_slots_are_symmetric_and_min_k_n_minus_1(n: int, k: int) -> None:
+    # Execute
+    graph = {i: ring_neighbors(n, k, i) for i in range(n)}
+
+    # Assert: each member has min(k, n - 1) distinct neighbours; j in N(i) iff i in N(j).
+    assert all(len(js) == len(set(js)) == min(k, n - 1) for js in graph.values())
+    assert all(i not in js for i, js in graph.items())
+    assert all(i in graph[j] for i, js in graph.items() for j in js)
+
+
+def test_inactive_slots_carry_neither_sign_nor_active_bit() -> None:
+    # Execute / Assert: member 0 of 4 -> slots 1 (+), 3 (+), 2 (+), inactive.
+    assert slots_word(0, ring_slots(4, 4, 0)) == 0b0111_0111
+    assert slots_word(3, ring_slots(4, 4, 3)) == 0b0111_0000
+
+
+@pytest.mark.parametrize("n", [3, 4, 5])
+def test_masks_of_the_complete_graph_cancel(n: int) -> None:
+    # Prepare: n <= K + 1, so the active slots make the complete graph.
+    members = _members(n, n)
 
     # Execute
     masks = _masks(members, 4)
@@ -150,7 +186,7 @@ def test_pair_seeds_agree_from_both_sides() -> None:
     assert (sign_ab, sign_ba) == (1, -1)
 
 
-@pytest.mark.parametrize(("n", "k", "i"), [(4, 4, 0), (10, 3, 0), (10, 0, 0), (10, 4, 10)])
+@pytest.mark.parametrize(("n", "k", "i"), [(2, 4, 0), (10, 3, 0), (10, 0, 0), (10, 4, 10)])
 def test_bad_ring_parameters_raise_configuration_error(n: int, k: int, i: int) -> None:
     # Execute / Assert
     with pytest.raises(ConfigurationError):

@@ -41,11 +41,11 @@ def test_pack_chunk_follows_the_readme_formula() -> None:
 
     # Assert: word_w = Σ_l (q[w·L + l] + 2^(R-1)) · 2^(B·l).
     expected = [
-        sum((int(q[w * 15 + lane]) + 2048) * 2 ** (16 * lane) for lane in range(15))
+        sum((int(q[w * 21 + lane]) + 128) * 2 ** (12 * lane) for lane in range(21))
         for w in range(64)
     ]
     assert words == expected
-    assert max(words) < 2**240
+    assert max(words) < 2**252
 
 
 @pytest.mark.parametrize("q_value", [DEFAULT.q_min, DEFAULT.q_max])
@@ -81,7 +81,7 @@ def test_sum_of_random_members_unpacks_to_lane_sums() -> None:
 
 def test_unpack_inverts_pack_for_one_member() -> None:
     # Prepare
-    q = np.arange(DEFAULT.params_per_chunk) % 4096 - 2048
+    q = np.arange(DEFAULT.params_per_chunk) % 256 - 128
 
     # Execute
     back = unpack_chunk(pack_chunk(q, DEFAULT), DEFAULT)
@@ -125,10 +125,10 @@ def test_masked_or_overflowing_aggregates_are_rejected() -> None:
 @pytest.mark.parametrize(
     "q",
     [
-        np.full(960, 2048),
-        np.full(960, -2049),
-        np.zeros(959, dtype=np.int64),
-        np.zeros(960, dtype=np.float64),
+        np.full(1344, 128),
+        np.full(1344, -129),
+        np.zeros(1343, dtype=np.int64),
+        np.zeros(1344, dtype=np.float64),
     ],
 )
 def test_bad_chunks_raise_quantization_error(q: np.ndarray) -> None:

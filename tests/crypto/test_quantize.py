@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -12,6 +13,7 @@ from zkfed.quantize import (
     Packing,
     clip_l2,
     dequantize,
+    fitting_scale_bits,
     quantize,
     squared_norm_bound,
     stochastic_round,
@@ -22,13 +24,36 @@ def test_default_packing_matches_circuits_readme() -> None:
     # Execute
     packing = Packing()
 
-    # Assert: W = 64, L = 15, B = 16, R = 12 and the values README derives from them.
-    assert (packing.words, packing.lanes, packing.lane_bits, packing.value_bits) == (64, 15, 16, 12)
-    assert packing.params_per_chunk == 960
-    assert packing.lane_offset == 2048
-    assert (packing.q_min, packing.q_max) == (-2048, 2047)
+    # Assert: W = 64, L = 21, B = 12, R = 8, S = 4 and the values README derives from them.
+    assert (packing.words, packing.lanes, packing.lane_bits, packing.value_bits) == (64, 21, 12, 8)
+    assert packing.scale_bits == fitting_scale_bits(8) == 4
+    assert packing.params_per_chunk == 1344
+    assert packing.lane_offset == 128
+    assert (packing.q_min, packing.q_max) == (-128, 127)
     assert packing.max_members == 16
-    assert [packing.n_chunks(d) for d in (0, 1, 960, 961)] == [0, 1, 1, 2]
+    assert [packing.n_chunks(d) for d in (0, 1, 1344, 1345)] == [0, 1, 1, 2]
+
+
+@pytest.mark.parametrize(
+    ("value_bits", "norm", "expected"), [(8, 5.0, 4), (12, 5.0, 8), (8, 0.5, 7), (10, 5.0, 6)]
+)
+def test_fitting_scale_is_the_finest_that_keeps_clipped_values_in_range(
+    value_bits: int, norm: float, expected: int
+) -> None:
+    # Execute
+    scale_bits = fitting_scale_bits(value_bits, norm)
+
+    # Assert: a value of the clipping norm fits at S but not at S + 1.
+    limit = (1 << (value_bits - 1)) - 1
+    assert scale_bits == expected
+    assert math.ceil(norm * 2**scale_bits) <= limit < math.ceil(norm * 2 ** (scale_bits + 1))
+
+
+def test_fitting_scale_refuses_impossible_requests() -> None:
+    with pytest.raises(ConfigurationError):
+        fitting_scale_bits(1)
+    with pytest.raises(ConfigurationError):
+        fitting_scale_bits(8, 0.0)
 
 
 @pytest.mark.parametrize(
@@ -112,7 +137,7 @@ def test_quantize_clips_each_chunk_and_respects_the_norm_bound() -> None:
 
 def test_quantize_clips_to_the_value_range() -> None:
     # Prepare
-    packing = Packing(scale_bits=4)
+    packing = Packing(lanes=15, lane_bits=16, value_bits=12, scale_bits=4)
     x = np.array([1e6, -1e6, 127.9, -128.0, 0.0])
 
     # Execute

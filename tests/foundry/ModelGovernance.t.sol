@@ -17,6 +17,7 @@ contract ModelGovernanceTest is Test {
     FederatedAggregator internal agg;
     MockGroth16Verifier internal verifier;
     MockGroth16Verifier internal seedVerifier;
+    MockGroth16Verifier internal pairVerifier;
 
     address internal alice = makeAddr("alice");
     address internal bob = makeAddr("bob");
@@ -25,8 +26,9 @@ contract ModelGovernanceTest is Test {
     address internal outsider = makeAddr("outsider");
 
     function setUp() public {
-        verifier = new MockGroth16Verifier(7 + 2 * 2 + 2);
-        seedVerifier = new MockGroth16Verifier(8);
+        verifier = new MockGroth16Verifier(5 + 2 + 2);
+        seedVerifier = new MockGroth16Verifier(5);
+        pairVerifier = new MockGroth16Verifier(6);
         address[] memory founders = new address[](3);
         founders[0] = alice;
         founders[1] = bob;
@@ -60,7 +62,8 @@ contract ModelGovernanceTest is Test {
             laneBits: 16,
             valueBits: 12,
             scaleBits: 8,
-            seedVerifier: address(seedVerifier)
+            seedVerifier: address(seedVerifier),
+            pairVerifier: address(pairVerifier)
         });
         p.task.mode = IFA.Mode.SecAgg;
         p.task.paramCount = 100;
@@ -472,12 +475,20 @@ contract ModelGovernanceTest is Test {
         gov.proposal(1);
     }
 
-    /// @dev Governance to finalized round: proposal, votes, execution, three submissions.
+    /// @dev Governance to finalized round: proposal, votes, execution, three joins (two pair
+    ///      commitments each: a ring of three, K = 2) and three submissions.
     function test_Integration_VotedTaskRunsARound() public {
         uint256 id = _propose();
         _pass(id);
         uint256 taskId = gov.execute(id);
         address[3] memory who = [alice, bob, carol];
+        for (uint256 i; i < 3; ++i) {
+            uint256[] memory commitments = new uint256[](2);
+            commitments[0] = 100 + i;
+            commitments[1] = 200 + i;
+            vm.prank(who[i]);
+            agg.joinTask(taskId, commitments, new IFA.Proof[](2));
+        }
         for (uint256 i; i < 3; ++i) {
             uint256[] memory words = new uint256[](2);
             words[0] = i + 1;

@@ -11,6 +11,7 @@ from zkfed.secagg import (
     SecaggTask,
     aggregate_chunk,
     apply_round,
+    join_inputs,
     mask_update,
     required_reveals,
     reveal_seed,
@@ -76,11 +77,13 @@ def test_masked_words_hide_the_update() -> None:
     assert max(masked[0][0].words) > P // 4
 
 
-def test_dropout_is_recovered_by_revealed_seeds() -> None:
-    # Prepare: member 2 drops out after masking with its neighbours.
-    task, secrets = _task(7)
-    updates = np.random.default_rng(2).normal(0, 0.05, (7, task.n_params))
-    survivors = set(range(7)) - {2}
+@pytest.mark.parametrize(("n", "neighbours_of_2"), [(7, 4), (5, 4), (4, 3)])
+def test_dropout_is_recovered_by_revealed_seeds(n: int, neighbours_of_2: int) -> None:
+    # Prepare: member 2 drops out after masking with its neighbours (with 4 members one of
+    # each member's K = 4 slots is inactive and the other three make the complete graph).
+    task, secrets = _task(n)
+    updates = np.random.default_rng(2).normal(0, 0.05, (n, task.n_params))
+    survivors = set(range(n)) - {2}
     _, accumulators = _submit(task, secrets, updates, survivors)
 
     # Execute
@@ -92,8 +95,34 @@ def test_dropout_is_recovered_by_revealed_seeds() -> None:
     new = apply_round(task, np.zeros(task.n_params), means)
 
     # Assert
-    assert sorted(j for _, j in pairs) == [2] * 4
+    assert sorted(j for _, j in pairs) == [2] * neighbours_of_2
     np.testing.assert_array_equal(new, _expected_mean(task, updates, survivors))
+
+
+def test_chunk_inputs_open_the_posted_commitments() -> None:
+    # Prepare
+    task, secrets = _task(4)
+    update = np.random.default_rng(4).normal(0, 0.05, task.n_params)
+
+    # Execute
+    (first, *_) = mask_update(task, 3, 1, secrets[1], update, np.random.default_rng(1))
+    joined = join_inputs(task, 1, secrets[1])
+
+    # Assert: member 1 of 4 has slots 2, 0, 3 and an inactive one; the chunk's public
+    # commitments are the ones it posts when joining (0 for the inactive slot), and each slot's
+    # secret is the ECDH secret both members of the pair share.
+    commitments = task.pair_commitments(1, secrets[1])
+    assert first.inputs["commitments"] == commitments
+    assert commitments[3] == 0 and all(commitments[:3])
+    assert [c for c, _ in joined] == commitments[:3]
+    assert [inputs["neighbor"] for _, inputs in joined] == [
+        list(task.members[j]) for j in (2, 0, 3)
+    ]
+    assert first.inputs["slots"] == 0b0111_0101
+    for slot, j in enumerate((2, 0, 3)):
+        mine = task.pair_secrets(1, secrets[1])[slot]
+        theirs = task.pair_secrets(j, secrets[j])[task.slots(j).index(1)]
+        assert mine == theirs
 
 
 def test_missing_reveal_or_too_few_contributors_voids_the_chunk() -> None:
@@ -114,8 +143,8 @@ def test_missing_reveal_or_too_few_contributors_voids_the_chunk() -> None:
 
 
 def test_bad_task_shapes_are_refused() -> None:
-    members = tuple(public_key(generate_secret_key()) for _ in range(4))
-    with pytest.raises(ConfigurationError, match="at least 5 members"):
+    members = tuple(public_key(generate_secret_key()) for _ in range(2))
+    with pytest.raises(ConfigurationError, match="at least 3 members"):
         SecaggTask(1, PACKING, 10, neighbors=4, bound=1 << 30, members=members)
     task, secrets = _task(5)
     with pytest.raises(ConfigurationError, match="parameters"):

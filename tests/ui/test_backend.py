@@ -294,7 +294,9 @@ def test_member_session_on_a_configured_deployment(configured: Consortium) -> No
     assert [t.task_id for t in session.tasks()] == [task_id]
     assert report.round == 1 and report.gas > 0 and report.prove_seconds > 0
     stages = [stage for stage, _, _ in reports]
-    assert stages[:3] == ["train", "quantise", "prove"]
+    # The member's first submission to the task joins it first (its pair commitments).
+    assert stages[:3] == ["train", "quantise", "join"]
+    assert [stage for stage in stages if stage != "join"][:3] == ["train", "quantise", "prove"]
     assert "submit" in stages and stages[-1] == "submitted"
     fractions = [fraction for _, fraction, _ in reports]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0

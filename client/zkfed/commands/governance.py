@@ -21,6 +21,7 @@ from zkfed.commands._session import (
 )
 from zkfed.datasets import BUNDLED, load_dataset
 from zkfed.exceptions import ConfigurationError
+from zkfed.quantize import fitting_scale_bits
 
 
 class ProposalState(IntEnum):
@@ -60,7 +61,11 @@ def proposal_state(session: Session, proposal_id: int) -> ProposalState:
 @click.option(
     "--clip-norm", default=5.0, show_default=True, type=click.FloatRange(min=0, min_open=True)
 )
-@click.option("--scale-bits", default=8, show_default=True, type=click.IntRange(0, 30))
+@click.option(
+    "--scale-bits",
+    type=click.IntRange(0, 30),
+    help="Fixed-point scale 2^S (default: the finest at which --clip-norm fits the variant).",
+)
 @click.option("--epochs", default=3, show_default=True, type=click.IntRange(1))
 @click.option("--batch-size", default=16, show_default=True, type=click.IntRange(1))
 @click.option("--lr", default=0.03, show_default=True, type=float)
@@ -81,7 +86,7 @@ def propose(
     rounds: int,
     variant: str | None,
     clip_norm: float,
-    scale_bits: int,
+    scale_bits: int | None,
     epochs: int,
     batch_size: int,
     lr: float,
@@ -121,7 +126,12 @@ def propose(
         chosen = Variant(
             addresses.verifier,
             addresses.seed_verifier,
-            circuit.packing(scale_bits),
+            addresses.pair_verifier,
+            circuit.packing(
+                fitting_scale_bits(circuit.parameters["R"], clip_norm)
+                if scale_bits is None
+                else scale_bits
+            ),
             circuit.neighbors,
         )
         proposal_id = propose_model(

@@ -1,8 +1,9 @@
 """A member's identity: a BabyJubJub keystore bound to an account, registered on the aggregator.
 
-Joining a task needs no transaction of its own: a task's members are the consortium members
-whose keys are registered when its proposal is executed (the aggregator takes that snapshot).
-So ``zkfed join`` registers the key if needed and, given a task, confirms the member is in it.
+A task's members are the consortium members whose keys are registered when its proposal is
+executed (the aggregator takes that snapshot). ``zkfed join`` registers the key if needed and,
+given a secure-aggregation task, posts the member's pair commitments for it (one proof per
+neighbour, once per task); ``zkfed submit`` does that itself when it was not done.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 import click
 
 from zkfed.babyjubjub import Point, public_key
+from zkfed.chain import Mode
 from zkfed.commands._session import (
     Session,
     Settings,
@@ -58,13 +60,14 @@ def keygen(
     say(f"public key ({pk[0]}, {pk[1]})")
 
 
-def _unlock(session: Session, member: str, password_file: Path | None) -> Point:
-    """The member's public key, after checking that the password opens the keystore."""
+def _unlock(session: Session, member: str, password_file: Path | None) -> int:
+    """The member's secret key, after checking it against the keystore's public key."""
     path = session.home.keystore(member)
     pk = load_public_key(path)
-    if public_key(load_secret_key(path, read_password(password_file))) != pk:
+    sk = load_secret_key(path, read_password(password_file))
+    if public_key(sk) != pk:
         raise KeystoreError(f"The keystore {path} holds a key that does not match its public key.")
-    return pk
+    return sk
 
 
 def _register(session: Session, member: str, account: Any, pk: Point) -> None:
@@ -95,7 +98,7 @@ def register(settings: Settings, member: str, password_file: Path | None) -> Non
     """Register a member's public key on the aggregator (once per member)."""
     with open_session(settings) as session:
         account = session.member_account(member)
-        _register(session, member, account, _unlock(session, member, password_file))
+        _register(session, member, account, public_key(_unlock(session, member, password_file)))
 
 
 @click.command()
@@ -104,14 +107,18 @@ def register(settings: Settings, member: str, password_file: Path | None) -> Non
 @password_file_option()
 @pass_settings
 def join(settings: Settings, task_id: int | None, member: str, password_file: Path | None) -> None:
-    """Register if needed; with TASK, confirm the member is one of the task's members.
+    """Register if needed; with TASK, check membership and post the pair commitments.
 
     A task's members are fixed when its proposal is executed: every consortium member whose key
-    is registered by then. Join (register) before the proposal you want to train on executes.
+    is registered by then. Register before the proposal you want to train on executes; then join
+    the task (once) to commit to the secrets shared with your neighbours.
     """
+    from zkfed.commands.rounds import ensure_joined
+
     with open_session(settings) as session:
         account = session.member_account(member)
-        _register(session, member, account, _unlock(session, member, password_file))
+        sk = _unlock(session, member, password_file)
+        _register(session, member, account, public_key(sk))
         if task_id is None:
             return
         session.require_task(task_id)
@@ -123,3 +130,9 @@ def join(settings: Settings, task_id: int | None, member: str, password_file: Pa
                 "when its proposal executed; a later task will include this key."
             )
         say(f"{member} is member #{members.index(address)} of task {task_id}'s {len(members)}")
+        if session.zk.task_mode(task_id) != Mode.SECAGG:
+            return
+        if session.zk.has_joined(task_id, account):
+            say(f"{member} already joined task {task_id}: its pair commitments are on-chain")
+            return
+        ensure_joined(session, session.zk.secagg_task(task_id), account, sk)

@@ -12,13 +12,14 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import click
 import numpy as np
 
 from zkfed.babyjubjub import public_key
 from zkfed.chain import ChunkStatus, RoundStatus
-from zkfed.circuits import SEED_REVEAL, load_circuit
+from zkfed.circuits import PAIR_COMMIT, SEED_REVEAL, load_circuit
 from zkfed.commands._session import (
     Session,
     Settings,
@@ -63,6 +64,29 @@ def _secret_key(
             f"{task.task_id}."
         )
     return sk
+
+
+def ensure_joined(session: Session, task: SecaggTask, account: Any, sk: int) -> None:
+    """Post the member's pair commitments for a task, with proofs, unless it already has."""
+    from zkfed.protocol import join_task
+
+    zk = session.zk
+    if zk.has_joined(task.task_id, account):
+        return
+    pair_circuit = load_circuit(PAIR_COMMIT)
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if done < total:
+            click.echo(f"\r  proving pair commitment {done + 1}/{total} ...", nl=False)
+        else:
+            click.echo("")
+
+    with SnarkjsProver() as prover:
+        report = join_task(zk, prover, pair_circuit, account, sk, task, progress)
+    say(
+        f"joined task {task.task_id}: {report.chunks} pair commitments posted "
+        f"({report.prove_seconds:.1f} s proving, gas {report.gas:,})"
+    )
 
 
 def _parse_part(text: str | None) -> tuple[int, int] | None:
@@ -280,6 +304,7 @@ def submit(settings: Settings, task_id: int, member: str, password_file: Path | 
             say(f"all {task.n_chunks} chunks of round {round_index} are already on-chain")
             return
         sk = _secret_key(session, member, password_file, task, me)
+        ensure_joined(session, task, account, sk)
         circuit = session.circuit_for_task(task_id)
         rng = np.random.default_rng(update.quantization_seed)
         chunks = mask_update(task, round_index, me, sk, update.delta, rng)

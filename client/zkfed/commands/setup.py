@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from zkfed.chain import Zkfed
-from zkfed.circuits import DEFAULT_VARIANT, SEED_REVEAL, load_circuit
+from zkfed.circuits import DEFAULT_VARIANT, PAIR_COMMIT, SEED_REVEAL, load_circuit
 from zkfed.commands._session import (
     Settings,
     account_option,
@@ -115,7 +115,7 @@ def deploy(
     circuits = [load_circuit(name) for name in dict.fromkeys(variants)]
     for circuit in circuits:
         circuit.packing(0)  # refuses anything but a MaskedUpdate variant
-    seed_circuit = load_circuit(SEED_REVEAL)
+    seed_circuit, pair_circuit = load_circuit(SEED_REVEAL), load_circuit(PAIR_COMMIT)
     location = store or str(home.default_store.resolve())
     if not location.startswith(("/", "ipfs", "http://", "https://")):
         location = str(Path(location.removeprefix("file://")).resolve())
@@ -137,11 +137,15 @@ def deploy(
         say(f"deploying from {deployer.address} on {connection.choice}")
         seed_verifier = deployer.deploy(contract_type(project, seed_circuit.verifier_contract))
         say(f"  {seed_circuit.verifier_contract:28} {seed_verifier.address}")
+        pair_verifier = deployer.deploy(contract_type(project, pair_circuit.verifier_contract))
+        say(f"  {pair_circuit.verifier_contract:28} {pair_verifier.address}")
         deployed: dict[str, VariantAddresses] = {}
         for circuit in circuits:
             verifier = deployer.deploy(contract_type(project, circuit.verifier_contract))
             say(f"  {circuit.verifier_contract:28} {verifier.address} ({circuit.name})")
-            deployed[circuit.name] = VariantAddresses(verifier.address, seed_verifier.address)
+            deployed[circuit.name] = VariantAddresses(
+                verifier.address, seed_verifier.address, pair_verifier.address
+            )
         zk = Zkfed.deploy(project, deployer, founder_addresses, voting_period)
         say(f"  {'ModelGovernance':28} {zk.governance.address}")
         say(f"  {'FederatedAggregator':28} {zk.aggregator.address}")

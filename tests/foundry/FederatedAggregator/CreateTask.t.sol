@@ -187,10 +187,49 @@ contract CreateTaskTest is AggregatorFixture {
         gov.createTask(c);
     }
 
-    function test_RevertWhen_CreateTask_TooFewMembersForRing() public {
+    /// @dev n ≤ K is allowed: the slots beyond n − 1 are inactive.
+    function test_CreateTask_FewerMembersThanNeighbourSlots() public {
         IFA.TaskConfig memory c = _config();
-        c.variant.neighbors = 6;
-        vm.expectRevert(abi.encodeWithSelector(IFA.TooFewMembers.selector, N_MEMBERS, 7));
+        c.variant.neighbors = 8;
+        uint256 taskId = gov.createTask(c);
+        assertEq(agg.taskConfig(taskId).variant.neighbors, 8);
+        // Five of eight slots active: bits 8..12 of the slots word.
+        (, uint256 slots) = agg.neighbors(taskId, members[0]);
+        assertEq(slots >> 8, 0x1F);
+    }
+
+    /// @dev Three members is the smallest ring; the `minContributors ≥ 3` rule refuses fewer
+    ///      before the variant is checked, so `TooFewMembers` is a backstop.
+    function test_CreateTask_ThreeMembers() public {
+        address[] memory three = new address[](3);
+        for (uint256 i; i < 3; ++i) {
+            three[i] = members[i];
+        }
+        gov.setMembers(three);
+        uint256 taskId = gov.createTask(_config());
+        assertEq(agg.taskMembers(taskId).length, 3);
+    }
+
+    function test_RevertWhen_CreateTask_TwoMembers() public {
+        address[] memory two = new address[](2);
+        two[0] = members[0];
+        two[1] = members[1];
+        gov.setMembers(two);
+        vm.expectRevert(abi.encodeWithSelector(IFA.InvalidMinContributors.selector, T_MIN, 2));
+        gov.createTask(_config());
+    }
+
+    function test_CreateTask_MaxNeighbors() public {
+        IFA.TaskConfig memory c = _config();
+        c.variant.neighbors = uint8(agg.MAX_NEIGHBORS());
+        gov.createTask(c);
+    }
+
+    function testFuzz_RevertWhen_CreateTask_TooManyNeighbors(uint8 k) public {
+        k = uint8(bound(k, agg.MAX_NEIGHBORS() + 1, type(uint8).max));
+        IFA.TaskConfig memory c = _config();
+        c.variant.neighbors = k;
+        vm.expectRevert(abi.encodeWithSelector(IFA.InvalidCircuitVariant.selector, W, k));
         gov.createTask(c);
     }
 
@@ -205,6 +244,13 @@ contract CreateTaskTest is AggregatorFixture {
         IFA.TaskConfig memory c = _config();
         c.variant.seedVerifier = address(0);
         vm.expectRevert(abi.encodeWithSelector(IFA.InvalidVerifier.selector, address(0)));
+        gov.createTask(c);
+    }
+
+    function test_RevertWhen_CreateTask_PairVerifierWithoutCode() public {
+        IFA.TaskConfig memory c = _config();
+        c.variant.pairVerifier = address(0xBEEF);
+        vm.expectRevert(abi.encodeWithSelector(IFA.InvalidVerifier.selector, address(0xBEEF)));
         gov.createTask(c);
     }
 

@@ -211,6 +211,7 @@ contract FinalizeRoundTest is AggregatorFixture {
         IFA.TaskConfig memory c = _config();
         c.rounds = 3;
         uint256 id = gov.createTask(c);
+        _joinAll(id);
         _submit(id, 1, 0, 0);
         _submit(id, 1, 1, 0);
         _submit(id, 1, 2, 0);

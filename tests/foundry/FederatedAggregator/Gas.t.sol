@@ -7,11 +7,17 @@ import {IFederatedAggregator as IFA} from "../../../contracts/interfaces/IFedera
 import {MockGroth16Verifier} from "../../../contracts/test/MockGroth16Verifier.sol";
 import {AggregatorFixture} from "../utils/AggregatorFixture.sol";
 
-/// @notice Transaction gas of the default variant (W = 64, K = 4, L = 15) with mock verifiers,
-///         storage cooled before each call as in a fresh transaction. The real `MaskedUpdate`
-///         verifier adds ≈ 750k (DESIGN §3 gas facts); `VERIFY_BUDGET` reserves it.
+/// @notice Transaction gas of the default variant `masked_update_default` of
+///         circuits/circuits.json (W = 64, L = 21, B = 12, R = 8, K = 4: 1,344 parameters per
+///         chunk, 5 + K + W = 73 public signals) with mock verifiers, storage cooled before each
+///         call as in a fresh transaction. The real `MaskedUpdate` verifier adds ≈ 670k
+///         (`RealVerifier.t.sol`'s `test_Gas_DefaultVerifier`); `VERIFY_BUDGET` reserves it.
 contract GasTest is AggregatorFixture {
     uint16 internal constant DEFAULT_W = 64;
+    uint8 internal constant DEFAULT_K = 4;
+    uint8 internal constant DEFAULT_L = 21;
+    uint8 internal constant DEFAULT_B = 12;
+    uint8 internal constant DEFAULT_R = 8;
     uint256 internal constant TX_CAP = 1 << 24; // EIP-7825
     uint256 internal constant VERIFY_BUDGET = 1_000_000;
 
@@ -19,12 +25,20 @@ contract GasTest is AggregatorFixture {
 
     function setUp() public override {
         super.setUp();
-        verifier = new MockGroth16Verifier(7 + 2 * uint256(K) + DEFAULT_W);
-        IFA.TaskConfig memory c = _config();
+        verifier = new MockGroth16Verifier(5 + uint256(DEFAULT_K) + DEFAULT_W);
+        taskId = gov.createTask(_defaultConfig());
+        _joinAll(taskId);
+    }
+
+    function _defaultConfig() internal view returns (IFA.TaskConfig memory c) {
+        c = _config();
         c.variant.verifier = address(verifier);
         c.variant.words = DEFAULT_W;
-        c.paramCount = 10 * DEFAULT_W * L; // ten chunks of 960 parameters
-        taskId = gov.createTask(c);
+        c.variant.neighbors = DEFAULT_K;
+        c.variant.lanes = DEFAULT_L;
+        c.variant.laneBits = DEFAULT_B;
+        c.variant.valueBits = DEFAULT_R;
+        c.paramCount = 10 * uint64(DEFAULT_W) * DEFAULT_L; // ten chunks of 1,344 parameters
     }
 
     function _defaultWords(uint256 salt) internal pure returns (uint256[] memory words) {
@@ -63,7 +77,9 @@ contract GasTest is AggregatorFixture {
         _measuredSubmit(1, 0, 0, "submitChunk, first round, first contributor");
         uint256 adding = _measuredSubmit(1, 1, 0, "submitChunk, adding");
         _measuredSubmit(1, 2, 0, "submitChunk, third contributor (reaches t_min)");
-        console2.log("  per parameter (adding, mock verifier)", adding / (DEFAULT_W * L));
+        console2.log(
+            "  per parameter (adding, mock verifier)", adding / (uint256(DEFAULT_W) * DEFAULT_L)
+        );
 
         _toSubmissionDeadline(taskId, 1);
         bytes memory data = abi.encodeCall(
@@ -101,6 +117,22 @@ contract GasTest is AggregatorFixture {
         // Round 2 reuses the slots round 1 wrote.
         _measuredSubmit(2, 3, 0, "submitChunk, later round, first contributor (overwrite)");
         _measuredSubmit(2, 4, 0, "submitChunk, later round, adding");
+    }
+
+    /// @dev One join per member and task: K commitments stored zero→non-zero, K `PairCommit`
+    ///      verifications (≈ 4 × the real verifier's cost on top, not reserved here).
+    function test_Gas_JoinTask() public {
+        uint256 fresh = gov.createTask(_defaultConfig());
+        (uint256[] memory commitments, IFA.Proof[] memory proofs) =
+            _joinArguments(fresh, members[0]);
+        bytes memory data =
+            abi.encodeCall(FederatedAggregator.joinTask, (fresh, commitments, proofs));
+        vm.cool(address(agg));
+        vm.prank(members[0]);
+        agg.joinTask(fresh, commitments, proofs);
+        uint256 gas = _txGas(data);
+        console2.log("joinTask (K = 4, mock verifier)", gas);
+        assertLt(gas + DEFAULT_K * VERIFY_BUDGET, TX_CAP);
     }
 
     /// @dev Early finalisation walks every chunk; ten chunks with full participation.

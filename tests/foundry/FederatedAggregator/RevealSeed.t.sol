@@ -62,27 +62,59 @@ contract RevealSeedTest is AggregatorFixture {
         assertTrue(agg.isChunkRecoverable(taskId, 1, 0));
     }
 
-    /// @dev `SeedReveal` public signals: task, round, chunk, pk_revealer, pk_dropped, seed.
+    /// @dev `SeedReveal` public signals: task, round, chunk, the revealer's commitment of the
+    ///      slot holding the dropped neighbour, seed. Member 1's slot +2 holds member 3.
     function test_RevealSeed_PublicInputOrder() public {
-        uint256[] memory expected = new uint256[](8);
-        expected[0] = taskId;
-        expected[1] = 1;
-        expected[2] = 0;
-        expected[3] = keys[1][0];
-        expected[4] = keys[1][1];
-        expected[5] = keys[3][0];
-        expected[6] = keys[3][1];
-        expected[7] = 777;
         seedVerifier.setMode(MockGroth16Verifier.Mode.Strict);
-        seedVerifier.allow(expected);
+        seedVerifier.allow(_expectedInputs(1, 3, 777));
 
         vm.prank(members[1]);
         agg.revealSeed(taskId, 1, 0, members[3], 777, _proof());
 
-        // The same proof for the reverse pair is another statement.
+        // The same proof for another dropped neighbour (slot −2) is another statement.
         vm.expectRevert(abi.encodeWithSelector(IFA.InvalidProof.selector, taskId, 1, 0, members[1]));
         vm.prank(members[1]);
         agg.revealSeed(taskId, 1, 0, members[5], 777, _proof());
+    }
+
+    /// @dev Member 0's slot −2 (slot 3, the last one) holds member 4; slot −1 holds member 5.
+    function test_RevealSeed_PublicInputs_CommitmentOfTheDroppedNeighboursSlot() public {
+        seedVerifier.setMode(MockGroth16Verifier.Mode.Strict);
+        seedVerifier.allow(_expectedInputs(0, 4, 5));
+        seedVerifier.allow(_expectedInputs(0, 5, 6));
+        assertEq(
+            agg.pairCommitments(taskId, members[0])[3], _commitment(taskId, members[0], members[4])
+        );
+
+        vm.prank(members[0]);
+        agg.revealSeed(taskId, 1, 0, members[4], 5, _proof());
+        vm.prank(members[0]);
+        agg.revealSeed(taskId, 1, 0, members[5], 6, _proof());
+        (uint256 done,) = agg.chunkReveals(taskId, 1, 0);
+        assertEq(done, 2);
+    }
+
+    function test_RevertWhen_RevealSeed_NotJoined() public {
+        uint256 fresh = gov.createTask(_config());
+        for (uint256 i; i < 3; ++i) {
+            _join(fresh, members[i]);
+            _submit(fresh, 1, i, 0);
+        }
+        _toSubmissionDeadline(fresh, 1);
+        // Member 3 never joined (so never contributed): refused before the contributor checks.
+        vm.expectRevert(abi.encodeWithSelector(IFA.NotJoined.selector, fresh, members[3]));
+        vm.prank(members[3]);
+        agg.revealSeed(fresh, 1, 0, members[4], 1, _proof());
+    }
+
+    function test_RevertWhen_RevealSeed_NotNeighborBeforeNotJoined() public {
+        uint256 fresh = gov.createTask(_config());
+        _toSubmissionDeadline(fresh, 1);
+        vm.expectRevert(
+            abi.encodeWithSelector(IFA.NotNeighbor.selector, fresh, members[3], members[0])
+        );
+        vm.prank(members[3]);
+        agg.revealSeed(fresh, 1, 0, members[0], 1, _proof());
     }
 
     function test_RevertWhen_RevealSeed_BeforeDeadline() public {
@@ -199,6 +231,19 @@ contract RevealSeedTest is AggregatorFixture {
         vm.expectRevert(abi.encodeWithSelector(IFA.InvalidProof.selector, taskId, 1, 0, members[0]));
         vm.prank(members[0]);
         agg.revealSeed(taskId, 1, 0, members[5], 1, _proof());
+    }
+
+    function _expectedInputs(uint256 revealer, uint256 dropped, uint256 seed)
+        internal
+        view
+        returns (uint256[] memory inputs)
+    {
+        inputs = new uint256[](5);
+        inputs[0] = taskId;
+        inputs[1] = 1;
+        inputs[2] = 0;
+        inputs[3] = _commitment(taskId, members[revealer], members[dropped]);
+        inputs[4] = seed;
     }
 
     function _revealAll() internal {

@@ -66,12 +66,13 @@ contract SubmitChunkTest is AggregatorFixture {
         }
     }
 
-    /// @dev The order of record (circuits/README.md): task, round, chunk, pk, neighbours at ring
-    ///      offsets +1, −1, +2, −2 (row-major), signs (bit j set when own index < neighbour j's),
-    ///      bound, words. Member 0 of 6: neighbours 1, 5, 2, 4, all above it → signs 0b1111.
+    /// @dev The order of record (circuits/README.md): task, round, chunk, the member's
+    ///      commitments of its slots +1, −1, +2, −2, the slots word (bit s: own index < slot s's
+    ///      neighbour's; bit K + s: slot s active), bound, words. Member 0 of 6: neighbours
+    ///      1, 5, 2, 4, all above it, all slots active → slots 0xFF.
     function test_SubmitChunk_PublicInputOrder_FirstMember() public {
         uint256[] memory words = _words(7);
-        uint256[] memory expected = _expectedInputs(0, 2, [uint256(1), 5, 2, 4], 0xF, words);
+        uint256[] memory expected = _expectedInputs(0, 2, [uint256(1), 5, 2, 4], 0xFF, words);
         verifier.setMode(MockGroth16Verifier.Mode.Strict);
         verifier.allow(expected);
 
@@ -79,10 +80,10 @@ contract SubmitChunkTest is AggregatorFixture {
         agg.submitChunk(taskId, 1, 2, words, _proof());
     }
 
-    /// @dev Member 3 of 6: neighbours 4 (+), 2 (−), 5 (+), 1 (−) → signs 0b0101.
+    /// @dev Member 3 of 6: neighbours 4 (+), 2 (−), 5 (+), 1 (−) → slots 0xF5.
     function test_SubmitChunk_PublicInputOrder_MiddleMember() public {
         uint256[] memory words = _words(8);
-        uint256[] memory expected = _expectedInputs(3, 1, [uint256(4), 2, 5, 1], 0x5, words);
+        uint256[] memory expected = _expectedInputs(3, 1, [uint256(4), 2, 5, 1], 0xF5, words);
         verifier.setMode(MockGroth16Verifier.Mode.Strict);
         verifier.allow(expected);
 
@@ -90,10 +91,10 @@ contract SubmitChunkTest is AggregatorFixture {
         agg.submitChunk(taskId, 1, 1, words, _proof());
     }
 
-    /// @dev Member 5 of 6 wraps around: neighbours 0 (−), 4 (−), 1 (−), 3 (−) → signs 0.
+    /// @dev Member 5 of 6 wraps around: neighbours 0 (−), 4 (−), 1 (−), 3 (−) → slots 0xF0.
     function test_SubmitChunk_PublicInputOrder_LastMember() public {
         uint256[] memory words = _words(9);
-        uint256[] memory expected = _expectedInputs(5, 0, [uint256(0), 4, 1, 3], 0, words);
+        uint256[] memory expected = _expectedInputs(5, 0, [uint256(0), 4, 1, 3], 0xF0, words);
         verifier.setMode(MockGroth16Verifier.Mode.Strict);
         verifier.allow(expected);
 
@@ -104,11 +105,11 @@ contract SubmitChunkTest is AggregatorFixture {
     function test_RevertWhen_SubmitChunk_ProofReplayedByAnotherMember() public {
         uint256[] memory words = _words(7);
         verifier.setMode(MockGroth16Verifier.Mode.Strict);
-        verifier.allow(_expectedInputs(0, 2, [uint256(1), 5, 2, 4], 0xF, words));
+        verifier.allow(_expectedInputs(0, 2, [uint256(1), 5, 2, 4], 0xFF, words));
         vm.prank(members[0]);
         agg.submitChunk(taskId, 1, 2, words, _proof());
 
-        // Member 1 replays member 0's words and proof: its own key enters the statement.
+        // Member 1 replays member 0's words and proof: its own commitments enter the statement.
         vm.expectRevert(abi.encodeWithSelector(IFA.InvalidProof.selector, taskId, 1, 2, members[1]));
         vm.prank(members[1]);
         agg.submitChunk(taskId, 1, 2, words, _proof());
@@ -117,10 +118,22 @@ contract SubmitChunkTest is AggregatorFixture {
     function test_RevertWhen_SubmitChunk_ProofReplayedForAnotherChunk() public {
         uint256[] memory words = _words(7);
         verifier.setMode(MockGroth16Verifier.Mode.Strict);
-        verifier.allow(_expectedInputs(0, 2, [uint256(1), 5, 2, 4], 0xF, words));
+        verifier.allow(_expectedInputs(0, 2, [uint256(1), 5, 2, 4], 0xFF, words));
         vm.expectRevert(abi.encodeWithSelector(IFA.InvalidProof.selector, taskId, 1, 1, members[0]));
         vm.prank(members[0]);
         agg.submitChunk(taskId, 1, 1, words, _proof());
+    }
+
+    /// @dev The same words and proof under another task: the commitments (bound to the task)
+    ///      and the task id differ, so it is another statement.
+    function test_RevertWhen_SubmitChunk_ProofReplayedInAnotherTask() public {
+        uint256[] memory words = _words(7);
+        verifier.setMode(MockGroth16Verifier.Mode.Strict);
+        verifier.allow(_expectedInputs(0, 2, [uint256(1), 5, 2, 4], 0xFF, words));
+        uint256 other = _createTask();
+        vm.expectRevert(abi.encodeWithSelector(IFA.InvalidProof.selector, other, 1, 2, members[0]));
+        vm.prank(members[0]);
+        agg.submitChunk(other, 1, 2, words, _proof());
     }
 
     function test_SubmitChunk_SecondRoundOverwritesAccumulator() public {
@@ -238,6 +251,37 @@ contract SubmitChunkTest is AggregatorFixture {
         agg.submitChunk(taskId, 1, 0, words, _proof());
     }
 
+    function test_RevertWhen_SubmitChunk_NotJoined() public {
+        uint256 fresh = gov.createTask(_config());
+        _join(fresh, members[1]);
+        // Refused before the proof: even a rejecting verifier is never reached.
+        verifier.setMode(MockGroth16Verifier.Mode.RejectAll);
+        vm.expectRevert(abi.encodeWithSelector(IFA.NotJoined.selector, fresh, members[0]));
+        vm.prank(members[0]);
+        agg.submitChunk(fresh, 1, 0, _words(1), _proof());
+    }
+
+    /// @dev Joining is allowed mid-round; the member may submit right after.
+    function test_SubmitChunk_AfterJoiningMidRound() public {
+        uint256 fresh = gov.createTask(_config());
+        vm.warp(block.timestamp + SUBMISSION / 2);
+        _join(fresh, members[0]);
+        vm.prank(members[0]);
+        agg.submitChunk(fresh, 1, 0, _words(1), _proof());
+        (, uint256 count) = agg.chunkContributors(fresh, 1, 0);
+        assertEq(count, 1);
+    }
+
+    /// @dev The submission checks (here the words' range) come before the join check.
+    function test_RevertWhen_SubmitChunk_NotJoinedWithWordOutOfField() public {
+        uint256 fresh = gov.createTask(_config());
+        uint256[] memory words = _words(1);
+        words[1] = P;
+        vm.expectRevert(abi.encodeWithSelector(IFA.WordOutOfField.selector, 1, P));
+        vm.prank(members[0]);
+        agg.submitChunk(fresh, 1, 0, words, _proof());
+    }
+
     function test_RevertWhen_SubmitChunk_InvalidProof() public {
         verifier.setMode(MockGroth16Verifier.Mode.RejectAll);
         vm.expectRevert(abi.encodeWithSelector(IFA.InvalidProof.selector, taskId, 1, 0, members[0]));
@@ -263,23 +307,20 @@ contract SubmitChunkTest is AggregatorFixture {
         uint256 member,
         uint256 chunk,
         uint256[K] memory ring,
-        uint256 signs,
+        uint256 slots,
         uint256[] memory words
     ) internal view returns (uint256[] memory inputs) {
-        inputs = new uint256[](7 + 2 * K + W);
+        inputs = new uint256[](5 + K + W);
         inputs[0] = taskId;
         inputs[1] = 1;
         inputs[2] = chunk;
-        inputs[3] = keys[member][0];
-        inputs[4] = keys[member][1];
         for (uint256 s; s < K; ++s) {
-            inputs[5 + 2 * s] = keys[ring[s]][0];
-            inputs[6 + 2 * s] = keys[ring[s]][1];
+            inputs[3 + s] = _commitment(taskId, members[member], members[ring[s]]);
         }
-        inputs[5 + 2 * K] = signs;
-        inputs[6 + 2 * K] = BOUND;
+        inputs[3 + K] = slots;
+        inputs[4 + K] = BOUND;
         for (uint256 w; w < W; ++w) {
-            inputs[7 + 2 * K + w] = words[w];
+            inputs[5 + K + w] = words[w];
         }
     }
 }

@@ -12,8 +12,9 @@ contract ViewsTest is AggregatorFixture {
         taskId = _createTask();
     }
 
-    function test_Neighbors_RingOrderAndSigns() public view {
-        // Offsets +1, −1, +2, −2 among six members; bit j set when own index < neighbour j's.
+    function test_Neighbors_RingOrderAndSlots() public view {
+        // Offsets +1, −1, +2, −2 among six members; bit s set when own index < slot s's
+        // neighbour's, bits K..2K−1 set as every slot is active (n ≥ K + 1).
         uint256[4][6] memory expected = [
             [uint256(1), 5, 2, 4],
             [uint256(2), 0, 3, 5],
@@ -22,14 +23,14 @@ contract ViewsTest is AggregatorFixture {
             [uint256(5), 3, 0, 2],
             [uint256(0), 4, 1, 3]
         ];
-        uint256[6] memory signs = [uint256(0xF), 0xD, 0x5, 0x5, 0x1, 0x0];
+        uint256[6] memory slots = [uint256(0xFF), 0xFD, 0xF5, 0xF5, 0xF1, 0xF0];
         for (uint256 i; i < N_MEMBERS; ++i) {
             (address[] memory ring, uint256 s) = agg.neighbors(taskId, members[i]);
             assertEq(ring.length, K);
             for (uint256 j; j < K; ++j) {
                 assertEq(ring[j], members[expected[i][j]]);
             }
-            assertEq(s, signs[i], "signs");
+            assertEq(s, slots[i], "slots");
         }
     }
 
@@ -71,6 +72,43 @@ contract ViewsTest is AggregatorFixture {
         agg.neighbors(taskId, outsider);
     }
 
+    function test_PairCommitments_BySlot() public view {
+        for (uint256 i; i < N_MEMBERS; ++i) {
+            (address[] memory ring,) = agg.neighbors(taskId, members[i]);
+            uint256[] memory stored = agg.pairCommitments(taskId, members[i]);
+            assertEq(stored.length, K);
+            for (uint256 s; s < K; ++s) {
+                assertEq(stored[s], _commitment(taskId, members[i], ring[s]));
+            }
+            assertTrue(agg.hasJoined(taskId, members[i]));
+        }
+    }
+
+    function test_PairCommitments_ZeroBeforeJoining() public {
+        uint256 fresh = gov.createTask(_config());
+        assertFalse(agg.hasJoined(fresh, members[0]));
+        uint256[] memory stored = agg.pairCommitments(fresh, members[0]);
+        assertEq(stored.length, K);
+        for (uint256 s; s < K; ++s) {
+            assertEq(stored[s], 0);
+        }
+    }
+
+    function test_HasJoined_FalseOutsideTheTask() public view {
+        assertFalse(agg.hasJoined(taskId, outsider));
+    }
+
+    function test_PairCommitments_EmptyForCkksTask() public {
+        uint256 ckks = gov.createTask(_ckksConfig());
+        assertEq(agg.pairCommitments(ckks, members[0]).length, 0);
+        assertFalse(agg.hasJoined(ckks, members[0]));
+    }
+
+    function test_RevertWhen_PairCommitments_NotTaskMember() public {
+        vm.expectRevert(abi.encodeWithSelector(IFA.NotTaskMember.selector, taskId, outsider));
+        agg.pairCommitments(taskId, outsider);
+    }
+
     function test_RoundInfo_StatusFollowsTime() public {
         assertEq(uint8(agg.roundInfo(taskId, 1).status), uint8(IFA.RoundStatus.Open));
         _toSubmissionDeadline(taskId, 1);
@@ -97,6 +135,10 @@ contract ViewsTest is AggregatorFixture {
         agg.neighbors(2, members[0]);
         vm.expectRevert(abi.encodeWithSelector(IFA.UnknownTask.selector, 2));
         agg.globalModel(2, 1);
+        vm.expectRevert(abi.encodeWithSelector(IFA.UnknownTask.selector, 2));
+        agg.pairCommitments(2, members[0]);
+        vm.expectRevert(abi.encodeWithSelector(IFA.UnknownTask.selector, 2));
+        agg.hasJoined(2, members[0]);
     }
 
     function test_GlobalModel_FirstRoundIsInitialModel() public view {
@@ -175,5 +217,6 @@ contract ViewsTest is AggregatorFixture {
     function test_Constants() public view {
         assertEq(agg.MAX_MEMBERS(), 128);
         assertEq(agg.MAX_WORDS(), 256);
+        assertEq(agg.MAX_NEIGHBORS(), 126);
     }
 }

@@ -6,7 +6,7 @@ import {IFederatedAggregator as IFA} from "../../../contracts/interfaces/IFedera
 import {AggregatorFixture} from "../utils/AggregatorFixture.sol";
 import {AggregatorHandler} from "./handlers/AggregatorHandler.sol";
 
-/// @notice Invariants of a SecAgg task under random submissions, reveals, time jumps,
+/// @notice Invariants of a SecAgg task under random joins, submissions, reveals, time jumps,
 ///         finalisations and aborts (see tests/foundry/README.md).
 contract FederatedAggregatorInvariantTest is AggregatorFixture {
     AggregatorHandler internal handler;
@@ -109,8 +109,34 @@ contract FederatedAggregatorInvariantTest is AggregatorFixture {
         }
     }
 
+    /// @dev A member's commitments are those of its one accepted join and never change; only
+    ///      members that joined have contributed a chunk.
+    /// forge-config: default.invariant.runs = 16
+    /// forge-config: default.invariant.depth = 80
+    function invariant_ContributorsJoinedAndCommitmentsNeverChange() public view {
+        uint256 joined;
+        for (uint256 m; m < N_MEMBERS; ++m) {
+            uint256[] memory ghost = handler.ghostCommitments(m);
+            uint256[] memory stored = agg.pairCommitments(taskId, members[m]);
+            assertEq(agg.hasJoined(taskId, members[m]), ghost.length != 0);
+            for (uint256 s; s < K; ++s) {
+                assertEq(stored[s], s < ghost.length ? ghost[s] : 0);
+            }
+            if (ghost.length != 0) joined |= 2 ** m;
+        }
+        uint256 current = handler.currentRound();
+        for (uint256 round = 1; round <= current; ++round) {
+            for (uint256 c; c < 2; ++c) {
+                (uint256 bitmap,) = agg.chunkContributors(taskId, round, c);
+                assertEq(bitmap & ~joined, 0);
+            }
+        }
+    }
+
     function afterInvariant() external view {
-        string[10] memory keys = [
+        string[12] memory keys = [
+            "join.ok",
+            "join.refused",
             "submit.ok",
             "submit.refused",
             "reveal.ok",
@@ -122,7 +148,7 @@ contract FederatedAggregatorInvariantTest is AggregatorFixture {
             "warp",
             ""
         ];
-        for (uint256 i; i < 9; ++i) {
+        for (uint256 i; i < 11; ++i) {
             console2.log(keys[i], handler.calls(keys[i]));
         }
     }

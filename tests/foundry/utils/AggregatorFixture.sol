@@ -11,6 +11,8 @@ import {BabyJubJubReference} from "./BabyJubJubReference.sol";
 
 /// @notice An aggregator behind a mock governance, six members with registered keys and mock
 ///         verifiers for a small variant (W = 4, K = 4; default packing L = 15, B = 16, R = 12).
+/// @dev `_createTask` returns a task every member has joined, with the pair commitments of
+///      `_commitment` (symmetric, as c_ij = c_ji for real ECDH secrets).
 abstract contract AggregatorFixture is Test {
     uint256 internal constant P =
         21888242871839275222246405745257275088548364400416034343698204186575808495617;
@@ -30,14 +32,16 @@ abstract contract AggregatorFixture is Test {
     MockModelGovernance internal gov;
     MockGroth16Verifier internal verifier;
     MockGroth16Verifier internal seedVerifier;
+    MockGroth16Verifier internal pairVerifier;
 
     address[] internal members;
     uint256[2][] internal keys;
     address internal outsider = makeAddr("outsider");
 
     function setUp() public virtual {
-        verifier = new MockGroth16Verifier(7 + 2 * uint256(K) + W);
-        seedVerifier = new MockGroth16Verifier(8);
+        verifier = new MockGroth16Verifier(5 + uint256(K) + W);
+        seedVerifier = new MockGroth16Verifier(5);
+        pairVerifier = new MockGroth16Verifier(6);
         (gov, agg) = _deploy();
         for (uint256 i; i < N_MEMBERS; ++i) {
             members.push(makeAddr(string.concat("member", vm.toString(i))));
@@ -67,7 +71,8 @@ abstract contract AggregatorFixture is Test {
             laneBits: 16,
             valueBits: 12,
             scaleBits: 8,
-            seedVerifier: address(seedVerifier)
+            seedVerifier: address(seedVerifier),
+            pairVerifier: address(pairVerifier)
         });
     }
 
@@ -93,8 +98,51 @@ abstract contract AggregatorFixture is Test {
         c.contextCid = "bafy-ckks-context";
     }
 
-    function _createTask() internal returns (uint256) {
-        return gov.createTask(_config());
+    /// @dev A task of `_config()` that every member has joined.
+    function _createTask() internal returns (uint256 taskId) {
+        taskId = gov.createTask(_config());
+        _joinAll(taskId);
+    }
+
+    /// @dev Every task member joins, in task order.
+    function _joinAll(uint256 taskId) internal {
+        address[] memory snapshot = agg.taskMembers(taskId);
+        for (uint256 i; i < snapshot.length; ++i) {
+            _join(taskId, snapshot[i]);
+        }
+    }
+
+    function _join(uint256 taskId, address member) internal {
+        (uint256[] memory commitments, IFederatedAggregator.Proof[] memory proofs) =
+            _joinArguments(taskId, member);
+        vm.prank(member);
+        agg.joinTask(taskId, commitments, proofs);
+    }
+
+    /// @dev One commitment and proof per active slot of `member`, in slot order.
+    function _joinArguments(uint256 taskId, address member)
+        internal
+        view
+        returns (uint256[] memory commitments, IFederatedAggregator.Proof[] memory proofs)
+    {
+        (address[] memory ring, uint256 slots) = agg.neighbors(taskId, member);
+        uint256 k = ring.length;
+        uint256 active;
+        while (active < k && (slots >> (k + active)) & 1 == 1) {
+            ++active;
+        }
+        commitments = new uint256[](active);
+        proofs = new IFederatedAggregator.Proof[](active);
+        for (uint256 s; s < active; ++s) {
+            commitments[s] = _commitment(taskId, member, ring[s]);
+            proofs[s] = _proof();
+        }
+    }
+
+    /// @dev A stand-in for Poseidon2(ECDH(sk_a, pk_b).x, task): non-zero, below p, symmetric.
+    function _commitment(uint256 taskId, address a, address b) internal pure returns (uint256) {
+        (address low, address high) = a < b ? (a, b) : (b, a);
+        return uint256(keccak256(abi.encode("pair", taskId, low, high))) % (P - 1) + 1;
     }
 
     function _proof() internal pure returns (IFederatedAggregator.Proof memory proof) {

@@ -9,10 +9,12 @@ import {
     IFederatedAggregator as IFA
 } from "../../../../contracts/interfaces/IFederatedAggregator.sol";
 
-/// @notice Drives one SecAgg task through random submissions, reveals, time jumps,
+/// @notice Drives one SecAgg task through random joins, submissions, reveals, time jumps,
 ///         finalisations and aborts, and keeps ghost records of what the aggregator accepted.
-/// @dev Every call is attempted as a real member would (including refused ones: duplicates,
-///      reveals before the deadline or for void chunks); only accepted calls update the ghosts.
+/// @dev Every call is attempted as a real member would (including refused ones: second joins,
+///      duplicates, reveals before the deadline or for void chunks); only accepted calls update
+///      the ghosts. A member joins the task before its first submission, as the client does,
+///      except in one submission attempt in four (refused with `NotJoined` when not joined).
 contract AggregatorHandler is CommonBase, StdCheats, StdUtils {
     uint256 internal constant P =
         21888242871839275222246405745257275088548364400416034343698204186575808495617;
@@ -39,6 +41,8 @@ contract AggregatorHandler is CommonBase, StdCheats, StdUtils {
     Reveal[] internal _reveals;
     uint256[] internal _endedRounds;
     mapping(uint256 round => bytes32) public endedSnapshot;
+    /// member → the commitments its accepted join posted (empty until then)
+    mapping(uint256 => uint256[]) internal _ghostCommitments;
 
     mapping(string => uint256) public calls;
 
@@ -56,8 +60,34 @@ contract AggregatorHandler is CommonBase, StdCheats, StdUtils {
         (, round,) = agg.taskState(taskId);
     }
 
+    /// @dev Joins with fresh commitments; refused once the member has joined.
+    function join(uint256 memberSeed, uint256 salt) external {
+        _join(_bound(memberSeed, 0, _members.length - 1), salt);
+    }
+
+    function _join(uint256 member, uint256 salt) internal {
+        (address[] memory ring, uint256 slots) = agg.neighbors(taskId, _members[member]);
+        uint256 active;
+        while (active < k && (slots >> (k + active)) & 1 == 1) {
+            ++active;
+        }
+        uint256[] memory commitments = new uint256[](active);
+        for (uint256 s; s < active; ++s) {
+            commitments[s] = uint256(keccak256(abi.encode(salt, member, ring[s]))) % (P - 1) + 1;
+        }
+        vm.prank(_members[member]);
+        try agg.joinTask(taskId, commitments, new IFA.Proof[](active)) {
+            calls["join.ok"]++;
+            _ghostCommitments[member] = commitments;
+        } catch {
+            calls["join.refused"]++;
+        }
+    }
+
     function submit(uint256 memberSeed, uint256 chunkSeed, uint256 wordSeed) external {
         uint256 member = _bound(memberSeed, 0, _members.length - 1);
+        // Join first, as the client does; one attempt in four skips it, to be refused.
+        if (wordSeed % 4 != 0 && !agg.hasJoined(taskId, _members[member])) _join(member, wordSeed);
         uint256 chunk = _bound(chunkSeed, 0, chunks - 1);
         uint256 round = currentRound();
         uint256[] memory y = new uint256[](words);
@@ -156,6 +186,10 @@ contract AggregatorHandler is CommonBase, StdCheats, StdUtils {
     function _recordEnded(uint256 round) internal {
         _endedRounds.push(round);
         endedSnapshot[round] = snapshot(round);
+    }
+
+    function ghostCommitments(uint256 member) external view returns (uint256[] memory) {
+        return _ghostCommitments[member];
     }
 
     function members() external view returns (address[] memory) {
