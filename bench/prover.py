@@ -22,7 +22,6 @@ import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -32,7 +31,7 @@ from zkfed.babyjubjub import public_key
 from zkfed.circuits import DEFAULT_VARIANT, Circuit, load_circuit, project_root
 from zkfed.exceptions import ZkfedError
 from zkfed.groth16 import verify
-from zkfed.proving import ProofResult, SignalValue, SnarkjsProver
+from zkfed.proving import ProofResult, ProverPool, SignalValue, SnarkjsProver
 from zkfed.quantize import squared_norm_bound
 from zkfed.secagg import MaskedChunk, SecaggTask, mask_update
 
@@ -117,28 +116,18 @@ def qualify(
 def serial_vs_parallel(
     factory: Callable[[], Prover], circuit: Circuit, chunks: Sequence[MaskedChunk]
 ) -> dict[str, Any]:
-    """Wall time of all chunks with one prover, then with two provers in parallel."""
-    provers = [factory(), factory()]
-    try:
-        timed(provers[1], circuit, chunks[0])  # warm the second prover as the first already is
-        timed(provers[0], circuit, chunks[0])
+    """Wall time of all chunks one proof at a time, then with the client's two-prover pool
+    (`zkfed.proving.ProverPool.prove_all`, what `zkfed submit` and the demo use)."""
+    with ProverPool(factory, workers=2) as pool:
+        for _ in range(2):  # warm both provers of the pool
+            pool.prove(circuit.wasm, circuit.zkey, dict(chunks[0].inputs))
         started = time.perf_counter()
         for chunk in chunks:
-            timed(provers[0], circuit, chunk)
+            pool.prove(circuit.wasm, circuit.zkey, dict(chunk.inputs))
         serial = time.perf_counter() - started
         started = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            halves = [chunks[0::2], chunks[1::2]]
-            futures = [
-                pool.submit(lambda p, cs: [timed(p, circuit, c) for c in cs], provers[i], halves[i])
-                for i in range(2)
-            ]
-            for future in futures:
-                future.result()
+        list(pool.prove_all(circuit.wasm, circuit.zkey, [dict(c.inputs) for c in chunks]))
         parallel = time.perf_counter() - started
-    finally:
-        for prover in provers:
-            prover.close()
     per_chunk = circuit.packing().params_per_chunk
     n_params = per_chunk * len(chunks)
     return {

@@ -239,7 +239,8 @@ def run_demo(
         f"{'prove s':>8} {'drop':>5} verify"
     )
     join_gas, join_seconds = 0, 0.0
-    with closing(open_prover(prover_name)) as prover:
+    # Two provers: members with several chunks prove two at a time (bench/prover.py).
+    with closing(open_prover(prover_name, workers=2)) as prover:
         if task is not None:
             # 4. Each member joins the task once: one commitment per neighbour pair, proven.
             for i, person in enumerate(people):

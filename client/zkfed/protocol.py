@@ -22,7 +22,7 @@ from zkfed.exceptions import ConfigurationError, CorruptContentError, ZkfedError
 from zkfed.field import P
 from zkfed.models import weights_from_bytes, weights_to_bytes
 from zkfed.prg import derive_seed, pair_commitment
-from zkfed.proving import Prover
+from zkfed.proving import Prover, prove_all
 from zkfed.secagg import (
     SecaggTask,
     aggregate_chunk,
@@ -90,7 +90,8 @@ def submit_update(
 
     `rng` drives the stochastic rounding: a re-run with the same seed rebuilds identical chunks.
     A member that has not joined the task yet joins first (:func:`join_task`); the report then
-    includes that once-per-task cost.
+    includes that once-per-task cost. With a `ProverPool` the chunks are proved in parallel and
+    each is submitted as soon as it and those before it are proved.
     """
     member = zk.member_index(task.task_id, account)
     todo = set(pending_chunks(zk, task, round_index, member))
@@ -100,9 +101,10 @@ def submit_update(
         pair_circuit = load_circuit(PAIR_COMMIT, circuit.root)
         joined = join_task(zk, prover, pair_circuit, account, sk, task, progress)
         report.gas, report.prove_seconds = joined.gas, joined.prove_seconds
+    results = prove_all(prover, circuit.wasm, circuit.zkey, [c.inputs for c in chunks])
     for done, masked in enumerate(chunks):
         progress("prove", done, len(chunks))
-        result = prover.prove(circuit.wasm, circuit.zkey, masked.inputs)
+        result = next(results)
         report.prove_seconds += result.seconds
         progress("submit", done, len(chunks))
         receipt = zk.submit_chunk(
