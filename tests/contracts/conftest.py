@@ -138,14 +138,19 @@ def join_all(aggregator: Any, members: list[Any]) -> Callable[[int], None]:
 
 
 @pytest.fixture
-def secagg_task(
+def unjoined_task(
     create_task: Callable[[tuple[Any, ...]], int],
     verifier: Any,
     seed_verifier: Any,
     pair_verifier: Any,
-    join_all: Callable[[int], None],
 ) -> int:
-    """A fresh SecAgg task of the test variant (W = 2, K = 2) over the six members, joined."""
-    task_id = create_task(task_config(verifier, seed_verifier, pair_verifier))
-    join_all(task_id)
-    return task_id
+    """A fresh SecAgg task of the test variant (W = 2, K = 2) over the six members, which no
+    member has joined yet."""
+    return create_task(task_config(verifier, seed_verifier, pair_verifier))
+
+
+@pytest.fixture
+def secagg_task(unjoined_task: int, join_all: Callable[[int], None]) -> int:
+    """The same task after every member joined it (stand-in commitments)."""
+    join_all(unjoined_task)
+    return unjoined_task

@@ -4,7 +4,7 @@ from typing import Any
 
 import ape
 from ape import chain
-from contract_helpers import REJECT_ALL, STRICT, ZERO_PROOF, P, task_config
+from contract_helpers import REJECT_ALL, STRICT, ZERO_PROOF, P
 
 WORDS = [12345, 67890]
 
@@ -127,40 +127,23 @@ def test_key_outside_the_subgroup_is_refused(
 
 
 def test_submission_before_joining_is_refused(
-    aggregator: Any,
-    create_task: Any,
-    verifier: Any,
-    seed_verifier: Any,
-    pair_verifier: Any,
-    members: list[Any],
+    aggregator: Any, members: list[Any], unjoined_task: int
 ) -> None:
-    # Prepare: a task nobody has joined yet.
-    task_id = create_task(task_config(verifier, seed_verifier, pair_verifier))
-
     # Execute / Assert
-    with ape.reverts(aggregator.NotJoined, taskId=task_id, member=members[0].address):
-        aggregator.submitChunk(task_id, 1, 0, WORDS, ZERO_PROOF, sender=members[0])
+    with ape.reverts(aggregator.NotJoined, taskId=unjoined_task, member=members[0].address):
+        aggregator.submitChunk(unjoined_task, 1, 0, WORDS, ZERO_PROOF, sender=members[0])
 
 
-def test_joining_twice_or_with_a_bad_commitment_is_refused(
-    aggregator: Any, pair_verifier: Any, deployer: Any, members: list[Any], secagg_task: int
-) -> None:
+def test_joining_twice_is_refused(aggregator: Any, members: list[Any], secagg_task: int) -> None:
     # Execute / Assert: every member of `secagg_task` has joined already.
     with ape.reverts(aggregator.AlreadyJoined, member=members[0].address):
         aggregator.joinTask(secagg_task, [5, 6], [ZERO_PROOF] * 2, sender=members[0])
 
 
 def test_join_with_a_wrong_count_zero_commitment_or_bad_proof_is_refused(
-    aggregator: Any,
-    create_task: Any,
-    verifier: Any,
-    seed_verifier: Any,
-    pair_verifier: Any,
-    deployer: Any,
-    members: list[Any],
+    aggregator: Any, pair_verifier: Any, deployer: Any, members: list[Any], unjoined_task: int
 ) -> None:
-    # Prepare
-    task_id = create_task(task_config(verifier, seed_verifier, pair_verifier))
+    task_id = unjoined_task
 
     # Execute / Assert
     with ape.reverts(aggregator.WrongCommitmentCount, expected=2, actual=1):

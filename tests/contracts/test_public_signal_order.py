@@ -107,17 +107,11 @@ def test_seed_reveal_signals_follow_the_registry(
 
 
 def test_pair_commit_signals_follow_the_registry(
-    aggregator: Any,
-    create_task: Callable[[tuple[Any, ...]], int],
-    verifier: Any,
-    seed_verifier: Any,
-    pair_verifier: Any,
-    deployer: Any,
-    members: list[Any],
+    aggregator: Any, pair_verifier: Any, deployer: Any, members: list[Any], unjoined_task: int
 ) -> None:
     # Prepare: member 3 joins; each slot's proof must carry (task, own key, neighbour's key,
     # commitment) in the registry's order.
-    task_id = create_task(task_config(verifier, seed_verifier, pair_verifier))
+    task_id = unjoined_task
     ring, _ = aggregator.neighbors(task_id, members[3])
     commitments = [777, 888]
     pair_verifier.setMode(STRICT, sender=deployer)
