@@ -89,9 +89,10 @@ function parseArgs(argv) {
   return options;
 }
 
-function importCallback(options) {
+function importCallback(options, given = new Map()) {
   const roots = [options.basePath || "", ...options.includePaths, process.cwd()];
   return (sourcePath) => {
+    if (given.has(sourcePath)) return { contents: given.get(sourcePath) };
     const candidates = path.isAbsolute(sourcePath)
       ? [sourcePath]
       : roots.map((root) => path.resolve(root || ".", sourcePath));
@@ -112,7 +113,24 @@ function standardJson(options) {
   } catch (error) {
     fail(`cannot read standard JSON input: ${error.message}`);
   }
-  write(1, solc.compile(input, { import: importCallback(options) }));
+  // soljson copies its string argument onto the wasm stack (4 bytes per character, a few MB
+  // in all), so a large project's input would overflow it ("memory access out of bounds").
+  // Sources therefore go in by name and come back through the import callback, on the heap.
+  let parsed;
+  try {
+    parsed = JSON.parse(input);
+  } catch (error) {
+    fail(`the standard JSON input is not JSON: ${error.message}`);
+  }
+  const given = new Map();
+  for (const [name, source] of Object.entries(parsed.sources || {})) {
+    if (typeof source.content === "string") {
+      given.set(name, source.content);
+      delete source.content;
+      source.urls = [name];
+    }
+  }
+  write(1, solc.compile(JSON.stringify(parsed), { import: importCallback(options, given) }));
 }
 
 const COMBINED_KEYS = {
