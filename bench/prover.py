@@ -220,7 +220,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if not args.skip_parallel:
         for name, factory in factories.items():
             print(f"  {name}: serial vs 2 parallel provers …", flush=True)
-            report["backends"][name]["parallel"] = serial_vs_parallel(factory, circuit, chunks)
+            parallel = serial_vs_parallel(factory, circuit, chunks)
+            target = TARGETS.get(name, 0.0)
+            parallel["meets_target"] = parallel["parallel_seconds_per_1000_params"] <= target
+            report["backends"][name]["parallel"] = parallel
     for name, note in notes.items():
         report["backends"][name] = {"constraints_per_param": None, "note": note}
     report["machine"]["loadavg_after"] = loadavg()
