@@ -325,11 +325,6 @@ class Zkfed:
         """Whether a member has posted its pair commitments for a task."""
         return bool(self.aggregator.hasJoined(task_id, getattr(account, "address", account)))
 
-    def pair_commitments(self, task_id: int, account: Any) -> list[int]:
-        """A member's posted pair commitments, one per neighbour slot (0: inactive or not yet)."""
-        address = getattr(account, "address", account)
-        return [int(c) for c in self.aggregator.pairCommitments(task_id, address)]
-
     # --- a member's transactions ---------------------------------------------------------------
 
     def join_task(

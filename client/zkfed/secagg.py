@@ -116,9 +116,13 @@ class SecaggTask:
     def pair_commitments(self, member: int, sk: int) -> list[int]:
         """The commitments `member` posts when it joins, one per slot (0 for an inactive slot),
         as the contract returns them from ``pairCommitments``."""
+        return self.commitments_of(member, self.pair_secrets(member, sk))
+
+    def commitments_of(self, member: int, secrets: Sequence[int]) -> list[int]:
+        """The commitment of each of `member`'s slot secrets (0 for an inactive slot)."""
         return [
             0 if j is None else pair_commitment(secret, self.task_id)
-            for j, secret in zip(self.slots(member), self.pair_secrets(member, sk), strict=True)
+            for j, secret in zip(self.slots(member), secrets, strict=True)
         ]
 
 
@@ -173,15 +177,11 @@ def chunk_inputs(
         if j is not None
     ]
     y = apply_mask(words, masks_from_seeds(signed, len(words)))
-    commitments = [
-        0 if j is None else pair_commitment(secret, task.task_id)
-        for j, secret in zip(slots, secrets, strict=True)
-    ]
     inputs: CircuitInputs = {
         "task": task.task_id,
         "round": round_index,
         "chunk": chunk,
-        "commitments": commitments,
+        "commitments": task.commitments_of(member, secrets),
         "slots": slots_word(member, slots),
         "bound": task.bound,
         "y": y,

@@ -10,7 +10,7 @@ import {MockModelGovernance} from "../../../contracts/test/MockModelGovernance.s
 import {BabyJubJubReference} from "./BabyJubJubReference.sol";
 
 /// @notice An aggregator behind a mock governance, six members with registered keys and mock
-///         verifiers for a small variant (W = 4, K = 4; default packing L = 15, B = 16, R = 12).
+///         verifiers for a small variant (W = 4, K = 4; packing L = 15, B = 16, R = 12).
 /// @dev `_createTask` returns a task every member has joined, with the pair commitments of
 ///      `_commitment` (symmetric, as c_ij = c_ji for real ECDH secrets).
 abstract contract AggregatorFixture is Test {
