@@ -75,6 +75,16 @@ if ! fresh python "$py_key"; then
   stamp python "$py_key"
 fi
 
+# --- zkfed's native prover (C extension zkfed._groth16): rebuilt when its source changes -------
+native_key="$(digest client/zkfed/native/groth16.c pyproject.toml)"
+if ! fresh native "$native_key" || ! "$venv/bin/python" -c 'import zkfed._groth16' 2>/dev/null; then
+  say "building zkfed's native Groth16 prover (C) ..."
+  pip_install --no-deps -e .
+  "$venv/bin/python" -c 'import zkfed._groth16' 2>/dev/null \
+    || die "zkfed's native prover did not build; a C compiler (gcc) and the Python headers are required."
+  stamp native "$native_key"
+fi
+
 # --- links: after `. .venv/bin/activate` every tool below is the project's own ---------------
 link() { ln -sfn "$1" "$venv/bin/$2"; }
 for tool in anvil forge cast; do

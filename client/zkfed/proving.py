@@ -34,7 +34,8 @@ class ProofResult:
 
 
 class Prover(Protocol):
-    """What the protocol needs of a Groth16 backend (snarkjs here, or zkfed.proving_groth16py)."""
+    """What the protocol needs of a Groth16 backend: snarkjs here, zkfed.proving_native (C, every
+    core) or zkfed.proving_groth16py (optional extra)."""
 
     name: str
 
@@ -48,17 +49,22 @@ class Prover(Protocol):
 
 
 def open_prover(name: str = "snarkjs", workers: int = 1) -> Prover:
-    """A prover by backend name: "snarkjs" (the reference) or "groth16py" (optional extra);
-    with `workers` > 1, a `ProverPool` of that many, proving chunks in parallel."""
+    """A prover by backend name: "snarkjs" (the reference), "native" (zkfed's C prover, one
+    proof on every core) or "groth16py" (optional extra); with `workers` > 1, a `ProverPool` of
+    that many, proving chunks in parallel."""
     if workers > 1:
         return ProverPool(lambda: open_prover(name), workers)
     if name == "snarkjs":
         return SnarkjsProver()
+    if name == "native":
+        from zkfed.proving_native import NativeProver
+
+        return NativeProver()
     if name == "groth16py":
         from zkfed.proving_groth16py import Groth16pyProver
 
         return Groth16pyProver()
-    raise ToolchainError(f"unknown prover {name!r}; use snarkjs or groth16py.")
+    raise ToolchainError(f"unknown prover {name!r}; use snarkjs, native or groth16py.")
 
 
 def find_node_modules(start: Path | None = None) -> Path:
