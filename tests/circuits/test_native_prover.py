@@ -75,8 +75,19 @@ def _msm(group: int, bases: list[Any], scalars: list[int], threads: int) -> list
     return [int.from_bytes(blob[i : i + 32], "big") for i in range(0, len(blob), 32)]
 
 
+@pytest.fixture(params=["adx", "portable"])
+def arithmetic(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Both field multiplications: mulx/adcx/adox (where the CPU has them) and portable C."""
+    previous = native.use_adx(request.param == "adx")
+    if request.param == "adx" and not native.use_adx():
+        native.use_adx(previous)
+        pytest.skip("this CPU has no BMI2/ADX")
+    yield request.param
+    native.use_adx(previous)
+
+
 @pytest.mark.parametrize("group", [1, 2])
-def test_msm_matches_py_ecc_on_every_special_case(group: int) -> None:
+def test_msm_matches_py_ecc_on_every_special_case(group: int, arithmetic: str) -> None:
     # Prepare: distinct random bases, then the special cases in place.
     rng = random.Random(1000 + group)
     generator, zero = (G1, Z1) if group == 1 else (G2, Z2)
@@ -100,7 +111,7 @@ def test_msm_matches_py_ecc_on_every_special_case(group: int) -> None:
 
 
 @pytest.mark.parametrize("group", [1, 2])
-def test_msm_with_many_additions_to_few_buckets(group: int) -> None:
+def test_msm_with_many_additions_to_few_buckets(group: int, arithmetic: str) -> None:
     # Prepare: 3,000 terms over 3 bases with small scalars, so buckets collide constantly.
     rng = random.Random(7 + group)
     generator = G1 if group == 1 else G2
@@ -248,8 +259,8 @@ def test_public_signals_match_snarkjs_and_two_proofs_differ(
 
 
 @pytest.mark.parametrize("threads", [1, 3])
-def test_any_thread_count_gives_a_valid_proof(
-    threads: int, circuit: Circuit, inputs: dict[str, Any]
+def test_any_thread_count_and_arithmetic_give_a_valid_proof(
+    threads: int, arithmetic: str, circuit: Circuit, inputs: dict[str, Any]
 ) -> None:
     # Execute
     with NativeProver(threads=threads) as made:

@@ -36,6 +36,74 @@ typedef struct { uint64_t v[4]; } fe;
 /* Both moduli are below 2^254, so sums of two reduced elements fit in 256 bits and the       */
 /* "no carry" CIOS multiplication is exact.                                                   */
 
+/* Montgomery multiplication with mulx/adcx/adox (x86-64 with BMI2 and ADX): the CIOS loop of
+ * the portable code below, one round per limb of b, with two independent carry chains (CF for
+ * the high halves, OF for the low halves). The accumulator's five registers rotate by one each
+ * round: the limb a round reduces to zero becomes the next round's (zero) top limb. The result
+ * is below 2p; the caller subtracts p once if needed. Chosen at run time (`use_adx`). */
+#if defined(__x86_64__) && defined(__GNUC__)
+#define HAVE_ADX_PATH 1
+#define MONT_ROUND(T0, T1, T2, T3, T4, B)                                                     \
+    "xorl %%eax, %%eax\n\t"                                                                   \
+    "movq " B ", %%rdx\n\t"                                                                   \
+    "mulxq %[a0], %[lo], %[hi]\n\t"                                                           \
+    "adoxq %[lo], %[" T0 "]\n\t"                                                              \
+    "adcxq %[hi], %[" T1 "]\n\t"                                                              \
+    "mulxq %[a1], %[lo], %[hi]\n\t"                                                           \
+    "adoxq %[lo], %[" T1 "]\n\t"                                                              \
+    "adcxq %[hi], %[" T2 "]\n\t"                                                              \
+    "mulxq %[a2], %[lo], %[hi]\n\t"                                                           \
+    "adoxq %[lo], %[" T2 "]\n\t"                                                              \
+    "adcxq %[hi], %[" T3 "]\n\t"                                                              \
+    "mulxq %[a3], %[lo], %[hi]\n\t"                                                           \
+    "adoxq %[lo], %[" T3 "]\n\t"                                                              \
+    "adcxq %[hi], %[" T4 "]\n\t"                                                              \
+    "adoxq %%rax, %[" T4 "]\n\t"                                                              \
+    "movq %[" T0 "], %%rdx\n\t"                                                               \
+    "imulq %[inv], %%rdx\n\t"                                                                 \
+    "xorl %%eax, %%eax\n\t"                                                                   \
+    "mulxq %[p0], %[lo], %[hi]\n\t"                                                           \
+    "adoxq %[lo], %[" T0 "]\n\t"                                                              \
+    "adcxq %[hi], %[" T1 "]\n\t"                                                              \
+    "mulxq %[p1], %[lo], %[hi]\n\t"                                                           \
+    "adoxq %[lo], %[" T1 "]\n\t"                                                              \
+    "adcxq %[hi], %[" T2 "]\n\t"                                                              \
+    "mulxq %[p2], %[lo], %[hi]\n\t"                                                           \
+    "adoxq %[lo], %[" T2 "]\n\t"                                                              \
+    "adcxq %[hi], %[" T3 "]\n\t"                                                              \
+    "mulxq %[p3], %[lo], %[hi]\n\t"                                                           \
+    "adoxq %[lo], %[" T3 "]\n\t"                                                              \
+    "adcxq %[hi], %[" T4 "]\n\t"                                                              \
+    "adoxq %%rax, %[" T4 "]\n\t"
+
+static inline void mont_mul_adx(fe *r, const fe *a, const fe *b, const fe *p,
+                                const uint64_t *inv) {
+    uint64_t t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0, lo, hi;
+    __asm__(MONT_ROUND("t0", "t1", "t2", "t3", "t4", "%[b0]")
+            MONT_ROUND("t1", "t2", "t3", "t4", "t0", "%[b1]")
+            MONT_ROUND("t2", "t3", "t4", "t0", "t1", "%[b2]")
+            MONT_ROUND("t3", "t4", "t0", "t1", "t2", "%[b3]")
+            : [t0] "+&r"(t0), [t1] "+&r"(t1), [t2] "+&r"(t2), [t3] "+&r"(t3), [t4] "+&r"(t4),
+              [lo] "=&r"(lo), [hi] "=&r"(hi)
+            : [a0] "m"(a->v[0]), [a1] "m"(a->v[1]), [a2] "m"(a->v[2]), [a3] "m"(a->v[3]),
+              [b0] "m"(b->v[0]), [b1] "m"(b->v[1]), [b2] "m"(b->v[2]), [b3] "m"(b->v[3]),
+              [p0] "m"(p->v[0]), [p1] "m"(p->v[1]), [p2] "m"(p->v[2]), [p3] "m"(p->v[3]),
+              [inv] "m"(*inv)
+            : "rax", "rdx", "cc");
+    r->v[0] = t4;
+    r->v[1] = t0;
+    r->v[2] = t1;
+    r->v[3] = t2;
+}
+#define MONT_MUL_ADX mont_mul_adx
+#else
+#define HAVE_ADX_PATH 0
+#define MONT_MUL_ADX(r, a, b, p, inv) ((void)0)
+#endif
+
+/* 1 when this CPU has BMI2 and ADX (set when the module loads; `_groth16.use_adx` changes it). */
+static int use_adx = 0;
+
 #define DEFINE_FIELD(F, P0, P1, P2, P3, INV, O0, O1, O2, O3, S0, S1, S2, S3)                   \
     static const fe F##_p = {{P0, P1, P2, P3}};                                               \
     static const fe F##_one = {{O0, O1, O2, O3}};                                             \
@@ -84,7 +152,13 @@ typedef struct { uint64_t v[4]; } fe;
         static const fe zero = {{0, 0, 0, 0}};                                                \
         F##_sub(r, &zero, a);                                                                 \
     }                                                                                         \
+    static const uint64_t F##_inv_word = INV;                                                 \
     static inline void F##_mul(fe *r, const fe *a, const fe *b) {                             \
+        if (HAVE_ADX_PATH && use_adx) {                                                       \
+            MONT_MUL_ADX(r, a, b, &F##_p, &F##_inv_word);                                     \
+            if (F##_geq_p(r)) F##_sub_p(r);                                                   \
+            return;                                                                           \
+        }                                                                                     \
         uint64_t t0 = 0, t1 = 0, t2 = 0, t3 = 0;                                              \
         for (int i = 0; i < 4; i++) {                                                         \
             const uint64_t bi = b->v[i];                                                      \
@@ -903,7 +977,31 @@ out:
     return result;
 }
 
+static const char use_adx_doc[] =
+    "use_adx(enable=None) -> bool\n\n"
+    "Whether field multiplication uses the mulx/adcx/adox code (x86-64 with BMI2 and ADX; on by\n"
+    "default where the CPU has them). With `enable`, switch it (only on where the CPU has\n"
+    "them) and return the previous setting; for tests of both paths.";
+
+static PyObject *py_use_adx(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *enable = Py_None;
+    if (!PyArg_ParseTuple(args, "|O", &enable)) return NULL;
+    const int previous = use_adx;
+    if (enable != Py_None) {
+        const int wanted = PyObject_IsTrue(enable);
+        if (wanted < 0) return NULL;
+#if HAVE_ADX_PATH
+        use_adx = wanted && __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("adx");
+#else
+        use_adx = 0;
+#endif
+    }
+    return PyBool_FromLong(previous);
+}
+
 static PyMethodDef methods[] = {
+    {"use_adx", py_use_adx, METH_VARARGS, use_adx_doc},
     {"prove", py_prove, METH_VARARGS, prove_doc},
     {"msm", py_msm, METH_VARARGS, msm_doc},
     {NULL, NULL, 0, NULL},
@@ -915,4 +1013,10 @@ static struct PyModuleDef module = {
     -1, methods, NULL, NULL, NULL, NULL,
 };
 
-PyMODINIT_FUNC PyInit__groth16(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__groth16(void) {
+#if HAVE_ADX_PATH
+    __builtin_cpu_init();
+    use_adx = __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("adx");
+#endif
+    return PyModule_Create(&module);
+}
