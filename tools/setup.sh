@@ -76,7 +76,7 @@ if ! fresh python "$py_key"; then
 fi
 
 # --- zkfed's native prover (C extension zkfed._groth16): rebuilt when its source changes -------
-native_key="$(digest client/zkfed/native/groth16.c pyproject.toml)"
+native_key="$(digest client/zkfed/native/groth16.c setup.py pyproject.toml)"
 if ! fresh native "$native_key" || ! "$venv/bin/python" -c 'import zkfed._groth16' 2>/dev/null; then
   say "building zkfed's native Groth16 prover (C) ..."
   pip_install --no-deps -e .
