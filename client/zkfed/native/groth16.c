@@ -36,6 +36,75 @@ typedef struct { uint64_t v[4]; } fe;
 /* Both moduli are below 2^254, so sums of two reduced elements fit in 256 bits and the       */
 /* "no carry" CIOS multiplication is exact.                                                   */
 
+/* Modular addition and subtraction without branches on x86-64 (add/adc, sub/sbb, cmov: the
+ * baseline instruction set); the portable C in DEFINE_FIELD elsewhere. Inputs are reduced and
+ * p < 2^254, so a + b never carries out of 256 bits. */
+#if defined(__x86_64__) && defined(__GNUC__)
+#define HAVE_X86_ADD 1
+static inline void mod_add_x86(fe *r, const fe *a, const fe *b, const fe *p) {
+    uint64_t t0 = a->v[0], t1 = a->v[1], t2 = a->v[2], t3 = a->v[3], s0, s1, s2, s3;
+    __asm__("addq %[b0], %[t0]\n\t"
+            "adcq %[b1], %[t1]\n\t"
+            "adcq %[b2], %[t2]\n\t"
+            "adcq %[b3], %[t3]\n\t"
+            "movq %[t0], %[s0]\n\t"
+            "movq %[t1], %[s1]\n\t"
+            "movq %[t2], %[s2]\n\t"
+            "movq %[t3], %[s3]\n\t"
+            "subq %[p0], %[s0]\n\t"
+            "sbbq %[p1], %[s1]\n\t"
+            "sbbq %[p2], %[s2]\n\t"
+            "sbbq %[p3], %[s3]\n\t"
+            "cmovcq %[t0], %[s0]\n\t" /* a borrow: a + b < p, keep it */
+            "cmovcq %[t1], %[s1]\n\t"
+            "cmovcq %[t2], %[s2]\n\t"
+            "cmovcq %[t3], %[s3]\n\t"
+            : [t0] "+&r"(t0), [t1] "+&r"(t1), [t2] "+&r"(t2), [t3] "+&r"(t3),
+              [s0] "=&r"(s0), [s1] "=&r"(s1), [s2] "=&r"(s2), [s3] "=&r"(s3)
+            : [b0] "m"(b->v[0]), [b1] "m"(b->v[1]), [b2] "m"(b->v[2]), [b3] "m"(b->v[3]),
+              [p0] "m"(p->v[0]), [p1] "m"(p->v[1]), [p2] "m"(p->v[2]), [p3] "m"(p->v[3])
+            : "cc");
+    r->v[0] = s0;
+    r->v[1] = s1;
+    r->v[2] = s2;
+    r->v[3] = s3;
+}
+static inline void mod_sub_x86(fe *r, const fe *a, const fe *b, const fe *p) {
+    uint64_t t0 = a->v[0], t1 = a->v[1], t2 = a->v[2], t3 = a->v[3], s0, s1, s2, s3, m;
+    __asm__("subq %[b0], %[t0]\n\t"
+            "sbbq %[b1], %[t1]\n\t"
+            "sbbq %[b2], %[t2]\n\t"
+            "sbbq %[b3], %[t3]\n\t"
+            "sbbq %[m], %[m]\n\t" /* all ones after a borrow */
+            "movq %[t0], %[s0]\n\t"
+            "movq %[t1], %[s1]\n\t"
+            "movq %[t2], %[s2]\n\t"
+            "movq %[t3], %[s3]\n\t"
+            "addq %[p0], %[s0]\n\t"
+            "adcq %[p1], %[s1]\n\t"
+            "adcq %[p2], %[s2]\n\t"
+            "adcq %[p3], %[s3]\n\t"
+            "testq %[m], %[m]\n\t"
+            "cmovzq %[t0], %[s0]\n\t" /* no borrow: a - b as it is */
+            "cmovzq %[t1], %[s1]\n\t"
+            "cmovzq %[t2], %[s2]\n\t"
+            "cmovzq %[t3], %[s3]\n\t"
+            : [t0] "+&r"(t0), [t1] "+&r"(t1), [t2] "+&r"(t2), [t3] "+&r"(t3),
+              [s0] "=&r"(s0), [s1] "=&r"(s1), [s2] "=&r"(s2), [s3] "=&r"(s3), [m] "=&r"(m)
+            : [b0] "m"(b->v[0]), [b1] "m"(b->v[1]), [b2] "m"(b->v[2]), [b3] "m"(b->v[3]),
+              [p0] "m"(p->v[0]), [p1] "m"(p->v[1]), [p2] "m"(p->v[2]), [p3] "m"(p->v[3])
+            : "cc");
+    r->v[0] = s0;
+    r->v[1] = s1;
+    r->v[2] = s2;
+    r->v[3] = s3;
+}
+#else
+#define HAVE_X86_ADD 0
+#define mod_add_x86(r, a, b, p) ((void)0)
+#define mod_sub_x86(r, a, b, p) ((void)0)
+#endif
+
 /* Montgomery multiplication with mulx/adcx/adox (x86-64 with BMI2 and ADX): the CIOS loop of
  * the portable code below, one round per limb of b, with two independent carry chains (CF for
  * the high halves, OF for the low halves). The accumulator's five registers rotate by one each
@@ -123,6 +192,10 @@ static int use_adx = 0;
         }                                                                                     \
     }                                                                                         \
     static inline void F##_add(fe *r, const fe *a, const fe *b) {                             \
+        if (HAVE_X86_ADD) {                                                                   \
+            mod_add_x86(r, a, b, &F##_p);                                                     \
+            return;                                                                           \
+        }                                                                                     \
         uint64_t carry = 0;                                                                   \
         for (int i = 0; i < 4; i++) {                                                         \
             u128 s = (u128)a->v[i] + b->v[i] + carry;                                         \
@@ -132,6 +205,10 @@ static int use_adx = 0;
         if (F##_geq_p(r)) F##_sub_p(r);                                                       \
     }                                                                                         \
     static inline void F##_sub(fe *r, const fe *a, const fe *b) {                             \
+        if (HAVE_X86_ADD) {                                                                   \
+            mod_sub_x86(r, a, b, &F##_p);                                                     \
+            return;                                                                           \
+        }                                                                                     \
         uint64_t borrow = 0;                                                                  \
         for (int i = 0; i < 4; i++) {                                                         \
             u128 d = (u128)a->v[i] - b->v[i] - borrow;                                        \
