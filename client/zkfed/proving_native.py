@@ -24,6 +24,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 
@@ -49,10 +50,10 @@ _SECTIONS = {
 _COEFF = np.dtype([("matrix", "<u4"), ("row", "<u4"), ("signal", "<u4"), ("value", "V32")])
 
 
-def load_native() -> object:
+def load_native() -> ModuleType:
     """The compiled extension, or a one-sentence error when the build left it out."""
     try:
-        from zkfed import _groth16  # type: ignore[attr-defined]
+        from zkfed import _groth16
     except ImportError as error:
         raise ToolchainError(
             "zkfed's native prover is not built (it needs a C compiler at install time); "
@@ -282,7 +283,7 @@ class NativeProver(ClosingProver):
         r = secrets.randbelow(SCALAR_FIELD - 1) + 1
         s = secrets.randbelow(SCALAR_FIELD - 1) + 1
         omega, inc = roots_of_unity(layout.log_domain)
-        blob = self._native.prove(  # type: ignore[attr-defined]
+        blob = self._native.prove(
             data,
             layout.as_tuple(),
             witness,

@@ -64,6 +64,8 @@ def test_prover_bench_writes_the_report(tmp_path: Path) -> None:
     )
     assert snarkjs["seconds_per_1000_params"] > 0
     assert snarkjs["parallel"]["speedup"] > 0
+    checks = report["backends"]["native"]["checks"]  # all but the skipped Solidity check
+    assert [k for k, v in checks.items() if v is not True] == ["solidity_verify", "qualifies"]
     assert report["machine"]["loadavg_before"] and report["machine"]["loadavg_after"]
 
 

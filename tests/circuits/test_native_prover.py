@@ -33,6 +33,7 @@ from zkfed.proving_native import (
     SCALAR_FIELD,
     NativeProver,
     ZkeyLayout,
+    default_threads,
     load_native,
     read_witness,
     roots_of_unity,
@@ -375,3 +376,25 @@ def test_a_witness_value_outside_the_field_is_refused(circuit: Circuit) -> None:
     # Execute / Assert
     with pytest.raises(ValueError, match="witness value 1 is not below"):
         native.prove(data, layout.as_tuple(), bytes(witness), one, one, one, one, one, 1)
+
+
+def test_the_extension_refuses_a_layout_outside_the_zkey(circuit: Circuit) -> None:
+    # Prepare: a real layout whose H section is moved past the end of the file.
+    data = circuit.zkey.read_bytes()
+    layout = list(ZkeyLayout.parse(data, circuit.zkey).as_tuple())
+    layout[14] = len(data) - 64
+    witness = bytes(32 * layout[0])
+    one = (1).to_bytes(32, "little")
+
+    # Execute / Assert
+    with pytest.raises(ValueError, match="does not fit the zkey"):
+        native.prove(data, tuple(layout), witness, one, one, one, one, one, 1)
+
+
+def test_native_provers_of_a_pool_share_the_cores() -> None:
+    # Execute
+    with open_prover("native", workers=2) as pool:
+        threads = [p.threads for p in pool._provers]  # type: ignore[attr-defined]
+
+    # Assert
+    assert threads == [max(1, default_threads() // 2)] * 2

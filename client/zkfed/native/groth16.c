@@ -5,8 +5,9 @@
  * zkey's coefficient section, the quotient on the odd coset of the 2n-th roots of unity, and
  * five multi-scalar multiplications against the zkey's point sections), so its proofs verify
  * with the same verification keys and Solidity verifiers. The Python side (zkfed.proving_native)
- * parses the file layout, draws the blinding scalars r and s, and checks every input; this file
- * does the arithmetic and trusts its caller's offsets.
+ * parses the file layout, draws the blinding scalars r and s, and names what is wrong with a bad
+ * zkey or witness; this file checks again that every region it reads lies inside the zkey, so it
+ * stays memory-safe whatever it is given, and does the arithmetic.
  *
  * Representation: field elements are four little-endian 64-bit limbs in Montgomery form with
  * R = 2^256, which is the zkey's own "LEM" encoding of points, so point sections are used in
@@ -900,6 +901,39 @@ static int read_scalar(PyObject *obj, fe *out, const char *what) {
     return 0;
 }
 
+/* Whether every region `prove` reads lies inside the zkey and every coefficient points inside
+ * the circuit: the extension stays memory-safe whatever layout it is given. */
+static int region_fits(size_t offset, size_t count, size_t size, size_t total) {
+    return count <= (SIZE_MAX - offset) / (size ? size : 1) && offset + count * size <= total;
+}
+
+static int layout_fits(const prove_args *in) {
+    const size_t len = in->zkey_len;
+    if (in->log_domain < 1 || in->log_domain > 27 || in->domain != ((size_t)1 << in->log_domain))
+        return 0;
+    if (in->n_vars == 0 || in->n_vars > ((size_t)1 << 31) || in->n_public + 1 > in->n_vars)
+        return 0;
+    if (!region_fits(in->off_alpha1, 1, 64, len) || !region_fits(in->off_beta1, 1, 64, len) ||
+        !region_fits(in->off_beta2, 1, 128, len) || !region_fits(in->off_delta1, 1, 64, len) ||
+        !region_fits(in->off_delta2, 1, 128, len) ||
+        !region_fits(in->off_coeffs, in->n_coeffs, 12 + 32, len) ||
+        !region_fits(in->off_a, in->n_vars, 64, len) ||
+        !region_fits(in->off_b1, in->n_vars, 64, len) ||
+        !region_fits(in->off_b2, in->n_vars, 128, len) ||
+        !region_fits(in->off_c, in->n_vars - in->n_public - 1, 64, len) ||
+        !region_fits(in->off_h, in->domain, 64, len))
+        return 0;
+    const uint8_t *coef = in->zkey + in->off_coeffs;
+    for (size_t i = 0; i < in->n_coeffs; i++, coef += 12 + 32) {
+        uint32_t matrix, row, signal;
+        memcpy(&matrix, coef, 4);
+        memcpy(&row, coef + 4, 4);
+        memcpy(&signal, coef + 8, 4);
+        if (matrix > 1 || row >= in->domain || signal >= in->n_vars) return 0;
+    }
+    return 1;
+}
+
 static const char prove_doc[] =
     "prove(zkey, layout, witness, r, s, neg_rs, omega, inc, threads) -> bytes\n\n"
     "A Groth16 proof as 8 big-endian 32-byte words: A.x, A.y, B.x.c0, B.x.c1, B.y.c0, B.y.c1,\n"
@@ -943,8 +977,8 @@ static PyObject *py_prove(PyObject *self, PyObject *args) {
     in.off_h = fields[14];
     in.log_domain = (int)fields[15];
     in.threads = threads;
-    if (in.domain != ((size_t)1 << in.log_domain) || in.n_public + 1 > in.n_vars) {
-        PyErr_SetString(PyExc_ValueError, "inconsistent zkey layout");
+    if (!layout_fits(&in)) {
+        PyErr_SetString(PyExc_ValueError, "the zkey layout does not fit the zkey");
         goto out;
     }
     if ((size_t)witness.len != in.n_vars * 32) {
