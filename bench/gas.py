@@ -1,6 +1,6 @@
 """Gas benchmark with real proofs: every transaction of a secure-aggregation round, on anvil.
 
-    python bench/gas.py --out reports/gas.json [--prover snarkjs|groth16py]
+    python bench/gas.py --out reports/gas.json [--prover snarkjs|native|groth16py]
 
 Deploys governance, the aggregator and the generated Groth16 verifiers of the default variant
 (W = 64, L = 21, K = 4: 1,344 parameters per chunk) on anvil (ape's `ethereum:local:foundry`),
@@ -34,7 +34,8 @@ import json
 import os
 import statistics
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +53,7 @@ from zkfed.circuits import (
 )
 from zkfed.exceptions import ZkfedError
 from zkfed.protocol import seed_reveal_inputs
-from zkfed.proving import ProofResult, SignalValue, SnarkjsProver
+from zkfed.proving import PROVERS, ProofResult, SignalValue, open_prover
 from zkfed.quantize import squared_norm_bound
 from zkfed.secagg import join_inputs, mask_update, required_reveals
 
@@ -249,11 +250,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if not c.ready():
             raise ZkfedError(f"{c.name} is not built; run tools/dev.sh setup first.")
     params = circuit.packing().params_per_chunk
-    make_prover: Callable[[], Any] = SnarkjsProver
-    if args.prover == "groth16py":
-        from zkfed.proving_groth16py import Groth16pyProver
-
-        make_prover = Groth16pyProver
     report: dict[str, Any] = {
         "variant": DEFAULT_VARIANT,
         "params_per_chunk": params,
@@ -262,7 +258,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "prover": args.prover,
         "machine": {"loadavg_before": loadavg()},
     }
-    with networks.parse_network_choice("ethereum:local:foundry"), make_prover() as prover:
+    with (
+        networks.parse_network_choice("ethereum:local:foundry"),
+        closing(open_prover(args.prover)) as prover,
+    ):
         bench = Bench(prover, circuit, seed_circuit, pair_circuit)
         print(f"  task {bench.task_id} open; members join …", flush=True)
         for member in range(N_MEMBERS):
@@ -396,7 +395,7 @@ def table(report: dict[str, Any]) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python bench/gas.py", description=__doc__)
     parser.add_argument("--out", type=Path, required=True, help="JSON report to write")
-    parser.add_argument("--prover", choices=["snarkjs", "groth16py"], default="snarkjs")
+    parser.add_argument("--prover", choices=PROVERS, default="snarkjs")
     args = parser.parse_args(argv)
     os.chdir(project_root())
     try:

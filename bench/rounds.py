@@ -2,6 +2,9 @@
 
     python bench/rounds.py --out reports/bench-rounds.json [--members 4,8,16] [--rounds 2]
 
+Members prove with the client's default prover (zkfed.proving.default_prover: the native one
+where it is built; set ZKFED_PROVER=snarkjs to measure the reference); the JSON names it.
+
 Runs inside the project's environment (`. .venv/bin/activate`). For each member count it starts
 a fresh anvil through ape, deploys the default circuit variant's verifiers and the contracts,
 opens a logistic-regression task on the digits data (650 parameters: one chunk per member),
@@ -20,6 +23,7 @@ import argparse
 import json
 import statistics
 import time
+from contextlib import closing
 from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
@@ -37,7 +41,7 @@ def _bench_members(n_members: int, rounds: int) -> dict[str, Any]:
     from zkfed.models import ModelSpec
     from zkfed.proposals import DEFAULT_CLIP_NORM, DEV_PERIOD, propose_model
     from zkfed.protocol import fetch_model, finalize, join_task, submit_update
-    from zkfed.proving import SnarkjsProver
+    from zkfed.proving import default_prover, open_prover
     from zkfed.storage import LocalStore
     from zkfed.training import TrainConfig, member_seed, train_local
 
@@ -45,7 +49,7 @@ def _bench_members(n_members: int, rounds: int) -> dict[str, Any]:
     with (
         networks.parse_network_choice("ethereum:local:foundry"),
         TemporaryDirectory() as store_dir,
-        SnarkjsProver() as prover,
+        closing(open_prover(default_prover())) as prover,
     ):
         store = LocalStore(Path(store_dir))
         deployer, *people = accounts.test_accounts[: n_members + 1]
@@ -137,10 +141,16 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="rounds per member count")
     args = parser.parse_args()
     counts = [int(c) for c in args.members.split(",")]
+    from zkfed.proving import default_prover
+
+    prover = default_prover()
     load_before = Path("/proc/loadavg").read_text().split()[:3]
     results = {str(n): _bench_members(n, args.rounds) for n in counts}
     load_after = Path("/proc/loadavg").read_text().split()[:3]
-    print(f"\nround latency (median of {args.rounds} rounds, seconds; members act in turn)")
+    print(
+        f"\nround latency (median of {args.rounds} rounds, seconds; members act in turn; "
+        f"prover {prover})"
+    )
     print(
         f"{'members':>8} {'train':>8} {'prove':>8} {'submit':>8} {'finalize':>9} {'total':>8}"
         f" | {'join (once)':>11} {'join gas/member':>15}"
@@ -155,7 +165,12 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(
         json.dumps(
-            {"members": results, "loadavg_before": load_before, "loadavg_after": load_after},
+            {
+                "prover": prover,
+                "members": results,
+                "loadavg_before": load_before,
+                "loadavg_after": load_after,
+            },
             indent=2,
         )
         + "\n"

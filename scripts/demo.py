@@ -64,10 +64,10 @@ from zkfed.exceptions import ZkfedError
 )
 @click.option(
     "--prover",
-    type=click.Choice(["snarkjs", "groth16py"]),
-    default="snarkjs",
-    show_default=True,
-    help="Groth16 backend: snarkjs (the reference) or groth16py (optional, ~3.7x faster).",
+    type=click.Choice(["native", "snarkjs", "groth16py"]),
+    default=None,
+    help="Groth16 backend: native (zkfed's C prover; the default where it is built), snarkjs "
+    "(the reference) or groth16py (optional extra).",
 )
 def cli(
     network: Any,
@@ -82,7 +82,7 @@ def cli(
     report: Path,
     plot: Path,
     store_dir: Path,
-    prover: str,
+    prover: str | None,
 ) -> None:
     """Run zkfed end to end on the embedded defaults and report accuracy, gas and proof times."""
     if not 0 <= dropout_round <= rounds:

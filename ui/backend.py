@@ -663,11 +663,12 @@ class Consortium:
 
     @property
     def prover(self) -> Any:
-        """The process's snarkjs worker, started on first use (hold `lock` while proving)."""
+        """The process's prover (`default_prover()`), started on first use (hold `lock` while
+        proving)."""
         if self._prover is None:
-            from zkfed.proving import SnarkjsProver
+            from zkfed.proving import default_prover, open_prover
 
-            self._prover = SnarkjsProver()
+            self._prover = open_prover(default_prover())
         return self._prover
 
     def require_ready(self) -> Zkfed:

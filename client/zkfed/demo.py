@@ -41,7 +41,7 @@ from zkfed.protocol import (
     verify_ckks_round,
     verify_round,
 )
-from zkfed.proving import open_prover
+from zkfed.proving import default_prover, open_prover
 from zkfed.storage import LocalStore, sha256_hex
 from zkfed.training import (
     TrainConfig,
@@ -167,15 +167,17 @@ def run_demo(
     report_path: Path,
     plot_path: Path,
     store_dir: Path,
-    prover_name: str = "snarkjs",
+    prover_name: str | None = None,
 ) -> None:
     """Run the demo (see the module docstring) and write its report and plot."""
     started = time.perf_counter()
+    prover_name = prover_name or default_prover()
     store = LocalStore(store_dir)
     deployer, *people = accounts.test_accounts[: n_members + 1]
     _say(
         f"zkfed demo: {n_members} members, {rounds} rounds, {data.name} "
-        f"({len(data.y_train)} train / {len(data.y_test)} test samples), mode {mode.name.lower()}"
+        f"({len(data.y_train)} train / {len(data.y_test)} test samples), mode {mode.name.lower()}, "
+        f"prover {prover_name}"
     )
 
     # 1. Deploy and register keys.

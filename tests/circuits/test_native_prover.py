@@ -27,7 +27,13 @@ from py_ecc.optimized_bn128 import G1, G2, Z1, Z2, add, is_inf, multiply, neg, n
 from zkfed.circuits import DEFAULT_VARIANT, TEST_VARIANT, Circuit, load_circuit
 from zkfed.exceptions import ProofGenerationError, ToolchainError
 from zkfed.groth16 import verify
-from zkfed.proving import ProofResult, SnarkjsProver, find_node_modules, open_prover
+from zkfed.proving import (
+    ProofResult,
+    SnarkjsProver,
+    default_prover,
+    find_node_modules,
+    open_prover,
+)
 from zkfed.proving_native import (
     BASE_FIELD,
     SCALAR_FIELD,
@@ -398,3 +404,14 @@ def test_native_provers_of_a_pool_share_the_cores() -> None:
 
     # Assert
     assert threads == [max(1, default_threads() // 2)] * 2
+
+
+def test_the_client_proves_natively_unless_told_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Execute / Assert
+    monkeypatch.delenv("ZKFED_PROVER", raising=False)
+    assert default_prover() == "native"
+    monkeypatch.setenv("ZKFED_PROVER", "snarkjs")
+    assert default_prover() == "snarkjs"
+    monkeypatch.setenv("ZKFED_PROVER", "rapidsnark")
+    with pytest.raises(ToolchainError, match="ZKFED_PROVER='rapidsnark' is not a prover"):
+        default_prover()

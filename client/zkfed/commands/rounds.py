@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,7 @@ from zkfed.config import SavedUpdate
 from zkfed.datasets import BUNDLED, Dataset, IntArray, load_dataset, split_non_iid
 from zkfed.exceptions import ConfigurationError, DatasetError, ZkfedError
 from zkfed.keystore import load_secret_key
-from zkfed.proving import ProverPool, SnarkjsProver
+from zkfed.proving import default_prover, open_prover, prove_all
 from zkfed.secagg import SecaggTask, mask_update
 
 
@@ -81,7 +81,7 @@ def ensure_joined(session: Session, task: SecaggTask, account: Any, sk: int) -> 
         else:
             click.echo("")
 
-    with SnarkjsProver() as prover:
+    with closing(open_prover(default_prover())) as prover:
         report = join_task(zk, prover, pair_circuit, account, sk, task, progress)
     say(
         f"joined task {task.task_id}: {report.chunks} pair commitments posted "
@@ -313,13 +313,13 @@ def submit(settings: Settings, task_id: int, member: str, password_file: Path | 
         gas, seconds = 0, 0.0
         again = f"zkfed submit {task_id} --member {member}"
         # Two provers when there are several chunks: a chunk is proved while the one before it
-        # is being submitted (bench/prover.py: 1.3x sooner on two cores).
+        # is being submitted (bench/prover.py, "parallel": 1.2x to 1.3x sooner on two cores).
         with (
             _resumable(len(done), task.n_chunks, "chunks", again) as steps,
-            ProverPool(SnarkjsProver, workers=min(2, len(todo))) as prover,
+            closing(open_prover(default_prover(), workers=min(2, len(todo)))) as prover,
         ):
-            results = prover.prove_all(
-                circuit.wasm, circuit.zkey, [chunks[chunk].inputs for chunk in todo]
+            results = prove_all(
+                prover, circuit.wasm, circuit.zkey, [chunks[chunk].inputs for chunk in todo]
             )
             for chunk in todo:
                 masked = chunks[chunk]
@@ -384,7 +384,10 @@ def reveal(
         seed_circuit = load_circuit(SEED_REVEAL)
         members = zk.task_members(task_id)
         again = f"zkfed reveal {task_id} {r} --member {member}"
-        with _resumable(0, len(todo), "reveals", again) as steps, SnarkjsProver() as prover:
+        with (
+            _resumable(0, len(todo), "reveals", again) as steps,
+            closing(open_prover(default_prover())) as prover,
+        ):
             for number, (chunk, dropped) in enumerate(todo, start=1):
                 steps.begin(
                     f"  seed {number}/{len(todo)} (chunk {chunk}, dropped #{dropped}): proving ..."
