@@ -70,14 +70,14 @@ def open_prover(name: str = "snarkjs", workers: int = 1) -> Prover:
     proof on every core) or "groth16py" (optional extra); with `workers` > 1, a `ProverPool` of
     that many, proving chunks in parallel."""
     if name == "native":
-        from zkfed.proving_native import NativeProver, default_threads
+        from zkfed.proving_native import NativeProver
 
-        # Several native provers share the cores: 2 provers of 1 thread prove a 6-chunk update
-        # 15 % sooner than 1 prover of 2 threads on two cores (bench/prover.py, "parallel").
-        threads = max(1, default_threads() // max(1, workers))
+        # Every native prover of a pool uses every core: one chunk alone is proved 1.6x sooner
+        # than by a prover of one core, and several chunks take about as long (0.245-0.256 s per
+        # 1k parameters) as with the cores split between the provers (0.245-0.246).
         if workers > 1:
-            return ProverPool(lambda: NativeProver(threads=threads), workers)
-        return NativeProver(threads=threads)
+            return ProverPool(NativeProver, workers)
+        return NativeProver()
     if workers > 1:
         return ProverPool(lambda: open_prover(name), workers)
     if name == "snarkjs":

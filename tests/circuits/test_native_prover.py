@@ -397,13 +397,13 @@ def test_the_extension_refuses_a_layout_outside_the_zkey(circuit: Circuit) -> No
         native.prove(data, tuple(layout), witness, one, one, one, one, one, 1)
 
 
-def test_native_provers_of_a_pool_share_the_cores() -> None:
+def test_every_native_prover_of_a_pool_uses_every_core() -> None:
     # Execute
     with open_prover("native", workers=2) as pool:
         threads = [p.threads for p in pool._provers]  # type: ignore[attr-defined]
 
     # Assert
-    assert threads == [max(1, default_threads() // 2)] * 2
+    assert threads == [default_threads()] * 2
 
 
 def test_the_client_proves_natively_unless_told_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
