@@ -88,6 +88,20 @@ def cli(ctx: click.Context, home: Path | None, network: str | None) -> None:
     ctx.obj = Settings(Home(home), network)
 
 
+def _prover_summary() -> str:
+    """The client's prover, and for the native one its cores and arithmetic."""
+    from zkfed.proving import default_prover
+    from zkfed.proving_native import available, default_threads, load_native
+
+    name = default_prover()
+    if name != "native":
+        if available():
+            return name
+        return f"{name} (zkfed's native prover is not built: run tools/dev.sh setup)"
+    arithmetic = "mulx/adcx/adox" if load_native().use_adx() else "portable C"
+    return f"native (zkfed._groth16: {default_threads()} cores, {arithmetic} field arithmetic)"
+
+
 @cli.command()
 def doctor() -> None:
     """Check that the project's toolchain is installed and runs."""
@@ -106,6 +120,7 @@ def doctor() -> None:
             lines = result.stdout.strip().splitlines() or [path]
             detail = next((line for line in lines if "Version" in line), lines[0])
         click.echo(f"{tool:8} {detail}")
+    click.echo(f"{'prover':8} {_prover_summary()}")
     if missing:
         raise ZkfedError(
             f"missing tools: {', '.join(missing)}; run tools/dev.sh setup and activate .venv."

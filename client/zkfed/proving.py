@@ -284,8 +284,9 @@ class ProverPool(ClosingProver):
 
     One prover does not keep both cores of this machine busy (witness computation and the
     glue between its multi-threaded steps run on one core), so two provers finish a
-    multi-chunk update sooner: 1.3 times with snarkjs and 1.65 with groth16py on the default
-    variant (bench/prover.py). `prove` is thread-safe: each call borrows an idle prover.
+    multi-chunk update sooner: 1.1 times with the native prover, 1.2 with snarkjs and 1.9 with
+    groth16py on the default variant (bench/prover.py). `prove` is thread-safe: each call
+    borrows an idle prover.
 
     Parameters
     ----------

@@ -13,6 +13,7 @@ def test_doctor_reports_every_tool() -> None:
     # Assert
     assert result.exit_code == 0, result.output
     assert "Version: 0.8.28" in result.output
+    assert "prover   native (zkfed._groth16: " in result.output
     assert "missing" not in result.output
 
 
@@ -27,3 +28,15 @@ def test_doctor_names_missing_tools(monkeypatch: pytest.MonkeyPatch) -> None:
     assert result.exit_code == 1
     last = result.output.strip().splitlines()[-1]
     assert last.startswith("Error: missing tools: node, snarkjs, anvil, forge, solc;")
+
+
+def test_doctor_names_the_prover_chosen_by_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Prepare
+    monkeypatch.setenv("ZKFED_PROVER", "snarkjs")
+
+    # Execute
+    result = CliRunner().invoke(cli, ["doctor"])
+
+    # Assert
+    assert result.exit_code == 0, result.output
+    assert "prover   snarkjs\n" in result.output
