@@ -66,6 +66,7 @@ if [ ! -x "$venv/bin/python" ]; then
   "$python_bin" -m venv "$venv"
 fi
 py_key="$(digest pyproject.toml tools/constraints.txt)"
+native_key="$(digest client/zkfed/native/groth16.c setup.py pyproject.toml)"
 if ! fresh python "$py_key"; then
   say "installing Python packages (CPU torch first, so nothing pulls a CUDA build) ..."
   pip_install --upgrade pip
@@ -73,10 +74,10 @@ if ! fresh python "$py_key"; then
   pip_install -c tools/constraints.txt -e '.[dev,groth16py]'
   "$venv/bin/python" -c 'import torch; assert not torch.version.cuda, "a CUDA torch was installed"'
   stamp python "$py_key"
+  stamp native "$native_key" # the editable install built it (checked just below)
 fi
 
 # --- zkfed's native prover (C extension zkfed._groth16): rebuilt when its source changes -------
-native_key="$(digest client/zkfed/native/groth16.c setup.py pyproject.toml)"
 if ! fresh native "$native_key" || ! "$venv/bin/python" -c 'import zkfed._groth16' 2>/dev/null; then
   say "building zkfed's native Groth16 prover (C) ..."
   pip_install --no-deps -e .

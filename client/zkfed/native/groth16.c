@@ -25,11 +25,23 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
-static double now(void){struct timespec t;clock_gettime(CLOCK_MONOTONIC,&t);return t.tv_sec+t.tv_nsec*1e-9;}
-#define TICK(label) do { if (getenv("ZKFED_NATIVE_PROFILE")) { double t_ = now(); fprintf(stderr, "%-10s %.3f\n", label, t_ - t_last); t_last = t_; } } while (0)
+
+static double seconds_now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* With ZKFED_NATIVE_PROFILE set: the seconds since `*last` on stderr, then `*last` = now. */
+static void profile_step(const char *label, double *last) {
+    if (!getenv("ZKFED_NATIVE_PROFILE")) return;
+    const double t = seconds_now();
+    fprintf(stderr, "%-10s %.3f\n", label, t - *last);
+    *last = t;
+}
 
 typedef unsigned __int128 u128;
 typedef struct { uint64_t v[4]; } fe;
@@ -754,6 +766,15 @@ static void run_jobs(void *(*fn)(void *), void **args, int count, int threads) {
     }
 }
 
+/* `size` bytes at `p` as an 8-byte aligned pointer: `p` itself, or a copy left in `*owned` (a
+ * zkey's sections start wherever the file puts them). NULL when out of memory. */
+static const void *aligned(const uint8_t *p, size_t size, void **owned) {
+    if (((uintptr_t)p & 7) == 0) return p;
+    *owned = malloc(size ? size : 1);
+    if (*owned) memcpy(*owned, p, size);
+    return *owned;
+}
+
 /* Returns 0, or -1 when out of memory. */
 static int prove(const prove_args *in, proof_out *out) {
     const size_t n = in->domain;
@@ -761,7 +782,8 @@ static int prove(const prove_args *in, proof_out *out) {
     fe *abc = calloc(3 * n, sizeof(fe));
     fe *h = NULL;
     digits_t dw = {0}, dh = {0};
-    double t_last = now();
+    void *copies[5] = {NULL, NULL, NULL, NULL, NULL};
+    double t_last = seconds_now();
     if (!abc) return -1;
     fe *A = abc, *B = abc + n, *C = abc + 2 * n;
 
@@ -780,7 +802,7 @@ static int prove(const prove_args *in, proof_out *out) {
         fr_add(target, target, &term);
     }
     for (size_t i = 0; i < n; i++) fr_mul(&C[i], &A[i], &B[i]);
-    TICK("qap");
+    profile_step("qap", &t_last);
 
     coset_job jobs[3];
     void *job_ptrs[3];
@@ -796,7 +818,7 @@ static int prove(const prove_args *in, proof_out *out) {
         job_ptrs[m] = &jobs[m];
     }
     run_jobs(coset_worker, job_ptrs, 3, in->threads);
-    TICK("fft");
+    profile_step("fft", &t_last);
     if (jobs[0].failed || jobs[1].failed || jobs[2].failed) goto done;
 
     /* H scalars: A·B − C on the odd coset, out of Montgomery form. */
@@ -813,35 +835,44 @@ static int prove(const prove_args *in, proof_out *out) {
 
     if (make_digits(&dw, in->witness, in->n_vars) || make_digits(&dh, h, n))
         goto done;
-    TICK("digits");
+    profile_step("digits", &t_last);
 
     g1_jac pa, pb1, pc, ph;
     g2_jac pb2;
-    const g1_affine *bases_a = (const g1_affine *)(in->zkey + in->off_a);
-    const g1_affine *bases_b1 = (const g1_affine *)(in->zkey + in->off_b1);
-    const g2_affine *bases_b2 = (const g2_affine *)(in->zkey + in->off_b2);
-    const g1_affine *bases_c = (const g1_affine *)(in->zkey + in->off_c);
-    const g1_affine *bases_h = (const g1_affine *)(in->zkey + in->off_h);
     const size_t first_private = in->n_public + 1;
+    const g1_affine *bases_a = aligned(in->zkey + in->off_a, in->n_vars * 64, &copies[0]);
+    const g1_affine *bases_b1 = aligned(in->zkey + in->off_b1, in->n_vars * 64, &copies[1]);
+    const g2_affine *bases_b2 = aligned(in->zkey + in->off_b2, in->n_vars * 128, &copies[2]);
+    const g1_affine *bases_c =
+        aligned(in->zkey + in->off_c, (in->n_vars - first_private) * 64, &copies[3]);
+    const g1_affine *bases_h = aligned(in->zkey + in->off_h, n * 64, &copies[4]);
+    if (!bases_a || !bases_b1 || !bases_b2 || !bases_c || !bases_h) goto done;
     if (g1_msm(&pa, bases_a, &dw, 0, in->n_vars, in->threads)) goto done;
-    TICK("msm a");
+    profile_step("msm a", &t_last);
     if (g1_msm(&pb1, bases_b1, &dw, 0, in->n_vars, in->threads)) goto done;
-    TICK("msm b1");
+    profile_step("msm b1", &t_last);
     if (g2_msm(&pb2, bases_b2, &dw, 0, in->n_vars, in->threads)) goto done;
-    TICK("msm b2");
+    profile_step("msm b2", &t_last);
     if (g1_msm(&pc, bases_c, &dw, first_private, in->n_vars - first_private, in->threads)) goto done;
-    TICK("msm c");
+    profile_step("msm c", &t_last);
     if (g1_msm(&ph, bases_h, &dh, 0, n, in->threads)) goto done;
-    TICK("msm h");
+    profile_step("msm h", &t_last);
 
     /* Blinding, as snarkjs: A = α + Σa + r·δ, B = β + Σb + s·δ, C = Σc + H + s·A + r·B1 − rs·δ */
     g1_jac alpha1, beta1, delta1, t1;
     g2_jac beta2, delta2, t2;
-    g1_from_affine(&alpha1, (const g1_affine *)(in->zkey + in->off_alpha1));
-    g1_from_affine(&beta1, (const g1_affine *)(in->zkey + in->off_beta1));
-    g1_from_affine(&delta1, (const g1_affine *)(in->zkey + in->off_delta1));
-    g2_from_affine(&beta2, (const g2_affine *)(in->zkey + in->off_beta2));
-    g2_from_affine(&delta2, (const g2_affine *)(in->zkey + in->off_delta2));
+    g1_affine point1;
+    g2_affine point2;
+    memcpy(&point1, in->zkey + in->off_alpha1, sizeof(point1));
+    g1_from_affine(&alpha1, &point1);
+    memcpy(&point1, in->zkey + in->off_beta1, sizeof(point1));
+    g1_from_affine(&beta1, &point1);
+    memcpy(&point1, in->zkey + in->off_delta1, sizeof(point1));
+    g1_from_affine(&delta1, &point1);
+    memcpy(&point2, in->zkey + in->off_beta2, sizeof(point2));
+    g2_from_affine(&beta2, &point2);
+    memcpy(&point2, in->zkey + in->off_delta2, sizeof(point2));
+    g2_from_affine(&delta2, &point2);
 
     g1_add(&pa, &pa, &alpha1);
     g1_mul_scalar(&t1, &delta1, &in->r);
@@ -863,7 +894,7 @@ static int prove(const prove_args *in, proof_out *out) {
     g1_mul_scalar(&t1, &delta1, &in->neg_rs);
     g1_add(&pc, &pc, &t1);
 
-    TICK("blind");
+    profile_step("blind", &t_last);
     g1_to_affine(&out->a, &pa);
     g2_to_affine(&out->b, &pb2);
     g1_to_affine(&out->c, &pc);
@@ -873,6 +904,7 @@ done:
     free(h);
     free(dw.digit);
     free(dh.digit);
+    for (int i = 0; i < 5; i++) free(copies[i]);
     return rc;
 }
 
@@ -950,6 +982,7 @@ static PyObject *py_prove(PyObject *self, PyObject *args) {
                           &s_obj, &neg_rs_obj, &omega_obj, &inc_obj, &threads))
         return NULL;
     PyObject *result = NULL;
+    void *witness_copy = NULL;
     prove_args in = {0};
     size_t fields[16];
     if (PyTuple_GET_SIZE(layout) != 16) {
@@ -988,7 +1021,11 @@ static PyObject *py_prove(PyObject *self, PyObject *args) {
                      witness.len, in.n_vars * 32);
         goto out;
     }
-    in.witness = witness.buf;
+    in.witness = aligned(witness.buf, (size_t)witness.len, &witness_copy);
+    if (!in.witness) {
+        PyErr_NoMemory();
+        goto out;
+    }
     for (size_t i = 0; i < in.n_vars; i++) {
         if (fr_geq_p(&in.witness[i])) {
             PyErr_Format(PyExc_ValueError, "witness value %zu is not below the scalar field's modulus", i);
@@ -1020,6 +1057,7 @@ static PyObject *py_prove(PyObject *self, PyObject *args) {
     put_be(blob + 224, &proof.c.y, 1);
     result = PyBytes_FromStringAndSize((const char *)blob, 256);
 out:
+    free(witness_copy);
     PyBuffer_Release(&zkey);
     PyBuffer_Release(&witness);
     return result;
@@ -1034,23 +1072,32 @@ static const char msm_doc[] =
 static PyObject *py_msm(PyObject *self, PyObject *args) {
     (void)self;
     int group, threads;
-    Py_buffer bases, scalars;
-    if (!PyArg_ParseTuple(args, "iy*y*i", &group, &bases, &scalars, &threads)) return NULL;
+    Py_buffer bases_view, scalars_view;
+    if (!PyArg_ParseTuple(args, "iy*y*i", &group, &bases_view, &scalars_view, &threads))
+        return NULL;
     PyObject *result = NULL;
+    void *copies[2] = {NULL, NULL};
     const size_t point = group == 1 ? sizeof(g1_affine) : sizeof(g2_affine);
-    const size_t n = (size_t)scalars.len / 32;
+    const size_t n = (size_t)scalars_view.len / 32;
     digits_t d = {0};
-    if ((group != 1 && group != 2) || (size_t)scalars.len % 32 || (size_t)bases.len != n * point) {
+    if ((group != 1 && group != 2) || (size_t)scalars_view.len % 32 ||
+        (size_t)bases_view.len != n * point) {
         PyErr_SetString(PyExc_ValueError, "group must be 1 or 2 with one base per 32-byte scalar");
         goto out;
     }
+    const void *bases = aligned(bases_view.buf, (size_t)bases_view.len, &copies[0]);
+    const fe *scalars = aligned(scalars_view.buf, (size_t)scalars_view.len, &copies[1]);
+    if (!bases || !scalars) {
+        PyErr_NoMemory();
+        goto out;
+    }
     for (size_t i = 0; i < n; i++) {
-        if (fr_geq_p((const fe *)scalars.buf + i)) {
+        if (fr_geq_p(&scalars[i])) {
             PyErr_SetString(PyExc_ValueError, "every scalar must be below the scalar field's modulus");
             goto out;
         }
     }
-    int rc = make_digits(&d, scalars.buf, n);
+    int rc = make_digits(&d, scalars, n);
     uint8_t blob[128];
     memset(blob, 0, sizeof(blob));
     if (rc == 0) {
@@ -1058,7 +1105,7 @@ static PyObject *py_msm(PyObject *self, PyObject *args) {
         if (group == 1) {
             g1_jac acc;
             g1_affine aff;
-            rc = g1_msm(&acc, bases.buf, &d, 0, n, threads);
+            rc = g1_msm(&acc, bases, &d, 0, n, threads);
             if (!rc) {
                 g1_to_affine(&aff, &acc);
                 put_be(blob, &aff.x, 1);
@@ -1067,7 +1114,7 @@ static PyObject *py_msm(PyObject *self, PyObject *args) {
         } else {
             g2_jac acc;
             g2_affine aff;
-            rc = g2_msm(&acc, bases.buf, &d, 0, n, threads);
+            rc = g2_msm(&acc, bases, &d, 0, n, threads);
             if (!rc) {
                 g2_to_affine(&aff, &acc);
                 put_be(blob, &aff.x.c0, 1);
@@ -1085,8 +1132,10 @@ static PyObject *py_msm(PyObject *self, PyObject *args) {
     result = PyBytes_FromStringAndSize((const char *)blob, group == 1 ? 64 : 128);
 out:
     free(d.digit);
-    PyBuffer_Release(&bases);
-    PyBuffer_Release(&scalars);
+    free(copies[0]);
+    free(copies[1]);
+    PyBuffer_Release(&bases_view);
+    PyBuffer_Release(&scalars_view);
     return result;
 }
 
