@@ -103,6 +103,7 @@ class App(pn.viewable.Viewer):
         self._refresher = ThreadPoolExecutor(1, thread_name_prefix="zkfed-refresh")
         self._refreshing = False
         self._seen_version = -1
+        self._proposals_signature: Any = None
         self._was_ready = False
         self._tasks: dict[int, TaskView] = {}
         self._round: RoundView | None = None
@@ -499,7 +500,8 @@ class App(pn.viewable.Viewer):
     def _show_proposals(self, proposals: list[ProposalView]) -> None:
         if not proposals:
             return
-        cards = []
+        disabled = self.busy or not self.session.connected
+        shown = []  # (card text, [(button name, style, handler)])
         for p in proposals:
             model = p.spec.get("model", {})
             training = p.spec.get("training", {})
@@ -521,29 +523,36 @@ class App(pn.viewable.Viewer):
                 f"batch {training.get('batch_size', '?')} · clip norm "
                 f"{p.spec.get('clip_norm', '?')}  \n**Spec** `{p.spec_cid}`"
             )
-            buttons = []
+            buttons: list[tuple[str, str, Callable[..., None]]] = []
             if p.state == "active" and not p.voted:
                 for support in (True, False):
-                    button = pn.widgets.Button(
-                        name=f"Vote {'for' if support else 'against'} {p.proposal_id}",
-                        button_type="success" if support else "danger",
-                        disabled=self.busy or not self.session.connected,
-                        width=170,
-                        sizing_mode="fixed",
+                    buttons.append(
+                        (
+                            f"Vote {'for' if support else 'against'} {p.proposal_id}",
+                            "success" if support else "danger",
+                            partial(self._on_vote, p.proposal_id, support),
+                        )
                     )
-                    button.param.watch(partial(self._on_vote, p.proposal_id, support), "clicks")
-                    buttons.append(button)
             if p.state == "succeeded":
+                execute = partial(self._on_execute, p.proposal_id)
+                buttons.append((f"Execute {p.proposal_id}", "primary", execute))
+            shown.append((text, buttons))
+        # Rebuild only on a change: a rebuild replaces the buttons, and a click that reaches the
+        # server for a button just replaced is lost.
+        signature = (disabled, [(text, [name for name, _, _ in row]) for text, row in shown])
+        if signature == self._proposals_signature:
+            return
+        self._proposals_signature = signature
+        cards = []
+        for text, row in shown:
+            widgets = []
+            for name, style, handler in row:
                 button = pn.widgets.Button(
-                    name=f"Execute {p.proposal_id}",
-                    button_type="primary",
-                    disabled=self.busy or not self.session.connected,
-                    width=170,
-                    sizing_mode="fixed",
+                    name=name, button_type=style, disabled=disabled, width=170, sizing_mode="fixed"
                 )
-                button.param.watch(partial(self._on_execute, p.proposal_id), "clicks")
-                buttons.append(button)
-            cards.append(pn.Column(pn.pane.Markdown(text), pn.Row(*buttons), styles=_CARD))
+                button.param.watch(handler, "clicks")
+                widgets.append(button)
+            cards.append(pn.Column(pn.pane.Markdown(text), pn.Row(*widgets), styles=_CARD))
         self._proposals.objects = cards
 
     def _on_vote(self, proposal_id: int, support: bool, event: param.parameterized.Event) -> None:
