@@ -1,4 +1,6 @@
-"""Groth16 proving with snarkjs, the reference prover, through one long-lived node worker."""
+"""Groth16 proving: snarkjs, the reference, through one long-lived node worker; the choice of
+backend (`default_prover`, `open_prover`: zkfed's native prover where it is built); and
+`ProverPool`, several provers proving a member's chunks at once."""
 
 from __future__ import annotations
 
