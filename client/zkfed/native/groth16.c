@@ -284,9 +284,6 @@ static int use_adx = 0;
     static inline int F##_is_zero(const fe *a) {                                              \
         return (a->v[0] | a->v[1] | a->v[2] | a->v[3]) == 0;                                  \
     }                                                                                         \
-    static inline int F##_eq(const fe *a, const fe *b) {                                      \
-        return memcmp(a, b, sizeof(fe)) == 0;                                                 \
-    }                                                                                         \
     static inline void F##_to_mont(fe *r, const fe *a) { F##_mul(r, a, &F##_r2); }            \
     static inline void F##_from_mont(fe *r, const fe *a) {                                    \
         static const fe plain_one = {{1, 0, 0, 0}};                                           \
@@ -355,7 +352,6 @@ static inline void fq2_sqr(fe2 *r, const fe2 *a) {
     fq_dbl(&r->c1, &p);
 }
 static inline int fq2_is_zero(const fe2 *a) { return fq_is_zero(&a->c0) && fq_is_zero(&a->c1); }
-static inline int fq2_eq(const fe2 *a, const fe2 *b) { return memcmp(a, b, sizeof(fe2)) == 0; }
 static void fq2_inv(fe2 *r, const fe2 *a) {
     /* 1 / (c0 + c1 u) = (c0 - c1 u) / (c0^2 + c1^2) */
     fe n0, n1, norm, inv;
@@ -366,10 +362,6 @@ static void fq2_inv(fe2 *r, const fe2 *a) {
     fq_mul(&r->c0, &a->c0, &inv);
     fq_mul(&r->c1, &a->c1, &inv);
     fq_neg(&r->c1, &r->c1);
-}
-static inline void fq2_from_mont(fe2 *r, const fe2 *a) {
-    fq_from_mont(&r->c0, &a->c0);
-    fq_from_mont(&r->c1, &a->c1);
 }
 
 /* ----------------------------------------------------------------------------------------- */
@@ -911,10 +903,24 @@ done:
 /* ----------------------------------------------------------------------------------------- */
 /* Python bindings.                                                                            */
 
-static void put_be(uint8_t *dst, const fe *mont, int from_mont) {
+/* A base-field element (Montgomery form) as 32 big-endian bytes of its plain value. */
+static void put_be(uint8_t *dst, const fe *mont) {
     fe plain;
-    if (from_mont) fq_from_mont(&plain, mont); else plain = *mont;
+    fq_from_mont(&plain, mont);
     for (int i = 0; i < 32; i++) dst[i] = (uint8_t)(plain.v[3 - i / 8] >> (8 * (7 - i % 8)));
+}
+
+/* An affine point as its big-endian words: x, y for G1; x.c0, x.c1, y.c0, y.c1 for G2. */
+static void put_g1(uint8_t *dst, const g1_affine *p) {
+    put_be(dst, &p->x);
+    put_be(dst + 32, &p->y);
+}
+
+static void put_g2(uint8_t *dst, const g2_affine *p) {
+    put_be(dst, &p->x.c0);
+    put_be(dst + 32, &p->x.c1);
+    put_be(dst + 64, &p->y.c0);
+    put_be(dst + 96, &p->y.c1);
 }
 
 static int read_scalar(PyObject *obj, fe *out, const char *what) {
@@ -1047,14 +1053,9 @@ static PyObject *py_prove(PyObject *self, PyObject *args) {
         goto out;
     }
     uint8_t blob[256];
-    put_be(blob + 0, &proof.a.x, 1);
-    put_be(blob + 32, &proof.a.y, 1);
-    put_be(blob + 64, &proof.b.x.c0, 1);
-    put_be(blob + 96, &proof.b.x.c1, 1);
-    put_be(blob + 128, &proof.b.y.c0, 1);
-    put_be(blob + 160, &proof.b.y.c1, 1);
-    put_be(blob + 192, &proof.c.x, 1);
-    put_be(blob + 224, &proof.c.y, 1);
+    put_g1(blob, &proof.a);
+    put_g2(blob + 64, &proof.b);
+    put_g1(blob + 192, &proof.c);
     result = PyBytes_FromStringAndSize((const char *)blob, 256);
 out:
     free(witness_copy);
@@ -1108,8 +1109,7 @@ static PyObject *py_msm(PyObject *self, PyObject *args) {
             rc = g1_msm(&acc, bases, &d, 0, n, threads);
             if (!rc) {
                 g1_to_affine(&aff, &acc);
-                put_be(blob, &aff.x, 1);
-                put_be(blob + 32, &aff.y, 1);
+                put_g1(blob, &aff);
             }
         } else {
             g2_jac acc;
@@ -1117,10 +1117,7 @@ static PyObject *py_msm(PyObject *self, PyObject *args) {
             rc = g2_msm(&acc, bases, &d, 0, n, threads);
             if (!rc) {
                 g2_to_affine(&aff, &acc);
-                put_be(blob, &aff.x.c0, 1);
-                put_be(blob + 32, &aff.x.c1, 1);
-                put_be(blob + 64, &aff.y.c0, 1);
-                put_be(blob + 96, &aff.y.c1, 1);
+                put_g2(blob, &aff);
             }
         }
         Py_END_ALLOW_THREADS
