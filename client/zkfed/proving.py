@@ -11,12 +11,14 @@ import queue
 import selectors
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import Any, Generic, Protocol, Self, TypeVar
 
 from zkfed.exceptions import ProofGenerationError, ToolchainError
 from zkfed.groth16 import Proof
@@ -227,6 +229,58 @@ class ClosingProver:
         traceback: TracebackType | None,
     ) -> None:
         self.close()
+
+
+Key = TypeVar("Key")
+
+
+class WitnessProver(ClosingProver, Generic[Key]):
+    """A backend that takes circom's witness from the node worker and proves it itself
+    (zkfed.proving_native, zkfed.proving_groth16py): the worker, temporary .wtns files, and
+    each proving key loaded once by `_load_key`.
+
+    Parameters
+    ----------
+    timeout
+        Seconds to wait for one witness before the worker is considered hung and stopped.
+    """
+
+    def __init__(self, timeout: float = 600.0) -> None:
+        self._worker = NodeWorker(timeout)
+        self._ids = itertools.count(1)
+        self._keys: dict[Path, Key] = {}
+        self._tmp = tempfile.TemporaryDirectory(prefix="zkfed-wtns-")
+
+    def close(self) -> None:
+        """Stop the witness worker and drop the temporary witnesses."""
+        self._worker.close()
+        self._tmp.cleanup()
+
+    def _load_key(self, zkey: Path) -> Key:
+        """The backend's form of the proving key in `zkey`."""
+        raise NotImplementedError
+
+    def _key(self, zkey: Path) -> Key:
+        resolved = zkey.resolve()
+        if resolved not in self._keys:
+            self._keys[resolved] = self._load_key(resolved)
+        return self._keys[resolved]
+
+    @contextmanager
+    def _witness(self, wasm: Path, inputs: Mapping[str, SignalValue]) -> Iterator[Path]:
+        """The witness of `inputs` in a temporary .wtns file, removed afterwards.
+
+        Raises
+        ------
+        ProofGenerationError
+            When the inputs violate a constraint of the circuit.
+        """
+        wtns = Path(self._tmp.name) / f"{next(self._ids)}.wtns"
+        try:
+            self._worker.witness(wasm, inputs, wtns)
+            yield wtns
+        finally:
+            wtns.unlink(missing_ok=True)
 
 
 class SnarkjsProver(ClosingProver):

@@ -12,10 +12,7 @@ proofs of one witness differ). snarkjs stays the reference prover.
 from __future__ import annotations
 
 import importlib
-import itertools
 import json
-import struct
-import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -23,7 +20,8 @@ from typing import Any
 
 from zkfed.exceptions import ToolchainError
 from zkfed.groth16 import Proof
-from zkfed.proving import ClosingProver, NodeWorker, ProofResult, SignalValue, check_artifacts
+from zkfed.proving import ProofResult, SignalValue, WitnessProver, check_artifacts
+from zkfed.proving_native import public_signals, read_witness
 
 LICENSE = "GPL-3.0"
 
@@ -48,28 +46,6 @@ def available() -> bool:
     return True
 
 
-def read_wtns_public(path: Path, n_public: int) -> list[int]:
-    """Public signals (wires 1..n_public) of an iden3 `.wtns` witness file."""
-    data = path.read_bytes()
-    if data[:4] != b"wtns":
-        raise ToolchainError(f"{path} is not a witness file.")
-    (n_sections,) = struct.unpack_from("<I", data, 8)
-    offset, n8, values_at = 12, 0, -1
-    for _ in range(n_sections):
-        kind, size = struct.unpack_from("<IQ", data, offset)
-        if kind == 1:
-            (n8,) = struct.unpack_from("<I", data, offset + 12)
-        elif kind == 2:
-            values_at = offset + 12
-        offset += 12 + size
-    if not n8 or values_at < 0:
-        raise ToolchainError(f"{path} has no witness values.")
-    return [
-        int.from_bytes(data[values_at + i * n8 : values_at + (i + 1) * n8], "little")
-        for i in range(1, n_public + 1)
-    ]
-
-
 def proof_from_blob(blob: bytes) -> Proof:
     """A proof from groth16py's 256-byte Ethereum blob (pA, pB, pC in the verifier's order)."""
     if len(blob) != 256:
@@ -79,7 +55,7 @@ def proof_from_blob(blob: bytes) -> Proof:
     return Proof((w[0], w[1]), ((w[3], w[2]), (w[5], w[4])), (w[6], w[7]))
 
 
-class Groth16pyProver(ClosingProver):
+class Groth16pyProver(WitnessProver[Any]):
     """Proves with groth16py (arkworks) from snarkjs zkeys; witnesses from a node worker.
 
     Parameters
@@ -92,21 +68,10 @@ class Groth16pyProver(ClosingProver):
 
     def __init__(self, timeout: float = 600.0) -> None:
         self._g16 = load_groth16py()
-        self._worker = NodeWorker(timeout)
-        self._ids = itertools.count(1)
-        self._keys: dict[Path, tuple[Any, Any]] = {}
-        self._tmp = tempfile.TemporaryDirectory(prefix="zkfed-wtns-")
+        super().__init__(timeout)
 
-    def close(self) -> None:
-        """Stop the witness worker and drop the temporary witnesses."""
-        self._worker.close()
-        self._tmp.cleanup()
-
-    def _key(self, zkey: Path) -> tuple[Any, Any]:
-        resolved = zkey.resolve()
-        if resolved not in self._keys:
-            self._keys[resolved] = self._g16.import_zkey(str(resolved))
-        return self._keys[resolved]
+    def _load_key(self, zkey: Path) -> Any:  # (proving key, verifying key) of arkworks
+        return self._g16.import_zkey(str(zkey))
 
     def prove(self, wasm: Path, zkey: Path, inputs: Mapping[str, SignalValue]) -> ProofResult:
         """Compute the witness for `inputs` and a Groth16 proof of it with arkworks.
@@ -119,13 +84,9 @@ class Groth16pyProver(ClosingProver):
         check_artifacts(wasm, zkey)
         started = time.perf_counter()
         proving_key, verifying_key = self._key(zkey)
-        wtns = Path(self._tmp.name) / f"{next(self._ids)}.wtns"
-        try:
-            self._worker.witness(wasm, inputs, wtns)
+        with self._witness(wasm, inputs) as wtns:
             blob = bytes(self._g16.prove_wtns(proving_key, str(wtns)))
-            public = read_wtns_public(wtns, int(verifying_key.n_public))
-        finally:
-            wtns.unlink(missing_ok=True)
+            public = public_signals(read_witness(wtns), int(verifying_key.n_public))
         return ProofResult(proof_from_blob(blob), public, time.perf_counter() - started)
 
     def verify(self, vkey: Mapping[str, Any], proof: Proof, public_signals: list[int]) -> bool:

@@ -15,11 +15,9 @@ of another circuit, is refused with one sentence before any arithmetic runs.
 
 from __future__ import annotations
 
-import itertools
 import os
 import secrets
 import struct
-import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -31,7 +29,7 @@ import numpy as np
 from zkfed.exceptions import ToolchainError
 from zkfed.field import P as SCALAR_FIELD
 from zkfed.groth16 import Proof
-from zkfed.proving import ClosingProver, NodeWorker, ProofResult, SignalValue, check_artifacts
+from zkfed.proving import ProofResult, SignalValue, WitnessProver, check_artifacts
 
 BASE_FIELD = 21888242871839275222246405745257275088696311157297823662689037894645226208583
 _TWO_ADICITY = 28  # r - 1 = 2^28 · odd
@@ -202,8 +200,9 @@ class ZkeyLayout:
         )  # fmt: skip
 
 
-def read_witness(path: Path, n_vars: int) -> bytes:
-    """The witness values of a .wtns file: n_vars little-endian 32-byte words."""
+def read_witness(path: Path, n_vars: int | None = None) -> bytes:
+    """The witness values of a .wtns file, little-endian 32-byte words: exactly `n_vars` of
+    them when it is given."""
     data = path.read_bytes()
     sections = _sections(data, b"wtns", path)
     if 1 not in sections or 2 not in sections:
@@ -213,11 +212,18 @@ def read_witness(path: Path, n_vars: int) -> bytes:
     if n8 != 32 or int.from_bytes(prime, "little") != SCALAR_FIELD:
         raise ToolchainError(f"{path} is not a BN254 witness.")
     offset, size = sections[2]
-    if size != n_vars * 32:
+    if n_vars is not None and size != n_vars * 32:
         raise ToolchainError(
             f"{path} holds {size // 32} witness values; the proving key needs {n_vars}."
         )
     return data[offset : offset + size]
+
+
+def public_signals(witness: bytes, n_public: int) -> list[int]:
+    """Wires 1..n_public of a witness read by `read_witness`: the public signals."""
+    return [
+        int.from_bytes(witness[32 * i : 32 * (i + 1)], "little") for i in range(1, n_public + 1)
+    ]
 
 
 def proof_from_words(blob: bytes) -> Proof:
@@ -230,7 +236,7 @@ def _scalar(value: int) -> bytes:
     return value.to_bytes(32, "little")
 
 
-class NativeProver(ClosingProver):
+class NativeProver(WitnessProver[tuple[bytes, ZkeyLayout]]):
     """Proves with zkfed's multi-threaded C prover from snarkjs zkeys; witnesses from node.
 
     Parameters
@@ -246,22 +252,11 @@ class NativeProver(ClosingProver):
     def __init__(self, threads: int | None = None, timeout: float = 600.0) -> None:
         self._native = load_native()
         self.threads = threads or default_threads()
-        self._worker = NodeWorker(timeout)
-        self._ids = itertools.count(1)
-        self._keys: dict[Path, tuple[bytes, ZkeyLayout]] = {}
-        self._tmp = tempfile.TemporaryDirectory(prefix="zkfed-wtns-")
+        super().__init__(timeout)
 
-    def close(self) -> None:
-        """Stop the witness worker and drop the temporary witnesses."""
-        self._worker.close()
-        self._tmp.cleanup()
-
-    def _key(self, zkey: Path) -> tuple[bytes, ZkeyLayout]:
-        resolved = zkey.resolve()
-        if resolved not in self._keys:
-            data = resolved.read_bytes()
-            self._keys[resolved] = (data, ZkeyLayout.parse(data, resolved))
-        return self._keys[resolved]
+    def _load_key(self, zkey: Path) -> tuple[bytes, ZkeyLayout]:
+        data = zkey.read_bytes()
+        return data, ZkeyLayout.parse(data, zkey)
 
     def prove(self, wasm: Path, zkey: Path, inputs: Mapping[str, SignalValue]) -> ProofResult:
         """Compute the witness for `inputs` and a Groth16 proof of it on every core.
@@ -274,12 +269,8 @@ class NativeProver(ClosingProver):
         check_artifacts(wasm, zkey)
         started = time.perf_counter()
         data, layout = self._key(zkey)
-        wtns = Path(self._tmp.name) / f"{next(self._ids)}.wtns"
-        try:
-            self._worker.witness(wasm, inputs, wtns)
+        with self._witness(wasm, inputs) as wtns:
             witness = read_witness(wtns, layout.n_vars)
-        finally:
-            wtns.unlink(missing_ok=True)
         r = secrets.randbelow(SCALAR_FIELD - 1) + 1
         s = secrets.randbelow(SCALAR_FIELD - 1) + 1
         omega, inc = roots_of_unity(layout.log_domain)
@@ -294,8 +285,5 @@ class NativeProver(ClosingProver):
             _scalar(inc),
             self.threads,
         )
-        public = [
-            int.from_bytes(witness[32 * i : 32 * (i + 1)], "little")
-            for i in range(1, layout.n_public + 1)
-        ]
+        public = public_signals(witness, layout.n_public)
         return ProofResult(proof_from_words(blob), public, time.perf_counter() - started)

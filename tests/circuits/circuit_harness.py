@@ -19,7 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from zkfed.babyjubjub import public_key as client_public_key
+from zkfed.circuits import Circuit, load_circuit
 from zkfed.quantize import Packing
 from zkfed.secagg import SecaggTask
 
@@ -442,3 +445,11 @@ def client_task(
     packing = Packing(p["W"], p["L"], p["B"], p["R"], 0)
     members = tuple(client_public_key(sk) for sk in sks)
     return SecaggTask(task, packing, packing.params_per_chunk, p["K"], bound, members)
+
+
+def built_circuit(name: str) -> Circuit:
+    """A registry variant as the client loads it; fails the test when it is not built."""
+    found = load_circuit(name, ROOT)
+    if not found.ready():
+        pytest.fail(f"{name} is not built; run tools/dev.sh setup")
+    return found

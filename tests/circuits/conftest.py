@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import importlib.util
+from collections.abc import Iterator
+from types import ModuleType
+from typing import Any
+
 import pytest
-from circuit_harness import CircuitVariant, chunk_values, tools
+from circuit_harness import ROOT, CircuitVariant, built_circuit, chunk_values, tools
+
+from zkfed.circuits import TEST_VARIANT, Circuit
+from zkfed.proving import SnarkjsProver
 
 
 def _compiled(name: str) -> CircuitVariant:
@@ -41,3 +49,27 @@ def pair_commit() -> CircuitVariant:
 def q(masked_update: CircuitVariant) -> list[int]:
     """One chunk of the small variant with both extreme values."""
     return chunk_values(masked_update.params, 0xC1C)
+
+
+@pytest.fixture(scope="session")
+def small_circuit() -> Circuit:
+    """The small MaskedUpdate variant with its keys, as the client loads it."""
+    return built_circuit(TEST_VARIANT)
+
+
+@pytest.fixture(scope="session")
+def small_inputs() -> dict[str, Any]:
+    """The registry fixture's inputs for the small variant (tools/fixtures.py)."""
+    spec = importlib.util.spec_from_file_location("zkfed_fixtures_tool", ROOT / "tools/fixtures.py")
+    assert spec is not None and spec.loader is not None
+    module: ModuleType = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    _, (case,) = module.masked_update_case()
+    return dict(case)
+
+
+@pytest.fixture(scope="session")
+def snarkjs() -> Iterator[SnarkjsProver]:
+    """The reference prover and verifier."""
+    with SnarkjsProver() as made:
+        yield made
