@@ -121,7 +121,7 @@ def serial_vs_parallel(
 ) -> dict[str, Any]:
     """Wall time of all chunks by one prover, one proof at a time, then by the client's
     two-prover pool (`open_prover(name, workers=2)` and `prove_all`, what `zkfed submit` and
-    the demo use; native provers split the cores between them)."""
+    the demo use)."""
     inputs = [dict(c.inputs) for c in chunks]
     timings = {}
     for label, workers in (("serial", 1), ("parallel", 2)):

@@ -73,24 +73,22 @@ def open_prover(name: str = "snarkjs", workers: int = 1) -> Prover:
     """A prover by backend name: "snarkjs" (the reference), "native" (zkfed's C prover, one
     proof on every core) or "groth16py" (optional extra); with `workers` > 1, a `ProverPool` of
     that many, proving chunks in parallel."""
-    if name == "native":
-        from zkfed.proving_native import NativeProver
-
-        # Every native prover of a pool uses every core: one chunk alone is proved 1.6x sooner
-        # than by a prover of one core, and several chunks take about as long (0.245-0.256 s per
-        # 1k parameters) as with the cores split between the provers (0.245-0.246).
-        if workers > 1:
-            return ProverPool(NativeProver, workers)
-        return NativeProver()
     if workers > 1:
         return ProverPool(lambda: open_prover(name), workers)
     if name == "snarkjs":
         return SnarkjsProver()
+    if name == "native":
+        from zkfed.proving_native import NativeProver
+
+        # Every native prover of a pool uses every core too: one chunk alone is proved 1.6x
+        # sooner than by a prover of one core, and several chunks take about as long (0.245-0.256
+        # s per 1k parameters) as with the cores split between the provers (0.245-0.246).
+        return NativeProver()
     if name == "groth16py":
         from zkfed.proving_groth16py import Groth16pyProver
 
         return Groth16pyProver()
-    raise ToolchainError(f"unknown prover {name!r}; use snarkjs, native or groth16py.")
+    raise ToolchainError(f"unknown prover {name!r}; use one of {', '.join(PROVERS)}.")
 
 
 def find_node_modules(start: Path | None = None) -> Path:
