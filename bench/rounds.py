@@ -41,7 +41,7 @@ def _bench_members(n_members: int, rounds: int) -> dict[str, Any]:
     from zkfed.models import ModelSpec
     from zkfed.proposals import DEFAULT_CLIP_NORM, DEV_PERIOD, propose_model
     from zkfed.protocol import fetch_model, finalize, join_task, submit_update
-    from zkfed.proving import default_prover, open_prover
+    from zkfed.proving import open_prover
     from zkfed.storage import LocalStore
     from zkfed.training import TrainConfig, member_seed, train_local
 
@@ -49,7 +49,7 @@ def _bench_members(n_members: int, rounds: int) -> dict[str, Any]:
     with (
         networks.parse_network_choice("ethereum:local:foundry"),
         TemporaryDirectory() as store_dir,
-        closing(open_prover(default_prover())) as prover,
+        closing(open_prover()) as prover,
     ):
         store = LocalStore(Path(store_dir))
         deployer, *people = accounts.test_accounts[: n_members + 1]

@@ -666,9 +666,9 @@ class Consortium:
         """The process's prover (`default_prover()`), started on first use (hold `lock` while
         proving)."""
         if self._prover is None:
-            from zkfed.proving import default_prover, open_prover
+            from zkfed.proving import open_prover
 
-            self._prover = open_prover(default_prover())
+            self._prover = open_prover()
         return self._prover
 
     def require_ready(self) -> Zkfed:

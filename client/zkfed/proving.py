@@ -69,10 +69,11 @@ def default_prover() -> str:
     return "native" if available() else "snarkjs"
 
 
-def open_prover(name: str = "snarkjs", workers: int = 1) -> Prover:
+def open_prover(name: str | None = None, workers: int = 1) -> Prover:
     """A prover by backend name: "snarkjs" (the reference), "native" (zkfed's C prover, one
-    proof on every core) or "groth16py" (optional extra); with `workers` > 1, a `ProverPool` of
-    that many, proving chunks in parallel."""
+    proof on every core) or "groth16py" (optional extra), by default `default_prover()`; with
+    `workers` > 1, a `ProverPool` of that many, proving chunks in parallel."""
+    name = name or default_prover()
     if workers > 1:
         return ProverPool(lambda: open_prover(name), workers)
     if name == "snarkjs":

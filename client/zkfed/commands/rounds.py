@@ -37,7 +37,7 @@ from zkfed.config import SavedUpdate
 from zkfed.datasets import BUNDLED, Dataset, IntArray, load_dataset, split_non_iid
 from zkfed.exceptions import ConfigurationError, DatasetError, ZkfedError
 from zkfed.keystore import load_secret_key
-from zkfed.proving import default_prover, open_prover, prove_all
+from zkfed.proving import open_prover, prove_all
 from zkfed.secagg import SecaggTask, mask_update
 
 
@@ -81,7 +81,7 @@ def ensure_joined(session: Session, task: SecaggTask, account: Any, sk: int) -> 
         else:
             click.echo("")
 
-    with closing(open_prover(default_prover())) as prover:
+    with closing(open_prover()) as prover:
         report = join_task(zk, prover, pair_circuit, account, sk, task, progress)
     say(
         f"joined task {task.task_id}: {report.chunks} pair commitments posted "
@@ -316,7 +316,7 @@ def submit(settings: Settings, task_id: int, member: str, password_file: Path | 
         # is being submitted (bench/prover.py, "parallel": 1.2x to 1.3x sooner on two cores).
         with (
             _resumable(len(done), task.n_chunks, "chunks", again) as steps,
-            closing(open_prover(default_prover(), workers=min(2, len(todo)))) as prover,
+            closing(open_prover(workers=min(2, len(todo)))) as prover,
         ):
             results = prove_all(
                 prover, circuit.wasm, circuit.zkey, [chunks[chunk].inputs for chunk in todo]
@@ -386,7 +386,7 @@ def reveal(
         again = f"zkfed reveal {task_id} {r} --member {member}"
         with (
             _resumable(0, len(todo), "reveals", again) as steps,
-            closing(open_prover(default_prover())) as prover,
+            closing(open_prover()) as prover,
         ):
             for number, (chunk, dropped) in enumerate(todo, start=1):
                 steps.begin(
