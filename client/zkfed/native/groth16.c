@@ -584,6 +584,28 @@ static int make_digits(digits_t *d, const fe *scalars, size_t n) {
     return 0;
 }
 
+#define MAX_THREADS 64
+
+/* `count` independent jobs, up to `threads` (at most MAX_THREADS) at a time; the calling thread
+ * runs one of each batch, and a job whose thread cannot be started runs on the caller. */
+static void run_jobs(void *(*fn)(void *), void **args, int count, int threads) {
+    if (threads < 1) threads = 1;
+    if (threads > MAX_THREADS) threads = MAX_THREADS;
+    for (int first = 0; first < count; first += threads) {
+        pthread_t tid[MAX_THREADS];
+        int started[MAX_THREADS] = {0};
+        const int batch = count - first < threads ? count - first : threads;
+        for (int t = 1; t < batch; t++) {
+            started[t] = pthread_create(&tid[t], NULL, fn, args[first + t]) == 0;
+            if (!started[t]) fn(args[first + t]);
+        }
+        fn(args[first]);
+        for (int t = 1; t < batch; t++) {
+            if (started[t]) pthread_join(tid[t], NULL);
+        }
+    }
+}
+
 #define DEFINE_MSM(G)                                                                         \
     typedef struct {                                                                          \
         const G##_affine *bases;                                                              \
@@ -623,26 +645,19 @@ static int make_digits(digits_t *d, const fe *scalars, size_t n) {
     static int G##_msm(G##_jac *out, const G##_affine *bases, const digits_t *d,              \
                        size_t offset, size_t n, int threads) {                                \
         G##_jac *sums = calloc((size_t)d->windows, sizeof(G##_jac));                          \
-        G##_msm_job jobs[64];                                                                 \
-        pthread_t tid[64];                                                                    \
-        int started[64] = {0};                                                                \
+        G##_msm_job jobs[MAX_THREADS];                                                        \
+        void *job_ptrs[MAX_THREADS];                                                          \
         if (!sums) return -1;                                                                 \
         if (threads < 1) threads = 1;                                                         \
-        if (threads > 64) threads = 64;                                                       \
+        if (threads > MAX_THREADS) threads = MAX_THREADS;                                     \
         if (threads > d->windows) threads = d->windows;                                       \
         for (int t = 0; t < threads; t++) {                                                  \
             jobs[t] = (G##_msm_job){bases, d, offset, n, t, threads, sums, 0};                \
+            job_ptrs[t] = &jobs[t];                                                           \
         }                                                                                     \
-        for (int t = 1; t < threads; t++) {                                                   \
-            started[t] = pthread_create(&tid[t], NULL, G##_msm_worker, &jobs[t]) == 0;        \
-            if (!started[t]) G##_msm_worker(&jobs[t]);                                        \
-        }                                                                                     \
-        G##_msm_worker(&jobs[0]);                                                             \
-        int failed = jobs[0].failed;                                                          \
-        for (int t = 1; t < threads; t++) {                                                   \
-            if (started[t]) pthread_join(tid[t], NULL);                                       \
-            failed |= jobs[t].failed;                                                         \
-        }                                                                                     \
+        run_jobs(G##_msm_worker, job_ptrs, threads, threads);                                 \
+        int failed = 0;                                                                       \
+        for (int t = 0; t < threads; t++) failed |= jobs[t].failed;                           \
         if (!failed) {                                                                        \
             G##_jac acc = sums[d->windows - 1];                                               \
             for (int k = d->windows - 2; k >= 0; k--) {                                       \
@@ -738,25 +753,6 @@ typedef struct {
     g1_affine a, c;
     g2_affine b;
 } proof_out;
-
-static void run_jobs(void *(*fn)(void *), void **args, int count, int threads) {
-    /* `count` independent jobs, up to `threads` (at most 8) at a time. */
-    if (threads < 1) threads = 1;
-    if (threads > 8) threads = 8;
-    for (int first = 0; first < count; first += threads) {
-        pthread_t tid[8];
-        int started[8] = {0};
-        const int batch = count - first < threads ? count - first : threads;
-        for (int t = 1; t < batch; t++) {
-            started[t] = pthread_create(&tid[t], NULL, fn, args[first + t]) == 0;
-            if (!started[t]) fn(args[first + t]);
-        }
-        fn(args[first]);
-        for (int t = 1; t < batch; t++) {
-            if (started[t]) pthread_join(tid[t], NULL);
-        }
-    }
-}
 
 /* `size` bytes at `p` as an 8-byte aligned pointer: `p` itself, or a copy left in `*owned` (a
  * zkey's sections start wherever the file puts them). NULL when out of memory. */
