@@ -4,14 +4,15 @@
 
 Deploys governance, the aggregator and the generated Groth16 verifiers of the default variant
 (W = 64, L = 21, K = 4: 1,344 parameters per chunk) on anvil (ape's `ethereum:local:foundry`),
-opens a one-chunk task over six members through a governance vote, lets every member join
-(`joinTask`: its four pair commitments with their `PairCommit` proofs, once per task) and runs
-the rounds with real proofs from the client:
+registers the six members' keys (`registerKey` with a `KeyPossession` proof), opens a
+one-chunk task through a governance vote, lets every member join (`joinTask`: its four pair
+commitments with their `PairCommit` proofs, once per task) and runs the rounds with real proofs
+from the client:
 
 - round 1: members 0-4 submit (member 0 first: zero→non-zero accumulator slots), member 5
-  drops, its four neighbours reveal their seeds with it, then the round is finalised;
-- round 2 (steady state: slots reused, tagged with the round): all six submit, then it is
-  finalised.
+  drops, its four neighbours remove their masks with it on-chain (`revealMask` with a
+  `MaskReveal` proof), then the round is finalized (`finalizeRound` seals the exact aggregate);
+- round 2 (steady state: slots reused): all six submit, then it is finalized.
 
 Every submission is sent twice from the same chain state (anvil snapshot and revert): plain, and
 with the EIP-2930 access list anvil's `eth_createAccessList` computes for it, so the access
@@ -21,10 +22,12 @@ same words costs at the least: calldata 16 gas per non-zero byte (4 per zero byt
 plus 5,000 per reused / 22,100 per fresh storage word; the ratio to it is reported. Every
 transaction must stay under EIP-7825's cap of 2^24 gas.
 
-JSON: `submit_chunk`, `reveal_seed`, `finalize_round`, `join_task` and `verify_only` are gas per
-transaction
+JSON: `submit_chunk`, `reveal_gas` (`revealMask`), `finalize_gas` (`finalizeRound` sealing one
+chunk), `register_gas`, `join_task` and `verify_only` are gas per transaction
 (`submit_chunk`: steady state, an adding contributor; every case in `submit_chunk_cases`),
-`*_gas_per_param` the same per parameter of a chunk, plus `floor_gas_per_param`, `max_tx_gas`.
+`*_gas_per_param` the same per parameter of a chunk, plus `floor_gas_per_param`, `max_tx_gas`
+and `dropout_round_gas_per_param` (every transaction of round 1, which had a dropout, per
+parameter aggregated).
 """
 
 from __future__ import annotations
@@ -41,21 +44,21 @@ from typing import Any
 
 import numpy as np
 
-from zkfed.babyjubjub import public_key
 from zkfed.chain import TaskSpec, Variant, Zkfed
 from zkfed.circuits import (
     DEFAULT_VARIANT,
+    KEY_POSSESSION,
     PAIR_COMMIT,
-    SEED_REVEAL,
     Circuit,
     load_circuit,
+    mask_reveal_circuit,
     project_root,
 )
 from zkfed.exceptions import ZkfedError
-from zkfed.protocol import seed_reveal_inputs
+from zkfed.protocol import register_key
 from zkfed.proving import PROVERS, ProofResult, SignalValue, open_prover
 from zkfed.quantize import squared_norm_bound
-from zkfed.secagg import join_inputs, mask_update, required_reveals
+from zkfed.secagg import join_inputs, mask_reveal_inputs, mask_update, required_reveals
 
 TX_CAP = 1 << 24  # EIP-7825
 TARGET_SUBMIT_GAS_PER_PARAM = 1200
@@ -98,13 +101,13 @@ class Bench:
     """One deployment and the gas of every transaction sent through it."""
 
     def __init__(
-        self, prover: Any, circuit: Circuit, seed_circuit: Circuit, pair_circuit: Circuit
+        self, prover: Any, circuit: Circuit, reveal_circuit: Circuit, pair_circuit: Circuit
     ) -> None:
         from ape import accounts, project
 
         self.prover = prover
         self.circuit = circuit
-        self.seed_circuit = seed_circuit
+        self.reveal_circuit = reveal_circuit
         self.pair_circuit = pair_circuit
         self.deployer, *self.members = accounts.test_accounts[: N_MEMBERS + 1]
         self.gas: dict[str, list[int]] = {}
@@ -113,23 +116,26 @@ class Bench:
         deployments: dict[str, int] = {}
         self.zk = Zkfed.deploy(project, self.deployer, self.members, PERIOD)
         self.verifier = self.deployer.deploy(getattr(project, circuit.verifier_contract))
-        self.seed_verifier = self.deployer.deploy(getattr(project, seed_circuit.verifier_contract))
+        self.reveal_verifier = self.deployer.deploy(
+            getattr(project, reveal_circuit.verifier_contract)
+        )
         self.pair_verifier = self.deployer.deploy(getattr(project, pair_circuit.verifier_contract))
         for name, contract in (
             ("FederatedAggregator", self.zk.aggregator),
             (circuit.verifier_contract, self.verifier),
-            (seed_circuit.verifier_contract, self.seed_verifier),
+            (reveal_circuit.verifier_contract, self.reveal_verifier),
             (pair_circuit.verifier_contract, self.pair_verifier),
         ):
             deployments[name] = _deployment_gas(contract)
         self.deployments = deployments
+        key_circuit = load_circuit(KEY_POSSESSION)
         for member, sk in zip(self.members, SECRET_KEYS, strict=True):
-            self.zk.register_key(member, public_key(sk))
+            self.record("register_key", register_key(self.zk, prover, member, sk, key_circuit))
         packing = circuit.packing()
         spec = TaskSpec(
             variant=Variant(
                 self.verifier.address,
-                self.seed_verifier.address,
+                self.reveal_verifier.address,
                 self.pair_verifier.address,
                 packing,
                 circuit.neighbors,
@@ -196,18 +202,18 @@ class Bench:
 
     def reveal(self, round_index: int, contributors: set[int]) -> None:
         for i, j in required_reveals(self.task, contributors):
-            seed, inputs = seed_reveal_inputs(self.task, round_index, 0, SECRET_KEYS[i], j)
-            result = self.prove(self.seed_circuit, inputs)
-            receipt = self.zk.reveal_seed(
+            masks, inputs = mask_reveal_inputs(self.task, round_index, 0, SECRET_KEYS[i], j)
+            result = self.prove(self.reveal_circuit, dict(inputs))
+            receipt = self.zk.reveal_mask(
                 self.members[i],
                 self.task_id,
                 round_index,
                 0,
                 self.members[j].address,
-                seed,
+                masks,
                 result.proof,
             )
-            self.record("reveal_seed", receipt)
+            self.record("reveal_mask", receipt)
 
     def finalize(self, round_index: int) -> None:
         from ape import chain
@@ -215,13 +221,7 @@ class Bench:
         state = self.zk.round_state(self.task_id, round_index)
         if chain.pending_timestamp < state.submission_deadline:
             chain.pending_timestamp = state.submission_deadline
-        receipt = self.zk.finalize_round(
-            self.members[0],
-            self.task_id,
-            round_index,
-            f"bafkreibenchmarkround{round_index}",
-            bytes([round_index]) * 32,
-        )
+        receipt = self.zk.finalize_round(self.members[0], self.task_id, round_index, 1)
         self.record("finalize_round", receipt)
 
     def verify_only(self) -> tuple[int, int]:
@@ -245,8 +245,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from ape import networks
 
     circuit = load_circuit(DEFAULT_VARIANT)
-    seed_circuit, pair_circuit = load_circuit(SEED_REVEAL), load_circuit(PAIR_COMMIT)
-    for c in (circuit, seed_circuit, pair_circuit):
+    reveal_circuit = mask_reveal_circuit(circuit.packing().words)
+    pair_circuit = load_circuit(PAIR_COMMIT)
+    for c in (circuit, reveal_circuit, pair_circuit, load_circuit(KEY_POSSESSION)):
         if not c.ready():
             raise ZkfedError(f"{c.name} is not built; run tools/dev.sh setup first.")
     params = circuit.packing().params_per_chunk
@@ -262,7 +263,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         networks.parse_network_choice("ethereum:local:foundry"),
         closing(open_prover(args.prover)) as prover,
     ):
-        bench = Bench(prover, circuit, seed_circuit, pair_circuit)
+        bench = Bench(prover, circuit, reveal_circuit, pair_circuit)
         print(f"  task {bench.task_id} open; members join …", flush=True)
         for member in range(N_MEMBERS):
             bench.join(member)
@@ -277,6 +278,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         chain.pending_timestamp = state.submission_deadline
         bench.reveal(1, set(range(5)))
         bench.finalize(1)
+        dropout_round = sum(
+            sum(bench.gas[name])
+            for name in (
+                "submit_chunk_round1_first",
+                "submit_chunk_round1_adding",
+                "reveal_mask",
+                "finalize_round",
+            )
+        )
         print("  round 2 …", flush=True)
         steady_words = [bench.submit(0, 2, "submit_chunk_steady_first")]
         for member in range(1, N_MEMBERS):
@@ -300,8 +310,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     report.update(
         {
             "submit_chunk": steady,
-            "reveal_seed": median["reveal_seed"],
-            "finalize_round": median["finalize_round"],
+            "reveal_gas": median["reveal_mask"],
+            "finalize_gas": median["finalize_round"],
+            "register_gas": median["register_key"],
             "join_task": median["join_task"],
             "verify_only": verify_tx,
             "verify_only_execution": verify_exec,
@@ -328,7 +339,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "submit_gas_per_param_round1_first": per_param(
                 median["submit_chunk_round1_first"], params
             ),
-            "reveal_gas_per_param": per_param(median["reveal_seed"], params),
+            "reveal_gas_per_param": per_param(median["reveal_mask"], params),
+            "dropout_round_gas_per_param": per_param(dropout_round, params),
             "finalize_gas_per_param": per_param(median["finalize_round"], params),
             "join_gas_per_param": per_param(median["join_task"], params),
             "verify_gas_per_param": per_param(verify_tx, params),
@@ -363,8 +375,9 @@ def table(report: dict[str, Any]) -> str:
         ("submitChunk, steady state, adding", s["steady_adding"]),
         ("  same tx with EIP-2930 access list", s["steady_adding_access_list"]),
         ("  first of round, with access list", s["steady_first_contributor_access_list"]),
-        ("revealSeed", report["reveal_seed"]),
-        ("finalizeRound", report["finalize_round"]),
+        ("revealMask (removes one pair's mask)", report["reveal_gas"]),
+        ("finalizeRound (seals one chunk)", report["finalize_gas"]),
+        ("registerKey (KeyPossession proof)", report["register_gas"]),
         ("joinTask (4 pair proofs, once per task)", report["join_task"]),
         ("verifyProof alone (transaction)", report["verify_only"]),
         ("verifyProof alone (execution)", report["verify_only_execution"]),

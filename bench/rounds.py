@@ -34,13 +34,13 @@ import numpy as np
 def _bench_members(n_members: int, rounds: int) -> dict[str, Any]:
     from ape import accounts, chain, networks, project
 
-    from zkfed.babyjubjub import generate_secret_key, public_key
+    from zkfed.babyjubjub import generate_secret_key
     from zkfed.chain import Zkfed, deploy_variant
     from zkfed.circuits import DEFAULT_VARIANT, PAIR_COMMIT, load_circuit
     from zkfed.datasets import load_dataset, split_non_iid
     from zkfed.models import ModelSpec
     from zkfed.proposals import DEFAULT_CLIP_NORM, DEV_PERIOD, propose_model
-    from zkfed.protocol import fetch_model, finalize, join_task, submit_update
+    from zkfed.protocol import finalize, join_task, register_key, round_model, submit_update
     from zkfed.proving import open_prover
     from zkfed.storage import LocalStore
     from zkfed.training import TrainConfig, member_seed, train_local
@@ -58,7 +58,7 @@ def _bench_members(n_members: int, rounds: int) -> dict[str, Any]:
         variant = deploy_variant(project, deployer, circuit)
         secret_keys = [generate_secret_key() for _ in people]
         for person, sk in zip(people, secret_keys, strict=True):
-            zk.register_key(person, public_key(sk))
+            register_key(zk, prover, person, sk)
         data = load_dataset("digits")
         spec = ModelSpec("logreg", data.n_features, data.n_classes)
         config = TrainConfig()
@@ -87,7 +87,7 @@ def _bench_members(n_members: int, rounds: int) -> dict[str, Any]:
         )
         join_seconds = time.perf_counter() - start
         for r in range(1, rounds + 1):
-            weights = fetch_model(store, *zk.global_model(task_id, r))
+            weights = round_model(zk, store, task, r)
             start = time.perf_counter()
             updates = [
                 train_local(

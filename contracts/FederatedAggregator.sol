@@ -7,19 +7,21 @@ import {BabyJubJub} from "./libraries/BabyJubJub.sol";
 import {Groth16Call} from "./libraries/Groth16Call.sol";
 
 /// @title FederatedAggregator
-/// @notice Coordinator and bulletin board of zkfed's rounds (DESIGN §3, §4): member keys, tasks,
-///         pair-secret commitments, Groth16-checked masked chunks summed on-chain mod p, dropout
-///         recovery by revealed seeds, and the record of every round's global model.
+/// @notice Coordinator and bulletin board of zkfed's rounds (circuits/README.md): owned member
+///         keys, tasks, pair-secret commitments, Groth16-checked masked chunks summed on-chain
+///         mod p, dropped members' masks removed on-chain with proofs, and every round's exact
+///         aggregate, from which each global model follows.
 /// @dev Deployment: the governance is deployed first with this contract's future address (the
 ///      deployer's next CREATE address); the constructor checks the binding, so neither contract
 ///      has an owner or a set-up function.
 ///
 ///      Chunk rule of record (the client applies the same one, see `chunkStatus`): a chunk enters
-///      round r's aggregate iff at least `minContributors` members submitted it and every seed of a
-///      (contributor, non-contributing ring neighbour) pair was revealed before the reveal deadline
-///      (or before an earlier finalisation). Any other chunk is void: its weights stay unchanged.
+///      round r's aggregate iff at least `minContributors` members submitted it and the mask of
+///      every (contributor, non-contributing ring neighbour) pair was removed before the reveal
+///      deadline (or before the chunk was sealed). Any other chunk is void: its weights stay
+///      unchanged.
 contract FederatedAggregator is IFederatedAggregator {
-    /// @dev BN254 scalar field: the circuits' field, so accumulators and seeds live below it.
+    /// @dev BN254 scalar field: the circuits' field, so accumulators and masks live below it.
     uint256 private constant _P =
         21888242871839275222246405745257275088548364400416034343698204186575808495617;
 
@@ -41,18 +43,23 @@ contract FederatedAggregator is IFederatedAggregator {
     ///      slots, bound.
     uint256 private constant _FIXED_SIGNALS = 5;
 
-    /// @dev `SeedReveal` has 5 public signals: task, round, chunk, commitment, seed.
-    bytes4 private constant _SEED_REVEAL_SELECTOR =
-        bytes4(keccak256("verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[5])"));
-    uint256 private constant _SEED_REVEAL_SIGNALS = 5;
+    /// @dev `MaskReveal(W)` has 4 + W public signals: task, round, chunk, commitment, mask[W].
+    uint256 private constant _MASK_REVEAL_FIXED_SIGNALS = 4;
+
+    /// @dev Tags of the two field hashes the contract derives, so a task domain can never equal
+    ///      a key binding (abi.encode of a uint256 and of an address can be the same bytes).
+    bytes32 private constant _DOMAIN_TAG = keccak256("zkfed.task-domain");
+    bytes32 private constant _BINDING_TAG = keccak256("zkfed.key-binding");
+
+    /// @dev `KeyPossession` has 3 public signals: pk[2], binding.
+    bytes4 private constant _KEY_POSSESSION_SELECTOR =
+        bytes4(keccak256("verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[3])"));
+    uint256 private constant _KEY_POSSESSION_SIGNALS = 3;
 
     /// @dev `PairCommit` has 6 public signals: task, pk[2], neighbor[2], commitment.
     bytes4 private constant _PAIR_COMMIT_SELECTOR =
         bytes4(keccak256("verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[6])"));
     uint256 private constant _PAIR_COMMIT_SIGNALS = 6;
-
-    /// @dev Marks a stored seed as revealed; seeds are below p < 2^254, so bit 255 is free.
-    uint256 private constant _REVEALED = 1 << 255;
 
     struct Key {
         uint256 x;
@@ -65,6 +72,7 @@ contract FederatedAggregator is IFederatedAggregator {
         uint32 currentRound;
         uint32 chunks;
         bytes4 verifySelector;
+        bytes4 revealSelector;
     }
 
     /// @dev First slot packs everything the round guards read.
@@ -75,7 +83,10 @@ contract FederatedAggregator is IFederatedAggregator {
         uint32 ciphertexts; // CKKS submissions
         uint32 chunksAtThreshold; // SecAgg chunks that reached minContributors
         bool aggregatePosted;
-        string modelCid; // the round's result, once finalized
+        uint32 sealedChunks; // SecAgg: chunks finalizeRound has sealed, in order
+        uint32 aggregatedChunks; // SecAgg: sealed chunks that enter the model
+        bytes32 digest; // SecAgg: digest chain over the sealed chunks' aggregates
+        string modelCid; // CKKS: the round's result, once finalized
         bytes32 modelHash;
     }
 
@@ -83,7 +94,7 @@ contract FederatedAggregator is IFederatedAggregator {
     struct ChunkRecord {
         uint128 contributors; // bit i = member i of the task submitted the chunk
         uint32 count;
-        uint32 reveals; // seeds revealed for (contributor, dropped neighbour) pairs
+        uint32 reveals; // masks removed for (contributor, dropped neighbour) pairs
     }
 
     struct Ciphertext {
@@ -94,8 +105,12 @@ contract FederatedAggregator is IFederatedAggregator {
     /// @inheritdoc IFederatedAggregator
     address public immutable governance;
 
+    /// @inheritdoc IFederatedAggregator
+    address public immutable keyVerifier;
+
     uint256 private _taskCount;
     mapping(address member => Key) private _keys;
+    mapping(bytes32 keyHash => address member) private _keyOwners;
     mapping(uint256 taskId => TaskConfig) private _configs;
     mapping(uint256 taskId => TaskRecord) private _tasks;
     mapping(uint256 taskId => address[]) private _members;
@@ -111,8 +126,8 @@ contract FederatedAggregator is IFederatedAggregator {
     /// @dev Reused by every round: a round's first contribution to a chunk overwrites the words
     ///      left by an earlier round, so only a task's first round pays zero→non-zero writes.
     mapping(uint256 taskId => mapping(uint256 chunk => uint256[MAX_WORDS])) private _acc;
-    /// @dev keccak256(task, round, chunk, revealer, dropped) → seed | _REVEALED.
-    mapping(bytes32 pair => uint256) private _seeds;
+    /// @dev keccak256(task, round, chunk, revealer, dropped) → the pair's mask was removed.
+    mapping(bytes32 pair => bool) private _revealed;
     mapping(uint256 taskId => mapping(uint256 round => mapping(address member => Ciphertext)))
         private _ciphertexts;
     mapping(uint256 taskId => mapping(uint256 round => Ciphertext)) private _aggregates;
@@ -123,10 +138,13 @@ contract FederatedAggregator is IFederatedAggregator {
     }
 
     /// @param governance_ The governance deployed for this contract's address.
-    constructor(IModelGovernance governance_) {
+    /// @param keyVerifier_ The `KeyPossession` Groth16 verifier.
+    constructor(IModelGovernance governance_, address keyVerifier_) {
         address bound = governance_.aggregator();
         if (bound != address(this)) revert GovernanceMismatch(address(governance_), bound);
+        if (keyVerifier_.code.length == 0) revert InvalidVerifier(keyVerifier_);
         governance = address(governance_);
+        keyVerifier = keyVerifier_;
     }
 
     // ---------------------------------------------------------------------------------------
@@ -134,12 +152,25 @@ contract FederatedAggregator is IFederatedAggregator {
     // ---------------------------------------------------------------------------------------
 
     /// @inheritdoc IFederatedAggregator
-    function registerKey(uint256 x, uint256 y) external {
+    function registerKey(uint256 x, uint256 y, Proof calldata proof) external {
         if (!IModelGovernance(governance).isMember(msg.sender)) revert NotMember(msg.sender);
         if (_keys[msg.sender].x != 0) revert KeyAlreadyRegistered(msg.sender);
         if (!BabyJubJub.isValidPublicKey(x, y)) revert InvalidPublicKey(x, y);
+        bytes32 keyHash = keccak256(abi.encode(x, y));
+        address owner = _keyOwners[keyHash];
+        if (owner != address(0)) revert KeyInUse(x, y, owner);
+
+        bytes memory input =
+            Groth16Call.encode(_KEY_POSSESSION_SELECTOR, proof, _KEY_POSSESSION_SIGNALS);
+        Groth16Call.setInput(input, 0, x);
+        Groth16Call.setInput(input, 1, y);
+        Groth16Call.setInput(input, 2, _keyBinding(msg.sender));
+        if (!Groth16Call.verify(keyVerifier, input, _KEY_POSSESSION_SIGNALS)) {
+            revert InvalidKeyProof(msg.sender);
+        }
 
         _keys[msg.sender] = Key(x, y);
+        _keyOwners[keyHash] = msg.sender;
         emit KeyRegistered(msg.sender, x, y);
     }
 
@@ -173,6 +204,7 @@ contract FederatedAggregator is IFederatedAggregator {
 
         uint256 chunks = 0;
         bytes4 verifySelector = bytes4(0);
+        bytes4 revealSelector = bytes4(0);
         if (config.mode == Mode.SecAgg) {
             CircuitVariant calldata v = config.variant;
             _checkVariant(v, n);
@@ -180,6 +212,7 @@ contract FederatedAggregator is IFederatedAggregator {
             chunks = (uint256(config.paramCount) + perChunk - 1) / perChunk;
             verifySelector =
                 Groth16Call.verifySelector(_FIXED_SIGNALS + uint256(v.neighbors) + v.words);
+            revealSelector = Groth16Call.verifySelector(_MASK_REVEAL_FIXED_SIGNALS + v.words);
         } else {
             if (config.keyHolder == address(0)) revert MissingKeyHolder();
             if (bytes(config.contextCid).length == 0) revert MissingContext();
@@ -198,6 +231,7 @@ contract FederatedAggregator is IFederatedAggregator {
         // forge-lint: disable-next-line(unsafe-typecast)
         task.chunks = uint32(chunks);
         task.verifySelector = verifySelector;
+        task.revealSelector = revealSelector;
 
         emit TaskCreated(taskId, config.mode, n, chunks, config.rounds);
         _openRound(taskId, task, 1);
@@ -214,9 +248,11 @@ contract FederatedAggregator is IFederatedAggregator {
         (uint256 index, uint256 active) = _checkJoin(taskId, commitments, proofs.length);
 
         address pairVerifier = _configs[taskId].variant.pairVerifier;
+        uint256 domain = _domain(taskId);
         for (uint256 s; s < active; ++s) {
-            bytes memory input = _pairCommitCall(taskId, index, s, commitments[s], proofs[s]);
-            if (!Groth16Call.verify(pairVerifier, input)) {
+            bytes memory input =
+                _pairCommitCall(taskId, domain, index, s, commitments[s], proofs[s]);
+            if (!Groth16Call.verify(pairVerifier, input, _PAIR_COMMIT_SIGNALS)) {
                 revert InvalidPairProof(taskId, msg.sender, s);
             }
         }
@@ -239,7 +275,8 @@ contract FederatedAggregator is IFederatedAggregator {
             _checkSubmission(taskId, round, chunk, words.length);
 
         bytes memory input = _maskedUpdateCall(taskId, round, chunk, index, words, proof);
-        if (!Groth16Call.verify(_configs[taskId].variant.verifier, input)) {
+        uint256 signals = _FIXED_SIGNALS + _configs[taskId].variant.neighbors + words.length;
+        if (!Groth16Call.verify(_configs[taskId].variant.verifier, input, signals)) {
             revert InvalidProof(taskId, round, chunk, msg.sender);
         }
 
@@ -248,70 +285,102 @@ contract FederatedAggregator is IFederatedAggregator {
     }
 
     /// @inheritdoc IFederatedAggregator
-    function revealSeed(
+    function revealMask(
         uint256 taskId,
         uint256 round,
         uint256 chunk,
         address dropped,
-        uint256 seed,
+        uint256[] calldata masks,
         Proof calldata proof
     ) external {
-        TaskRecord storage task = _taskOfMode(taskId, Mode.SecAgg);
-        uint256 index = _memberIndex(taskId, msg.sender);
-        Round storage r = _currentRound(taskId, task, round);
-        _requireRevealWindow(taskId, round, r);
-        if (chunk >= task.chunks) revert ChunkOutOfRange(taskId, chunk, task.chunks);
-        (uint256 droppedIndex, uint256 commitment) = _pairCommitment(taskId, index, dropped);
-        ChunkRecord storage record = _chunks[taskId][round][chunk];
-        _requireRecoverablePair(taskId, round, chunk, record, index, droppedIndex, dropped);
-        bytes32 pair = _pairKey(taskId, round, chunk, msg.sender, dropped);
-        if (_seeds[pair] != 0) {
-            revert SeedAlreadyRevealed(taskId, round, chunk, msg.sender, dropped);
-        }
-        if (seed >= _P) revert SeedOutOfField(seed);
+        (uint256 commitment, bool added, ChunkRecord storage record) =
+            _checkReveal(taskId, round, chunk, dropped, masks.length);
 
-        if (!Groth16Call.verify(
-                _configs[taskId].variant.seedVerifier,
-                _seedRevealCall(taskId, round, chunk, commitment, seed, proof)
-            )) {
-            revert InvalidProof(taskId, round, chunk, msg.sender);
+        {
+            bytes memory input = _maskRevealCall(taskId, round, chunk, commitment, masks, proof);
+            uint256 signals = _MASK_REVEAL_FIXED_SIGNALS + masks.length;
+            if (!Groth16Call.verify(_configs[taskId].variant.revealVerifier, input, signals)) {
+                revert InvalidProof(taskId, round, chunk, msg.sender);
+            }
         }
 
-        _seeds[pair] = seed | _REVEALED;
+        _revealed[_pairKey(taskId, round, chunk, msg.sender, dropped)] = true;
         ++record.reveals;
+        _unmask(_acc[taskId][chunk], masks, added);
 
-        emit SeedRevealed(taskId, round, msg.sender, chunk, dropped, seed);
+        emit MaskRevealed(taskId, round, msg.sender, chunk, dropped);
     }
 
     /// @inheritdoc IFederatedAggregator
-    function finalizeRound(
+    function finalizeRound(uint256 taskId, uint256 round, uint256 maxChunks) external {
+        TaskRecord storage task = _taskOfMode(taskId, Mode.SecAgg);
+        Round storage r = _currentRound(taskId, task, round);
+        if (block.timestamp < r.submissionDeadline) {
+            revert RoundStillOpen(taskId, round, r.submissionDeadline);
+        }
+        if (r.chunksAtThreshold == 0) revert NothingToAggregate(taskId, round);
+        if (maxChunks == 0) revert ZeroBatch();
+
+        uint256 chunks = task.chunks;
+        uint256 first = r.sealedChunks;
+        uint256 stop = chunks - first < maxChunks ? chunks : first + maxChunks;
+        bytes32 digest = first == 0 ? keccak256(abi.encode(_domain(taskId), round)) : r.digest;
+        uint256 aggregated = r.aggregatedChunks;
+        for (uint256 c = first; c < stop; ++c) {
+            (digest, aggregated) = _seal(taskId, round, c, r, digest, aggregated);
+        }
+        // casting to 'uint32' is safe because stop and aggregated are at most chunks, a uint32
+        // forge-lint: disable-next-line(unsafe-typecast)
+        r.sealedChunks = uint32(stop);
+        // forge-lint: disable-next-line(unsafe-typecast)
+        r.aggregatedChunks = uint32(aggregated);
+        r.digest = digest;
+        if (stop < chunks) return;
+
+        r.status = RoundStatus.Finalized;
+        emit RoundFinalized(taskId, round, msg.sender, digest, "", bytes32(0));
+        _advance(taskId, task, round, _configs[taskId].rounds);
+    }
+
+    /// @inheritdoc IFederatedAggregator
+    function finalizeCkksRound(
         uint256 taskId,
         uint256 round,
         string calldata modelCid,
         bytes32 modelHash
     ) external {
-        TaskRecord storage task = _requireTask(taskId);
+        TaskRecord storage task = _taskOfMode(taskId, Mode.Ckks);
         Round storage r = _currentRound(taskId, task, round);
         if (block.timestamp < r.submissionDeadline) {
             revert RoundStillOpen(taskId, round, r.submissionDeadline);
         }
         if (bytes(modelCid).length == 0) revert EmptyCid();
         TaskConfig storage config = _configs[taskId];
-        if (config.mode == Mode.SecAgg) {
-            _memberIndex(taskId, msg.sender);
-            if (r.chunksAtThreshold == 0) revert NothingToAggregate(taskId, round);
-            if (block.timestamp < r.revealDeadline) _requireAllRevealed(taskId, round, task, r);
-        } else {
-            if (msg.sender != config.keyHolder) revert NotKeyHolder(taskId, msg.sender);
-            if (!r.aggregatePosted) revert AggregateMissing(taskId, round);
-        }
+        if (msg.sender != config.keyHolder) revert NotKeyHolder(taskId, msg.sender);
+        if (!r.aggregatePosted) revert AggregateMissing(taskId, round);
 
         r.status = RoundStatus.Finalized;
         r.modelCid = modelCid;
         r.modelHash = modelHash;
 
-        emit RoundFinalized(taskId, round, msg.sender, modelCid, modelHash);
+        emit RoundFinalized(taskId, round, msg.sender, bytes32(0), modelCid, modelHash);
         _advance(taskId, task, round, config.rounds);
+    }
+
+    /// @inheritdoc IFederatedAggregator
+    function publishModel(
+        uint256 taskId,
+        uint256 round,
+        string calldata modelCid,
+        bytes32 modelHash
+    ) external {
+        _taskOfMode(taskId, Mode.SecAgg);
+        _memberIndex(taskId, msg.sender);
+        if (_startedRound(taskId, round).status != RoundStatus.Finalized) {
+            revert RoundNotFinalized(taskId, round);
+        }
+        if (bytes(modelCid).length == 0) revert EmptyCid();
+        emit ModelPublished(taskId, round, msg.sender, modelCid, modelHash);
     }
 
     /// @inheritdoc IFederatedAggregator
@@ -322,11 +391,15 @@ contract FederatedAggregator is IFederatedAggregator {
             revert RoundStillOpen(taskId, round, r.submissionDeadline);
         }
         TaskConfig storage config = _configs[taskId];
-        bool nothingToAggregate = config.mode == Mode.SecAgg
-            ? r.chunksAtThreshold == 0
-            : r.ciphertexts < config.minContributors;
-        bool graceOver = block.timestamp >= uint256(r.revealDeadline) + config.revealPeriod;
-        if (!nothingToAggregate && !graceOver) revert RoundNotAbortable(taskId, round);
+        bool abortable;
+        if (config.mode == Mode.SecAgg) {
+            // With something to aggregate, anyone can finalize after the reveal deadline.
+            abortable = r.chunksAtThreshold == 0;
+        } else {
+            abortable = r.ciphertexts < config.minContributors
+                || block.timestamp >= uint256(r.revealDeadline) + config.revealPeriod;
+        }
+        if (!abortable) revert RoundNotAbortable(taskId, round);
 
         r.status = RoundStatus.Aborted;
 
@@ -395,6 +468,22 @@ contract FederatedAggregator is IFederatedAggregator {
     {
         Key storage key = _keys[member];
         return (key.x != 0, key.x, key.y);
+    }
+
+    /// @inheritdoc IFederatedAggregator
+    function keyOwner(uint256 x, uint256 y) external view returns (address) {
+        return _keyOwners[keccak256(abi.encode(x, y))];
+    }
+
+    /// @inheritdoc IFederatedAggregator
+    function keyBinding(address account) external view returns (uint256) {
+        return _keyBinding(account);
+    }
+
+    /// @inheritdoc IFederatedAggregator
+    function taskDomain(uint256 taskId) external view returns (uint256) {
+        _requireTask(taskId);
+        return _domain(taskId);
     }
 
     /// @inheritdoc IFederatedAggregator
@@ -474,6 +563,9 @@ contract FederatedAggregator is IFederatedAggregator {
             revealDeadline: r.revealDeadline,
             contributions: r.ciphertexts,
             chunksAtThreshold: r.chunksAtThreshold,
+            sealedChunks: r.sealedChunks,
+            aggregatedChunks: r.aggregatedChunks,
+            aggregateDigest: r.digest,
             modelCid: r.modelCid,
             modelHash: r.modelHash
         });
@@ -483,15 +575,19 @@ contract FederatedAggregator is IFederatedAggregator {
     function globalModel(uint256 taskId, uint256 round)
         external
         view
-        returns (string memory cid, bytes32 modelHash)
+        returns (string memory cid, bytes32 modelHash, uint256 round_)
     {
         _startedRound(taskId, round);
-        for (uint256 previous = round - 1; previous > 0; --previous) {
-            Round storage r = _rounds[taskId][previous];
-            if (r.status == RoundStatus.Finalized) return (r.modelCid, r.modelHash);
-        }
         TaskConfig storage config = _configs[taskId];
-        return (config.modelCid, config.modelHash);
+        if (config.mode == Mode.Ckks) {
+            for (uint256 previous = round - 1; previous > 0; --previous) {
+                Round storage r = _rounds[taskId][previous];
+                if (r.status == RoundStatus.Finalized) {
+                    return (r.modelCid, r.modelHash, previous);
+                }
+            }
+        }
+        return (config.modelCid, config.modelHash, 0);
     }
 
     /// @inheritdoc IFederatedAggregator
@@ -536,15 +632,6 @@ contract FederatedAggregator is IFederatedAggregator {
     }
 
     /// @inheritdoc IFederatedAggregator
-    function isChunkRecoverable(uint256 taskId, uint256 round, uint256 chunk)
-        external
-        view
-        returns (bool)
-    {
-        return chunkStatus(taskId, round, chunk) == ChunkStatus.Recoverable;
-    }
-
-    /// @inheritdoc IFederatedAggregator
     function accumulator(uint256 taskId, uint256 round, uint256 chunk)
         external
         view
@@ -557,25 +644,19 @@ contract FederatedAggregator is IFederatedAggregator {
                 revert AccumulatorOverwritten(taskId, round, chunk, later);
             }
         }
-        uint256 w = _configs[taskId].variant.words;
-        words = new uint256[](w);
-        if (record.count == 0) return words;
-        uint256[MAX_WORDS] storage acc = _acc[taskId][chunk];
-        for (uint256 i; i < w; ++i) {
-            words[i] = acc[i];
-        }
+        if (record.count == 0) return new uint256[](_configs[taskId].variant.words);
+        return _accumulatorWords(taskId, chunk);
     }
 
     /// @inheritdoc IFederatedAggregator
-    function revealedSeed(
+    function maskRevealed(
         uint256 taskId,
         uint256 round,
         uint256 chunk,
         address revealer,
         address dropped
-    ) external view returns (bool revealed, uint256 seed) {
-        uint256 stored = _seeds[_pairKey(taskId, round, chunk, revealer, dropped)];
-        return (stored != 0, stored & ~_REVEALED);
+    ) external view returns (bool) {
+        return _revealed[_pairKey(taskId, round, chunk, revealer, dropped)];
     }
 
     /// @inheritdoc IFederatedAggregator
@@ -680,6 +761,33 @@ contract FederatedAggregator is IFederatedAggregator {
         }
     }
 
+    /// @dev Every refusal of `revealMask` before the proof: returns the caller's commitment of
+    ///      the pair, whether the caller added the pair's mask (coefficient +1: its index is below
+    ///      the dropped neighbour's, circuits/README.md "Mask") and the chunk's record.
+    function _checkReveal(
+        uint256 taskId,
+        uint256 round,
+        uint256 chunk,
+        address dropped,
+        uint256 length
+    ) private view returns (uint256 commitment, bool added, ChunkRecord storage record) {
+        TaskRecord storage task = _taskOfMode(taskId, Mode.SecAgg);
+        uint256 index = _memberIndex(taskId, msg.sender);
+        Round storage r = _currentRound(taskId, task, round);
+        _requireRevealWindow(taskId, round, r);
+        if (chunk >= task.chunks) revert ChunkOutOfRange(taskId, chunk, task.chunks);
+        uint256 droppedIndex;
+        (droppedIndex, commitment) = _pairCommitment(taskId, index, dropped);
+        added = index < droppedIndex;
+        record = _chunks[taskId][round][chunk];
+        _requireRecoverablePair(taskId, round, chunk, record, index, droppedIndex, dropped);
+        if (_revealed[_pairKey(taskId, round, chunk, msg.sender, dropped)]) {
+            revert MaskAlreadyRevealed(taskId, round, chunk, msg.sender, dropped);
+        }
+        uint256 w = _configs[taskId].variant.words;
+        if (length != w) revert WrongWordCount(w, length);
+    }
+
     function _requireRevealWindow(uint256 taskId, uint256 round, Round storage r) private view {
         if (block.timestamp < r.submissionDeadline) {
             revert RoundStillOpen(taskId, round, r.submissionDeadline);
@@ -728,28 +836,9 @@ contract FederatedAggregator is IFederatedAggregator {
         }
     }
 
-    /// @dev Early finalisation: every chunk that reached the threshold has all its seeds.
-    function _requireAllRevealed(
-        uint256 taskId,
-        uint256 round,
-        TaskRecord storage task,
-        Round storage r
-    ) private view {
-        uint256 chunks = task.chunks;
-        uint256 threshold = _configs[taskId].minContributors;
-        mapping(uint256 => ChunkRecord) storage records = _chunks[taskId][round];
-        for (uint256 c; c < chunks; ++c) {
-            ChunkRecord storage record = records[c];
-            if (
-                record.count >= threshold
-                    && record.reveals != _requiredReveals(taskId, record.contributors)
-            ) revert RevealsPending(taskId, round, c, r.revealDeadline);
-        }
-    }
-
     function _checkVariant(CircuitVariant calldata v, uint256 n) private view {
         if (v.verifier.code.length == 0) revert InvalidVerifier(v.verifier);
-        if (v.seedVerifier.code.length == 0) revert InvalidVerifier(v.seedVerifier);
+        if (v.revealVerifier.code.length == 0) revert InvalidVerifier(v.revealVerifier);
         if (v.pairVerifier.code.length == 0) revert InvalidVerifier(v.pairVerifier);
         if (
             v.words == 0 || v.words > MAX_WORDS || v.neighbors < 2 || v.neighbors % 2 != 0
@@ -846,6 +935,56 @@ contract FederatedAggregator is IFederatedAggregator {
         }
     }
 
+    /// @dev The W words of a chunk's accumulator slot.
+    function _accumulatorWords(uint256 taskId, uint256 chunk)
+        private
+        view
+        returns (uint256[] memory words)
+    {
+        uint256 w = _configs[taskId].variant.words;
+        words = new uint256[](w);
+        uint256[MAX_WORDS] storage acc = _acc[taskId][chunk];
+        for (uint256 i; i < w; ++i) {
+            words[i] = acc[i];
+        }
+    }
+
+    /// @dev Takes a revealed mask out of the accumulator mod p: subtracts it when the revealer
+    ///      had added it (`added`), adds it back otherwise.
+    function _unmask(uint256[MAX_WORDS] storage acc, uint256[] calldata masks, bool added) private {
+        uint256 w = masks.length;
+        for (uint256 i; i < w; ++i) {
+            // masks[i] < p was checked, so p − masks[i] is in (0, p].
+            acc[i] = addmod(acc[i], added ? _P - masks[i] : masks[i], _P);
+        }
+    }
+
+    /// @dev Seals chunk c of the round: emits its aggregate (the exact sum when Recoverable, no
+    ///      words when Void) and extends the digest chain. Before the reveal deadline a chunk
+    ///      still awaiting reveals is refused; after it, such a chunk is Void.
+    function _seal(
+        uint256 taskId,
+        uint256 round,
+        uint256 c,
+        Round storage r,
+        bytes32 digest,
+        uint256 aggregated
+    ) private returns (bytes32, uint256) {
+        ChunkRecord storage record = _chunks[taskId][round][c];
+        uint256 count = record.count;
+        bool enough = count >= _configs[taskId].minContributors;
+        bool recoverable = enough && record.reveals == _requiredReveals(taskId, record.contributors);
+        if (enough && !recoverable && block.timestamp < r.revealDeadline) {
+            revert RevealsPending(taskId, round, c, r.revealDeadline);
+        }
+        uint256[] memory words = recoverable ? _accumulatorWords(taskId, c) : new uint256[](0);
+        if (recoverable) ++aggregated;
+        else count = 0;
+        digest = keccak256(abi.encode(digest, c, count, words));
+        emit ChunkAggregated(taskId, round, c, count, words, digest);
+        return (digest, aggregated);
+    }
+
     // ---------------------------------------------------------------------------------------
     // Internals: public inputs
     // ---------------------------------------------------------------------------------------
@@ -866,7 +1005,7 @@ contract FederatedAggregator is IFederatedAggregator {
         input = Groth16Call.encode(
             _tasks[taskId].verifySelector, proof, _FIXED_SIGNALS + k + words.length
         );
-        Groth16Call.setInput(input, 0, taskId);
+        Groth16Call.setInput(input, 0, _domain(taskId));
         Groth16Call.setInput(input, 1, round);
         Groth16Call.setInput(input, 2, chunk);
         uint256 offset = _FIXED_SIGNALS + k;
@@ -889,10 +1028,11 @@ contract FederatedAggregator is IFederatedAggregator {
         Groth16Call.setInput(input, 4 + k, config.bound);
     }
 
-    /// @dev `PairCommit` public signals: task, pk[2] of the caller, neighbor[2] of slot s's
+    /// @dev `PairCommit` public signals: D, pk[2] of the caller, neighbor[2] of slot s's
     ///      neighbour, commitment.
     function _pairCommitCall(
         uint256 taskId,
+        uint256 domain,
         uint256 index,
         uint256 s,
         uint256 commitment,
@@ -902,7 +1042,7 @@ contract FederatedAggregator is IFederatedAggregator {
         Key storage own = _keys[msg.sender];
         Key storage other = _keys[members[_neighborIndex(index, s, members.length)]];
         input = Groth16Call.encode(_PAIR_COMMIT_SELECTOR, proof, _PAIR_COMMIT_SIGNALS);
-        Groth16Call.setInput(input, 0, taskId);
+        Groth16Call.setInput(input, 0, domain);
         Groth16Call.setInput(input, 1, own.x);
         Groth16Call.setInput(input, 2, own.y);
         Groth16Call.setInput(input, 3, other.x);
@@ -910,21 +1050,41 @@ contract FederatedAggregator is IFederatedAggregator {
         Groth16Call.setInput(input, 5, commitment);
     }
 
-    /// @dev `SeedReveal` public signals: task, round, chunk, commitment, seed.
-    function _seedRevealCall(
+    /// @dev `MaskReveal(W)` public signals: D, round, chunk, commitment, mask[W]. Refuses
+    ///      out-of-field mask words.
+    function _maskRevealCall(
         uint256 taskId,
         uint256 round,
         uint256 chunk,
         uint256 commitment,
-        uint256 seed,
+        uint256[] calldata masks,
         Proof calldata proof
-    ) private pure returns (bytes memory input) {
-        input = Groth16Call.encode(_SEED_REVEAL_SELECTOR, proof, _SEED_REVEAL_SIGNALS);
-        Groth16Call.setInput(input, 0, taskId);
+    ) private view returns (bytes memory input) {
+        uint256 w = masks.length;
+        input = Groth16Call.encode(
+            _tasks[taskId].revealSelector, proof, _MASK_REVEAL_FIXED_SIGNALS + w
+        );
+        Groth16Call.setInput(input, 0, _domain(taskId));
         Groth16Call.setInput(input, 1, round);
         Groth16Call.setInput(input, 2, chunk);
         Groth16Call.setInput(input, 3, commitment);
-        Groth16Call.setInput(input, 4, seed);
+        for (uint256 i; i < w; ++i) {
+            uint256 mask = masks[i];
+            if (mask >= _P) revert WordOutOfField(i, mask);
+            Groth16Call.setInput(input, _MASK_REVEAL_FIXED_SIGNALS + i, mask);
+        }
+    }
+
+    /// @dev The task's domain D (see `taskDomain`).
+    function _domain(uint256 taskId) private view returns (uint256) {
+        return
+            uint256(keccak256(abi.encode(_DOMAIN_TAG, block.chainid, address(this), taskId))) % _P;
+    }
+
+    /// @dev `account`'s `KeyPossession` binding (see `keyBinding`).
+    function _keyBinding(address account) private view returns (uint256) {
+        return
+            uint256(keccak256(abi.encode(_BINDING_TAG, block.chainid, address(this), account))) % _P;
     }
 
     // ---------------------------------------------------------------------------------------

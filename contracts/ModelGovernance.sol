@@ -92,6 +92,7 @@ contract ModelGovernance is IModelGovernance {
             revert NotEligible(proposalId, msg.sender);
         }
         if (block.timestamp >= p.voteEnd) revert VotingClosed(proposalId, p.voteEnd);
+        if (p.executed) revert ProposalAlreadyExecuted(proposalId);
         if (_voted[proposalId][msg.sender]) revert AlreadyVoted(proposalId, msg.sender);
 
         _voted[proposalId][msg.sender] = true;

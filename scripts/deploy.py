@@ -55,7 +55,7 @@ def cli(
         store=str(Home(home).default_store.resolve()),
         variants={
             variant: VariantAddresses(
-                deployed.verifier, deployed.seed_verifier, deployed.pair_verifier
+                deployed.verifier, deployed.reveal_verifier, deployed.pair_verifier
             )
         },
         deployer=str(account.address),

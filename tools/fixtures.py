@@ -4,8 +4,10 @@
     python tools/fixtures.py            prove with the client and (re)write the fixtures
     python tools/fixtures.py --check    verify the committed fixtures (py_ecc and snarkjs)
 
-Everything but the proof is reproducible: fixed member keys, a fixed update drawn from a seeded
-generator and the client's own quantising, packing and masking (zkfed.secagg). Groth16 proofs are
+Everything but the proof is reproducible: fixed member keys and accounts, a fixed aggregator
+address and chain id (so the task's domain and the key bindings are known in advance: the Foundry
+suite deploys the aggregator at that address), a fixed update drawn from a seeded generator and
+the client's own quantising, packing and masking (zkfed.secagg). Groth16 proofs are
 randomised, so a rewrite changes only `proof`. The proofs are made with the committed INSECURE
 development keys (circuits/keys/*.vkey.json); rewrite the fixtures whenever those keys change.
 Schema: tests/foundry/README.md.
@@ -20,30 +22,60 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from eth_abi.abi import encode
+from eth_utils.crypto import keccak
 
 from zkfed.babyjubjub import public_key
-from zkfed.circuits import PAIR_COMMIT, SEED_REVEAL, TEST_VARIANT, load_circuit
+from zkfed.circuits import (
+    KEY_POSSESSION,
+    PAIR_COMMIT,
+    TEST_VARIANT,
+    load_circuit,
+    mask_reveal_circuit,
+)
 from zkfed.exceptions import ZkfedError
+from zkfed.field import P
 from zkfed.groth16 import Proof, verify
-from zkfed.protocol import seed_reveal_inputs
 from zkfed.proving import SnarkjsProver
 from zkfed.quantize import squared_norm_bound
-from zkfed.secagg import SecaggTask, join_inputs, mask_update
+from zkfed.secagg import SecaggTask, join_inputs, mask_reveal_inputs, mask_update
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "proofs"
 
-# The task the fixtures belong to: RealVerifier.t.sol creates it on a fresh aggregator as task 1.
+# The task the fixtures belong to: RealVerifier.t.sol creates it as task 1 on an aggregator it
+# deploys at AGGREGATOR on a chain with id CHAIN_ID, with the members at MEMBER_ADDRESSES.
+CHAIN_ID = 31337
+AGGREGATOR = "0x000000000000000000000000000000000000A99E"
+MEMBER_ADDRESSES = tuple(f"0x{0x1000 + i:040x}" for i in range(5))
 TASK_ID = 1
 ROUND = 1
 CHUNK = 0
 MEMBER = 1  # neighbours 2 (+1) and 0 (-1): both signs appear in the proof
-DROPPED = 2  # the neighbour whose seed `seed_reveal.json` reveals
+DROPPED = 2  # the neighbour whose mask `mask_reveal_test.json` removes
 SCALE_BITS = 8
 CLIP_NORM = 0.5
 UPDATE_SEED = 20240601
 # Fixed BabyJubJub secret keys of five members (fixtures only; never use them for anything).
 SECRET_KEYS = tuple(0xF1C7_0000 + 104_729 * i for i in range(5))
+
+
+def _field_hash(tag: bytes, last: tuple[str, Any]) -> int:
+    """keccak256(abi.encode(keccak256(tag), CHAIN_ID, AGGREGATOR, last)) mod p, as the
+    aggregator computes task domains and key bindings."""
+    types = ["bytes32", "uint256", "address", last[0]]
+    values = [keccak(tag), CHAIN_ID, AGGREGATOR, last[1]]
+    return int.from_bytes(keccak(encode(types, values)), "big") % P
+
+
+def task_domain() -> int:
+    """The aggregator's `taskDomain(TASK_ID)` at AGGREGATOR on CHAIN_ID."""
+    return _field_hash(b"zkfed.task-domain", ("uint256", TASK_ID))
+
+
+def key_binding(member: int) -> int:
+    """The aggregator's `keyBinding` of a member's account at AGGREGATOR on CHAIN_ID."""
+    return _field_hash(b"zkfed.key-binding", ("address", MEMBER_ADDRESSES[member]))
 
 
 def fixture_task() -> SecaggTask:
@@ -57,6 +89,7 @@ def fixture_task() -> SecaggTask:
         neighbors=circuit.neighbors,
         bound=squared_norm_bound(CLIP_NORM, packing),
         members=tuple(public_key(sk) for sk in SECRET_KEYS),
+        domain=task_domain(),
     )
 
 
@@ -65,7 +98,11 @@ def _header(task: SecaggTask, variant: str) -> dict[str, Any]:
         "variant": variant,
         "generatedBy": "python tools/fixtures.py",
         "setup": "INSECURE development keys (circuits/keys); proofs are valid only for them.",
+        "chainId": CHAIN_ID,
+        "aggregator": AGGREGATOR,
+        "memberAddresses": list(MEMBER_ADDRESSES),
         "task": task.task_id,
+        "domain": str(task.seed_domain),
         "round": ROUND,
         "chunk": CHUNK,
         "member": MEMBER,
@@ -86,13 +123,28 @@ def masked_update_case() -> tuple[dict[str, Any], list[dict[str, Any]]]:
     return content, [dict(masked.inputs)]
 
 
-def seed_reveal_case() -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """(the fixture without its proof, the circuit inputs) of member 1 revealing the seed it
+def mask_reveal_case() -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """(the fixture without its proof, the circuit inputs) of member 1 revealing the mask it
     shares with member 2 for chunk 0."""
     task = fixture_task()
-    seed, inputs = seed_reveal_inputs(task, ROUND, CHUNK, SECRET_KEYS[MEMBER], DROPPED)
-    content = {**_header(task, SEED_REVEAL), "dropped": DROPPED, "seed": str(seed)}
-    return content, [inputs]
+    masks, inputs = mask_reveal_inputs(task, ROUND, CHUNK, SECRET_KEYS[MEMBER], DROPPED)
+    content = {
+        **_header(task, MASK_REVEAL),
+        "dropped": DROPPED,
+        "masks": [str(m) for m in masks],
+    }
+    return content, [dict(inputs)]
+
+
+def key_possession_case() -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """(the fixture without its proof, the circuit inputs) of member 1 registering its key from
+    its account MEMBER_ADDRESSES[1]."""
+    task = fixture_task()
+    sk = SECRET_KEYS[MEMBER]
+    pk = public_key(sk)
+    binding = key_binding(MEMBER)
+    content = {**_header(task, KEY_POSSESSION), "binding": str(binding)}
+    return content, [{"pk": [pk[0], pk[1]], "binding": binding, "sk": sk}]
 
 
 def pair_commit_case() -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -103,10 +155,12 @@ def pair_commit_case() -> tuple[dict[str, Any], list[dict[str, Any]]]:
     return _header(task, PAIR_COMMIT), [dict(inputs) for _, inputs in pairs]
 
 
+MASK_REVEAL = mask_reveal_circuit(load_circuit(TEST_VARIANT, ROOT).packing().words, ROOT).name
 CASES = {
     TEST_VARIANT: masked_update_case,
-    SEED_REVEAL: seed_reveal_case,
+    MASK_REVEAL: mask_reveal_case,
     PAIR_COMMIT: pair_commit_case,
+    KEY_POSSESSION: key_possession_case,
 }
 MULTI_PROOF = {PAIR_COMMIT}
 """Cases written with `proofs` and `publicSignals` as lists (one per proof)."""

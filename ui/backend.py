@@ -32,7 +32,7 @@ import numpy as np
 
 from zkfed.babyjubjub import Point, generate_secret_key, public_key
 from zkfed.chain import RoundStatus, Variant, Zkfed, deploy_variant
-from zkfed.circuits import DEFAULT_VARIANT, SEED_REVEAL, Circuit, load_circuit, project_root
+from zkfed.circuits import DEFAULT_VARIANT, Circuit, load_circuit, project_root
 from zkfed.datasets import BUNDLED, Dataset, load_dataset, split_non_iid
 from zkfed.exceptions import (
     ChainError,
@@ -46,9 +46,11 @@ from zkfed.keystore import load_public_key, load_secret_key, save_keystore
 from zkfed.models import ModelSpec
 from zkfed.proposals import DEFAULT_CLIP_NORM, DEV_PERIOD, propose_model
 from zkfed.protocol import (
-    fetch_model,
     finalize,
+    register_key,
     reveal_for_dropouts,
+    round_model,
+    store_model,
     submit_update,
     verify_round,
 )
@@ -315,7 +317,8 @@ def round_view(
     """Summarise a round from the contracts' events (no chain call).
 
     A member has dropped out when the submission deadline has passed and it did not submit
-    every chunk; the seeds revealed for the dropped are the recovery.
+    every chunk; the masks removed for the dropped are the recovery. The round's model is
+    where it was first published (members check it against the chain before they use it).
     """
     deadline = reveal_deadline = 0
     status = "not open"
@@ -335,12 +338,14 @@ def round_view(
             member = index.get(str(args["member"]).lower())
             if member is not None:
                 chunks[member] += 1
-        elif event.name == "SeedRevealed":
+        elif event.name == "MaskRevealed":
             member = index.get(str(args["revealer"]).lower())
             if member is not None:
                 reveals[member] += 1
         elif event.name == "RoundFinalized":
-            cid, status = str(args["modelCid"]), "finalized"
+            cid, status = cid or str(args["modelCid"]), "finalized"
+        elif event.name == "ModelPublished":
+            cid = cid or str(args["modelCid"])
         elif event.name == "RoundAborted":
             status = "aborted"
     closed = status in ("finalized", "aborted") or (status == "open" and chain_time > deadline)
@@ -603,7 +608,6 @@ class Consortium:
         self.store: ContentStore | None = None
         self.feed: EventFeed | None = None
         self.circuit: Circuit | None = None
-        self.seed_circuit: Circuit | None = None
         self._context: Any = None
         self._prover: Any = None
         self._workdir = Path(tempfile.mkdtemp(prefix="zkfed-ui-"))
@@ -633,7 +637,6 @@ class Consortium:
                 else open_store(self.settings.storage)
             )
             self.circuit = load_circuit(self.settings.variant, self.root)
-            self.seed_circuit = load_circuit(SEED_REVEAL, self.root)
             if self.settings.embedded:
                 self._deploy_demo(progress)
             else:
@@ -682,7 +685,7 @@ class Consortium:
     def _deploy_demo(self, progress: Report) -> None:
         from ape import accounts
 
-        assert self.circuit is not None and self.seed_circuit is not None and self.store
+        assert self.circuit is not None and self.store
         settings, project = self.settings, self._project
         if settings.members < 3:
             raise ConfigurationError(
@@ -703,7 +706,7 @@ class Consortium:
         self.demo_data, self.page_account = data, people[0]
         keys = [page_key] + [generate_secret_key() for _ in people[1:]]
         for i, (person, sk) in enumerate(zip(people, keys, strict=True)):
-            self.zk.register_key(person, public_key(sk))
+            register_key(self.zk, self.prover, person, sk)
             self.labels[str(person.address).lower()] = (
                 "you (test account 1)" if i == 0 else f"member {i + 1} (simulated)"
             )
@@ -835,7 +838,8 @@ class MemberSession:
                 "this keystore's key is not the one the account registered on-chain."
             )
         if not registered:
-            zk.register_key(account, public_key(sk))
+            with self.consortium.lock:
+                register_key(zk, self.consortium.prover, account, sk)
         self.account, self.secret_key = account, sk
         return f"connected as {self.consortium.label(str(account.address))}"
 
@@ -1080,12 +1084,11 @@ class MemberSession:
         consortium = self.consortium
         assert consortium.store is not None and consortium.circuit is not None
         progress("train", done / total, f"{who}: training on {len(y)} local samples")
-        cid, digest = zk.global_model(task.task_id, round_index)
-        weights = fetch_model(consortium.store, cid, digest)
+        secagg = zk.secagg_task(task.task_id)
+        weights = round_model(zk, consortium.store, secagg, round_index)
         update = train_local(task.spec, weights, x, y, task.config, seed=seed)
         done += 1
         progress("quantise", done / total, f"{who}: clipping, quantising and masking")
-        secagg = zk.secagg_task(task.task_id)
         start = done + 1
 
         def chunk_progress(stage: str, index: int, chunks: int) -> None:
@@ -1135,7 +1138,7 @@ class MemberSession:
         from ape import chain
 
         consortium = self.consortium
-        assert consortium.store is not None and consortium.seed_circuit is not None
+        assert consortium.store is not None
         state = zk.round_state(task.task_id, round_index)
         now = int(chain.blocks.head.timestamp)
         chain.mine(deltatime=max(state.submission_deadline - now, 0) + 1)
@@ -1149,15 +1152,13 @@ class MemberSession:
             if consortium.label(str(s.account.address)) not in report.dropped
         ]
         for account, sk, who in parties:
-            rev = reveal_for_dropouts(
-                zk, consortium.prover, consortium.seed_circuit, account, sk, secagg, round_index
-            )
+            rev = reveal_for_dropouts(zk, consortium.prover, account, sk, secagg, round_index)
             report.gas += rev.gas
             report.prove_seconds += rev.prove_seconds
             if rev.chunks:
-                progress("recovery", done / total, f"{who}: revealed {rev.chunks} seeds")
+                progress("recovery", done / total, f"{who}: removed {rev.chunks} masks")
         done += 1
-        progress("finalize", done / total, "unmasking the sum and finalizing")
+        progress("finalize", done / total, "sealing the exact aggregate on-chain")
         result, gas = finalize(zk, consortium.store, self.account, secagg, round_index)
         report.gas += gas
         report.model_cid = result.cid
@@ -1167,32 +1168,31 @@ class MemberSession:
         progress("done", 1.0, f"round {round_index} finalized: {result.cid}; verify: {verdict}")
 
     def reveal(self, task_id: int, progress: Report = _quiet) -> str:
-        """After the deadline: reveal the seeds shared with dropped neighbours (configured)."""
+        """After the deadline: remove the masks shared with dropped neighbours (configured)."""
         zk = self._member_chain()
         consortium = self.consortium
-        assert self.secret_key is not None and consortium.seed_circuit is not None
+        assert self.secret_key is not None
         with consortium.lock:
             round_index = zk.current_round(task_id)
             rev = reveal_for_dropouts(
                 zk,
                 consortium.prover,
-                consortium.seed_circuit,
                 self.account,
                 self.secret_key,
                 zk.secagg_task(task_id),
                 round_index,
-                lambda stage, i, n: progress(stage, i / max(n, 1), f"revealing seed {i + 1}/{n}"),
+                lambda stage, i, n: progress(stage, i / max(n, 1), f"removing mask {i + 1}/{n}"),
             )
-        return f"revealed {rev.chunks} seeds for round {round_index}"
+        return f"removed {rev.chunks} masks for round {round_index}"
 
     def finalize(self, task_id: int, progress: Report = _quiet) -> str:
-        """After the deadline: unmask the sum and record the new model (anyone may)."""
+        """After the deadline: seal the exact aggregate and publish the new model (anyone may)."""
         zk = self._member_chain()
         consortium = self.consortium
         assert consortium.store is not None
         with consortium.lock:
             round_index = zk.current_round(task_id)
-            progress("finalize", 0.5, "unmasking the sum")
+            progress("finalize", 0.5, "sealing the exact aggregate on-chain")
             result, _ = finalize(
                 zk, consortium.store, self.account, zk.secagg_task(task_id), round_index
             )
@@ -1211,13 +1211,16 @@ class MemberSession:
         except DatasetError:
             data = None
         events = consortium.events()
+        secagg = zk.secagg_task(task_id)
         rows = []
         for event in events:
             if event.name != "RoundFinalized" or int(event.args["taskId"]) != task_id:
                 continue
-            r, cid = int(event.args["round"]), str(event.args["modelCid"])
+            r = int(event.args["round"])
+            # The round's model is derived from the chain; its CID is where it was published.
+            weights = round_model(zk, consortium.store, secagg, r + 1)
+            cid, _ = store_model(consortium.store, weights)
             if data is not None and cid not in self._metrics:
-                weights = fetch_model(consortium.store, cid, bytes(event.args["modelHash"]))
                 self._metrics[cid] = evaluate_weights(task.spec, weights, data.x_test, data.y_test)
             metrics = self._metrics.get(cid, Metrics(float("nan"), float("nan")))
             if (task_id, r) not in self._verdicts:
@@ -1244,7 +1247,13 @@ class MemberSession:
             args = event.args
             if int(args.get("taskId", -1)) != task_id or int(args.get("round", -1)) != round_index:
                 continue
-            if event.name not in ("ChunkSubmitted", "SeedRevealed", "RoundFinalized"):
+            if event.name not in (
+                "ChunkSubmitted",
+                "MaskRevealed",
+                "ChunkAggregated",
+                "RoundFinalized",
+                "ModelPublished",
+            ):
                 continue
             if event.transaction in seen:
                 continue

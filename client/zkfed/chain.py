@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
+from eth_utils.crypto import keccak
+
 from zkfed.babyjubjub import Point
 from zkfed.exceptions import ChainError, ConfigurationError
 from zkfed.groth16 import Proof
@@ -44,10 +46,11 @@ class ChunkStatus(IntEnum):
 
 @dataclass(frozen=True)
 class Variant:
-    """A `MaskedUpdate` circuit variant with the verifiers deployed for it."""
+    """A `MaskedUpdate` circuit variant with the verifiers deployed for it: its own, the
+    `MaskReveal` verifier of its word count and the shared `PairCommit` verifier."""
 
     verifier: str
-    seed_verifier: str
+    reveal_verifier: str
     pair_verifier: str
     packing: Packing
     neighbors: int
@@ -63,7 +66,7 @@ class Variant:
             p.lane_bits,
             p.value_bits,
             p.scale_bits,
-            self.seed_verifier,
+            self.reveal_verifier,
             self.pair_verifier,
         )
 
@@ -71,24 +74,23 @@ class Variant:
 def deploy_variant(
     project: Any, deployer: Any, circuit: Any, scale_bits: int | None = None
 ) -> Variant:
-    """Deploy a `MaskedUpdate` variant's generated verifier with the `SeedReveal` and
-    `PairCommit` verifiers every variant shares.
+    """Deploy a `MaskedUpdate` variant's generated verifier with the `MaskReveal` verifier of
+    its word count and the shared `PairCommit` verifier.
 
     `circuit` is a `zkfed.circuits.Circuit` entry of the registry; `scale_bits` defaults to
     the variant's fitting scale (`Circuit.packing`).
     """
-    from zkfed.circuits import PAIR_COMMIT, SEED_REVEAL, load_circuit
+    from zkfed.circuits import PAIR_COMMIT, load_circuit, mask_reveal_circuit
 
     verifier = deployer.deploy(getattr(project, circuit.verifier_contract))
-    seed_verifier = deployer.deploy(
-        getattr(project, load_circuit(SEED_REVEAL, circuit.root).verifier_contract)
-    )
+    reveal = mask_reveal_circuit(circuit.packing().words, circuit.root)
+    reveal_verifier = deployer.deploy(getattr(project, reveal.verifier_contract))
     pair_verifier = deployer.deploy(
         getattr(project, load_circuit(PAIR_COMMIT, circuit.root).verifier_contract)
     )
     return Variant(
         verifier.address,
-        seed_verifier.address,
+        reveal_verifier.address,
         pair_verifier.address,
         circuit.packing(scale_bits),
         circuit.neighbors,
@@ -132,13 +134,41 @@ class TaskSpec:
 
 @dataclass(frozen=True)
 class RoundState:
-    """A round as the contract reports it."""
+    """A round as the contract reports it.
+
+    `aggregate_digest` (SecAgg) is the digest chain over the round's sealed chunk aggregates;
+    `model_cid` and `model_hash` are set for finalized CKKS rounds only: a SecAgg round's model
+    is derived from the aggregates (:func:`zkfed.protocol.round_model`).
+    """
 
     status: RoundStatus
     submission_deadline: int
     reveal_deadline: int
     contributions: int
     model_cid: str
+    model_hash: bytes
+    sealed_chunks: int = 0
+    aggregated_chunks: int = 0
+    aggregate_digest: bytes = b"\x00" * 32
+
+
+@dataclass(frozen=True)
+class ChunkAggregate:
+    """A chunk's sealed aggregate of a round (`ChunkAggregated`): the exact packed sum of its
+    `count` contributors' words, or count 0 and no words for a void chunk."""
+
+    chunk: int
+    count: int
+    words: tuple[int, ...]
+    digest: bytes
+
+
+@dataclass(frozen=True)
+class PublishedModel:
+    """A `ModelPublished` event: where someone says a round's model can be fetched."""
+
+    publisher: str
+    cid: str
     model_hash: bytes
 
 
@@ -158,12 +188,28 @@ class Zkfed:
     def __init__(self, aggregator: Any, governance: Any) -> None:
         self.aggregator = aggregator
         self.governance = governance
+        # Sealed aggregates never change: read each finalized round's events once.
+        self._aggregates: dict[tuple[int, int], list[ChunkAggregate]] = {}
 
     @classmethod
     def deploy(
-        cls, project: Any, deployer: Any, founders: Sequence[Any], voting_period: int
+        cls,
+        project: Any,
+        deployer: Any,
+        founders: Sequence[Any],
+        voting_period: int,
+        key_verifier: str | None = None,
     ) -> Zkfed:
-        """Deploy governance (bound to the aggregator's future address), then the aggregator."""
+        """Deploy governance (bound to the aggregator's future address), then the aggregator.
+
+        `key_verifier` is the address of a deployed `KeyPossession` verifier; by default the
+        registry's generated one is deployed first.
+        """
+        if key_verifier is None:
+            from zkfed.circuits import KEY_POSSESSION, load_circuit
+
+            contract = load_circuit(KEY_POSSESSION).verifier_contract
+            key_verifier = str(deployer.deploy(getattr(project, contract)).address)
         predicted = deployer.get_deployment_address(deployer.nonce + 1)
         governance = deployer.deploy(
             project.ModelGovernance,
@@ -171,7 +217,7 @@ class Zkfed:
             [getattr(f, "address", f) for f in founders],
             voting_period,
         )
-        aggregator = deployer.deploy(project.FederatedAggregator, governance.address)
+        aggregator = deployer.deploy(project.FederatedAggregator, governance.address, key_verifier)
         if aggregator.address != predicted:
             raise ChainError("the aggregator was not deployed at the address governance expects.")
         return cls(aggregator, governance)
@@ -185,9 +231,18 @@ class Zkfed:
 
     # --- membership and governance -------------------------------------------------------------
 
-    def register_key(self, member: Any, pk: Point) -> Any:
-        """Register a member's BabyJubJub public key."""
-        return self.aggregator.registerKey(pk[0], pk[1], sender=member)
+    def key_binding(self, member: Any) -> int:
+        """The `binding` input of a member's `KeyPossession` proof (chain, contract, account)."""
+        return int(self.aggregator.keyBinding(getattr(member, "address", member)))
+
+    def key_owner(self, pk: Point) -> str | None:
+        """The member that registered a key, if any."""
+        owner = str(self.aggregator.keyOwner(pk[0], pk[1]))
+        return None if int(owner, 16) == 0 else owner
+
+    def register_key(self, member: Any, pk: Point, proof: Proof) -> Any:
+        """Register a member's BabyJubJub public key with its `KeyPossession` proof."""
+        return self.aggregator.registerKey(pk[0], pk[1], proof.solidity_arguments(), sender=member)
 
     def propose_task(
         self,
@@ -249,6 +304,7 @@ class Zkfed:
             bound=int(config.bound),
             members=tuple(keys),
             t_min=int(config.minContributors),
+            domain=int(self.aggregator.taskDomain(task_id)),
         )
 
     def current_round(self, task_id: int) -> int:
@@ -266,12 +322,87 @@ class Zkfed:
             int(info.contributions),
             str(info.modelCid),
             bytes(info.modelHash),
+            int(info.sealedChunks),
+            int(info.aggregatedChunks),
+            bytes(info.aggregateDigest),
         )
 
-    def global_model(self, task_id: int, round_index: int) -> tuple[str, bytes]:
-        """CID and hash of the model a round trains on."""
-        cid, digest = self.aggregator.globalModel(task_id, round_index)
-        return str(cid), bytes(digest)
+    def global_model(self, task_id: int, round_index: int) -> tuple[str, bytes, int]:
+        """CID and hash of the model the chain records for a round to train on, and the round
+        whose result it is: a SecAgg task's initial model (round 0; later models are derived
+        from the aggregates), a CKKS task's latest finalized model."""
+        cid, digest, source = self.aggregator.globalModel(task_id, round_index)
+        return str(cid), bytes(digest), int(source)
+
+    def task_domain(self, task_id: int) -> int:
+        """The task's domain D, the `task` input of its proofs."""
+        return int(self.aggregator.taskDomain(task_id))
+
+    def chunk_aggregates(self, task_id: int, round_index: int) -> list[ChunkAggregate]:
+        """The sealed aggregates of a round, in chunk order, from its `ChunkAggregated` events.
+
+        Raises `ChainError` unless the events form exactly the digest chain the contract stored
+        for the round (one per chunk sealed so far, in order).
+        """
+        from ape import chain as ape_chain
+        from eth_abi.abi import encode
+
+        key = (task_id, round_index)
+        if key in self._aggregates:
+            return self._aggregates[key]
+        state = self.round_state(task_id, round_index)
+        logs = self.aggregator.ChunkAggregated.range(
+            0,
+            ape_chain.blocks.height + 1,
+            search_topics={"taskId": task_id, "round": round_index},
+        )
+        found = sorted(
+            (
+                ChunkAggregate(
+                    int(log.chunk),
+                    int(log.count),
+                    tuple(int(w) for w in log.words),
+                    bytes(log.digest),
+                )
+                for log in logs
+            ),
+            key=lambda a: a.chunk,
+        )
+        digest = keccak(encode(["uint256", "uint256"], [self.task_domain(task_id), round_index]))
+        for expected, aggregate in enumerate(found):
+            digest = keccak(
+                encode(
+                    ["bytes32", "uint256", "uint256", "uint256[]"],
+                    [digest, aggregate.chunk, aggregate.count, list(aggregate.words)],
+                )
+            )
+            if aggregate.chunk != expected or aggregate.digest != digest:
+                raise ChainError(
+                    f"the aggregate events of round {round_index} of task {task_id} do not form "
+                    "the contract's digest chain."
+                )
+        if len(found) != state.sealed_chunks or (found and digest != state.aggregate_digest):
+            raise ChainError(
+                f"round {round_index} of task {task_id} has {state.sealed_chunks} sealed chunks "
+                f"on-chain but {len(found)} aggregate events match them."
+            )
+        if state.status == RoundStatus.FINALIZED:
+            self._aggregates[key] = found
+        return found
+
+    def published_models(self, task_id: int, round_index: int) -> list[PublishedModel]:
+        """Every `ModelPublished` claim for a round, oldest first."""
+        from ape import chain as ape_chain
+
+        logs = self.aggregator.ModelPublished.range(
+            0,
+            ape_chain.blocks.height + 1,
+            search_topics={"taskId": task_id, "round": round_index},
+        )
+        return [
+            PublishedModel(str(log.publisher), str(log.modelCid), bytes(log.modelHash))
+            for log in logs
+        ]
 
     def contributors(self, task_id: int, round_index: int, chunk: int) -> set[int]:
         """Member indices that submitted a chunk in a round."""
@@ -283,43 +414,23 @@ class Zkfed:
         return ChunkStatus(int(self.aggregator.chunkStatus(task_id, round_index, chunk)))
 
     def accumulator(self, task_id: int, round_index: int, chunk: int) -> list[int]:
-        """Σ of the chunk's accepted masked words mod p."""
+        """The chunk's accumulator of the current round: Σ accepted words less revealed masks."""
         return [int(w) for w in self.aggregator.accumulator(task_id, round_index, chunk)]
 
-    def submitted_chunks(self, task_id: int, round_index: int, chunk: int) -> list[list[int]]:
-        """Each accepted submission's words for a chunk, read back from transaction calldata."""
-        from ape import chain as ape_chain
-
-        words = []
-        logs = self.aggregator.ChunkSubmitted.range(
-            0,
-            ape_chain.blocks.height + 1,
-            search_topics={"taskId": task_id, "round": round_index},
-        )
-        for log in logs:
-            if int(log.chunk) != chunk:
-                continue
-            receipt = ape_chain.provider.get_receipt(log.transaction_hash)
-            _, arguments = self.aggregator.decode_input(receipt.transaction.data)
-            words.append([int(w) for w in arguments["words"]])
-        return words
-
-    def revealed_seeds(
+    def revealed_masks(
         self, task: SecaggTask, round_index: int, chunk: int, contributors: set[int]
-    ) -> dict[tuple[int, int], int]:
-        """Seeds revealed for (contributor, dropped neighbour) pairs of a chunk."""
+    ) -> set[tuple[int, int]]:
+        """(contributor, dropped neighbour) pairs of a chunk whose mask was removed on-chain."""
         members = self.task_members(task.task_id)
-        seeds = {}
-        for i in sorted(contributors):
-            for j in task.neighbor_indices(i):
-                if j in contributors:
-                    continue
-                revealed, seed = self.aggregator.revealedSeed(
-                    task.task_id, round_index, chunk, members[i], members[j]
-                )
-                if revealed:
-                    seeds[(i, j)] = int(seed)
-        return seeds
+        return {
+            (i, j)
+            for i in sorted(contributors)
+            for j in task.neighbor_indices(i)
+            if j not in contributors
+            and self.aggregator.maskRevealed(
+                task.task_id, round_index, chunk, members[i], members[j]
+            )
+        }
 
     def has_joined(self, task_id: int, account: Any) -> bool:
         """Whether a member has posted its pair commitments for a task."""
@@ -356,19 +467,26 @@ class Zkfed:
             task_id, round_index, chunk, list(words), proof.solidity_arguments(), sender=member
         )
 
-    def reveal_seed(
+    def reveal_mask(
         self,
         member: Any,
         task_id: int,
         round_index: int,
         chunk: int,
         dropped: str,
-        seed: int,
+        masks: Sequence[int],
         proof: Proof,
     ) -> Any:
-        """Reveal the seed shared with a dropped neighbour, with its `SeedReveal` proof."""
-        return self.aggregator.revealSeed(
-            task_id, round_index, chunk, dropped, seed, proof.solidity_arguments(), sender=member
+        """Remove the mask shared with a dropped neighbour from a chunk, with its `MaskReveal`
+        proof."""
+        return self.aggregator.revealMask(
+            task_id,
+            round_index,
+            chunk,
+            dropped,
+            list(masks),
+            proof.solidity_arguments(),
+            sender=member,
         )
 
     def submit_ciphertext(
@@ -401,8 +519,21 @@ class Zkfed:
         """A task's aggregation mode."""
         return Mode(int(self.aggregator.taskConfig(task_id).mode))
 
-    def finalize_round(
+    def finalize_round(self, member: Any, task_id: int, round_index: int, max_chunks: int) -> Any:
+        """Seal up to `max_chunks` more chunks of a SecAgg round; the call that seals the last
+        one finalizes the round."""
+        return self.aggregator.finalizeRound(task_id, round_index, max_chunks, sender=member)
+
+    def publish_model(
         self, member: Any, task_id: int, round_index: int, cid: str, model_hash: bytes
     ) -> Any:
-        """Record a round's new global model."""
-        return self.aggregator.finalizeRound(task_id, round_index, cid, model_hash, sender=member)
+        """Publish where a finalized SecAgg round's model can be fetched."""
+        return self.aggregator.publishModel(task_id, round_index, cid, model_hash, sender=member)
+
+    def finalize_ckks_round(
+        self, member: Any, task_id: int, round_index: int, cid: str, model_hash: bytes
+    ) -> Any:
+        """CKKS: the key holder records a round's decrypted model."""
+        return self.aggregator.finalizeCkksRound(
+            task_id, round_index, cid, model_hash, sender=member
+        )

@@ -15,8 +15,8 @@ from zkfed.quantize import Packing, fitting_scale_bits
 
 DEFAULT_VARIANT = "masked_update_default"
 TEST_VARIANT = "masked_update_test"
-SEED_REVEAL = "seed_reveal"
 PAIR_COMMIT = "pair_commit"
+KEY_POSSESSION = "key_possession"
 
 
 def project_root() -> Path:
@@ -114,3 +114,14 @@ def load_circuit(name: str, root: Path | None = None) -> Circuit:
             f"unknown circuit variant {name!r}; the registry has {', '.join(sorted(variants))}."
         )
     return Circuit(name, base, variants[name])
+
+
+def mask_reveal_circuit(words: int, root: Path | None = None) -> Circuit:
+    """The `MaskReveal` variant for chunks of `words` words (a task's W, as the chain records
+    it): a dropped neighbour's mask is revealed word for word as the chunk proofs added it."""
+    base = root or project_root()
+    registry = json.loads((base / "circuits" / "circuits.json").read_text())
+    for name, entry in registry["variants"].items():
+        if entry["template"] == "MaskReveal" and entry["parameters"].get("W") == words:
+            return Circuit(name, base, entry)
+    raise ConfigurationError(f"no mask-reveal circuit with W = {words} is registered.")

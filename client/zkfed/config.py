@@ -43,7 +43,7 @@ __all__ = [
 DEFAULT_HOME = ".zkfed"
 """The home directory, relative to the working directory, unless configured."""
 
-DEPLOYMENT_VERSION = 2
+DEPLOYMENT_VERSION = 3
 UPDATE_VERSION = 1
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -86,10 +86,11 @@ def check_name(name: str) -> str:
 
 @dataclass(frozen=True)
 class VariantAddresses:
-    """The verifiers deployed for one `MaskedUpdate` circuit variant."""
+    """The verifiers deployed for one `MaskedUpdate` circuit variant: its own, the `MaskReveal`
+    verifier of its word count and the shared `PairCommit` verifier."""
 
     verifier: str
-    seed_verifier: str
+    reveal_verifier: str
     pair_verifier: str
 
 
@@ -140,7 +141,7 @@ class Deployment:
         try:
             variants = {
                 str(name): VariantAddresses(
-                    str(v["verifier"]), str(v["seed_verifier"]), str(v["pair_verifier"])
+                    str(v["verifier"]), str(v["reveal_verifier"]), str(v["pair_verifier"])
                 )
                 for name, v in dict(document.get("variants", {})).items()
             }
@@ -329,10 +330,37 @@ class Home:
     # --- saved updates ---------------------------------------------------------------------
 
     def save_update(self, update: SavedUpdate) -> Path:
-        """Keep a trained update until it is on-chain; returns the file."""
+        """Keep a trained update until it is on-chain; returns the file.
+
+        Refuses to replace an update that a submission has started to sign (see
+        :meth:`mark_signed`): a second update under the same masks would reveal the difference.
+        """
         path = self.update_file(update.member, update.task, update.round)
+        if self.signed_chunks(update.member, update.task, update.round):
+            raise ConfigurationError(
+                f"The update of {update.member} for round {update.round} of task {update.task} "
+                "has been signed for submission, so it stays as it is (a second update under "
+                "the same masks would reveal their difference); run 'zkfed submit' to send it."
+            )
         write_json(path, update.to_dict(), private=True)
         return path
+
+    def _signed_file(self, member: str, task: int, round_index: int) -> Path:
+        path = self.update_file(member, task, round_index)
+        return path.with_name(path.stem + ".signed.json")
+
+    def mark_signed(self, member: str, task: int, round_index: int, chunks: list[int]) -> None:
+        """Record, before a transaction carrying them is signed, that these chunks of the saved
+        update are on their way: from then on the update can no longer be replaced."""
+        signed = sorted(set(self.signed_chunks(member, task, round_index)) | set(chunks))
+        write_json(self._signed_file(member, task, round_index), {"chunks": signed}, private=True)
+
+    def signed_chunks(self, member: str, task: int, round_index: int) -> list[int]:
+        """Chunks of a saved update that a submission has signed (empty when none)."""
+        path = self._signed_file(member, task, round_index)
+        if not path.is_file():
+            return []
+        return [int(c) for c in json.loads(path.read_text())["chunks"]]
 
     def load_update(self, member: str, task: int, round_index: int) -> SavedUpdate:
         """A member's saved update for a round.

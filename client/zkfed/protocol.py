@@ -1,8 +1,11 @@
-"""A secure-aggregation round end to end: chain (ape) + storage (IPFS) + proofs (snarkjs).
+"""A secure-aggregation round end to end: chain (ape) + storage (IPFS) + proofs.
 
-Each function is one party's step of circuits/README.md and DESIGN §3: a member submits its
-masked, proven chunks; after the deadline contributors reveal the seeds of dropped neighbours;
-anyone finalises; anyone verifies a finished round from chain + storage alone.
+Each function is one party's step of circuits/README.md: a member registers its key with a
+proof of possession, joins a task, submits its masked, proven chunks; after the deadline
+contributors remove, with proofs, the masks they share with dropped neighbours; anyone
+finalizes, which seals every chunk's exact aggregate on-chain. Every global model is then a pure
+function of the task's initial model and those aggregates (:func:`round_model`): members derive
+it before they train, and a published model is only a convenience checked against it.
 """
 
 from __future__ import annotations
@@ -15,19 +18,18 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from zkfed.babyjubjub import ecdh_x, public_key
-from zkfed.chain import ChunkStatus, Zkfed
-from zkfed.circuits import PAIR_COMMIT, Circuit, load_circuit
+from zkfed.babyjubjub import public_key
+from zkfed.chain import ChunkAggregate, RoundStatus, Zkfed
+from zkfed.circuits import KEY_POSSESSION, PAIR_COMMIT, Circuit, load_circuit, mask_reveal_circuit
 from zkfed.exceptions import ConfigurationError, CorruptContentError, ZkfedError
-from zkfed.field import P
 from zkfed.models import weights_from_bytes, weights_to_bytes
-from zkfed.prg import derive_seed, pair_commitment
 from zkfed.proving import Prover, prove_all
 from zkfed.secagg import (
     SecaggTask,
     aggregate_chunk,
     apply_round,
     join_inputs,
+    mask_reveal_inputs,
     mask_update,
     required_reveals,
 )
@@ -63,6 +65,25 @@ def fetch_model(store: ContentStore, cid: str, expected_hash: bytes) -> FloatArr
     if model_hash(data) != expected_hash:
         raise CorruptContentError(f"the model {cid} does not match the hash recorded on-chain.")
     return weights_from_bytes(data)
+
+
+def register_key(
+    zk: Zkfed, prover: Prover, account: Any, sk: int, circuit: Circuit | None = None
+) -> Any:
+    """Register a member's key with a `KeyPossession` proof bound to its account; returns the
+    receipt. Refuses, before proving, a key another member already registered."""
+    pk = public_key(sk)
+    owner = zk.key_owner(pk)
+    if owner is not None:
+        raise ConfigurationError(f"this public key is already registered by {owner}.")
+    circuit = circuit or load_circuit(KEY_POSSESSION)
+    inputs: dict[str, int | list[int]] = {
+        "pk": [pk[0], pk[1]],
+        "binding": zk.key_binding(account),
+        "sk": sk,
+    }
+    result = prover.prove(circuit.wasm, circuit.zkey, inputs)
+    return zk.register_key(account, pk, result.proof)
 
 
 @dataclass
@@ -128,38 +149,20 @@ def pending_chunks(zk: Zkfed, task: SecaggTask, round_index: int, member: int) -
 def pending_reveals(
     zk: Zkfed, task: SecaggTask, round_index: int, member: int
 ) -> list[tuple[int, int]]:
-    """(chunk, dropped neighbour) seeds a member still has to reveal for a round: for chunks it
-    contributed to that reached t_min, neighbours that did not contribute, not yet revealed."""
+    """(chunk, dropped neighbour) masks a member still has to remove for a round: for chunks it
+    contributed to that reached t_min, neighbours that did not contribute, not yet removed."""
     todo = []
     for chunk in range(task.n_chunks):
         contributors = zk.contributors(task.task_id, round_index, chunk)
         if member not in contributors or len(contributors) < task.t_min:
             continue
-        revealed = zk.revealed_seeds(task, round_index, chunk, contributors)
+        revealed = zk.revealed_masks(task, round_index, chunk, contributors)
         todo += [
             (chunk, j)
             for i, j in required_reveals(task, contributors)
             if i == member and (i, j) not in revealed
         ]
     return todo
-
-
-def seed_reveal_inputs(
-    task: SecaggTask, round_index: int, chunk: int, sk: int, dropped: int
-) -> tuple[int, dict[str, int | list[int]]]:
-    """The seed shared with a dropped neighbour and the `SeedReveal` inputs proving it: the
-    seed and the commitment posted for that neighbour at joining open the same pair secret."""
-    secret = ecdh_x(sk, task.members[dropped])
-    seed = derive_seed(secret, task.task_id, round_index, chunk)
-    inputs: dict[str, int | list[int]] = {
-        "task": task.task_id,
-        "round": round_index,
-        "chunk": chunk,
-        "commitment": pair_commitment(secret, task.task_id),
-        "seed": seed,
-        "secret": secret,
-    }
-    return seed, inputs
 
 
 def join_task(
@@ -201,29 +204,59 @@ def join_task(
 def reveal_for_dropouts(
     zk: Zkfed,
     prover: Prover,
-    seed_circuit: Circuit,
     account: Any,
     sk: int,
     task: SecaggTask,
     round_index: int,
     progress: Progress = _quiet,
 ) -> SubmitReport:
-    """Reveal, with proofs, the seeds this member still owes for neighbours that dropped."""
+    """Remove, with `MaskReveal` proofs, the masks this member still owes for neighbours that
+    dropped: the contract subtracts each from the chunk's accumulator."""
     todo = pending_reveals(zk, task, round_index, zk.member_index(task.task_id, account))
     members = zk.task_members(task.task_id)
     report = SubmitReport()
+    if not todo:
+        return report
+    circuit = mask_reveal_circuit(task.packing.words)
     for done, (chunk, dropped) in enumerate(todo):
         progress("reveal", done, len(todo))
-        seed, inputs = seed_reveal_inputs(task, round_index, chunk, sk, dropped)
-        result = prover.prove(seed_circuit.wasm, seed_circuit.zkey, inputs)
+        masks, inputs = mask_reveal_inputs(task, round_index, chunk, sk, dropped)
+        result = prover.prove(circuit.wasm, circuit.zkey, inputs)
         report.prove_seconds += result.seconds
-        receipt = zk.reveal_seed(
-            account, task.task_id, round_index, chunk, members[dropped], seed, result.proof
+        receipt = zk.reveal_mask(
+            account, task.task_id, round_index, chunk, members[dropped], masks, result.proof
         )
         report.gas += _gas(receipt)
         report.chunks += 1
     progress("reveal", len(todo), len(todo))
     return report
+
+
+def chunk_means(task: SecaggTask, aggregates: list[ChunkAggregate]) -> list[FloatArray | None]:
+    """Each chunk's mean update from a round's sealed aggregates; None for a void chunk."""
+    return [
+        aggregate_chunk(task, a.words, a.count) if a.count else None
+        for a in sorted(aggregates, key=lambda a: a.chunk)
+    ]
+
+
+def round_model(zk: Zkfed, store: ContentStore, task: SecaggTask, round_index: int) -> FloatArray:
+    """The global model round `round_index` trains on, derived from the chain alone (the
+    task's final model for the round after its last).
+
+    The initial model (its hash fixed by the proposal, checked here), then the mean of every
+    finalized round before `round_index`, chunk by chunk from its sealed aggregates (each round's
+    events checked against the digest the contract stored). Nobody can make another model the
+    task's model: there is nothing to choose.
+    """
+    cid, digest, _ = zk.global_model(task.task_id, 1)  # a SecAgg task records only this one
+    weights = fetch_model(store, cid, digest)
+    for earlier in range(1, round_index):
+        if zk.round_state(task.task_id, earlier).status != RoundStatus.FINALIZED:
+            continue  # aborted: the model carries over unchanged
+        aggregates = zk.chunk_aggregates(task.task_id, earlier)
+        weights = apply_round(task, weights, chunk_means(task, aggregates))
+    return weights
 
 
 @dataclass
@@ -233,60 +266,60 @@ class RoundResult:
     weights: FloatArray
     cid: str
     model_hash: bytes
+    digest: bytes = b""
     aggregated_chunks: list[int] = field(default_factory=list)
     void_chunks: list[int] = field(default_factory=list)
     contributors: dict[int, set[int]] = field(default_factory=dict)
 
 
-def _submitted_words(zk: Zkfed, task: SecaggTask, round_index: int, chunk: int) -> list[int]:
-    """Σ of a chunk's submitted words mod p, from the chain.
-
-    The accumulator slot is reused by later rounds; once it is, the words come from the
-    calldata of the round's `submitChunk` transactions (the chain keeps them forever).
-    """
-    try:
-        return zk.accumulator(task.task_id, round_index, chunk)
-    except Exception as error:  # ape raises the contract's custom error as its own type
-        if "AccumulatorOverwritten" not in type(error).__name__ + str(error):
-            raise
-    total = [0] * task.packing.words
-    for words in zk.submitted_chunks(task.task_id, round_index, chunk):
-        total = [(t + w) % P for t, w in zip(total, words, strict=True)]
-    return total
-
-
 def compute_round(
     zk: Zkfed, store: ContentStore, task: SecaggTask, round_index: int
 ) -> tuple[FloatArray, list[int], list[int], dict[int, set[int]]]:
-    """The round's new weights from chain + storage: the deterministic rule every finaliser and
+    """A finalized round's resulting weights from chain + storage: the rule every member and
     verifier applies. Returns (weights, aggregated chunks, void chunks, contributors)."""
-    cid, digest = zk.global_model(task.task_id, round_index)
-    old = fetch_model(store, cid, digest)
-    means: list[FloatArray | None] = []
-    aggregated: list[int] = []
-    void: list[int] = []
-    contributors: dict[int, set[int]] = {}
-    for chunk in range(task.n_chunks):
-        who = zk.contributors(task.task_id, round_index, chunk)
-        contributors[chunk] = who
-        mean = None
-        if zk.chunk_status(task.task_id, round_index, chunk) == ChunkStatus.RECOVERABLE:
-            seeds = zk.revealed_seeds(task, round_index, chunk, who)
-            accumulator = _submitted_words(zk, task, round_index, chunk)
-            mean = aggregate_chunk(task, accumulator, who, seeds)
-        (aggregated if mean is not None else void).append(chunk)
-        means.append(mean)
-    return apply_round(task, old, means), aggregated, void, contributors
+    aggregates = zk.chunk_aggregates(task.task_id, round_index)
+    if len(aggregates) != task.n_chunks:
+        raise ConfigurationError(
+            f"round {round_index} of task {task.task_id} is not finalized: "
+            f"{len(aggregates)} of {task.n_chunks} chunks are sealed."
+        )
+    old = round_model(zk, store, task, round_index)
+    aggregated = [a.chunk for a in aggregates if a.count]
+    void = [a.chunk for a in aggregates if not a.count]
+    contributors = {c: zk.contributors(task.task_id, round_index, c) for c in range(task.n_chunks)}
+    return apply_round(task, old, chunk_means(task, aggregates)), aggregated, void, contributors
+
+
+FINALIZE_BATCH = 24
+"""Chunks sealed per `finalizeRound` call: about 270k gas each (64 cold accumulator words read
+and emitted), so a call stays near 6.5 M gas, well below the 2^24 transaction cap."""
 
 
 def finalize(
-    zk: Zkfed, store: ContentStore, account: Any, task: SecaggTask, round_index: int
+    zk: Zkfed,
+    store: ContentStore,
+    account: Any,
+    task: SecaggTask,
+    round_index: int,
+    batch: int = FINALIZE_BATCH,
 ) -> tuple[RoundResult, int]:
-    """Unmask, average, store the new model and record it on-chain; returns (result, gas)."""
+    """Seal the round's aggregates on-chain (in batches of `batch` chunks, resuming where an
+    earlier call stopped), derive the new model, store it and publish its CID.
+
+    Anyone may finalize; a round someone else finalized is only derived and published. Returns
+    (result, gas).
+    """
+    gas = 0
+    while zk.round_state(task.task_id, round_index).status != RoundStatus.FINALIZED:
+        gas += _gas(zk.finalize_round(account, task.task_id, round_index, batch))
     weights, aggregated, void, contributors = compute_round(zk, store, task, round_index)
     cid, digest = store_model(store, weights)
-    receipt = zk.finalize_round(account, task.task_id, round_index, cid, digest)
-    return RoundResult(weights, cid, digest, aggregated, void, contributors), _gas(receipt)
+    gas += _gas(zk.publish_model(account, task.task_id, round_index, cid, digest))
+    state = zk.round_state(task.task_id, round_index)
+    result = RoundResult(
+        weights, cid, digest, state.aggregate_digest, aggregated, void, contributors
+    )
+    return result, gas
 
 
 @dataclass(frozen=True)
@@ -300,31 +333,44 @@ class Verdict:
         return "MATCH" if self.match else self.detail
 
 
+def _first_difference(task: SecaggTask, derived: FloatArray, published: FloatArray) -> str:
+    if published.shape != derived.shape:
+        return f"has {published.size} parameters, not {derived.size}."
+    differs = np.flatnonzero(published != derived)
+    first = int(differs[0]) if differs.size else -1
+    return (
+        f"parameter {first} (chunk {first // task.packing.params_per_chunk}) differs: recomputed "
+        f"{derived[first]!r}, recorded {published[first]!r} ({differs.size} differ in all)."
+    )
+
+
 def verify_round(zk: Zkfed, store: ContentStore, task_id: int, round_index: int) -> Verdict:
-    """Recompute a finalized round from chain + storage and compare with what was recorded."""
+    """Re-derive a finalized round's model from the chain and compare every published model.
+
+    Reads only events and stored digests: the sealed aggregates (checked against the round's
+    digest chain) and the `ModelPublished` claims. MATCH when the aggregates are consistent and
+    every published model equals the derived one.
+    """
     task = zk.secagg_task(task_id)
     state = zk.round_state(task_id, round_index)
-    if not state.model_cid:
-        return Verdict(False, f"round {round_index} of task {task_id} has no recorded model.")
+    if state.status != RoundStatus.FINALIZED:
+        return Verdict(False, f"round {round_index} of task {task_id} is not finalized.")
     try:
         weights, *_ = compute_round(zk, store, task, round_index)
-        recorded = fetch_model(store, state.model_cid, state.model_hash)
+        claims = zk.published_models(task_id, round_index)
+        for claim in claims:
+            published = fetch_model(store, claim.cid, claim.model_hash)
+            if published.shape != weights.shape or np.any(published != weights):
+                difference = _first_difference(task, weights, published)
+                return Verdict(
+                    False,
+                    difference
+                    if len(claims) == 1
+                    else f"the model {claim.cid} published by {claim.publisher} {difference}",
+                )
     except ZkfedError as error:
         return Verdict(False, str(error))
-    cid, digest = store_model(store, weights)
-    if digest == state.model_hash and cid == state.model_cid:
-        return Verdict(True, "MATCH")
-    if recorded.shape != weights.shape:
-        return Verdict(
-            False, f"the recorded model has {recorded.size} parameters, not {weights.size}."
-        )
-    differs = np.flatnonzero(recorded != weights)
-    first = int(differs[0]) if differs.size else -1
-    return Verdict(
-        False,
-        f"parameter {first} (chunk {first // task.packing.params_per_chunk}) differs: recomputed "
-        f"{weights[first]!r}, recorded {recorded[first]!r} ({differs.size} differ in all).",
-    )
+    return Verdict(True, "MATCH")
 
 
 # --- CKKS mode (DESIGN §4) ---------------------------------------------------------------------

@@ -1,15 +1,17 @@
 """One round of secure aggregation, member side and finaliser side, independent of the chain.
 
 A member turns its update into masked chunks with the circuit inputs that prove them
-(:func:`mask_update`); after the deadline, contributors reveal the seeds they shared with dropped
-neighbours (:func:`required_reveals`); anyone then removes those masks from the on-chain
-accumulators and averages (:func:`aggregate_chunk`). Every step follows circuits/README.md.
+(:func:`mask_update`); after the deadline, contributors reveal, with proofs, the masks they
+shared with dropped neighbours (:func:`required_reveals`, :func:`mask_reveal_inputs`), and the
+contract removes them from its accumulators; each sealed aggregate is then the exact packed sum,
+which :func:`aggregate_chunk` turns into the chunk's mean. Every step follows
+circuits/README.md.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -18,17 +20,9 @@ import numpy.typing as npt
 
 from zkfed.babyjubjub import Point, ecdh_x, public_key
 from zkfed.exceptions import ConfigurationError
-from zkfed.masking import (
-    SignedSeed,
-    apply_mask,
-    masks_from_seeds,
-    neighbor_sign,
-    remove_masks,
-    ring_slots,
-    slots_word,
-)
+from zkfed.masking import apply_mask, masks_from_seeds, neighbor_sign, ring_slots, slots_word
 from zkfed.packing import pack_chunk, unpack_chunk
-from zkfed.prg import derive_seed, pair_commitment, pair_seed
+from zkfed.prg import derive_seed, pair_commitment, prg_words
 from zkfed.quantize import Packing, dequantize, quantize, squared_norm_bound
 
 FloatArray = npt.NDArray[np.float64]
@@ -56,6 +50,11 @@ class SecaggTask:
         Members' BabyJubJub public keys, in task order.
     t_min
         Fewest contributors a chunk needs to be aggregated.
+    domain
+        The task's domain D (``taskDomain`` on the aggregator: chain id, contract and task id
+        hashed into the field), the `task` input of every proof, so the same keys give other
+        secrets in another task, contract or chain. Tasks read from the chain always carry it;
+        left out (off-chain use only) it is the task id.
     """
 
     task_id: int
@@ -65,6 +64,7 @@ class SecaggTask:
     bound: int
     members: tuple[Point, ...]
     t_min: int = 3
+    domain: int | None = None
 
     def __post_init__(self) -> None:
         if len(self.members) < 3:
@@ -78,6 +78,15 @@ class SecaggTask:
             )
         if self.t_min < 3:
             raise ConfigurationError("t_min must be at least 3 so no sum reveals a pair.")
+        if len(set(self.members)) != len(self.members):
+            # Equal keys make equal pair secrets, and equal secrets with opposite signs cancel
+            # a member's masks (the copied-key attack): never mask against such a task.
+            raise ConfigurationError("two members of the task registered the same public key.")
+
+    @property
+    def seed_domain(self) -> int:
+        """The `task` input of the task's proofs: its domain D (the task id off-chain)."""
+        return self.task_id if self.domain is None else self.domain
 
     @property
     def n_chunks(self) -> int:
@@ -121,7 +130,7 @@ class SecaggTask:
     def commitments_of(self, member: int, secrets: Sequence[int]) -> list[int]:
         """The commitment of each of `member`'s slot secrets (0 for an inactive slot)."""
         return [
-            0 if j is None else pair_commitment(secret, self.task_id)
+            0 if j is None else pair_commitment(secret, self.seed_domain)
             for j, secret in zip(self.slots(member), secrets, strict=True)
         ]
 
@@ -144,7 +153,7 @@ def join_inputs(task: SecaggTask, member: int, sk: int) -> list[tuple[int, Circu
             continue
         neighbor = task.members[j]
         inputs: CircuitInputs = {
-            "task": task.task_id,
+            "task": task.seed_domain,
             "pk": [pk[0], pk[1]],
             "neighbor": [neighbor[0], neighbor[1]],
             "commitment": commitment,
@@ -172,13 +181,13 @@ def chunk_inputs(
     secrets = list(secrets) if secrets is not None else task.pair_secrets(member, sk)
     words = pack_chunk(q, task.packing)
     signed = [
-        (derive_seed(secret, task.task_id, round_index, chunk), neighbor_sign(member, j))
+        (derive_seed(secret, task.seed_domain, round_index, chunk), neighbor_sign(member, j))
         for j, secret in zip(slots, secrets, strict=True)
         if j is not None
     ]
     y = apply_mask(words, masks_from_seeds(signed, len(words)))
     inputs: CircuitInputs = {
-        "task": task.task_id,
+        "task": task.seed_domain,
         "round": round_index,
         "chunk": chunk,
         "commitments": task.commitments_of(member, secrets),
@@ -233,45 +242,31 @@ def required_reveals(task: SecaggTask, contributors: set[int]) -> list[tuple[int
     ]
 
 
-def reveal_seed(task: SecaggTask, round_index: int, chunk: int, sk: int, dropped: int) -> int:
-    """The seed I share with a dropped neighbour for one chunk."""
-    return pair_seed(sk, task.members[dropped], task.task_id, round_index, chunk)
+def mask_reveal_inputs(
+    task: SecaggTask, round_index: int, chunk: int, sk: int, dropped: int
+) -> tuple[list[int], CircuitInputs]:
+    """The mask `sk`'s member shares with a dropped neighbour for one chunk, and the
+    `MaskReveal` inputs proving it: the mask words are the PRG stream of the pair's seed, whose
+    secret opens the commitment posted for that neighbour at joining."""
+    secret = ecdh_x(sk, task.members[dropped])
+    seed = derive_seed(secret, task.seed_domain, round_index, chunk)
+    masks = prg_words(seed, task.packing.words)
+    inputs: CircuitInputs = {
+        "task": task.seed_domain,
+        "round": round_index,
+        "chunk": chunk,
+        "commitment": pair_commitment(secret, task.seed_domain),
+        "mask": masks,
+        "secret": secret,
+    }
+    return masks, inputs
 
 
-def aggregate_chunk(
-    task: SecaggTask,
-    accumulator: Sequence[int],
-    contributors: set[int],
-    revealed: Mapping[tuple[int, int], int],
-) -> FloatArray | None:
-    """The mean update of one chunk, or None when the chunk is void.
-
-    Parameters
-    ----------
-    task
-        The task.
-    accumulator
-        Σ y over the chunk's contributors, mod p, as the contract holds it.
-    contributors
-        Member indices that submitted the chunk.
-    revealed
-        Seed of each (contributor, dropped neighbour) pair.
-
-    Returns
-    -------
-    numpy.ndarray or None
-        The mean of the contributors' dequantised chunks, or None when fewer than `t_min`
-        contributed or a required seed is missing (the chunk's weights then stay as they were).
-    """
-    if len(contributors) < task.t_min:
-        return None
-    needed = required_reveals(task, contributors)
-    if any(pair not in revealed for pair in needed):
-        return None
-    signed: list[SignedSeed] = [(revealed[(i, j)], neighbor_sign(i, j)) for i, j in needed]
-    words = remove_masks(accumulator, signed)
-    sums = unpack_chunk(words, task.packing, n_contributors=len(contributors))
-    mean: FloatArray = dequantize(sums, task.packing) / len(contributors)
+def aggregate_chunk(task: SecaggTask, words: Sequence[int], count: int) -> FloatArray:
+    """The mean update of one chunk from its exact packed sum over `count` contributors (the
+    words a sealed `ChunkAggregated` carries: every mask already removed on-chain)."""
+    sums = unpack_chunk(words, task.packing, n_contributors=count)
+    mean: FloatArray = dequantize(sums, task.packing) / count
     return mean
 
 

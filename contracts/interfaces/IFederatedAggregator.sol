@@ -3,8 +3,9 @@ pragma solidity ^0.8.28;
 
 /// @title IFederatedAggregator
 /// @notice Coordinator and bulletin board of zkfed's federated-learning rounds: member keys,
-///         tasks, pair-secret commitments, rounds, Groth16-checked masked submissions, dropout
-///         recovery and finalisation (DESIGN §3), plus the CKKS mode's ciphertext board (DESIGN §4).
+///         tasks, pair-secret commitments, rounds, Groth16-checked masked submissions, on-chain
+///         removal of dropped members' masks, and the exact aggregate of every round (the
+///         protocol of record is circuits/README.md), plus the CKKS mode's ciphertext board.
 /// @dev Rounds and task ids start at 1. The rules here are mirrored by the off-chain client; where
 ///      a rule decides what enters a model (chunk status), a view exposes it so both sides agree.
 ///
@@ -42,10 +43,10 @@ interface IFederatedAggregator {
 
     /// @notice Whether a chunk of a round enters the aggregate.
     /// @dev Open: submissions still accepted. Void: fewer than `minContributors` contributors, or
-    ///      a required seed was not revealed in time, or the round was aborted — the chunk's
+    ///      a required mask was not removed in time, or the round was aborted — the chunk's
     ///      weights stay as they were. AwaitingReveals: enough contributors, reveal window open,
-    ///      seeds still missing. Recoverable: enough contributors and every seed of a
-    ///      (contributor, dropped neighbour) pair revealed — the chunk enters the aggregate.
+    ///      masks still to remove. Recoverable: enough contributors and the mask of every
+    ///      (contributor, dropped neighbour) pair removed — the chunk enters the aggregate.
     enum ChunkStatus {
         Open,
         Void,
@@ -62,7 +63,7 @@ interface IFederatedAggregator {
     /// @param laneBits B, bits per lane.
     /// @param valueBits R, bits per quantised value.
     /// @param scaleBits s, fixed-point scale 2^s of the quantiser (stored for the client).
-    /// @param seedVerifier `SeedReveal` Groth16 verifier (5 public signals).
+    /// @param revealVerifier `MaskReveal(W)` Groth16 verifier (4 + words public signals).
     /// @param pairVerifier `PairCommit` Groth16 verifier (6 public signals).
     struct CircuitVariant {
         address verifier;
@@ -72,7 +73,7 @@ interface IFederatedAggregator {
         uint8 laneBits;
         uint8 valueBits;
         uint8 scaleBits;
-        address seedVerifier;
+        address revealVerifier;
         address pairVerifier;
     }
 
@@ -119,14 +120,22 @@ interface IFederatedAggregator {
     /// @param revealDeadline First second at which reveals (CKKS: the aggregate) are refused.
     /// @param contributions CKKS ciphertexts submitted (0 in SecAgg: see `chunkContributors`).
     /// @param chunksAtThreshold SecAgg chunks that reached `minContributors`.
-    /// @param modelCid CID of the round's resulting model, once finalized.
-    /// @param modelHash Hash of the round's resulting model, once finalized.
+    /// @param sealedChunks SecAgg chunks whose aggregate `finalizeRound` has fixed so far.
+    /// @param aggregatedChunks Sealed chunks that enter the model (the others are void).
+    /// @param aggregateDigest SecAgg: the digest chain over the sealed chunks' aggregates (see
+    ///        `ChunkAggregated`); complete once the round is Finalized.
+    /// @param modelCid CKKS: CID of the round's resulting model, once finalized (empty in SecAgg,
+    ///        whose models are derived from the aggregates and published with `publishModel`).
+    /// @param modelHash CKKS: hash of the round's resulting model, once finalized.
     struct RoundInfo {
         RoundStatus status;
         uint64 submissionDeadline;
         uint64 revealDeadline;
         uint32 contributions;
         uint32 chunksAtThreshold;
+        uint32 sealedChunks;
+        uint32 aggregatedChunks;
+        bytes32 aggregateDigest;
         string modelCid;
         bytes32 modelHash;
     }
@@ -150,13 +159,34 @@ interface IFederatedAggregator {
     event ChunkSubmitted(
         uint256 indexed taskId, uint256 indexed round, address indexed member, uint256 chunk
     );
-    event SeedRevealed(
+    /// @notice `revealer` removed from a chunk's accumulator the mask it shares with `dropped`.
+    event MaskRevealed(
         uint256 indexed taskId,
         uint256 indexed round,
         address indexed revealer,
         uint256 chunk,
-        address dropped,
-        uint256 seed
+        address dropped
+    );
+    /// @notice A chunk's aggregate of a round is fixed: the exact packed sum of its `count`
+    ///         contributors' words (every mask removed), or, for a void chunk, count 0 and no
+    ///         words. `digest` is the round's digest chain after this chunk.
+    event ChunkAggregated(
+        uint256 indexed taskId,
+        uint256 indexed round,
+        uint256 indexed chunk,
+        uint256 count,
+        uint256[] words,
+        bytes32 digest
+    );
+    /// @notice A member published the CID of a SecAgg round's resulting model. A convenience:
+    ///         the model is a pure function of the initial model and the chain's aggregates, and
+    ///         clients check a published model against that function before they use it.
+    event ModelPublished(
+        uint256 indexed taskId,
+        uint256 indexed round,
+        address indexed publisher,
+        string modelCid,
+        bytes32 modelHash
     );
     event CiphertextSubmitted(
         uint256 indexed taskId,
@@ -172,10 +202,13 @@ interface IFederatedAggregator {
         string cid,
         bytes32 sha256Digest
     );
+    /// @notice SecAgg: `digest` is the round's aggregate digest, modelCid empty and modelHash
+    ///         zero. CKKS: the key holder's model.
     event RoundFinalized(
         uint256 indexed taskId,
         uint256 indexed round,
         address indexed finalizer,
+        bytes32 digest,
         string modelCid,
         bytes32 modelHash
     );
@@ -192,6 +225,10 @@ interface IFederatedAggregator {
     error NotMember(address account);
     error KeyAlreadyRegistered(address member);
     error InvalidPublicKey(uint256 x, uint256 y);
+    /// @notice Another member registered this key first: keys are owned, one member each.
+    error KeyInUse(uint256 x, uint256 y, address owner);
+    /// @notice The `KeyPossession` proof does not show that the caller knows the key's secret.
+    error InvalidKeyProof(address member);
 
     // Task configuration.
     error InvalidVerifier(address verifier);
@@ -233,18 +270,19 @@ interface IFederatedAggregator {
     error WordOutOfField(uint256 index, uint256 word);
     error ChunkAlreadySubmitted(uint256 taskId, uint256 round, uint256 chunk, address member);
     error InvalidProof(uint256 taskId, uint256 round, uint256 chunk, address member);
+    /// @notice Too little gas is left to give the proof's verifier its cap: send more gas.
+    error VerifierGasTooLow(uint256 required, uint256 left);
 
-    // revealSeed.
+    // revealMask.
     error NotNeighbor(uint256 taskId, address member, address neighbor);
     error NotContributor(uint256 taskId, uint256 round, uint256 chunk, address member);
     error NeighborContributed(uint256 taskId, uint256 round, uint256 chunk, address neighbor);
     error ChunkVoid(
         uint256 taskId, uint256 round, uint256 chunk, uint256 contributors, uint256 required
     );
-    error SeedAlreadyRevealed(
+    error MaskAlreadyRevealed(
         uint256 taskId, uint256 round, uint256 chunk, address revealer, address dropped
     );
-    error SeedOutOfField(uint256 seed);
 
     // CKKS.
     error CiphertextAlreadySubmitted(uint256 taskId, uint256 round, address member);
@@ -258,21 +296,30 @@ interface IFederatedAggregator {
     error NothingToAggregate(uint256 taskId, uint256 round);
     error RoundNotAbortable(uint256 taskId, uint256 round);
     error EmptyCid();
+    /// @notice `finalizeRound` was asked to seal no chunk.
+    error ZeroBatch();
+    /// @notice A model can be published only for a finalized SecAgg round.
+    error RoundNotFinalized(uint256 taskId, uint256 round);
 
     /// @notice A past round's accumulator was reused by a later round that touched the chunk;
-    ///         read the round's words from its `ChunkSubmitted` transactions instead.
+    ///         the round's aggregate is in its `ChunkAggregated` event.
     error AccumulatorOverwritten(uint256 taskId, uint256 round, uint256 chunk, uint256 laterRound);
 
     // ---------------------------------------------------------------------------------------
     // Registry
     // ---------------------------------------------------------------------------------------
 
-    /// @notice Registers the caller's BabyJubJub public key (pk = sk·Base8), once.
-    /// @dev Refused unless the caller is a governance member and the key is on the curve, in the
-    ///      prime-order subgroup and not the identity. Keys never change: seeds depend on them.
+    /// @notice Registers the caller's BabyJubJub public key (pk = sk·Base8), once, with a proof
+    ///         that the caller knows sk.
+    /// @dev Refused unless the caller is a governance member, the key is on the curve, in the
+    ///      prime-order subgroup and not the identity, no other member owns it, and the
+    ///      `KeyPossession` proof verifies for public inputs (x, y, `keyBinding(msg.sender)`):
+    ///      the binding ties the proof to this chain, this contract and the caller, so a copied
+    ///      proof serves nobody else. Keys never change: pair secrets depend on them.
     /// @param x Affine x of the key.
     /// @param y Affine y of the key.
-    function registerKey(uint256 x, uint256 y) external;
+    /// @param proof Groth16 proof of the `KeyPossession` statement.
+    function registerKey(uint256 x, uint256 y, Proof calldata proof) external;
 
     // ---------------------------------------------------------------------------------------
     // Tasks and rounds
@@ -286,12 +333,13 @@ interface IFederatedAggregator {
     function createTask(TaskConfig calldata config) external returns (uint256 taskId);
 
     /// @notice Commits the caller to its pair secrets of a task, once: one commitment
-    ///         c_ij = Poseidon2(ECDH(sk_i, pk_j).x, task) per active neighbour slot, each with a
-    ///         `PairCommit` proof. Chunks and seed reveals are then proven against them.
+    ///         c_ij = Poseidon2(ECDH(sk_i, pk_j).x, D) per active neighbour slot (D is the
+    ///         task's domain, `taskDomain`), each with a
+    ///         `PairCommit` proof. Chunks and mask reveals are then proven against them.
     /// @dev SecAgg tasks only, while the task is Active (also in a later round), by a task member
     ///      that has not joined yet. Both arrays hold exactly one entry per active slot, in slot
     ///      order (s = 0, 1, …); each commitment is non-zero and below p. The `PairCommit` public
-    ///      inputs of slot s are task, the caller's key (x, y), slot s's neighbour's key (x, y),
+    ///      inputs of slot s are D, the caller's key (x, y), slot s's neighbour's key (x, y),
     ///      commitment.
     /// @param taskId Task.
     /// @param commitments c_ij of each active slot, in slot order.
@@ -302,8 +350,8 @@ interface IFederatedAggregator {
     /// @notice Submits one masked chunk with its `MaskedUpdate` proof and adds it to the
     ///         chunk's accumulator mod p.
     /// @dev The caller must have joined the task. Public inputs are assembled from storage:
-    ///      task, round, chunk, the caller's commitments by slot (0 for an inactive slot), the
-    ///      slots word (see `neighbors`), bound, then the words.
+    ///      D (`taskDomain`), round, chunk, the caller's commitments by slot (0 for an inactive
+    ///      slot), the slots word (see `neighbors`), bound, then the words.
     /// @param taskId Task.
     /// @param round Current round of the task.
     /// @param chunk Chunk index, below `chunkCount`.
@@ -317,38 +365,65 @@ interface IFederatedAggregator {
         Proof calldata proof
     ) external;
 
-    /// @notice Reveals the seed the caller shares with a neighbour that did not submit a chunk,
-    ///         so the neighbour's mask can be removed from the aggregate.
+    /// @notice Removes from a chunk's accumulator the mask the caller shares with a neighbour
+    ///         that did not submit the chunk, so the chain holds the exact sum.
     /// @dev Only between the submission and the reveal deadline, only by a contributor of the
     ///      chunk for an active neighbour that did not contribute, only for a chunk with at least
-    ///      `minContributors` contributors, once per pair. The `SeedReveal` proof's public
-    ///      inputs are task, round, chunk, the caller's commitment of the slot holding `dropped`,
-    ///      seed.
+    ///      `minContributors` contributors, once per pair. The `MaskReveal` proof's public inputs
+    ///      are D, round, chunk, the caller's commitment of the slot holding `dropped`, the W
+    ///      mask words; the contract subtracts them with the caller's sign for that slot.
     /// @param taskId Task.
     /// @param round Current round.
     /// @param chunk Chunk index.
     /// @param dropped The neighbour that did not contribute the chunk.
-    /// @param seed Poseidon4(ECDH(sk_caller, pk_dropped), task, round, chunk).
-    /// @param proof Groth16 proof of the `SeedReveal` statement.
-    function revealSeed(
+    /// @param masks PRG(Poseidon4(ECDH(sk_caller, pk_dropped), D, round, chunk), w) for w < W.
+    /// @param proof Groth16 proof of the `MaskReveal` statement.
+    function revealMask(
         uint256 taskId,
         uint256 round,
         uint256 chunk,
         address dropped,
-        uint256 seed,
+        uint256[] calldata masks,
         Proof calldata proof
     ) external;
 
-    /// @notice Records the round's new global model and opens the next round (or completes the
-    ///         task after its last round).
-    /// @dev SecAgg: any task member, after the reveal deadline or once every non-void chunk is
-    ///      Recoverable; at least one chunk must have reached `minContributors`. Chunks that are
-    ///      not Recoverable keep their weights. CKKS: the key holder, once the aggregate is posted.
-    /// @param taskId Task.
+    /// @notice Fixes a SecAgg round's aggregate, chunk by chunk, then ends the round and opens
+    ///         the next one (or completes the task after its last round). Anyone may call it.
+    /// @dev Seals up to `maxChunks` chunks, in order, from where the last call stopped, so no
+    ///      call's gas grows with the task's chunk count. A chunk can be sealed after the reveal
+    ///      deadline, or earlier once its status is no longer AwaitingReveals. Sealing emits
+    ///      `ChunkAggregated` with the chunk's exact sum (Recoverable) or no words (Void) and
+    ///      extends the round's digest chain, which starts at keccak256(abi.encode(D, round)):
+    ///      digest = keccak256(abi.encode(digest, chunk, count, words)). When the last chunk is
+    ///      sealed the round is Finalized: its result is the pure function of the previous model
+    ///      and these aggregates given in circuits/README.md, so there is nothing to choose.
+    /// @param taskId A SecAgg task.
+    /// @param round Current round.
+    /// @param maxChunks Most chunks to seal in this call (at least 1).
+    function finalizeRound(uint256 taskId, uint256 round, uint256 maxChunks) external;
+
+    /// @notice Records a CKKS round's new global model, decrypted by the key holder, and opens
+    ///         the next round (or completes the task after its last round).
+    /// @dev The key holder only, once the aggregate is posted.
+    /// @param taskId A CKKS task.
     /// @param round Current round.
     /// @param modelCid CID of the new global model.
     /// @param modelHash Hash of the new global model's bytes.
-    function finalizeRound(
+    function finalizeCkksRound(
+        uint256 taskId,
+        uint256 round,
+        string calldata modelCid,
+        bytes32 modelHash
+    ) external;
+
+    /// @notice Publishes where a finalized SecAgg round's model can be fetched.
+    /// @dev Any task member, any number of times: the contract cannot check a model, clients do
+    ///      (against the aggregates), so a wrong CID misleads nobody who checks.
+    /// @param taskId A SecAgg task.
+    /// @param round A finalized round.
+    /// @param modelCid CID of the model.
+    /// @param modelHash sha256 of the model's bytes.
+    function publishModel(
         uint256 taskId,
         uint256 round,
         string calldata modelCid,
@@ -357,9 +432,11 @@ interface IFederatedAggregator {
 
     /// @notice Ends a round without a new model; anyone may call it.
     /// @dev Allowed after the submission deadline when nothing can be aggregated (no chunk, or
-    ///      in CKKS mode not the round, reached `minContributors`), or when the finaliser's grace
-    ///      (one reveal period after the reveal deadline) has passed. Then the next round opens
-    ///      from the same model (or the task completes).
+    ///      in CKKS mode not the round, reached `minContributors`), or in CKKS mode when the key
+    ///      holder's grace (one reveal period after the reveal deadline) has passed. A SecAgg
+    ///      round with something to aggregate is never aborted: anyone can finalize it after the
+    ///      reveal deadline. Then the next round opens from the same model (or the task
+    ///      completes).
     /// @param taskId Task.
     /// @param round Current round.
     function abortRound(uint256 taskId, uint256 round) external;
@@ -401,6 +478,23 @@ interface IFederatedAggregator {
     /// @notice Whether `member` registered a key, and the key.
     function publicKey(address member) external view returns (bool registered, uint256 x, uint256 y);
 
+    /// @notice The member that registered the key (x, y), or zero.
+    function keyOwner(uint256 x, uint256 y) external view returns (address);
+
+    /// @notice The `binding` public input of `account`'s `KeyPossession` proof:
+    ///         keccak256(abi.encode(keccak256("zkfed.key-binding"), chainid, this contract,
+    ///         account)) mod p.
+    function keyBinding(address account) external view returns (uint256);
+
+    /// @notice The `KeyPossession` verifier, fixed at deployment.
+    function keyVerifier() external view returns (address);
+
+    /// @notice A task's domain D = keccak256(abi.encode(keccak256("zkfed.task-domain"), chainid,
+    ///         this contract, taskId)) mod p: the `task` public input of every proof of the task,
+    ///         so commitments, seeds and masks of the same keys differ across tasks, contracts
+    ///         and chains.
+    function taskDomain(uint256 taskId) external view returns (uint256);
+
     /// @notice Number of tasks created so far (ids are 1..taskCount).
     function taskCount() external view returns (uint256);
 
@@ -440,12 +534,16 @@ interface IFederatedAggregator {
     /// @notice A round's schedule, status (time-derived) and, once finalized, its result model.
     function roundInfo(uint256 taskId, uint256 round) external view returns (RoundInfo memory);
 
-    /// @notice The global model round `round` trains on: the initial model or the result of the
-    ///         latest finalized round before it.
+    /// @notice The global model round `round` trains on, as recorded: SecAgg tasks record only
+    ///         the initial model (the proposal fixed its hash; later models are derived from the
+    ///         aggregates), CKKS tasks the result of the latest finalized round before `round`.
+    /// @return cid CID of the recorded model.
+    /// @return modelHash sha256 of its bytes.
+    /// @return round_ The round whose result it is (0: the initial model).
     function globalModel(uint256 taskId, uint256 round)
         external
         view
-        returns (string memory cid, bytes32 modelHash);
+        returns (string memory cid, bytes32 modelHash, uint256 round_);
 
     /// @notice Contributors of a chunk in a round: bitmap over member indices and count.
     function chunkContributors(uint256 taskId, uint256 round, uint256 chunk)
@@ -465,28 +563,24 @@ interface IFederatedAggregator {
         view
         returns (ChunkStatus);
 
-    /// @notice Whether the chunk enters the aggregate (`chunkStatus == Recoverable`).
-    function isChunkRecoverable(uint256 taskId, uint256 round, uint256 chunk)
-        external
-        view
-        returns (bool);
-
-    /// @notice The chunk's accumulator (Σ accepted words mod p) for `round`.
+    /// @notice The chunk's accumulator (Σ accepted words mod p, less the revealed masks) for
+    ///         `round`.
     /// @dev Accumulator slots are reused: reverts with `AccumulatorOverwritten` once a later round
-    ///      has contributions to the chunk. All zero when the round has none.
+    ///      has contributions to the chunk (its `ChunkAggregated` event keeps the round's sum).
+    ///      All zero when the round has none.
     function accumulator(uint256 taskId, uint256 round, uint256 chunk)
         external
         view
         returns (uint256[] memory words);
 
-    /// @notice The seed `revealer` revealed for its pair with `dropped`, if any.
-    function revealedSeed(
+    /// @notice Whether `revealer` removed the mask of its pair with `dropped` from the chunk.
+    function maskRevealed(
         uint256 taskId,
         uint256 round,
         uint256 chunk,
         address revealer,
         address dropped
-    ) external view returns (bool revealed, uint256 seed);
+    ) external view returns (bool);
 
     /// @notice A member's CKKS ciphertext of a round (empty CID if none).
     function ciphertext(uint256 taskId, uint256 round, address member)

@@ -77,6 +77,8 @@ interface IModelGovernance {
     error NotEligible(uint256 proposalId, address voter);
     error AlreadyVoted(uint256 proposalId, address voter);
     error VotingClosed(uint256 proposalId, uint64 voteEnd);
+    /// @notice The proposal was executed: its outcome is final and takes no more votes.
+    error ProposalAlreadyExecuted(uint256 proposalId);
     error ProposalNotSucceeded(uint256 proposalId, ProposalState state);
     error EmptySpec();
 

@@ -26,6 +26,6 @@ contract MockGroth16Call {
         IFederatedAggregator.Proof calldata proof,
         uint256[] calldata inputs
     ) external view returns (bool) {
-        return Groth16Call.verify(verifier, this.encode(proof, inputs));
+        return Groth16Call.verify(verifier, this.encode(proof, inputs), inputs.length);
     }
 }

@@ -1,7 +1,8 @@
 """Inputs, witnesses and proofs of the circuits: a reference model, and the client's inputs.
 
-The reference model builds PairCommit, MaskedUpdate and SeedReveal inputs from the circuits'
-statements alone: every curve and hash value (keys, pair secrets, commitments, seeds, PRG words)
+The reference model builds PairCommit, MaskedUpdate, KeyPossession and MaskReveal
+inputs from the circuits' statements alone: every curve and hash value (keys, pair secrets,
+commitments, seeds, PRG words)
 comes from circomlibjs through ``reference.mjs``, and the neighbour slots, the ``slots`` word,
 the lane packing and the masking arithmetic are written out here. The suites build their inputs
 with the zkfed client too (:func:`client_task`) and check that both agree, so the circuits are
@@ -23,12 +24,15 @@ import pytest
 
 from zkfed.babyjubjub import public_key as client_public_key
 from zkfed.circuits import Circuit, load_circuit
+from zkfed.groth16 import Proof, VerificationKey, verify
 from zkfed.quantize import Packing
 from zkfed.secagg import SecaggTask
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 REGISTRY: dict[str, Any] = json.loads((ROOT / "circuits" / "circuits.json").read_text())
+
+SNARKJS = ROOT / "node_modules" / ".bin" / "snarkjs"
 
 P = 21888242871839275222246405745257275088548364400416034343698204186575808495617
 SUBGROUP_ORDER = 2736030358979909402780800718157159386076813972158567259200215660948447373041
@@ -419,32 +423,128 @@ def pair_commit_input(sk: int, neighbor_sk: int, task: int = TASK) -> dict[str, 
     return inputs
 
 
-def seed_reveal_input(
-    sk: int, neighbor_sk: int, task: int = TASK, round_index: int = ROUND, chunk: int = CHUNK
+def key_possession_input(sk: int, binding: int) -> dict[str, Any]:
+    """A valid KeyPossession input of `sk` for the registration `binding`, from circomlibjs."""
+    return {"pk": list(public_key(sk)), "binding": binding, "sk": sk}
+
+
+def mask_reveal_inputs(
+    secrets: Sequence[int],
+    words: int,
+    task: int = TASK,
+    round_index: int = ROUND,
+    chunk: int = CHUNK,
+) -> list[dict[str, Any]]:
+    """Valid MaskReveal inputs of each pair secret: its commitment and its first `words` mask
+    words of (task, round, chunk), with one circomlibjs run for all."""
+    answers = reference(
+        [
+            {
+                "op": "opening",
+                "secret": secret,
+                "task": task,
+                "round": round_index,
+                "chunk": chunk,
+                "words": words,
+            }
+            for secret in secrets
+        ]
+    )
+    return [
+        {
+            "task": task,
+            "round": round_index,
+            "chunk": chunk,
+            "commitment": int(answer["commitment"]),
+            "mask": [int(m) for m in answer["words"]],
+            "secret": secret,
+        }
+        for secret, answer in zip(secrets, answers, strict=True)
+    ]
+
+
+def mask_reveal_input(
+    secret: int, words: int, task: int = TASK, round_index: int = ROUND, chunk: int = CHUNK
 ) -> dict[str, Any]:
-    """A valid SeedReveal input of `sk` for its neighbour `neighbor_sk`, from circomlibjs."""
-    pair = pair_reference(sk, neighbor_sk, task, round_index, chunk)
-    return {
-        "task": task,
-        "round": round_index,
-        "chunk": chunk,
-        "commitment": pair["commitment"],
-        "seed": pair["seed"],
-        "secret": pair["secret"],
-    }
+    """A valid MaskReveal input of one pair secret, from circomlibjs."""
+    (inputs,) = mask_reveal_inputs([secret], words, task, round_index, chunk)
+    return inputs
+
+
+# --- Groth16 proofs -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Proven:
+    """A snarkjs proof of `inputs` and its ``public.json``."""
+
+    variant: CircuitVariant
+    inputs: dict[str, Any]
+    proof: Path
+    public: Path
+
+    @property
+    def public_signals(self) -> list[int]:
+        """The public signals snarkjs wrote with the proof."""
+        return [int(v) for v in json.loads(self.public.read_text())]
+
+
+def set_up(variant: CircuitVariant) -> None:
+    """Make the variant's development zkey (tools/circuits.py setup); fail the test if it fails."""
+    result = tools("setup", variant.name)
+    if result.returncode != 0:
+        pytest.fail(f"setting up {variant.name} failed:\n{result.stderr}")
+
+
+def prove(variant: CircuitVariant, inputs: Mapping[str, Any], folder: Path) -> Proven:
+    """Prove `inputs` with ``snarkjs groth16 fullprove`` into `folder`."""
+    (folder / "input.json").write_text(json.dumps(_encode(dict(inputs))))
+    proof, public = folder / "proof.json", folder / "public.json"
+    command: list[str | Path] = [SNARKJS, "groth16", "fullprove", folder / "input.json"]
+    command += [variant.wasm, variant.zkey, proof, public]
+    subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
+    return Proven(variant, dict(inputs), proof, public)
+
+
+def snarkjs_verifies(variant: CircuitVariant, public: Sequence[int], proof: Path) -> bool:
+    """Whether ``snarkjs groth16 verify`` accepts `proof` for `public` under the committed key."""
+    path = proof.with_name(f"public-{abs(hash(tuple(public)))}.json")
+    path.write_text(json.dumps([str(s) for s in public]))
+    result = subprocess.run(
+        [SNARKJS, "groth16", "verify", variant.vkey, path, proof],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return result.returncode == 0 and "OK!" in result.stdout
+
+
+def py_ecc_verifies(variant: CircuitVariant, public: Sequence[int], proof: Path) -> bool:
+    """Whether the client's py_ecc verifier accepts `proof` for `public` under the committed
+    key."""
+    key = VerificationKey.load(variant.vkey)
+    return verify(key, Proof.from_snarkjs(json.loads(proof.read_text())), list(public))
 
 
 # --- the client's inputs ------------------------------------------------------------------------
 
 
 def client_task(
-    variant: CircuitVariant, sks: Sequence[int], task: int = TASK, bound: int = 1 << 40
+    variant: CircuitVariant,
+    sks: Sequence[int],
+    task: int = TASK,
+    bound: int = 1 << 40,
+    domain: int | None = None,
 ) -> SecaggTask:
-    """The zkfed client's task of members `sks` on a MaskedUpdate variant (one chunk)."""
+    """The zkfed client's task of members `sks` on a MaskedUpdate variant (one chunk); its
+    proofs' `task` input is `domain`, or the task id `task` when `domain` is None."""
     p = variant.params
     packing = Packing(p["W"], p["L"], p["B"], p["R"], 0)
     members = tuple(client_public_key(sk) for sk in sks)
-    return SecaggTask(task, packing, packing.params_per_chunk, p["K"], bound, members)
+    return SecaggTask(
+        task, packing, packing.params_per_chunk, p["K"], bound, members, domain=domain
+    )
 
 
 def built_circuit(name: str) -> Circuit:

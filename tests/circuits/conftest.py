@@ -34,15 +34,27 @@ def masked_update_default() -> CircuitVariant:
 
 
 @pytest.fixture(scope="session")
-def seed_reveal() -> CircuitVariant:
-    """The SeedReveal circuit, compiled."""
-    return _compiled("seed_reveal")
-
-
-@pytest.fixture(scope="session")
 def pair_commit() -> CircuitVariant:
     """The PairCommit circuit, compiled."""
     return _compiled("pair_commit")
+
+
+@pytest.fixture(scope="session")
+def key_possession() -> CircuitVariant:
+    """The KeyPossession circuit, compiled."""
+    return _compiled("key_possession")
+
+
+@pytest.fixture(scope="session")
+def mask_reveal() -> CircuitVariant:
+    """The small MaskReveal variant (W = 2, as masked_update_test), compiled."""
+    return _compiled("mask_reveal_test")
+
+
+@pytest.fixture(scope="session")
+def mask_reveal_default() -> CircuitVariant:
+    """The default MaskReveal variant (W = 64, as masked_update_default), compiled."""
+    return _compiled("mask_reveal_default")
 
 
 @pytest.fixture(scope="session")

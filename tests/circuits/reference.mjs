@@ -1,5 +1,5 @@
 // circomlibjs oracle for the circuit tests: the values valid PairCommit / MaskedUpdate /
-// SeedReveal inputs need, computed independently of the Python client.
+// KeyPossession / MaskReveal inputs need, computed independently of the Python client.
 //
 // Run with cwd = the repository root (so `circomlibjs` resolves to ./node_modules):
 //   node tests/circuits/reference.mjs < request.json

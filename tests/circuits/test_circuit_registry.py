@@ -9,32 +9,49 @@ from typing import Any
 import pytest
 from circuit_harness import REGISTRY, ROOT, CircuitVariant
 
+from zkfed.circuits import DEFAULT_VARIANT, TEST_VARIANT, mask_reveal_circuit
+
 # Inputs of each template in declaration order: public (snarkjs order), then private.
 DESIGN = {
     "MaskedUpdate": (
         ["task", "round", "chunk", "commitments", "slots", "bound", "y"],
         ["secrets", "q"],
     ),
-    "SeedReveal": (["task", "round", "chunk", "commitment", "seed"], ["secret"]),
     "PairCommit": (["task", "pk", "neighbor", "commitment"], ["sk"]),
+    "KeyPossession": (["pk", "binding"], ["sk"]),
+    "MaskReveal": (["task", "round", "chunk", "commitment", "mask"], ["secret"]),
 }
 VARIANTS = sorted(REGISTRY["variants"])
 COMPILED = {
     "masked_update_test": "masked_update",
     "masked_update_default": "masked_update_default",
-    "seed_reveal": "seed_reveal",
     "pair_commit": "pair_commit",
+    "key_possession": "key_possession",
+    "mask_reveal_test": "mask_reveal",
+    "mask_reveal_default": "mask_reveal_default",
 }
 
 
 def _lengths(params: dict[str, int]) -> dict[str, int]:
     k, w, lanes = params.get("K", 0), params.get("W", 0), params.get("L", 0)
-    scalars = ["task", "round", "chunk", "commitment", "slots", "bound", "seed", "secret", "sk"]
+    scalars = [
+        "task",
+        "round",
+        "chunk",
+        "commitment",
+        "slots",
+        "bound",
+        "seed",
+        "secret",
+        "sk",
+        "binding",
+    ]
     return {name: 1 for name in scalars} | {
         "pk": 2,
         "neighbor": 2,
         "commitments": k,
         "y": w,
+        "mask": w,
         "secrets": k,
         "q": w * lanes,
     }
@@ -48,7 +65,7 @@ def _expand(signals: list[dict[str, Any]]) -> list[str]:
     return names
 
 
-def test_registry_holds_the_four_variants() -> None:
+def test_registry_holds_the_seven_variants() -> None:
     assert sorted(COMPILED) == VARIANTS
     assert {v["template"] for v in REGISTRY["variants"].values()} == set(DESIGN)
 
@@ -118,9 +135,30 @@ def test_default_variant_fits_two_to_the_fifteen() -> None:
     assert REGISTRY["variants"]["masked_update_default"]["derived"]["ptauPower"] <= 15
 
 
-def test_seed_reveal_is_small_enough_for_a_quick_ceremony() -> None:
-    # The ceremony suite runs on seed_reveal: without the ECDH it is a few Poseidons.
-    assert REGISTRY["variants"]["seed_reveal"]["derived"]["constraints"] < 1000
+def test_mask_reveal_test_is_small_enough_for_a_quick_ceremony() -> None:
+    # The ceremony suite runs on mask_reveal_test: without the ECDH it is a few Poseidons.
+    assert REGISTRY["variants"]["mask_reveal_test"]["derived"]["constraints"] < 1500
+
+
+@pytest.mark.parametrize("name", ["key_possession", "mask_reveal_test", "mask_reveal_default"])
+def test_reveal_and_registration_circuits_fit_the_committed_ptau(name: str) -> None:
+    # So a fresh clone sets them up, and `check` rebuilds them, without a ceremony.
+    assert REGISTRY["variants"][name]["derived"]["ptauPower"] <= REGISTRY["committedPtauPower"]
+
+
+@pytest.mark.parametrize("name", [DEFAULT_VARIANT, TEST_VARIANT])
+def test_each_masked_update_variant_has_one_mask_reveal_of_its_width(name: str) -> None:
+    # Prepare
+    words = CircuitVariant(name).params["W"]
+    reveals = [n for n, v in REGISTRY["variants"].items() if v["template"] == "MaskReveal"]
+
+    # Execute
+    found = mask_reveal_circuit(words, ROOT)
+
+    # Assert: a reveal carries exactly the W words a chunk proof added, and no other variant
+    # has that W, so the client's choice by W is unambiguous.
+    assert found.parameters == {"W": words}
+    assert [n for n in reveals if CircuitVariant(n).params["W"] == words] == [found.name]
 
 
 @pytest.mark.parametrize("name", VARIANTS)

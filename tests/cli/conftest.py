@@ -21,7 +21,7 @@ from zkfed.circuits import TEST_VARIANT, load_circuit
 
 @pytest.fixture(scope="session")
 def circuits_built() -> None:
-    for name in (TEST_VARIANT, "seed_reveal"):
+    for name in (TEST_VARIANT, "mask_reveal_test", "key_possession", "pair_commit"):
         if not load_circuit(name).ready():
             pytest.skip(f"circuit {name} is not built; run tools/dev.sh setup")
 

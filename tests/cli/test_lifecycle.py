@@ -65,8 +65,8 @@ def test_a_round_with_a_dropout_is_recovered_and_verifies(
         assert "submitted 2 chunks of round 1 for task 1" in out
     assert "chunk 0: 4 contributors (#0, #1, #2, #3), open" in open_status
     # On a ring of 5 with 2 neighbours, erin (#4) neighbours alice (#0) and dave (#3).
-    assert "revealed 2 seeds for round 1 of task 1" in reveals[0]
-    assert "revealed 2 seeds for round 1 of task 1" in reveals[3]
+    assert "removed 2 masks of dropped neighbours for round 1 of task 1" in reveals[0]
+    assert "removed 2 masks of dropped neighbours for round 1 of task 1" in reveals[3]
     assert "nothing to reveal" in reveals[1] and "nothing to reveal" in reveals[2]
     assert "finalized round 1: 2 chunks aggregated, 0 void" in finalized
     assert verdict.exit_code == 0 and verdict.output.strip() == "MATCH"

@@ -165,7 +165,7 @@ def test_reveal_and_finalize_wait_for_the_deadline(zkfed: Zkfed, pw: Sequence[st
     finalize = zkfed("finalize", str(TASK), "-m", "alice")
 
     # Assert
-    refused(reveal, "Round 1 of task 1 takes submissions until", "seeds are revealed after that")
+    refused(reveal, "Round 1 of task 1 takes submissions until", "masks are revealed after that")
     refused(finalize, "Round 1 of task 1 takes submissions until", "finalize after that")
 
 
@@ -241,12 +241,41 @@ def test_an_interrupted_submission_loses_nothing_and_resumes(
     assert (home / ALICE_UPDATE).is_file()
     assert "chunk 0: 1 contributors (#0)" in between
     assert "chunk 1: 0 contributors (none)" in between
-    refused(retrain, "has already submitted chunks of round 1")
+    refused(retrain, "alice's update for round 1 has been signed for submission")
     assert "1 of 2 chunks already on-chain; sending the rest" in resumed
     assert "chunk 1/2" not in resumed and "chunk 2/2: proving ..." in resumed
     assert "all 2 chunks of round 1 are already on-chain" in again
     status = succeeded(zkfed("status", str(TASK)))
     assert "chunk 1: 1 contributors (#0)" in status
+
+
+@pytest.mark.adversarial
+def test_no_second_update_is_signed_under_the_same_masks(
+    home: Path, zkfed: Zkfed, pw: Sequence[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Prepare: alice's first chunk is signed and sent, but the transaction never lands (the node
+    # drops it, or it waits in the mempool): nothing of alice's is on-chain yet.
+    succeeded(zkfed("train", str(TASK), "-m", "alice", "--dataset", "wine"))
+    saved = (home / ALICE_UPDATE).read_text()
+
+    def stuck(self: ChainWrapper, *args: Any) -> Any:
+        raise ChainError("the transaction was not mined in time.")
+
+    monkeypatch.setattr(ChainWrapper, "submit_chunk", stuck)
+    interrupted = zkfed("submit", str(TASK), "-m", "alice", *pw)
+    monkeypatch.undo()
+
+    # Execute: training again would put a second update under the same (task, round, chunk)
+    # masks, and the difference of the two posted words is the difference of the updates.
+    retrain = zkfed("train", str(TASK), "-m", "alice", "--dataset", "wine", "--force")
+
+    # Assert
+    refused(interrupted, "the transaction was not mined in time")
+    assert "chunk 0: 0 contributors (none)" in succeeded(zkfed("status", str(TASK)))
+    refused(retrain, "has been signed for submission", "run 'zkfed submit' to send the rest.")
+    assert (home / ALICE_UPDATE).read_text() == saved
+    resumed = succeeded(zkfed("submit", str(TASK), "-m", "alice", *pw))
+    assert "submitted 2 chunks of round 1" in resumed
 
 
 def test_an_outsider_cannot_register_or_join(zkfed: Zkfed, pw: Sequence[str]) -> None:

@@ -2,7 +2,10 @@
 
 Deployment order is the one of record: ``ModelGovernance`` first, bound to the aggregator's
 future address (the deployer's next CREATE address), then ``FederatedAggregator``, whose
-constructor checks the binding. Tests create tasks the way members do: propose, vote, execute.
+constructor checks the binding. The session's aggregator checks `KeyPossession` proofs with a
+mock verifier, so members register their keys with a stand-in proof; tests/contracts/
+test_real_proofs.py deploys its own aggregator on the generated verifier. Tests create tasks the
+way members do: propose, vote, execute.
 """
 
 from collections.abc import Callable
@@ -10,14 +13,16 @@ from typing import Any
 
 import pytest
 from contract_helpers import (
+    KEY_POSSESSION_SIGNALS,
     N_MEMBERS,
     PAIR_COMMIT_SIGNALS,
-    SEED_REVEAL_SIGNALS,
     TEST_VARIANT,
     VOTING_PERIOD,
     ZERO_PROOF,
     Variant,
+    admit_member,
     dummy_commitments,
+    open_task,
     task_config,
 )
 
@@ -56,8 +61,9 @@ def baby_jubjub(project: Any, deployer: Any) -> Any:
 
 
 @pytest.fixture(scope="session")
-def seed_verifier(project: Any, deployer: Any) -> Any:
-    return deployer.deploy(project.MockGroth16Verifier, SEED_REVEAL_SIGNALS)
+def key_verifier(project: Any, deployer: Any) -> Any:
+    """The session aggregator's mock `KeyPossession` verifier."""
+    return deployer.deploy(project.MockGroth16Verifier, KEY_POSSESSION_SIGNALS)
 
 
 @pytest.fixture(scope="session")
@@ -76,22 +82,43 @@ def create_verifier(project: Any, deployer: Any) -> Callable[[Variant], Any]:
 
 
 @pytest.fixture(scope="session")
+def create_reveal_verifier(project: Any, deployer: Any) -> Callable[[Variant], Any]:
+    """Deploys a mock `MaskReveal(W)` verifier for the variant's word count."""
+
+    def create(variant: Variant) -> Any:
+        return deployer.deploy(project.MockGroth16Verifier, variant.reveal_signals)
+
+    return create
+
+
+@pytest.fixture(scope="session")
 def verifier(create_verifier: Callable[[Variant], Any]) -> Any:
     return create_verifier(TEST_VARIANT)
 
 
 @pytest.fixture(scope="session")
+def reveal_verifier(create_reveal_verifier: Callable[[Variant], Any]) -> Any:
+    return create_reveal_verifier(TEST_VARIANT)
+
+
+@pytest.fixture(scope="session")
 def governance_and_aggregator(
-    project: Any, deployer: Any, members: list[Any], public_keys: list[Point]
+    project: Any,
+    deployer: Any,
+    key_verifier: Any,
+    members: list[Any],
+    public_keys: list[Point],
 ) -> tuple[Any, Any]:
     predicted = deployer.get_deployment_address(deployer.nonce + 1)
     governance = deployer.deploy(
         project.ModelGovernance, predicted, [m.address for m in members], VOTING_PERIOD
     )
-    aggregator = deployer.deploy(project.FederatedAggregator, governance.address)
+    aggregator = deployer.deploy(
+        project.FederatedAggregator, governance.address, key_verifier.address
+    )
     assert aggregator.address == predicted
     for member, (x, y) in zip(members, public_keys, strict=True):
-        aggregator.registerKey(x, y, sender=member)
+        aggregator.registerKey(x, y, ZERO_PROOF, sender=member)
     return governance, aggregator
 
 
@@ -105,19 +132,20 @@ def aggregator(governance_and_aggregator: tuple[Any, Any]) -> Any:
     return governance_and_aggregator[1]
 
 
+@pytest.fixture
+def newcomer(accounts: Any, governance: Any, members: list[Any]) -> Any:
+    """An account the members voted in, which has registered no key yet."""
+    account = accounts[10]
+    admit_member(governance, members, account)
+    return account
+
+
 @pytest.fixture(scope="session")
 def create_task(governance: Any, members: list[Any]) -> Callable[[tuple[Any, ...]], int]:
     """Opens a task the way members do: a proposal, a majority of votes, execution."""
 
     def create(config: tuple[Any, ...]) -> int:
-        proposal = ("bafkreispec", b"\x22" * 32, b"\x33" * 32, config)
-        tx = governance.proposeTask(proposal, sender=members[0])
-        # Read ids from events: a simulated `return_value` may be replayed on the later state.
-        proposal_id = tx.events.filter(governance.ProposalCreated)[0].proposalId
-        for member in members[: len(members) // 2 + 1]:
-            governance.vote(proposal_id, True, sender=member)
-        tx = governance.execute(proposal_id, sender=members[0])
-        return int(tx.events.filter(governance.ProposalExecuted)[0].taskId)
+        return open_task(governance, members, config)
 
     return create
 
@@ -128,9 +156,8 @@ def join_all(aggregator: Any, members: list[Any]) -> Callable[[int], None]:
 
     def join(task_id: int) -> None:
         for i, member in enumerate(members):
-            _, slots = aggregator.neighbors(task_id, member)
-            k = len(aggregator.neighbors(task_id, member)[0])
-            active = bin(int(slots) >> k).count("1")
+            ring, slots = aggregator.neighbors(task_id, member)
+            active = bin(int(slots) >> len(ring)).count("1")
             commitments = dummy_commitments(i, active)
             aggregator.joinTask(task_id, commitments, [ZERO_PROOF] * active, sender=member)
 
@@ -141,12 +168,12 @@ def join_all(aggregator: Any, members: list[Any]) -> Callable[[int], None]:
 def unjoined_task(
     create_task: Callable[[tuple[Any, ...]], int],
     verifier: Any,
-    seed_verifier: Any,
+    reveal_verifier: Any,
     pair_verifier: Any,
 ) -> int:
     """A fresh SecAgg task of the test variant (W = 2, K = 2) over the six members, which no
     member has joined yet."""
-    return create_task(task_config(verifier, seed_verifier, pair_verifier))
+    return create_task(task_config(verifier, reveal_verifier, pair_verifier))
 
 
 @pytest.fixture

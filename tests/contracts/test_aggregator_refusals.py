@@ -1,12 +1,17 @@
 """Every way a member can be refused is refused with its own custom error, on a real node."""
 
+from collections.abc import Callable
 from typing import Any
 
 import ape
 from ape import chain
-from contract_helpers import REJECT_ALL, STRICT, ZERO_PROOF, P
+from contract_helpers import REJECT_ALL, STRICT, ZERO_PROOF, P, task_config
+
+from zkfed.babyjubjub import Point, public_key
 
 WORDS = [12345, 67890]
+MASKS = [424242, 4242]
+ALL_CHUNKS = 2**256 - 1
 
 
 def _signals(aggregator: Any, task_id: int, member: Any, chunk: int, words: list[int]) -> list[int]:
@@ -14,7 +19,12 @@ def _signals(aggregator: Any, task_id: int, member: Any, chunk: int, words: list
     commitments = list(aggregator.pairCommitments(task_id, member))
     _, slots = aggregator.neighbors(task_id, member)
     bound = aggregator.taskConfig(task_id).bound
-    return [task_id, 1, chunk, *commitments, slots, bound, *words]
+    return [aggregator.taskDomain(task_id), 1, chunk, *commitments, slots, bound, *words]
+
+
+def _submit(aggregator: Any, members: list[Any], task_id: int, who: range, chunk: int = 0) -> None:
+    for i in who:
+        aggregator.submitChunk(task_id, 1, chunk, WORDS, ZERO_PROOF, sender=members[i])
 
 
 def test_late_submission_is_refused(aggregator: Any, members: list[Any], secagg_task: int) -> None:
@@ -94,36 +104,151 @@ def test_reveal_before_the_deadline_is_refused(
     aggregator: Any, members: list[Any], secagg_task: int
 ) -> None:
     # Prepare
-    for i in range(3):
-        aggregator.submitChunk(secagg_task, 1, 0, WORDS, ZERO_PROOF, sender=members[i])
+    _submit(aggregator, members, secagg_task, range(3))
 
     # Execute / Assert
     with ape.reverts(aggregator.RoundStillOpen):
-        aggregator.revealSeed(secagg_task, 1, 0, members[5], 1, ZERO_PROOF, sender=members[0])
+        aggregator.revealMask(secagg_task, 1, 0, members[5], MASKS, ZERO_PROOF, sender=members[0])
 
 
 def test_reveal_for_a_void_chunk_is_refused(
     aggregator: Any, members: list[Any], secagg_task: int
 ) -> None:
     # Prepare: two contributors, t_min = 3.
-    for i in range(2):
-        aggregator.submitChunk(secagg_task, 1, 0, WORDS, ZERO_PROOF, sender=members[i])
+    _submit(aggregator, members, secagg_task, range(2))
     chain.pending_timestamp = aggregator.roundInfo(secagg_task, 1).submissionDeadline
 
     # Execute / Assert
     with ape.reverts(aggregator.ChunkVoid, contributors=2, required=3):
-        aggregator.revealSeed(secagg_task, 1, 0, members[5], 1, ZERO_PROOF, sender=members[0])
+        aggregator.revealMask(secagg_task, 1, 0, members[5], MASKS, ZERO_PROOF, sender=members[0])
+
+
+def test_reveal_twice_of_a_wrong_length_or_outside_the_field_is_refused(
+    aggregator: Any, members: list[Any], secagg_task: int
+) -> None:
+    # Prepare: 0, 1, 2 contribute; 0 removes its mask with its dropped neighbour 5.
+    _submit(aggregator, members, secagg_task, range(3))
+    chain.pending_timestamp = aggregator.roundInfo(secagg_task, 1).submissionDeadline
+    aggregator.revealMask(secagg_task, 1, 0, members[5], MASKS, ZERO_PROOF, sender=members[0])
+
+    # Execute / Assert
+    with ape.reverts(
+        aggregator.MaskAlreadyRevealed, revealer=members[0].address, dropped=members[5].address
+    ):
+        aggregator.revealMask(secagg_task, 1, 0, members[5], MASKS, ZERO_PROOF, sender=members[0])
+    with ape.reverts(aggregator.WrongWordCount, expected=2, actual=3):
+        aggregator.revealMask(
+            secagg_task, 1, 0, members[3], [*MASKS, 1], ZERO_PROOF, sender=members[2]
+        )
+    with ape.reverts(aggregator.WordOutOfField, index=0, word=P):
+        aggregator.revealMask(secagg_task, 1, 0, members[3], [P, 1], ZERO_PROOF, sender=members[2])
+    with ape.reverts(aggregator.NeighborContributed, neighbor=members[1].address):
+        aggregator.revealMask(secagg_task, 1, 0, members[1], MASKS, ZERO_PROOF, sender=members[2])
+    with ape.reverts(aggregator.NotNeighbor, member=members[0].address):
+        aggregator.revealMask(secagg_task, 1, 0, members[3], MASKS, ZERO_PROOF, sender=members[0])
+
+
+def test_reveal_with_an_invalid_proof_is_refused(
+    aggregator: Any, reveal_verifier: Any, deployer: Any, members: list[Any], secagg_task: int
+) -> None:
+    # Prepare
+    _submit(aggregator, members, secagg_task, range(3))
+    chain.pending_timestamp = aggregator.roundInfo(secagg_task, 1).submissionDeadline
+    before = list(aggregator.accumulator(secagg_task, 1, 0))
+    reveal_verifier.setMode(REJECT_ALL, sender=deployer)
+
+    # Execute / Assert
+    with ape.reverts(aggregator.InvalidProof, member=members[0].address):
+        aggregator.revealMask(secagg_task, 1, 0, members[5], MASKS, ZERO_PROOF, sender=members[0])
+    assert list(aggregator.accumulator(secagg_task, 1, 0)) == before
+
+
+def test_finalize_too_early_empty_or_with_pending_reveals_is_refused(
+    aggregator: Any,
+    create_task: Callable[[tuple[Any, ...]], int],
+    verifier: Any,
+    reveal_verifier: Any,
+    pair_verifier: Any,
+    members: list[Any],
+    outsider: Any,
+    secagg_task: int,
+) -> None:
+    # Prepare: chunk 0 of one task reaches t_min, its dropped neighbours' masks are not removed
+    # yet; another task gets no submission.
+    empty_task = create_task(task_config(verifier, reveal_verifier, pair_verifier))
+    _submit(aggregator, members, secagg_task, range(3))
+    info = aggregator.roundInfo(secagg_task, 1)
+
+    # Execute / Assert
+    with ape.reverts(aggregator.RoundStillOpen, taskId=secagg_task, round=1):
+        aggregator.finalizeRound(secagg_task, 1, ALL_CHUNKS, sender=outsider)
+    chain.pending_timestamp = aggregator.roundInfo(empty_task, 1).submissionDeadline
+    with ape.reverts(aggregator.ZeroBatch):
+        aggregator.finalizeRound(secagg_task, 1, 0, sender=outsider)
+    with ape.reverts(aggregator.RevealsPending, chunk=0, revealDeadline=info.revealDeadline):
+        aggregator.finalizeRound(secagg_task, 1, ALL_CHUNKS, sender=outsider)
+    with ape.reverts(aggregator.NothingToAggregate, taskId=empty_task, round=1):
+        aggregator.finalizeRound(empty_task, 1, ALL_CHUNKS, sender=outsider)
+
+
+def test_secagg_round_with_something_to_aggregate_is_not_aborted(
+    aggregator: Any, members: list[Any], outsider: Any, secagg_task: int
+) -> None:
+    # Prepare: long past the reveal deadline and a reveal period of grace.
+    _submit(aggregator, members, secagg_task, range(3))
+    info = aggregator.roundInfo(secagg_task, 1)
+    chain.pending_timestamp = 2 * info.revealDeadline - info.submissionDeadline + 1
+
+    # Execute / Assert: anyone can finalize it instead.
+    with ape.reverts(aggregator.RoundNotAbortable, taskId=secagg_task, round=1):
+        aggregator.abortRound(secagg_task, 1, sender=outsider)
+    aggregator.finalizeRound(secagg_task, 1, ALL_CHUNKS, sender=outsider)
 
 
 def test_key_outside_the_subgroup_is_refused(
-    aggregator: Any, reference_points: dict[str, Any], members: list[Any]
+    aggregator: Any, reference_points: dict[str, Any], newcomer: Any
 ) -> None:
     # Prepare: circomlib's Generator has order 8·l.
     gx, gy = reference_points["generator"]
 
-    # Execute / Assert: the member already has a key, and this one would be refused anyway.
-    with ape.reverts(aggregator.KeyAlreadyRegistered):
-        aggregator.registerKey(gx, gy, sender=members[0])
+    # Execute / Assert
+    with ape.reverts(aggregator.InvalidPublicKey, x=gx, y=gy):
+        aggregator.registerKey(gx, gy, ZERO_PROOF, sender=newcomer)
+
+
+def test_key_of_another_member_is_refused(
+    aggregator: Any, members: list[Any], public_keys: list[Point], newcomer: Any
+) -> None:
+    # Prepare: a copied key would cancel its owner's masks (equal pair secrets).
+    x, y = public_keys[0]
+
+    # Execute / Assert
+    with ape.reverts(aggregator.KeyInUse, x=x, y=y, owner=members[0].address):
+        aggregator.registerKey(x, y, ZERO_PROOF, sender=newcomer)
+    assert aggregator.keyOwner(x, y) == members[0].address
+
+
+def test_key_without_a_valid_possession_proof_is_refused(
+    aggregator: Any, key_verifier: Any, deployer: Any, newcomer: Any
+) -> None:
+    # Prepare
+    x, y = public_key(0xBADC0DE)
+    key_verifier.setMode(REJECT_ALL, sender=deployer)
+
+    # Execute / Assert
+    with ape.reverts(aggregator.InvalidKeyProof, member=newcomer.address):
+        aggregator.registerKey(x, y, ZERO_PROOF, sender=newcomer)
+    assert aggregator.keyOwner(x, y) == "0x" + "00" * 20
+    assert not aggregator.publicKey(newcomer).registered
+
+
+def test_second_key_is_refused(aggregator: Any, members: list[Any]) -> None:
+    # Prepare
+    x, y = public_key(0xBADC0DE)
+
+    # Execute / Assert
+    with ape.reverts(aggregator.KeyAlreadyRegistered, member=members[0].address):
+        aggregator.registerKey(x, y, ZERO_PROOF, sender=members[0])
 
 
 def test_submission_before_joining_is_refused(

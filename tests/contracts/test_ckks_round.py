@@ -5,16 +5,16 @@ from typing import Any
 
 import ape
 from ape import chain
-from contract_helpers import task_config
+from contract_helpers import CKKS, task_config
 
-CKKS = 1
+ALL_CHUNKS = 2**256 - 1
 
 
 def test_ckks_round(
     aggregator: Any,
     create_task: Callable[[tuple[Any, ...]], int],
     verifier: Any,
-    seed_verifier: Any,
+    reveal_verifier: Any,
     pair_verifier: Any,
     members: list[Any],
 ) -> None:
@@ -22,7 +22,7 @@ def test_ckks_round(
     key_holder = members[0]
     config = task_config(
         verifier,
-        seed_verifier,
+        reveal_verifier,
         pair_verifier,
         mode=CKKS,
         key_holder=key_holder.address,
@@ -36,10 +36,18 @@ def test_ckks_round(
     # Execute
     aggregator.postAggregate(task_id, 1, "bafkreisum", b"\x77" * 32, sender=members[3])
     with ape.reverts(aggregator.NotKeyHolder, account=members[1].address):
-        aggregator.finalizeRound(task_id, 1, "bafkreimodel", b"\x88" * 32, sender=members[1])
-    aggregator.finalizeRound(task_id, 1, "bafkreimodel", b"\x88" * 32, sender=key_holder)
+        aggregator.finalizeCkksRound(task_id, 1, "bafkreimodel", b"\x88" * 32, sender=members[1])
+    with ape.reverts(aggregator.WrongMode, taskId=task_id, mode=CKKS):
+        aggregator.finalizeRound(task_id, 1, ALL_CHUNKS, sender=key_holder)
+    tx = aggregator.finalizeCkksRound(task_id, 1, "bafkreimodel", b"\x88" * 32, sender=key_holder)
 
     # Assert
+    finalized = tx.events.filter(aggregator.RoundFinalized)[0]
+    assert (finalized.modelCid, finalized.modelHash) == ("bafkreimodel", b"\x88" * 32)
     assert aggregator.ciphertext(task_id, 1, members[2]) == ("bafkreict2", b"\x02" * 32)
     assert aggregator.aggregate(task_id, 1) == ("bafkreisum", b"\x77" * 32)
-    assert aggregator.globalModel(task_id, 2) == ("bafkreimodel", b"\x88" * 32)
+    assert aggregator.globalModel(task_id, 2) == ("bafkreimodel", b"\x88" * 32, 1)
+    info = aggregator.roundInfo(task_id, 1)
+    assert (info.modelCid, info.modelHash) == ("bafkreimodel", b"\x88" * 32)
+    with ape.reverts(aggregator.WrongMode, taskId=task_id, mode=CKKS):
+        aggregator.publishModel(task_id, 1, "bafkreimodel", b"\x88" * 32, sender=members[1])

@@ -4,17 +4,17 @@ from collections.abc import Callable
 from typing import Any
 
 import ape
-from contract_helpers import VOTING_PERIOD, task_config
+from contract_helpers import VOTING_PERIOD, ZERO_PROOF, task_config
 
 ACTIVE, SUCCEEDED, DEFEATED, EXECUTED = 1, 2, 3, 4
 
 
-def _proposal(verifier: Any, seed_verifier: Any, pair_verifier: Any) -> tuple[Any, ...]:
+def _proposal(verifier: Any, reveal_verifier: Any, pair_verifier: Any) -> tuple[Any, ...]:
     return (
         "bafkreispec",
         b"\x22" * 32,
         b"\x33" * 32,
-        task_config(verifier, seed_verifier, pair_verifier),
+        task_config(verifier, reveal_verifier, pair_verifier),
     )
 
 
@@ -23,11 +23,11 @@ def test_majority_vote_opens_a_task(
     aggregator: Any,
     members: list[Any],
     verifier: Any,
-    seed_verifier: Any,
+    reveal_verifier: Any,
     pair_verifier: Any,
 ) -> None:
     # Prepare
-    governance.proposeTask(_proposal(verifier, seed_verifier, pair_verifier), sender=members[1])
+    governance.proposeTask(_proposal(verifier, reveal_verifier, pair_verifier), sender=members[1])
     proposal_id = governance.proposalCount()
     for member in members[:3]:
         governance.vote(proposal_id, True, sender=member)
@@ -44,11 +44,34 @@ def test_majority_vote_opens_a_task(
     assert aggregator.taskConfig(task_id).modelCid == "bafkreiinitialmodel"
 
 
+def test_vote_on_an_executed_proposal_is_refused(
+    governance: Any,
+    members: list[Any],
+    verifier: Any,
+    reveal_verifier: Any,
+    pair_verifier: Any,
+) -> None:
+    # Prepare: four of six carry the proposal, which is executed while voting is still open.
+    governance.proposeTask(_proposal(verifier, reveal_verifier, pair_verifier), sender=members[0])
+    proposal_id = governance.proposalCount()
+    for member in members[:4]:
+        governance.vote(proposal_id, True, sender=member)
+    governance.execute(proposal_id, sender=members[0])
+
+    # Execute / Assert: the outcome is final, for or against.
+    for support in (True, False):
+        with ape.reverts(governance.ProposalAlreadyExecuted, proposalId=proposal_id):
+            governance.vote(proposal_id, support, sender=members[4])
+    assert governance.proposal(proposal_id).forVotes == 4
+    assert governance.proposal(proposal_id).againstVotes == 0
+    assert not governance.hasVoted(proposal_id, members[4])
+
+
 def test_defeated_proposal_cannot_be_executed(
-    governance: Any, members: list[Any], verifier: Any, seed_verifier: Any, pair_verifier: Any
+    governance: Any, members: list[Any], verifier: Any, reveal_verifier: Any, pair_verifier: Any
 ) -> None:
     # Prepare
-    governance.proposeTask(_proposal(verifier, seed_verifier, pair_verifier), sender=members[0])
+    governance.proposeTask(_proposal(verifier, reveal_verifier, pair_verifier), sender=members[0])
     proposal_id = governance.proposalCount()
     governance.vote(proposal_id, False, sender=members[1])
     ape.chain.pending_timestamp += VOTING_PERIOD
@@ -63,11 +86,11 @@ def test_double_vote_and_outsider_vote_are_refused(
     members: list[Any],
     outsider: Any,
     verifier: Any,
-    seed_verifier: Any,
+    reveal_verifier: Any,
     pair_verifier: Any,
 ) -> None:
     # Prepare
-    governance.proposeTask(_proposal(verifier, seed_verifier, pair_verifier), sender=members[0])
+    governance.proposeTask(_proposal(verifier, reveal_verifier, pair_verifier), sender=members[0])
     proposal_id = governance.proposalCount()
     governance.vote(proposal_id, True, sender=members[0])
 
@@ -85,7 +108,7 @@ def test_membership_changes_by_vote(
     outsider: Any,
     create_task: Callable[[tuple[Any, ...]], int],
     verifier: Any,
-    seed_verifier: Any,
+    reveal_verifier: Any,
     pair_verifier: Any,
 ) -> None:
     # Prepare
@@ -96,10 +119,10 @@ def test_membership_changes_by_vote(
 
     # Execute
     governance.execute(proposal_id, sender=outsider)
-    task_id = create_task(task_config(verifier, seed_verifier, pair_verifier))
+    task_id = create_task(task_config(verifier, reveal_verifier, pair_verifier))
 
     # Assert
     assert not governance.isMember(members[5])
     assert members[5].address not in list(aggregator.taskMembers(task_id))
     with ape.reverts(aggregator.NotMember, account=outsider.address):
-        aggregator.registerKey(1, 2, sender=outsider)
+        aggregator.registerKey(1, 2, ZERO_PROOF, sender=outsider)

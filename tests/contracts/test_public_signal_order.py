@@ -1,9 +1,11 @@
 """The aggregator assembles public signals in the order of circuits/circuits.json.
 
-For every registered `MaskedUpdate` variant, `SeedReveal` and `PairCommit`, the expected vector
-is built
-by walking the registry's `publicSignals` list (names, shapes) with values read from chain; a
-strict mock verifier accepts only that vector, so a submission passes iff the orders agree.
+For every registered `MaskedUpdate` variant, its `MaskReveal` variant, `PairCommit` and
+`KeyPossession`, the expected vector is built by walking the registry's `publicSignals` list
+(names, shapes) with values read from chain or recomputed from their definitions (the task's
+domain D, the key binding); a strict mock verifier accepts only that vector, so a transaction
+passes iff the orders agree. The domain, not the task id, is the first signal of every proof of a
+task.
 """
 
 import json
@@ -13,17 +15,51 @@ from typing import Any
 
 import pytest
 from ape import chain
-from contract_helpers import STRICT, ZERO_PROOF, Variant, task_config
+from contract_helpers import (
+    STRICT,
+    ZERO_PROOF,
+    Variant,
+    dummy_masks,
+    key_binding,
+    task_config,
+    task_domain,
+)
+
+from zkfed.babyjubjub import public_key
 
 ROOT = Path(__file__).resolve().parents[2]
 REGISTRY = json.loads((ROOT / "circuits" / "circuits.json").read_text())["variants"]
 MASKED_UPDATE = sorted(name for name, v in REGISTRY.items() if v["template"] == "MaskedUpdate")
 
 
+def _variant(name: str) -> Variant:
+    params = REGISTRY[name]["parameters"]
+    return Variant(
+        words=params["W"],
+        neighbors=params["K"],
+        lanes=params["L"],
+        lane_bits=params["B"],
+        value_bits=params["R"],
+    )
+
+
+def _mask_reveal_entry(words: int) -> dict[str, Any]:
+    (entry,) = (
+        v
+        for v in REGISTRY.values()
+        if v["template"] == "MaskReveal" and v["parameters"]["W"] == words
+    )
+    return entry
+
+
+def _domain(aggregator: Any, task_id: int) -> int:
+    return task_domain(chain.chain_id, aggregator.address, task_id)
+
+
 def _values(aggregator: Any, task_id: int, member: Any, chunk: int) -> dict[str, list[int]]:
     _, slots = aggregator.neighbors(task_id, member)
     return {
-        "task": [task_id],
+        "task": [_domain(aggregator, task_id)],
         "round": [1],
         "chunk": [chunk],
         "commitments": list(aggregator.pairCommitments(task_id, member)),
@@ -41,75 +77,89 @@ def _in_registry_order(signals: list[dict[str, Any]], values: dict[str, list[int
     return vector
 
 
+@pytest.fixture
+def create_variant_task(
+    create_task: Callable[[tuple[Any, ...]], int],
+    create_verifier: Callable[[Variant], Any],
+    create_reveal_verifier: Callable[[Variant], Any],
+    pair_verifier: Any,
+    join_all: Callable[[int], None],
+) -> Callable[[Variant], tuple[int, Any, Any]]:
+    """Opens a task of a variant on fresh mock verifiers, which every member joins; returns
+    the task id, its `MaskedUpdate` and its `MaskReveal` verifier."""
+
+    def create(variant: Variant) -> tuple[int, Any, Any]:
+        verifier = create_verifier(variant)
+        reveal_verifier = create_reveal_verifier(variant)
+        task_id = create_task(task_config(verifier, reveal_verifier, pair_verifier, variant))
+        join_all(task_id)
+        return task_id, verifier, reveal_verifier
+
+    return create
+
+
 @pytest.mark.parametrize("variant_name", MASKED_UPDATE)
 def test_masked_update_signals_follow_the_registry(
     variant_name: str,
     aggregator: Any,
-    create_task: Callable[[tuple[Any, ...]], int],
-    create_verifier: Callable[[Variant], Any],
-    seed_verifier: Any,
-    pair_verifier: Any,
-    join_all: Callable[[int], None],
+    create_variant_task: Callable[[Variant], tuple[int, Any, Any]],
     deployer: Any,
     members: list[Any],
 ) -> None:
     # Prepare
-    entry = REGISTRY[variant_name]
-    params = entry["parameters"]
-    variant = Variant(
-        words=params["W"],
-        neighbors=params["K"],
-        lanes=params["L"],
-        lane_bits=params["B"],
-        value_bits=params["R"],
-    )
-    verifier = create_verifier(variant)
-    task_id = create_task(task_config(verifier, seed_verifier, pair_verifier, variant))
-    join_all(task_id)
+    variant = _variant(variant_name)
+    task_id, verifier, _ = create_variant_task(variant)
     words = [(7 * w + 3) ** 5 for w in range(variant.words)]
     values = _values(aggregator, task_id, members[2], chunk=0) | {"y": words}
+    signals = _in_registry_order(REGISTRY[variant_name]["publicSignals"], values)
     verifier.setMode(STRICT, sender=deployer)
-    verifier.allow(_in_registry_order(entry["publicSignals"], values), sender=deployer)
+    verifier.allow(signals, sender=deployer)
 
     # Execute
     tx = aggregator.submitChunk(task_id, 1, 0, words, ZERO_PROOF, sender=members[2])
 
     # Assert
     assert len(tx.events.filter(aggregator.ChunkSubmitted)) == 1
+    assert signals[0] == aggregator.taskDomain(task_id) != task_id
 
 
-def test_seed_reveal_signals_follow_the_registry(
+@pytest.mark.parametrize("variant_name", MASKED_UPDATE)
+def test_mask_reveal_signals_follow_the_registry(
+    variant_name: str,
     aggregator: Any,
-    seed_verifier: Any,
-    pair_verifier: Any,
+    create_variant_task: Callable[[Variant], tuple[int, Any, Any]],
     deployer: Any,
     members: list[Any],
-    secagg_task: int,
 ) -> None:
     # Prepare: members 0, 1, 2 contribute; member 0 reveals for its dropped neighbour 5.
+    variant = _variant(variant_name)
+    task_id, _, reveal_verifier = create_variant_task(variant)
     for i in range(3):
-        aggregator.submitChunk(secagg_task, 1, 0, [1, 2], ZERO_PROOF, sender=members[i])
-    chain.pending_timestamp = aggregator.roundInfo(secagg_task, 1).submissionDeadline
-    seed = 424242
-    values = _values(aggregator, secagg_task, members[0], chunk=0)
-    ring, _ = aggregator.neighbors(secagg_task, members[0])
+        words = [i + w for w in range(variant.words)]
+        aggregator.submitChunk(task_id, 1, 0, words, ZERO_PROOF, sender=members[i])
+    chain.pending_timestamp = aggregator.roundInfo(task_id, 1).submissionDeadline
+    masks = dummy_masks(0, 5, variant.words)
+    values = _values(aggregator, task_id, members[0], chunk=0)
+    ring, _ = aggregator.neighbors(task_id, members[0])
     slot = list(ring).index(members[5].address)
-    values |= {"commitment": [values["commitments"][slot]], "seed": [seed]}
-    seed_verifier.setMode(STRICT, sender=deployer)
-    signals = REGISTRY["seed_reveal"]["publicSignals"]
-    seed_verifier.allow(_in_registry_order(signals, values), sender=deployer)
+    values |= {"commitment": [values["commitments"][slot]], "mask": masks}
+    signals = _in_registry_order(_mask_reveal_entry(variant.words)["publicSignals"], values)
+    reveal_verifier.setMode(STRICT, sender=deployer)
+    reveal_verifier.allow(signals, sender=deployer)
 
     # Execute
-    tx = aggregator.revealSeed(secagg_task, 1, 0, members[5], seed, ZERO_PROOF, sender=members[0])
+    tx = aggregator.revealMask(task_id, 1, 0, members[5], masks, ZERO_PROOF, sender=members[0])
 
     # Assert
-    assert tx.events.filter(aggregator.SeedRevealed)[0].seed == seed
+    revealed = tx.events.filter(aggregator.MaskRevealed)[0]
+    assert (revealed.revealer, revealed.dropped) == (members[0].address, members[5].address)
+    assert signals[0] == aggregator.taskDomain(task_id) != task_id
 
 
 def test_pair_commit_signals_follow_the_registry(
     aggregator: Any, pair_verifier: Any, deployer: Any, members: list[Any], unjoined_task: int
 ) -> None:
-    # Prepare: member 3 joins; each slot's proof must carry (task, own key, neighbour's key,
+    # Prepare: member 3 joins; each slot's proof must carry (D, own key, neighbour's key,
     # commitment) in the registry's order.
     task_id = unjoined_task
     ring, _ = aggregator.neighbors(task_id, members[3])
@@ -118,7 +168,7 @@ def test_pair_commit_signals_follow_the_registry(
     signals = REGISTRY["pair_commit"]["publicSignals"]
     for neighbor, commitment in zip(ring, commitments, strict=True):
         values = {
-            "task": [task_id],
+            "task": [_domain(aggregator, task_id)],
             "pk": list(aggregator.publicKey(members[3])[1:]),
             "neighbor": list(aggregator.publicKey(neighbor)[1:]),
             "commitment": [commitment],
@@ -131,3 +181,24 @@ def test_pair_commit_signals_follow_the_registry(
     # Assert
     assert tx.events.filter(aggregator.TaskJoined)[0].member == members[3].address
     assert list(aggregator.pairCommitments(task_id, members[3])) == commitments
+
+
+def test_key_possession_signals_follow_the_registry(
+    aggregator: Any, key_verifier: Any, deployer: Any, newcomer: Any
+) -> None:
+    # Prepare: the proof must carry (pk, binding of the caller) in the registry's order.
+    x, y = public_key(0x5EED)
+    binding = key_binding(chain.chain_id, aggregator.address, newcomer.address)
+    values = {"pk": [x, y], "binding": [binding]}
+    key_verifier.setMode(STRICT, sender=deployer)
+    key_verifier.allow(
+        _in_registry_order(REGISTRY["key_possession"]["publicSignals"], values), sender=deployer
+    )
+
+    # Execute
+    tx = aggregator.registerKey(x, y, ZERO_PROOF, sender=newcomer)
+
+    # Assert
+    assert tx.events.filter(aggregator.KeyRegistered)[0].member == newcomer.address
+    assert aggregator.keyBinding(newcomer) == binding
+    assert aggregator.keyOwner(x, y) == newcomer.address

@@ -1,9 +1,12 @@
 """A round with real Groth16 proofs from the client, checked by the generated verifiers.
 
-Uses the small `masked_update_test` variant (W = 2, K = 2), `pair_commit` (every contributor
-joins with real proofs) and `seed_reveal`. Skipped until the
-circuits are built (`python tools/circuits.py ...`: wasm and zkey under circuits/build) and the
-verifiers are generated into contracts/verifiers/.
+The session's aggregator takes stand-in key proofs, so this module deploys its own on the
+generated `KeyPossession` verifier, where every member registers its key with a real proof
+bound to its account. Its tasks use the small `masked_update_test` variant (W = 2, K = 2),
+`pair_commit` (every contributor joins with real proofs) and `mask_reveal_test` (contributors
+remove their dropped neighbours' masks). Skipped until the circuits are built
+(`python tools/circuits.py ...`: wasm and zkey under circuits/build) and the verifiers are
+generated into contracts/verifiers/.
 """
 
 import json
@@ -15,19 +18,37 @@ import ape
 import numpy as np
 import pytest
 from ape import chain
-from contract_helpers import TEST_VARIANT, P, task_config
+from contract_helpers import (
+    TEST_VARIANT,
+    VOTING_PERIOD,
+    P,
+    open_task,
+    task_config,
+)
 
-from zkfed.babyjubjub import Point
-from zkfed.masking import remove_masks
+from zkfed.babyjubjub import Point, public_key
+from zkfed.chain import Zkfed
 from zkfed.packing import unpack_chunk
-from zkfed.protocol import seed_reveal_inputs
+from zkfed.protocol import register_key
 from zkfed.proving import SnarkjsProver
 from zkfed.quantize import squared_norm_bound
-from zkfed.secagg import SecaggTask, join_inputs, mask_update, required_reveals
+from zkfed.secagg import (
+    SecaggTask,
+    join_inputs,
+    mask_reveal_inputs,
+    mask_update,
+    required_reveals,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 N_PARAMS = TEST_VARIANT.words * TEST_VARIANT.lanes  # one chunk
 CONTRIBUTORS = (0, 1, 2, 3)  # members 4 and 5 drop
+GAS_LIMIT = 16_000_000
+MALFORMED_PROOF_GAS = 2_000_000
+# (1, 3) is not on BN254 (y² = x³ + 3 holds for (1, 2) only): the pairing precompile fails.
+OFF_CURVE_PROOF = ((1, 3), ((0, 0), (0, 0)), (0, 0))
+
+RealRound = tuple[SecaggTask, dict[int, Any], dict[int, Any]]
 
 
 def _artifacts(variant: str) -> tuple[Path, Path]:
@@ -46,6 +67,13 @@ def _proof_arguments(result: Any) -> tuple[Any, ...]:
     return (a, b, c)
 
 
+def _contract(project: Any, name: str) -> Any:
+    try:
+        return getattr(project, name)
+    except (AttributeError, KeyError, ape.exceptions.ApeException):
+        pytest.skip(f"{name} has not been generated yet")
+
+
 @pytest.fixture(scope="module")
 def prover() -> Iterator[SnarkjsProver]:
     with SnarkjsProver() as p:
@@ -53,39 +81,77 @@ def prover() -> Iterator[SnarkjsProver]:
 
 
 @pytest.fixture(scope="module")
+def newcomers(accounts: Any) -> tuple[Any, Any]:
+    """Two founders of this module's governance that register no key in its fixtures."""
+    return accounts[10], accounts[11]
+
+
+@pytest.fixture(scope="module")
+def founders(members: list[Any], newcomers: tuple[Any, Any]) -> list[Any]:
+    return [*members, *newcomers]
+
+
+@pytest.fixture(scope="module")
+def zk(project: Any, deployer: Any, founders: list[Any]) -> Zkfed:
+    """A governance and an aggregator of this module, on the generated `KeyPossession`
+    verifier; no key registered."""
+    key_verifier = deployer.deploy(_contract(project, "KeyPossessionVerifier"))
+    return Zkfed.deploy(project, deployer, founders, VOTING_PERIOD, key_verifier.address)
+
+
+@pytest.fixture(scope="module")
 def real_verifiers(project: Any, deployer: Any) -> tuple[Any, Any, Any]:
-    try:
-        masked = project.MaskedUpdateTestVerifier
-        seed = project.SeedRevealVerifier
-        pair = project.PairCommitVerifier
-    except (AttributeError, KeyError, ape.exceptions.ApeException):
-        pytest.skip("the Groth16 verifiers have not been generated yet")
-    return deployer.deploy(masked), deployer.deploy(seed), deployer.deploy(pair)
+    """The generated `MaskedUpdate`, `MaskReveal` and `PairCommit` verifiers of the test
+    variant."""
+    names = ("MaskedUpdateTestVerifier", "MaskRevealTestVerifier", "PairCommitVerifier")
+    contracts = [_contract(project, name) for name in names]
+    masked, reveal, pair = (deployer.deploy(c) for c in contracts)
+    return masked, reveal, pair
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
+def registered(
+    zk: Zkfed, prover: SnarkjsProver, members: list[Any], secret_keys: list[int]
+) -> Zkfed:
+    """The module's aggregator after every member registered its key with a real proof."""
+    _artifacts("key_possession")
+    for member, sk in zip(members, secret_keys, strict=True):
+        register_key(zk, prover, member, sk)
+    return zk
+
+
+@pytest.fixture(scope="module")
+def create_real_task(
+    registered: Zkfed, founders: list[Any], real_verifiers: tuple[Any, Any, Any]
+) -> Callable[[], int]:
+    def create() -> int:
+        bound = squared_norm_bound(0.5, TEST_VARIANT.packing)
+        config = task_config(*real_verifiers, param_count=N_PARAMS, bound=bound)
+        return open_task(registered.governance, founders, config)
+
+    return create
+
+
+@pytest.fixture(scope="module")
 def proved_round(
-    aggregator: Any,
+    registered: Zkfed,
+    create_real_task: Callable[[], int],
     members: list[Any],
-    create_task: Callable[[tuple[Any, ...]], int],
-    real_verifiers: tuple[Any, Any, Any],
-    public_keys: list[Point],
     secret_keys: list[int],
     prover: SnarkjsProver,
-) -> tuple[SecaggTask, dict[int, Any], dict[int, Any]]:
+) -> RealRound:
     """A task on the real verifiers that every contributor joined with real `PairCommit`
-    proofs, and every contributor's masked chunk 0 with its proof."""
+    proofs, and every contributor's masked chunk 0 with its proof (proved once: each test's
+    transactions are undone after it)."""
     wasm, zkey = _artifacts("masked_update_test")
     pair_wasm, pair_zkey = _artifacts("pair_commit")
-    bound = squared_norm_bound(0.5, TEST_VARIANT.packing)
-    task_id = create_task(task_config(*real_verifiers, param_count=N_PARAMS, bound=bound))
-    task = SecaggTask(
-        task_id, TEST_VARIANT.packing, N_PARAMS, TEST_VARIANT.neighbors, bound, tuple(public_keys)
-    )
+    task = registered.secagg_task(create_real_task())
     for i in CONTRIBUTORS:
         pairs = join_inputs(task, i, secret_keys[i])
         join_proofs = [_proof_arguments(prover.prove(pair_wasm, pair_zkey, x)) for _, x in pairs]
-        aggregator.joinTask(task_id, [c for c, _ in pairs], join_proofs, sender=members[i])
+        registered.aggregator.joinTask(
+            task.task_id, [c for c, _ in pairs], join_proofs, sender=members[i]
+        )
     rng = np.random.default_rng(11)
     chunks = {
         i: mask_update(task, 1, i, secret_keys[i], rng.normal(0, 0.01, N_PARAMS), rng)[0]
@@ -95,55 +161,97 @@ def proved_round(
     return task, chunks, proofs
 
 
+def _submit_all(zk: Zkfed, members: list[Any], proved_round: RealRound) -> None:
+    task, chunks, proofs = proved_round
+    for i in CONTRIBUTORS:
+        zk.aggregator.submitChunk(
+            task.task_id, 1, 0, chunks[i].words, _proof_arguments(proofs[i]), sender=members[i]
+        )
+    chain.pending_timestamp = zk.aggregator.roundInfo(task.task_id, 1).submissionDeadline
+
+
+def test_keys_registered_with_real_proofs(
+    registered: Zkfed, members: list[Any], public_keys: list[Point]
+) -> None:
+    # Execute
+    owners = [registered.key_owner(pk) for pk in public_keys]
+
+    # Assert
+    assert owners == [m.address for m in members]
+    assert [tuple(registered.aggregator.publicKey(m))[1:] for m in members] == public_keys
+
+
 def test_round_with_real_proofs(
-    aggregator: Any,
+    registered: Zkfed,
     members: list[Any],
+    newcomers: tuple[Any, Any],
     public_keys: list[Point],
     secret_keys: list[int],
     prover: SnarkjsProver,
-    proved_round: tuple[SecaggTask, dict[int, Any], dict[int, Any]],
+    proved_round: RealRound,
 ) -> None:
     # Prepare
-    task, chunks, proofs = proved_round
-    wasm, zkey = _artifacts("seed_reveal")
-
-    # Execute
-    for i in CONTRIBUTORS:
-        aggregator.submitChunk(
-            task.task_id, 1, 0, chunks[i].words, _proof_arguments(proofs[i]), sender=members[i]
-        )
-    chain.pending_timestamp = aggregator.roundInfo(task.task_id, 1).submissionDeadline
+    task, chunks, _ = proved_round
+    aggregator = registered.aggregator
+    wasm, zkey = _artifacts("mask_reveal_test")
+    _submit_all(registered, members, proved_round)
     pairs = required_reveals(task, set(CONTRIBUTORS))
+
+    # Execute: the contributors remove their dropped neighbours' masks, anyone seals the round.
     for i, j in pairs:
-        seed, inputs = seed_reveal_inputs(task, 1, 0, secret_keys[i], j)
+        masks, inputs = mask_reveal_inputs(task, 1, 0, secret_keys[i], j)
         result = prover.prove(wasm, zkey, inputs)
-        aggregator.revealSeed(
-            task.task_id, 1, 0, members[j], seed, _proof_arguments(result), sender=members[i]
+        aggregator.revealMask(
+            task.task_id, 1, 0, members[j], masks, _proof_arguments(result), sender=members[i]
         )
-    aggregator.finalizeRound(task.task_id, 1, "bafkreiround1", b"\x99" * 32, sender=members[0])
+    tx = aggregator.finalizeRound(task.task_id, 1, 1, sender=newcomers[1])  # not a task member
 
     # Assert
-    accumulator = list(aggregator.accumulator(task.task_id, 1, 0))
-    signed = [
-        (
-            aggregator.revealedSeed(task.task_id, 1, 0, members[i], members[j]).seed,
-            1 if i < j else -1,
-        )
-        for i, j in pairs
-    ]
-    sums = unpack_chunk(remove_masks(accumulator, signed), task.packing, len(CONTRIBUTORS))
+    assert task.members == tuple(public_keys)
+    assert pairs == [(0, 5), (3, 4)]
+    assert all(
+        aggregator.maskRevealed(task.task_id, 1, 0, members[i], members[j]) for i, j in pairs
+    )
+    (sealed,) = tx.events.filter(aggregator.ChunkAggregated)
+    assert sealed.count == len(CONTRIBUTORS)
+    assert list(sealed.words) == list(aggregator.accumulator(task.task_id, 1, 0))
+    sums = unpack_chunk(sealed.words, task.packing, len(CONTRIBUTORS))
     expected = sum(np.asarray(chunks[i].inputs["q"], dtype=np.int64) for i in CONTRIBUTORS)
     assert np.array_equal(sums, expected)
-    assert aggregator.isChunkRecoverable(task.task_id, 1, 0)
+    (read,) = registered.chunk_aggregates(task.task_id, 1)
+    assert list(read.words) == list(sealed.words)
+    assert aggregator.roundInfo(task.task_id, 1).aggregatedChunks == 1
+
+
+def test_real_mask_reveal_with_a_tampered_mask_is_refused(
+    registered: Zkfed,
+    members: list[Any],
+    secret_keys: list[int],
+    prover: SnarkjsProver,
+    proved_round: RealRound,
+) -> None:
+    # Prepare: member 0 proves its mask with dropped member 5, then posts one word changed.
+    task, _, _ = proved_round
+    aggregator = registered.aggregator
+    wasm, zkey = _artifacts("mask_reveal_test")
+    _submit_all(registered, members, proved_round)
+    masks, inputs = mask_reveal_inputs(task, 1, 0, secret_keys[0], 5)
+    proof = _proof_arguments(prover.prove(wasm, zkey, inputs))
+    tampered = [masks[0], (masks[1] + 1) % P]
+
+    # Execute / Assert
+    with ape.reverts(aggregator.InvalidProof, member=members[0].address):
+        aggregator.revealMask(task.task_id, 1, 0, members[5], tampered, proof, sender=members[0])
+    aggregator.revealMask(task.task_id, 1, 0, members[5], masks, proof, sender=members[0])
+    assert aggregator.maskRevealed(task.task_id, 1, 0, members[0], members[5])
 
 
 def test_real_proof_replayed_by_another_member_is_refused(
-    aggregator: Any,
-    members: list[Any],
-    proved_round: tuple[SecaggTask, dict[int, Any], dict[int, Any]],
+    registered: Zkfed, members: list[Any], proved_round: RealRound
 ) -> None:
     # Prepare
     task, chunks, proofs = proved_round
+    aggregator = registered.aggregator
     aggregator.submitChunk(
         task.task_id, 1, 0, chunks[0].words, _proof_arguments(proofs[0]), sender=members[0]
     )
@@ -156,14 +264,15 @@ def test_real_proof_replayed_by_another_member_is_refused(
 
 
 def test_real_join_with_a_wrong_commitment_is_refused(
-    aggregator: Any,
+    registered: Zkfed,
     members: list[Any],
     secret_keys: list[int],
     prover: SnarkjsProver,
-    proved_round: tuple[SecaggTask, dict[int, Any], dict[int, Any]],
+    proved_round: RealRound,
 ) -> None:
     # Prepare: member 4 proves its commitments, then posts them in swapped slots.
     task, _, _ = proved_round
+    aggregator = registered.aggregator
     pair_wasm, pair_zkey = _artifacts("pair_commit")
     pairs = join_inputs(task, 4, secret_keys[4])
     proofs = [_proof_arguments(prover.prove(pair_wasm, pair_zkey, x)) for _, x in pairs]
@@ -177,12 +286,11 @@ def test_real_join_with_a_wrong_commitment_is_refused(
 
 
 def test_real_proof_with_a_tampered_word_is_refused(
-    aggregator: Any,
-    members: list[Any],
-    proved_round: tuple[SecaggTask, dict[int, Any], dict[int, Any]],
+    registered: Zkfed, members: list[Any], proved_round: RealRound
 ) -> None:
     # Prepare
     task, chunks, proofs = proved_round
+    aggregator = registered.aggregator
     words = list(chunks[2].words)
     words[1] = (words[1] + 1) % P
 
@@ -191,3 +299,48 @@ def test_real_proof_with_a_tampered_word_is_refused(
         aggregator.submitChunk(
             task.task_id, 1, 0, words, _proof_arguments(proofs[2]), sender=members[2]
         )
+
+
+def test_key_proof_made_for_another_account_is_refused(
+    zk: Zkfed, prover: SnarkjsProver, newcomers: tuple[Any, Any]
+) -> None:
+    # Prepare: a real proof of the key, bound to account A.
+    wasm, zkey = _artifacts("key_possession")
+    account_a, account_b = newcomers
+    sk = 0xA11CE
+    pk = public_key(sk)
+    inputs = {"pk": list(pk), "binding": zk.key_binding(account_a), "sk": sk}
+    proof = _proof_arguments(prover.prove(wasm, zkey, inputs))
+
+    # Execute / Assert: B cannot take A's key with it; A can.
+    with ape.reverts(zk.aggregator.InvalidKeyProof, member=account_b.address):
+        zk.aggregator.registerKey(*pk, proof, sender=account_b)
+    assert zk.key_owner(pk) is None
+    zk.aggregator.registerKey(*pk, proof, sender=account_a)
+    assert zk.key_owner(pk) == account_a.address
+
+
+@pytest.mark.anvil_only  # eth-tester does not mine a reverting transaction, so it has no gas
+def test_malformed_proof_costs_little_gas(
+    project: Any, zk: Zkfed, newcomers: tuple[Any, Any]
+) -> None:
+    # Prepare: an off-curve point makes the pairing precompile fail, and a failing precompile
+    # burns all the gas forwarded to it; the aggregator's cap on the verifier call bounds that.
+    account = newcomers[0]
+    pk = public_key(0xB0B)
+    verifier = project.KeyPossessionVerifier.at(zk.aggregator.keyVerifier())
+    signals = [*pk, zk.key_binding(account)]
+
+    # Execute
+    receipt = zk.aggregator.registerKey(
+        *pk, OFF_CURVE_PROOF, sender=account, gas=GAS_LIMIT, raise_on_revert=False
+    )
+    uncapped = verifier.verifyProof.transact(
+        *OFF_CURVE_PROOF, signals, sender=account, gas=GAS_LIMIT
+    )
+
+    # Assert: called directly, without a cap, the verifier burns nearly the whole limit.
+    assert receipt.failed
+    assert receipt.gas_used < MALFORMED_PROOF_GAS < uncapped.gas_used
+    with ape.reverts(zk.aggregator.InvalidKeyProof, member=account.address):
+        zk.aggregator.registerKey(*pk, OFF_CURVE_PROOF, sender=account, gas=GAS_LIMIT)

@@ -16,8 +16,9 @@ contract ModelGovernanceTest is Test {
     ModelGovernance internal gov;
     FederatedAggregator internal agg;
     MockGroth16Verifier internal verifier;
-    MockGroth16Verifier internal seedVerifier;
+    MockGroth16Verifier internal revealVerifier;
     MockGroth16Verifier internal pairVerifier;
+    MockGroth16Verifier internal keyVerifier;
 
     address internal alice = makeAddr("alice");
     address internal bob = makeAddr("bob");
@@ -27,18 +28,25 @@ contract ModelGovernanceTest is Test {
 
     function setUp() public {
         verifier = new MockGroth16Verifier(5 + 2 + 2);
-        seedVerifier = new MockGroth16Verifier(5);
+        revealVerifier = new MockGroth16Verifier(4 + 2);
         pairVerifier = new MockGroth16Verifier(6);
+        keyVerifier = new MockGroth16Verifier(3);
         address[] memory founders = new address[](3);
         founders[0] = alice;
         founders[1] = bob;
         founders[2] = carol;
         (gov, agg) = _deploy(founders);
         for (uint256 i; i < 3; ++i) {
-            (uint256 x, uint256 y) = Ref.publicKey(10 + i);
-            vm.prank(founders[i]);
-            agg.registerKey(x, y);
+            _registerKey(founders[i], 10 + i);
         }
+    }
+
+    /// @dev Registers sk·Base8 with a stand-in `KeyPossession` proof (the mock accepts it).
+    function _registerKey(address member, uint256 sk) internal {
+        (uint256 x, uint256 y) = Ref.publicKey(sk);
+        IFA.Proof memory proof;
+        vm.prank(member);
+        agg.registerKey(x, y, proof);
     }
 
     function _deploy(address[] memory founders)
@@ -47,7 +55,7 @@ contract ModelGovernanceTest is Test {
     {
         address predicted = vm.computeCreateAddress(address(this), vm.getNonce(address(this)) + 1);
         g = new ModelGovernance(predicted, founders, VOTING);
-        a = new FederatedAggregator(IMG(address(g)));
+        a = new FederatedAggregator(IMG(address(g)), address(keyVerifier));
     }
 
     function _taskProposal() internal view returns (IMG.TaskProposal memory p) {
@@ -62,7 +70,7 @@ contract ModelGovernanceTest is Test {
             laneBits: 16,
             valueBits: 12,
             scaleBits: 8,
-            seedVerifier: address(seedVerifier),
+            revealVerifier: address(revealVerifier),
             pairVerifier: address(pairVerifier)
         });
         p.task.mode = IFA.Mode.SecAgg;
@@ -266,6 +274,34 @@ contract ModelGovernanceTest is Test {
         gov.vote(id, false);
     }
 
+    /// @dev Execution is final: the members who had not voted yet cannot vote on it any more,
+    ///      within the voting period too, and the tally stays as it was executed.
+    function test_RevertWhen_Vote_AfterExecution() public {
+        uint256 id = _propose();
+        _pass(id);
+        gov.execute(id);
+        assertLt(block.timestamp, gov.proposal(id).voteEnd);
+
+        vm.expectRevert(abi.encodeWithSelector(IMG.ProposalAlreadyExecuted.selector, id));
+        vm.prank(carol);
+        gov.vote(id, false);
+        assertFalse(gov.hasVoted(id, carol));
+        assertEq(gov.proposal(id).againstVotes, 0);
+        assertEq(uint8(gov.state(id)), uint8(IMG.ProposalState.Executed));
+    }
+
+    /// @dev Executed membership changes take no more votes either; a member who already voted
+    ///      is told the proposal was executed.
+    function test_RevertWhen_Vote_AfterExecutionOfMembershipChange() public {
+        vm.prank(alice);
+        uint256 id = gov.proposeMembership(dave, true);
+        _pass(id);
+        gov.execute(id);
+        vm.expectRevert(abi.encodeWithSelector(IMG.ProposalAlreadyExecuted.selector, id));
+        vm.prank(alice);
+        gov.vote(id, true);
+    }
+
     function testFuzz_RevertWhen_Vote_AfterVotingPeriod(uint256 delay) public {
         uint256 id = _propose();
         uint64 voteEnd = gov.proposal(id).voteEnd;
@@ -375,9 +411,9 @@ contract ModelGovernanceTest is Test {
         assertEq(gov.memberCount(), 4);
 
         // The new member may register a key with the aggregator.
-        (uint256 x, uint256 y) = Ref.publicKey(99);
-        vm.prank(dave);
-        agg.registerKey(x, y);
+        _registerKey(dave, 99);
+        (bool registered,,) = agg.publicKey(dave);
+        assertTrue(registered);
     }
 
     function test_Execute_RemoveMember() public {
@@ -462,9 +498,7 @@ contract ModelGovernanceTest is Test {
         gov.execute(id);
         assertEq(uint8(gov.state(id)), uint8(IMG.ProposalState.Succeeded));
 
-        (uint256 x, uint256 y) = Ref.publicKey(99);
-        vm.prank(dave);
-        agg.registerKey(x, y);
+        _registerKey(dave, 99);
         assertEq(gov.execute(id), 1);
     }
 
@@ -499,8 +533,9 @@ contract ModelGovernanceTest is Test {
         }
         assertEq(agg.accumulator(taskId, 1, 0)[1], 60);
         vm.warp(agg.roundInfo(taskId, 1).submissionDeadline);
-        vm.prank(bob);
-        agg.finalizeRound(taskId, 1, "bafy-round-1", keccak256("round 1"));
+        vm.prank(outsider);
+        agg.finalizeRound(taskId, 1, type(uint256).max);
+        assertEq(agg.roundInfo(taskId, 1).aggregatedChunks, 1);
         (IFA.TaskStatus status,,) = agg.taskState(taskId);
         assertEq(uint8(status), uint8(IFA.TaskStatus.Completed));
     }

@@ -6,15 +6,17 @@ import pytest
 from zkfed.babyjubjub import generate_secret_key, public_key
 from zkfed.exceptions import ConfigurationError
 from zkfed.field import P
+from zkfed.masking import neighbor_sign
+from zkfed.prg import derive_seed, pair_commitment, prg_words
 from zkfed.quantize import Packing, dequantize, quantize, squared_norm_bound
 from zkfed.secagg import (
     SecaggTask,
     aggregate_chunk,
     apply_round,
     join_inputs,
+    mask_reveal_inputs,
     mask_update,
     required_reveals,
-    reveal_seed,
 )
 
 PACKING = Packing(words=4, lanes=15, lane_bits=16, value_bits=12, scale_bits=8)
@@ -55,7 +57,7 @@ def test_full_participation_recovers_the_mean_exactly() -> None:
     _, accumulators = _submit(task, secrets, updates, everyone)
 
     # Execute
-    means = [aggregate_chunk(task, acc, everyone, {}) for acc in accumulators]
+    means = [aggregate_chunk(task, acc, len(everyone)) for acc in accumulators]
     new = apply_round(task, np.zeros(task.n_params), means)
 
     # Assert
@@ -78,7 +80,7 @@ def test_masked_words_hide_the_update() -> None:
 
 
 @pytest.mark.parametrize(("n", "neighbours_of_2"), [(7, 4), (5, 4), (4, 3)])
-def test_dropout_is_recovered_by_revealed_seeds(n: int, neighbours_of_2: int) -> None:
+def test_dropout_is_recovered_by_revealed_masks(n: int, neighbours_of_2: int) -> None:
     # Prepare: member 2 drops out after masking with its neighbours (with 4 members one of
     # each member's K = 4 slots is inactive and the other three make the complete graph).
     task, secrets = _task(n)
@@ -86,12 +88,17 @@ def test_dropout_is_recovered_by_revealed_seeds(n: int, neighbours_of_2: int) ->
     survivors = set(range(n)) - {2}
     _, accumulators = _submit(task, secrets, updates, survivors)
 
-    # Execute
+    # Execute: each contributor takes out the mask it added with its dropped neighbour, as the
+    # contract does with a revealed mask (subtract when it added +1, add back when -1).
     pairs = required_reveals(task, survivors)
     means = []
     for c, acc in enumerate(accumulators):
-        seeds = {(i, j): reveal_seed(task, 3, c, secrets[i], j) for i, j in pairs}
-        means.append(aggregate_chunk(task, acc, survivors, seeds))
+        exact = list(acc)
+        for i, j in pairs:
+            masks, _ = mask_reveal_inputs(task, 3, c, secrets[i], j)
+            sign = neighbor_sign(i, j)
+            exact = [(w - sign * m) % P for w, m in zip(exact, masks, strict=True)]
+        means.append(aggregate_chunk(task, exact, len(survivors)))
     new = apply_round(task, np.zeros(task.n_params), means)
 
     # Assert
@@ -125,21 +132,48 @@ def test_chunk_inputs_open_the_posted_commitments() -> None:
         assert mine == theirs
 
 
-def test_missing_reveal_or_too_few_contributors_voids_the_chunk() -> None:
+def test_void_chunks_keep_their_weights() -> None:
     # Prepare
-    task, secrets = _task(7)
-    updates = np.random.default_rng(3).normal(0, 0.05, (7, task.n_params))
-    survivors = set(range(7)) - {2}
-    _, accumulators = _submit(task, secrets, updates, survivors)
+    task, _ = _task(7)
+    mean = np.full(task.packing.params_per_chunk, 0.25)
 
-    # Execute
-    missing = aggregate_chunk(task, accumulators[0], survivors, {})
-    too_few = aggregate_chunk(task, accumulators[0], {0, 1}, {})
-    kept = apply_round(task, np.ones(task.n_params), [None] * task.n_chunks)
+    # Execute: chunk 0 aggregated, the others void (None), as sealed on-chain.
+    kept = apply_round(task, np.ones(task.n_params), [mean] + [None] * (task.n_chunks - 1))
 
     # Assert
-    assert missing is None and too_few is None
-    np.testing.assert_array_equal(kept, np.ones(task.n_params))
+    per_chunk = task.packing.params_per_chunk
+    np.testing.assert_array_equal(kept[:per_chunk], np.full(per_chunk, 1.25))
+    np.testing.assert_array_equal(kept[per_chunk:], np.ones(task.n_params - per_chunk))
+
+
+def test_mask_reveal_inputs_open_the_pair_and_give_its_prg_stream() -> None:
+    # Prepare
+    task, secrets = _task(5)
+    domain_task = SecaggTask(
+        7, PACKING, 130, neighbors=4, bound=task.bound, members=task.members, domain=P - 5
+    )
+
+    # Execute
+    masks, inputs = mask_reveal_inputs(domain_task, 3, 1, secrets[0], 1)
+
+    # Assert: the pair's secret opens member 0's commitment for that slot under the domain,
+    # and the masks are the PRG words of the domain-bound seed; the task id plays no part.
+    secret = int(inputs["secret"])  # type: ignore[arg-type]
+    assert inputs["task"] == P - 5
+    assert inputs["commitment"] == pair_commitment(secret, P - 5)
+    assert inputs["commitment"] in domain_task.pair_commitments(0, secrets[0])
+    assert masks == prg_words(derive_seed(secret, P - 5, 3, 1), PACKING.words)
+    assert masks != mask_reveal_inputs(task, 3, 1, secrets[0], 1)[0]
+
+
+def test_a_task_with_a_repeated_key_is_refused() -> None:
+    # Prepare: member 1 registered member 3's key (the copied-key attack).
+    members = tuple(public_key(generate_secret_key()) for _ in range(4))
+    copied = (members[0], members[3], members[2], members[3])
+
+    # Execute / Assert
+    with pytest.raises(ConfigurationError, match="same public key"):
+        SecaggTask(1, PACKING, 10, neighbors=2, bound=1 << 30, members=copied)
 
 
 def test_bad_task_shapes_are_refused() -> None:

@@ -207,9 +207,14 @@ def test_round_view_follows_the_events() -> None:
     # Execute
     during = round_view(events, 1, 1, MEMBERS, labels, 2, chain_time=900)
     after = round_view(events, 1, 1, MEMBERS, labels, 2, chain_time=1001)
-    reveals = [*events, _event("SeedRevealed", revealer=MEMBERS[0], chunk=0, dropped=MEMBERS[2])]
+    reveals = [*events, _event("MaskRevealed", revealer=MEMBERS[0], chunk=0, dropped=MEMBERS[2])]
     finalized = round_view(
-        [*reveals, _event("RoundFinalized", modelCid="bafy-new", modelHash=b"")],
+        [
+            *reveals,
+            _event("RoundFinalized", modelCid="", modelHash=b""),
+            _event("ModelPublished", modelCid="bafy-new", modelHash=b""),
+            _event("ModelPublished", modelCid="bafy-later", modelHash=b""),
+        ],
         1, 1, MEMBERS, labels, 2, chain_time=1500,
     )  # fmt: skip
 

@@ -125,7 +125,7 @@ def propose(
         addresses = variants[name]
         chosen = Variant(
             addresses.verifier,
-            addresses.seed_verifier,
+            addresses.reveal_verifier,
             addresses.pair_verifier,
             circuit.packing(
                 fitting_scale_bits(circuit.parameters["R"], clip_norm)

@@ -57,14 +57,26 @@ def _task_status(session: Session, task_id: int) -> None:
     )
     for index, address in enumerate(members):
         say(f"  #{index} {address} {session.name_of(address)}".rstrip())
+    models: dict[int, str] = {}  # round → the model it produced (SecAgg: as first published)
     for r in range(1, current + 1):
         state = zk.round_state(task_id, r)
-        cid, _ = zk.global_model(task_id, r)
+        cid, _, _ = zk.global_model(task_id, r)
+        if mode == Mode.SECAGG:
+            finalized = [k for k in range(1, r) if k in models]
+            cid = models[finalized[-1]] if finalized else cid
         say(f"round {r}: {state.status.name.lower()}; trains from {cid}")
         if state.status in (RoundStatus.OPEN, RoundStatus.RECOVERY):
             say(f"  submissions until {when(state.submission_deadline, now)}")
             say(f"  reveals until     {when(state.reveal_deadline, now)}")
-        if state.model_cid:
+        if state.status == RoundStatus.FINALIZED and mode == Mode.SECAGG:
+            claims = zk.published_models(task_id, r)
+            models[r] = claims[0].cid if claims else f"(round {r}'s aggregate, not published)"
+            say(
+                f"  aggregate digest 0x{state.aggregate_digest.hex()}, "
+                f"{state.aggregated_chunks} of {state.sealed_chunks} chunks aggregated"
+            )
+            say(f"  new model {models[r]}")
+        elif state.model_cid:
             say(f"  new model {state.model_cid}")
         if mode != Mode.SECAGG or r != current:
             continue
@@ -74,8 +86,8 @@ def _task_status(session: Session, task_id: int) -> None:
             status = zk.chunk_status(task_id, r, chunk).name.lower().replace("_", " ")
             settled = status != "open" and len(who) >= task.t_min
             needed = required_reveals(task, who) if settled else []
-            revealed = zk.revealed_seeds(task, r, chunk, who) if needed else {}
-            reveals = f", {len(revealed)} of {len(needed)} seeds revealed" if needed else ""
+            revealed = zk.revealed_masks(task, r, chunk, who) if needed else set()
+            reveals = f", {len(revealed)} of {len(needed)} masks removed" if needed else ""
             listed = ", ".join(f"#{i}" for i in sorted(who)) or "none"
             say(f"  chunk {chunk}: {len(who)} contributors ({listed}), {status}{reveals}")
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from zkfed.babyjubjub import Point, public_key
+from zkfed.babyjubjub import public_key
 from zkfed.chain import Mode
 from zkfed.commands._session import (
     Session,
@@ -70,8 +70,14 @@ def _unlock(session: Session, member: str, password_file: Path | None) -> int:
     return sk
 
 
-def _register(session: Session, member: str, account: Any, pk: Point) -> None:
+def _register(session: Session, member: str, account: Any, sk: int) -> None:
+    from contextlib import closing
+
+    from zkfed.protocol import register_key
+    from zkfed.proving import open_prover
+
     zk = session.zk
+    pk = public_key(sk)
     address = str(account.address)
     if not bool(zk.governance.isMember(address)):
         raise ConfigurationError(
@@ -86,7 +92,8 @@ def _register(session: Session, member: str, account: Any, pk: Point) -> None:
             )
         say(f"{member} ({address}) is already registered with this key")
         return
-    receipt = zk.register_key(account, pk)
+    with closing(open_prover()) as prover:
+        receipt = register_key(zk, prover, account, sk)
     say(f"registered {member}'s key for {address} (gas {int(receipt.gas_used):,})")
 
 
@@ -98,7 +105,7 @@ def register(settings: Settings, member: str, password_file: Path | None) -> Non
     """Register a member's public key on the aggregator (once per member)."""
     with open_session(settings) as session:
         account = session.member_account(member)
-        _register(session, member, account, public_key(_unlock(session, member, password_file)))
+        _register(session, member, account, _unlock(session, member, password_file))
 
 
 @click.command()
@@ -118,7 +125,7 @@ def join(settings: Settings, task_id: int | None, member: str, password_file: Pa
     with open_session(settings) as session:
         account = session.member_account(member)
         sk = _unlock(session, member, password_file)
-        _register(session, member, account, public_key(sk))
+        _register(session, member, account, sk)
         if task_id is None:
             return
         session.require_task(task_id)

@@ -19,7 +19,7 @@ import numpy as np
 
 from zkfed.babyjubjub import public_key
 from zkfed.chain import ChunkStatus, RoundStatus
-from zkfed.circuits import PAIR_COMMIT, SEED_REVEAL, load_circuit
+from zkfed.circuits import PAIR_COMMIT, load_circuit, mask_reveal_circuit
 from zkfed.commands._session import (
     Session,
     Settings,
@@ -38,7 +38,7 @@ from zkfed.datasets import BUNDLED, Dataset, IntArray, load_dataset, split_non_i
 from zkfed.exceptions import ConfigurationError, DatasetError, ZkfedError
 from zkfed.keystore import load_secret_key
 from zkfed.proving import open_prover, prove_all
-from zkfed.secagg import SecaggTask, mask_update
+from zkfed.secagg import SecaggTask, mask_reveal_inputs, mask_update
 
 
 def _open_round(session: Session, task_id: int) -> int:
@@ -151,7 +151,7 @@ def train(
 ) -> None:
     """Train on local data from the round's global model and save the update locally."""
     from zkfed.proposals import task_proposal
-    from zkfed.protocol import fetch_model, pending_chunks
+    from zkfed.protocol import pending_chunks, round_model, store_model
     from zkfed.training import evaluate_weights, member_seed, train_local
 
     part = _parse_part(member_part)
@@ -163,6 +163,12 @@ def train(
         me = zk.member_index(task_id, account)
         round_index = _open_round(session, task_id)
         path = session.home.update_file(address, task_id, round_index)
+        if session.home.signed_chunks(address, task_id, round_index):
+            raise ConfigurationError(
+                f"{member}'s update for round {round_index} has been signed for submission, so "
+                "it stays as it is (a second update under the same masks would reveal their "
+                "difference); run 'zkfed submit' to send the rest."
+            )
         if path.exists() and not force:
             raise ConfigurationError(
                 f"An update of {member} for round {round_index} is already saved at {path}; "
@@ -190,8 +196,8 @@ def train(
             index, count = part
             rows = split_non_iid(data.y_train, count, seed=seed)[index - 1]
         x, y = data.x_train[rows], mapping[data.y_train[rows]]
-        cid, digest = zk.global_model(task_id, round_index)
-        weights = fetch_model(session.store, cid, digest)
+        weights = round_model(zk, session.store, task, round_index)
+        cid, _ = store_model(session.store, weights)
         if weights.shape != (spec.parameter_count,):
             raise ConfigurationError(
                 f"The global model {cid} has {weights.size} parameters; the spec says "
@@ -284,19 +290,27 @@ def _resumable(done: int, total: int, what: str, again: str) -> Iterator[_Steps]
 @pass_settings
 def submit(settings: Settings, task_id: int, member: str, password_file: Path | None) -> None:
     """Mask, prove and submit the saved update chunk by chunk; skips chunks already on-chain."""
-    from zkfed.protocol import pending_chunks
+    from zkfed.protocol import pending_chunks, round_model, store_model
 
     with open_session(settings) as session:
         session.require_task(task_id)
         zk = session.zk
         task = zk.secagg_task(task_id)
         account = session.member_account(member)
+        address = str(account.address)
         me = zk.member_index(task_id, account)
         round_index = _open_round(session, task_id)
-        update = session.home.load_update(str(account.address), task_id, round_index)
+        update = session.home.load_update(address, task_id, round_index)
         if update.aggregator.lower() != session.deployment.aggregator.lower():
             raise ConfigurationError(
                 f"The saved update was trained for aggregator {update.aggregator}, not this one."
+            )
+        model_cid, _ = store_model(session.store, round_model(zk, session.store, task, round_index))
+        if update.chain_id != session.deployment.chain_id or update.global_model != model_cid:
+            raise ConfigurationError(
+                f"The saved update was trained from model {update.global_model}, but round "
+                f"{round_index} of task {task_id} trains from {model_cid}; train again with "
+                "--force."
             )
         todo = pending_chunks(zk, task, round_index, me)
         done = set(range(task.n_chunks)) - set(todo)
@@ -326,6 +340,7 @@ def submit(settings: Settings, task_id: int, member: str, password_file: Path | 
                 steps.begin(f"  chunk {chunk + 1}/{task.n_chunks}: proving ...")
                 result = next(results)
                 steps.note(f" {result.seconds:.1f} s, submitting ...")
+                session.home.mark_signed(address, task_id, round_index, [chunk])
                 receipt = zk.submit_chunk(
                     account, task_id, round_index, chunk, masked.words, result.proof
                 )
@@ -352,7 +367,7 @@ def reveal(
     password_file: Path | None,
 ) -> None:
     """After the deadline, reveal (with proofs) the seeds shared with neighbours that dropped."""
-    from zkfed.protocol import pending_reveals, seed_reveal_inputs
+    from zkfed.protocol import pending_reveals
 
     with open_session(settings) as session:
         zk = session.zk
@@ -367,7 +382,7 @@ def reveal(
         if now < state.submission_deadline:
             raise ConfigurationError(
                 f"Round {r} of task {task_id} takes submissions until "
-                f"{when(state.submission_deadline, now)}; seeds are revealed after that."
+                f"{when(state.submission_deadline, now)}; masks are revealed after that."
             )
         if now >= state.reveal_deadline:
             raise ConfigurationError(
@@ -381,7 +396,7 @@ def reveal(
             say(f"nothing to reveal: no neighbour of {member} dropped a chunk it contributed to")
             return
         sk = _secret_key(session, member, password_file, task, me)
-        seed_circuit = load_circuit(SEED_REVEAL)
+        reveal_circuit = mask_reveal_circuit(task.packing.words)
         members = zk.task_members(task_id)
         again = f"zkfed reveal {task_id} {r} --member {member}"
         with (
@@ -390,15 +405,15 @@ def reveal(
         ):
             for number, (chunk, dropped) in enumerate(todo, start=1):
                 steps.begin(
-                    f"  seed {number}/{len(todo)} (chunk {chunk}, dropped #{dropped}): proving ..."
+                    f"  mask {number}/{len(todo)} (chunk {chunk}, dropped #{dropped}): proving ..."
                 )
-                seed, inputs = seed_reveal_inputs(task, r, chunk, sk, dropped)
-                result = prover.prove(seed_circuit.wasm, seed_circuit.zkey, inputs)
-                receipt = zk.reveal_seed(
-                    account, task_id, r, chunk, members[dropped], seed, result.proof
+                masks, inputs = mask_reveal_inputs(task, r, chunk, sk, dropped)
+                result = prover.prove(reveal_circuit.wasm, reveal_circuit.zkey, inputs)
+                receipt = zk.reveal_mask(
+                    account, task_id, r, chunk, members[dropped], masks, result.proof
                 )
-                steps.end(f" {result.seconds:.1f} s, revealed (gas {int(receipt.gas_used):,})")
-        say(f"revealed {len(todo)} seeds for round {r} of task {task_id}")
+                steps.end(f" {result.seconds:.1f} s, removed (gas {int(receipt.gas_used):,})")
+        say(f"removed {len(todo)} masks of dropped neighbours for round {r} of task {task_id}")
 
 
 @click.command("finalize")
@@ -414,7 +429,7 @@ def finalize_command(
     member: str | None,
     account: str | None,
 ) -> None:
-    """Unmask and average the round, store the new model, record it on-chain (any member)."""
+    """Seal the round's exact aggregates on-chain, derive the new model, publish it (anyone)."""
     from zkfed.protocol import finalize
 
     with open_session(settings) as session:
@@ -426,8 +441,7 @@ def finalize_command(
         now = session.now()
         if state.status in (RoundStatus.FINALIZED, RoundStatus.ABORTED):
             raise ConfigurationError(
-                f"Round {r} of task {task_id} is already {state.status.name.lower()}"
-                + (f" (model {state.model_cid})." if state.model_cid else ".")
+                f"Round {r} of task {task_id} is already {state.status.name.lower()}."
             )
         if now < state.submission_deadline:
             raise ConfigurationError(
@@ -438,7 +452,7 @@ def finalize_command(
         if ChunkStatus.AWAITING_REVEALS in statuses:
             raise ConfigurationError(
                 f"Chunk {statuses.index(ChunkStatus.AWAITING_REVEALS)} of round {r} still awaits "
-                f"seed reveals (window closes {when(state.reveal_deadline, now)}); contributors "
+                f"mask reveals (window closes {when(state.reveal_deadline, now)}); contributors "
                 "run 'zkfed reveal'."
             )
         if all(status == ChunkStatus.VOID for status in statuses):
@@ -446,7 +460,7 @@ def finalize_command(
                 f"No chunk of round {r} reached {task.t_min} contributors, so there is nothing to "
                 "finalize; the round can only be aborted (the aggregator's abortRound)."
             )
-        say(f"recomputing round {r} of task {task_id} from chain + storage ...")
+        say(f"sealing round {r} of task {task_id}'s aggregates on-chain ...")
         result, gas = finalize(zk, session.store, caller, task, r)
         say(
             f"finalized round {r}: {len(result.aggregated_chunks)} chunks aggregated, "

@@ -5,11 +5,18 @@ from __future__ import annotations
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import click
 
 from zkfed.chain import Zkfed
-from zkfed.circuits import DEFAULT_VARIANT, PAIR_COMMIT, SEED_REVEAL, load_circuit
+from zkfed.circuits import (
+    DEFAULT_VARIANT,
+    KEY_POSSESSION,
+    PAIR_COMMIT,
+    load_circuit,
+    mask_reveal_circuit,
+)
 from zkfed.commands._session import (
     Settings,
     account_option,
@@ -115,7 +122,7 @@ def deploy(
     circuits = [load_circuit(name) for name in dict.fromkeys(variants)]
     for circuit in circuits:
         circuit.packing(0)  # refuses anything but a MaskedUpdate variant
-    seed_circuit, pair_circuit = load_circuit(SEED_REVEAL), load_circuit(PAIR_COMMIT)
+    pair_circuit, key_circuit = load_circuit(PAIR_COMMIT), load_circuit(KEY_POSSESSION)
     location = store or str(home.default_store.resolve())
     if not location.startswith(("/", "ipfs", "http://", "https://")):
         location = str(Path(location.removeprefix("file://")).resolve())
@@ -135,18 +142,27 @@ def deploy(
             raise ConfigurationError("Name at least one founding member with --founders.")
         project = zkfed_project()
         say(f"deploying from {deployer.address} on {connection.choice}")
-        seed_verifier = deployer.deploy(contract_type(project, seed_circuit.verifier_contract))
-        say(f"  {seed_circuit.verifier_contract:28} {seed_verifier.address}")
+        key_verifier = deployer.deploy(contract_type(project, key_circuit.verifier_contract))
+        say(f"  {key_circuit.verifier_contract:28} {key_verifier.address}")
         pair_verifier = deployer.deploy(contract_type(project, pair_circuit.verifier_contract))
         say(f"  {pair_circuit.verifier_contract:28} {pair_verifier.address}")
         deployed: dict[str, VariantAddresses] = {}
+        reveal_verifiers: dict[str, Any] = {}  # one per MaskReveal variant (per word count)
         for circuit in circuits:
             verifier = deployer.deploy(contract_type(project, circuit.verifier_contract))
             say(f"  {circuit.verifier_contract:28} {verifier.address} ({circuit.name})")
+            reveal = mask_reveal_circuit(circuit.packing(0).words)
+            if reveal.name not in reveal_verifiers:
+                reveal_verifiers[reveal.name] = deployer.deploy(
+                    contract_type(project, reveal.verifier_contract)
+                )
+                say(f"  {reveal.verifier_contract:28} {reveal_verifiers[reveal.name].address}")
             deployed[circuit.name] = VariantAddresses(
-                verifier.address, seed_verifier.address, pair_verifier.address
+                verifier.address, reveal_verifiers[reveal.name].address, pair_verifier.address
             )
-        zk = Zkfed.deploy(project, deployer, founder_addresses, voting_period)
+        zk = Zkfed.deploy(
+            project, deployer, founder_addresses, voting_period, str(key_verifier.address)
+        )
         say(f"  {'ModelGovernance':28} {zk.governance.address}")
         say(f"  {'FederatedAggregator':28} {zk.aggregator.address}")
         from ape import chain

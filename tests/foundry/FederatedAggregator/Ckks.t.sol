@@ -151,29 +151,89 @@ contract CkksTest is AggregatorFixture {
         agg.postAggregate(taskId, 1, "", bytes32(0));
     }
 
-    function test_FinalizeRound_ByKeyHolder() public {
+    function test_FinalizeCkksRound_ByKeyHolder() public {
         _postAggregate();
         vm.expectEmit(address(agg));
-        emit IFA.RoundFinalized(taskId, 1, keyHolder, "bafy-decrypted", keccak256("model"));
+        emit IFA.RoundFinalized(
+            taskId, 1, keyHolder, bytes32(0), "bafy-decrypted", keccak256("model")
+        );
         vm.prank(keyHolder);
-        agg.finalizeRound(taskId, 1, "bafy-decrypted", keccak256("model"));
-        (string memory cid,) = agg.globalModel(taskId, 2);
+        agg.finalizeCkksRound(taskId, 1, "bafy-decrypted", keccak256("model"));
+
+        IFA.RoundInfo memory info = agg.roundInfo(taskId, 1);
+        assertEq(uint8(info.status), uint8(IFA.RoundStatus.Finalized));
+        assertEq(info.modelCid, "bafy-decrypted");
+        assertEq(info.modelHash, keccak256("model"));
+        assertEq(info.aggregateDigest, bytes32(0));
+        (string memory cid, bytes32 modelHash, uint256 round) = agg.globalModel(taskId, 2);
         assertEq(cid, "bafy-decrypted");
+        assertEq(modelHash, keccak256("model"));
+        assertEq(round, 1);
+        (cid,, round) = agg.globalModel(taskId, 1);
+        assertEq(cid, _ckksConfig().modelCid);
+        assertEq(round, 0);
     }
 
-    function test_RevertWhen_FinalizeRound_CkksNotKeyHolder() public {
+    /// @dev The latest finalized round before `round`, skipping aborted ones.
+    function test_GlobalModel_CkksSkipsAbortedRounds() public {
+        IFA.TaskConfig memory c = _ckksConfig();
+        c.rounds = 3;
+        taskId = gov.createTask(c);
+        _postAggregate();
+        vm.prank(keyHolder);
+        agg.finalizeCkksRound(taskId, 1, "bafy-round-1", keccak256("round 1"));
+        _toSubmissionDeadline(taskId, 2);
+        agg.abortRound(taskId, 2);
+        (string memory cid, bytes32 modelHash, uint256 round) = agg.globalModel(taskId, 3);
+        assertEq(cid, "bafy-round-1");
+        assertEq(modelHash, keccak256("round 1"));
+        assertEq(round, 1);
+    }
+
+    function test_RevertWhen_FinalizeCkksRound_NotKeyHolder() public {
         _postAggregate();
         vm.expectRevert(abi.encodeWithSelector(IFA.NotKeyHolder.selector, taskId, members[1]));
         vm.prank(members[1]);
-        agg.finalizeRound(taskId, 1, "bafy-decrypted", keccak256("model"));
+        agg.finalizeCkksRound(taskId, 1, "bafy-decrypted", keccak256("model"));
     }
 
-    function test_RevertWhen_FinalizeRound_CkksAggregateMissing() public {
+    function test_RevertWhen_FinalizeCkksRound_AggregateMissing() public {
         _submitCiphertexts(T_MIN);
         _toSubmissionDeadline(taskId, 1);
         vm.expectRevert(abi.encodeWithSelector(IFA.AggregateMissing.selector, taskId, 1));
         vm.prank(keyHolder);
-        agg.finalizeRound(taskId, 1, "bafy-decrypted", keccak256("model"));
+        agg.finalizeCkksRound(taskId, 1, "bafy-decrypted", keccak256("model"));
+    }
+
+    function test_RevertWhen_FinalizeCkksRound_RoundStillOpen() public {
+        _submitCiphertexts(T_MIN);
+        uint256 deadline = agg.roundInfo(taskId, 1).submissionDeadline;
+        vm.expectRevert(abi.encodeWithSelector(IFA.RoundStillOpen.selector, taskId, 1, deadline));
+        vm.prank(keyHolder);
+        agg.finalizeCkksRound(taskId, 1, "bafy-decrypted", keccak256("model"));
+    }
+
+    function test_RevertWhen_FinalizeCkksRound_EmptyCid() public {
+        _postAggregate();
+        vm.expectRevert(IFA.EmptyCid.selector);
+        vm.prank(keyHolder);
+        agg.finalizeCkksRound(taskId, 1, "", keccak256("model"));
+    }
+
+    function test_RevertWhen_FinalizeCkksRound_SecAggTask() public {
+        uint256 secagg = _createTask();
+        vm.expectRevert(abi.encodeWithSelector(IFA.WrongMode.selector, secagg, IFA.Mode.SecAgg));
+        vm.prank(keyHolder);
+        agg.finalizeCkksRound(secagg, 1, "bafy", keccak256("model"));
+    }
+
+    function test_RevertWhen_PublishModel_CkksTask() public {
+        _postAggregate();
+        vm.prank(keyHolder);
+        agg.finalizeCkksRound(taskId, 1, "bafy-decrypted", keccak256("model"));
+        vm.expectRevert(abi.encodeWithSelector(IFA.WrongMode.selector, taskId, IFA.Mode.Ckks));
+        vm.prank(keyHolder);
+        agg.publishModel(taskId, 1, "bafy-decrypted", keccak256("model"));
     }
 
     function test_AbortRound_CkksTooFewCiphertexts() public {
@@ -183,10 +243,27 @@ contract CkksTest is AggregatorFixture {
         assertEq(uint8(agg.roundInfo(taskId, 1).status), uint8(IFA.RoundStatus.Aborted));
     }
 
-    function test_RevertWhen_AbortRound_CkksEnoughCiphertexts() public {
+    /// @dev With enough ciphertexts the round waits for the key holder until one reveal period
+    ///      after the aggregation deadline.
+    function testFuzz_RevertWhen_AbortRound_CkksWithinKeyHolderGrace(uint256 at) public {
         _postAggregate();
+        IFA.RoundInfo memory info = agg.roundInfo(taskId, 1);
+        vm.warp(bound(at, info.submissionDeadline, uint256(info.revealDeadline) + REVEAL - 1));
         vm.expectRevert(abi.encodeWithSelector(IFA.RoundNotAbortable.selector, taskId, 1));
         agg.abortRound(taskId, 1);
+    }
+
+    /// @dev A key holder that never decrypts does not stall the task: after its grace anyone
+    ///      aborts, and the next round trains on the same model.
+    function test_AbortRound_CkksAfterKeyHolderGrace() public {
+        _postAggregate();
+        vm.warp(agg.roundInfo(taskId, 1).revealDeadline + REVEAL);
+        vm.prank(outsider);
+        agg.abortRound(taskId, 1);
+        assertEq(uint8(agg.roundInfo(taskId, 1).status), uint8(IFA.RoundStatus.Aborted));
+        (string memory cid,, uint256 round) = agg.globalModel(taskId, 2);
+        assertEq(cid, _ckksConfig().modelCid);
+        assertEq(round, 0);
     }
 
     function test_RevertWhen_ChunkViews_CkksTask() public {

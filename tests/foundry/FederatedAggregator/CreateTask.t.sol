@@ -240,9 +240,9 @@ contract CreateTaskTest is AggregatorFixture {
         gov.createTask(c);
     }
 
-    function test_RevertWhen_CreateTask_SeedVerifierWithoutCode() public {
+    function test_RevertWhen_CreateTask_RevealVerifierWithoutCode() public {
         IFA.TaskConfig memory c = _config();
-        c.variant.seedVerifier = address(0);
+        c.variant.revealVerifier = address(0);
         vm.expectRevert(abi.encodeWithSelector(IFA.InvalidVerifier.selector, address(0)));
         gov.createTask(c);
     }

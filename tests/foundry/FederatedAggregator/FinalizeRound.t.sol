@@ -1,93 +1,267 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 pragma solidity ^0.8.28;
 
+import {Vm} from "forge-std/Vm.sol";
 import {IFederatedAggregator as IFA} from "../../../contracts/interfaces/IFederatedAggregator.sol";
 import {AggregatorFixture} from "../utils/AggregatorFixture.sol";
 
-/// @dev Ring as in RevealSeedTest: contributors {0, 1, 2} of a chunk need six reveals.
+/// @dev Ring as in RevealMaskTest: contributors {0, 1, 2} of a chunk need six reveals. The task
+///      has three chunks; `finalizeRound` seals them in order, anyone may call it.
 contract FinalizeRoundTest is AggregatorFixture {
     uint256 internal taskId;
-    bytes32 internal constant HASH = keccak256("round 1 model");
 
     function setUp() public override {
         super.setUp();
         taskId = _createTask();
     }
 
-    function _threeContributors(uint256 round) internal {
-        _submit(taskId, round, 0, 0);
-        _submit(taskId, round, 1, 0);
-        _submit(taskId, round, 2, 0);
+    function _threeContributors(uint256 round, uint256 chunk) internal {
+        _submit(taskId, round, 0, chunk);
+        _submit(taskId, round, 1, chunk);
+        _submit(taskId, round, 2, chunk);
     }
 
-    function _revealAll(uint256 round) internal {
-        _reveal(taskId, round, 0, 0, 5);
-        _reveal(taskId, round, 0, 0, 4);
-        _reveal(taskId, round, 0, 1, 3);
-        _reveal(taskId, round, 0, 1, 5);
-        _reveal(taskId, round, 0, 2, 3);
-        _reveal(taskId, round, 0, 2, 4);
+    function _everyone(uint256 round, uint256 chunk) internal {
+        for (uint256 i; i < N_MEMBERS; ++i) {
+            _submit(taskId, round, i, chunk);
+        }
+    }
+
+    function _revealAll(uint256 round, uint256 chunk) internal {
+        _reveal(taskId, round, chunk, 0, 5);
+        _reveal(taskId, round, chunk, 0, 4);
+        _reveal(taskId, round, chunk, 1, 3);
+        _reveal(taskId, round, chunk, 1, 5);
+        _reveal(taskId, round, chunk, 2, 3);
+        _reveal(taskId, round, chunk, 2, 4);
+    }
+
+    /// @dev What sealing chunk c will emit, read before sealing: (count, words) when the chunk
+    ///      is Recoverable, (0, []) otherwise.
+    function _aggregateOf(uint256 round, uint256 c)
+        internal
+        view
+        returns (uint256 count, uint256[] memory words)
+    {
+        if (!_isRecoverable(taskId, round, c)) return (0, new uint256[](0));
+        (, count) = agg.chunkContributors(taskId, round, c);
+        words = agg.accumulator(taskId, round, c);
+    }
+
+    /// @dev Expects the `ChunkAggregated` events of chunks [from, to) and returns the chain.
+    ///      Reads every aggregate first: the expectations then only wait for the sealing call.
+    function _expectSeals(uint256 round, uint256 from, uint256 to, bytes32 digest)
+        internal
+        returns (bytes32)
+    {
+        uint256[] memory counts = new uint256[](to - from);
+        uint256[][] memory words = new uint256[][](to - from);
+        for (uint256 c = from; c < to; ++c) {
+            (counts[c - from], words[c - from]) = _aggregateOf(round, c);
+        }
+        for (uint256 c = from; c < to; ++c) {
+            digest = _digestNext(digest, c, counts[c - from], words[c - from]);
+            vm.expectEmit(address(agg));
+            emit IFA.ChunkAggregated(taskId, round, c, counts[c - from], words[c - from], digest);
+        }
+        return digest;
     }
 
     function test_FinalizeRound_AfterRevealDeadline() public {
-        _threeContributors(1);
+        _threeContributors(1, 0);
         _toRevealDeadline(taskId, 1);
         uint64 next = uint64(block.timestamp) + SUBMISSION;
 
+        // Nothing was revealed: every chunk is void and sealed with count 0 and no words.
+        bytes32 digest = _expectSeals(1, 0, CHUNKS, _digestStart(taskId, 1));
         vm.expectEmit(address(agg));
-        emit IFA.RoundFinalized(taskId, 1, members[4], "bafy-round-1", HASH);
+        emit IFA.RoundFinalized(taskId, 1, outsider, digest, "", bytes32(0));
         vm.expectEmit(address(agg));
         emit IFA.RoundOpened(taskId, 2, next, next + REVEAL);
-        vm.prank(members[4]);
-        agg.finalizeRound(taskId, 1, "bafy-round-1", HASH);
+        vm.prank(outsider);
+        agg.finalizeRound(taskId, 1, CHUNKS);
 
         IFA.RoundInfo memory info = agg.roundInfo(taskId, 1);
         assertEq(uint8(info.status), uint8(IFA.RoundStatus.Finalized));
-        assertEq(info.modelCid, "bafy-round-1");
-        assertEq(info.modelHash, HASH);
+        assertEq(info.sealedChunks, CHUNKS);
+        assertEq(info.aggregatedChunks, 0);
+        assertEq(info.aggregateDigest, digest);
+        assertEq(bytes(info.modelCid).length, 0);
+        assertEq(info.modelHash, bytes32(0));
         (, uint256 round,) = agg.taskState(taskId);
         assertEq(round, 2);
-        (string memory cid, bytes32 modelHash) = agg.globalModel(taskId, 2);
-        assertEq(cid, "bafy-round-1");
-        assertEq(modelHash, HASH);
-        // Seeds were never revealed: the chunk is void, its weights unchanged.
         assertEq(uint8(agg.chunkStatus(taskId, 1, 0)), uint8(IFA.ChunkStatus.Void));
     }
 
     function test_FinalizeRound_EarlyWhenAllRevealed() public {
-        _threeContributors(1);
+        _threeContributors(1, 0);
         _toSubmissionDeadline(taskId, 1);
-        _revealAll(1);
-        vm.prank(members[0]);
-        agg.finalizeRound(taskId, 1, "bafy-round-1", HASH);
+        _revealAll(1, 0);
+        (uint256 count, uint256[] memory words) = _aggregateOf(1, 0);
+        assertEq(count, 3);
+        assertEq(words.length, W);
+
+        bytes32 digest = _expectSeals(1, 0, CHUNKS, _digestStart(taskId, 1));
+        _finalize(taskId, 1);
+
         assertEq(uint8(agg.chunkStatus(taskId, 1, 0)), uint8(IFA.ChunkStatus.Recoverable));
-        assertEq(uint8(agg.roundInfo(taskId, 1).status), uint8(IFA.RoundStatus.Finalized));
+        IFA.RoundInfo memory info = agg.roundInfo(taskId, 1);
+        assertEq(uint8(info.status), uint8(IFA.RoundStatus.Finalized));
+        assertEq(info.aggregatedChunks, 1);
+        assertEq(info.aggregateDigest, digest);
     }
 
     function test_FinalizeRound_EarlyWhenEveryoneContributed() public {
-        for (uint256 i; i < N_MEMBERS; ++i) {
-            _submit(taskId, 1, i, 0);
-        }
+        _everyone(1, 0);
         _toSubmissionDeadline(taskId, 1);
         (, uint256 required) = agg.chunkReveals(taskId, 1, 0);
         assertEq(required, 0);
-        vm.prank(members[0]);
-        agg.finalizeRound(taskId, 1, "bafy-round-1", HASH);
+        _finalize(taskId, 1);
         assertEq(uint8(agg.chunkStatus(taskId, 1, 0)), uint8(IFA.ChunkStatus.Recoverable));
+        assertEq(agg.roundInfo(taskId, 1).aggregatedChunks, 1);
+    }
+
+    /// @dev maxChunks = 1 over three chunks (Recoverable, Recoverable, Void): three calls, each
+    ///      sealing the next chunk; the round stays in Recovery until the last, which alone
+    ///      emits `RoundFinalized`. The chain equals the one recomputed here.
+    function test_FinalizeRound_OneChunkPerCall() public {
+        _everyone(1, 0);
+        _threeContributors(1, 1);
+        _submit(taskId, 1, 4, 2);
+        _submit(taskId, 1, 5, 2);
+        _toSubmissionDeadline(taskId, 1);
+        _revealAll(1, 1);
+
+        bytes32 digest = _digestStart(taskId, 1);
+        for (uint256 c; c < CHUNKS; ++c) {
+            digest = _expectSeals(1, c, c + 1, digest);
+            vm.recordLogs();
+            vm.prank(members[c]);
+            agg.finalizeRound(taskId, 1, 1);
+            Vm.Log[] memory logs = vm.getRecordedLogs();
+
+            IFA.RoundInfo memory info = agg.roundInfo(taskId, 1);
+            assertEq(info.sealedChunks, c + 1);
+            assertEq(info.aggregatedChunks, c < 2 ? c + 1 : 2);
+            assertEq(info.aggregateDigest, digest);
+            bool last = c == CHUNKS - 1;
+            assertEq(_emitted(logs, IFA.RoundFinalized.selector), last);
+            assertEq(
+                uint8(info.status),
+                uint8(last ? IFA.RoundStatus.Finalized : IFA.RoundStatus.Recovery)
+            );
+        }
+        (, uint256 round,) = agg.taskState(taskId);
+        assertEq(round, 2);
+    }
+
+    /// @dev Any batch size seals the same chunks with the same chain, in ⌈chunks / batch⌉ calls.
+    function testFuzz_FinalizeRound_AnyBatchGivesTheSameDigest(uint256 batch) public {
+        batch = bound(batch, 1, CHUNKS + 2);
+        _everyone(1, 0);
+        _threeContributors(1, 2);
+        _toRevealDeadline(taskId, 1);
+        bytes32 digest = _digestStart(taskId, 1);
+        for (uint256 c; c < CHUNKS; ++c) {
+            (uint256 count, uint256[] memory words) = _aggregateOf(1, c);
+            digest = _digestNext(digest, c, count, words);
+        }
+
+        uint256 calls;
+        vm.recordLogs();
+        while (agg.roundInfo(taskId, 1).status != IFA.RoundStatus.Finalized) {
+            agg.finalizeRound(taskId, 1, batch);
+            ++calls;
+        }
+        assertEq(calls, (CHUNKS + batch - 1) / batch);
+        assertEq(agg.roundInfo(taskId, 1).aggregateDigest, digest);
+        (,, bytes32 last) = _chunkAggregated(vm.getRecordedLogs(), 1, CHUNKS - 1);
+        assertEq(last, digest);
+    }
+
+    /// @dev Before the reveal deadline sealing stops at a chunk still awaiting reveals; the
+    ///      chunks before it stay sealed. After the deadline that chunk is sealed void.
+    function test_FinalizeRound_RevealsPendingHoldsTheCursor() public {
+        _everyone(1, 0);
+        _threeContributors(1, 1);
+        _toSubmissionDeadline(taskId, 1);
+        _reveal(taskId, 1, 1, 0, 5);
+        uint256 deadline = agg.roundInfo(taskId, 1).revealDeadline;
+
+        agg.finalizeRound(taskId, 1, 1);
+        assertEq(agg.roundInfo(taskId, 1).sealedChunks, 1);
+        vm.expectRevert(abi.encodeWithSelector(IFA.RevealsPending.selector, taskId, 1, 1, deadline));
+        agg.finalizeRound(taskId, 1, 1);
+        vm.expectRevert(abi.encodeWithSelector(IFA.RevealsPending.selector, taskId, 1, 1, deadline));
+        agg.finalizeRound(taskId, 1, CHUNKS);
+        assertEq(agg.roundInfo(taskId, 1).sealedChunks, 1);
+
+        vm.warp(deadline);
+        bytes32 digest = agg.roundInfo(taskId, 1).aggregateDigest;
+        digest = _digestNext(digest, 1, 0, new uint256[](0));
+        vm.expectEmit(address(agg));
+        emit IFA.ChunkAggregated(taskId, 1, 1, 0, new uint256[](0), digest);
+        agg.finalizeRound(taskId, 1, 1);
+        assertEq(agg.roundInfo(taskId, 1).aggregatedChunks, 1);
+    }
+
+    function test_RevertWhen_FinalizeRound_RevealsPending() public {
+        _threeContributors(1, 0);
+        _toSubmissionDeadline(taskId, 1);
+        _reveal(taskId, 1, 0, 0, 5);
+        uint256 deadline = agg.roundInfo(taskId, 1).revealDeadline;
+        vm.expectRevert(abi.encodeWithSelector(IFA.RevealsPending.selector, taskId, 1, 0, deadline));
+        agg.finalizeRound(taskId, 1, 1);
+    }
+
+    /// @dev A chunk below t_min is sealed with count 0 and no words, though two members sent it;
+    ///      before the reveal deadline too, as nothing can change it.
+    function test_FinalizeRound_VoidChunkSealedWithCountZero() public {
+        _submit(taskId, 1, 0, 0);
+        _submit(taskId, 1, 1, 0);
+        _everyone(1, 1);
+        _toSubmissionDeadline(taskId, 1);
+        bytes32 digest = _digestNext(_digestStart(taskId, 1), 0, 0, new uint256[](0));
+        vm.expectEmit(address(agg));
+        emit IFA.ChunkAggregated(taskId, 1, 0, 0, new uint256[](0), digest);
+        agg.finalizeRound(taskId, 1, 1);
+        assertEq(agg.roundInfo(taskId, 1).aggregatedChunks, 0);
+    }
+
+    /// @dev A later round's contributions overwrite the accumulator slots; the earlier round's
+    ///      aggregate stays in its `ChunkAggregated` event and digest.
+    function test_FinalizeRound_LaterRoundOverwritesAccumulatorNotTheEvent() public {
+        _everyone(1, 0);
+        _toSubmissionDeadline(taskId, 1);
+        uint256[] memory sum = agg.accumulator(taskId, 1, 0);
+        vm.recordLogs();
+        _finalize(taskId, 1);
+        (uint256 count, uint256[] memory words, bytes32 digest) =
+            _chunkAggregated(vm.getRecordedLogs(), 1, 0);
+        assertEq(count, N_MEMBERS);
+        assertEq(words, sum);
+        bytes32 roundDigest = agg.roundInfo(taskId, 1).aggregateDigest;
+
+        uint256[] memory later = _submit(taskId, 2, 3, 0);
+        assertEq(agg.accumulator(taskId, 2, 0), later);
+        vm.expectRevert(
+            abi.encodeWithSelector(IFA.AccumulatorOverwritten.selector, taskId, 1, 0, 2)
+        );
+        agg.accumulator(taskId, 1, 0);
+        assertEq(digest, _digestNext(_digestStart(taskId, 1), 0, count, sum));
+        assertEq(agg.roundInfo(taskId, 1).aggregateDigest, roundDigest);
     }
 
     function test_FinalizeRound_LastRoundCompletesTask() public {
-        _threeContributors(1);
+        _threeContributors(1, 0);
         _toRevealDeadline(taskId, 1);
-        vm.prank(members[0]);
-        agg.finalizeRound(taskId, 1, "bafy-round-1", HASH);
-        _threeContributors(2);
+        _finalize(taskId, 1);
+        _threeContributors(2, 0);
         _toRevealDeadline(taskId, 2);
 
         vm.expectEmit(address(agg));
         emit IFA.TaskCompleted(taskId);
-        vm.prank(members[0]);
-        agg.finalizeRound(taskId, 2, "bafy-round-2", HASH);
+        _finalize(taskId, 2);
 
         (IFA.TaskStatus status, uint256 round,) = agg.taskState(taskId);
         assertEq(uint8(status), uint8(IFA.TaskStatus.Completed));
@@ -95,41 +269,50 @@ contract FinalizeRoundTest is AggregatorFixture {
     }
 
     function testFuzz_FinalizeRound_AnyTimeAfterRevealDeadline(uint256 delay) public {
-        _threeContributors(1);
+        _threeContributors(1, 0);
         uint256 deadline = agg.roundInfo(taskId, 1).revealDeadline;
         vm.warp(bound(delay, deadline, deadline + 365 days));
         vm.prank(members[5]);
-        agg.finalizeRound(taskId, 1, "bafy-round-1", HASH);
+        _finalize(taskId, 1);
         assertEq(uint8(agg.roundInfo(taskId, 1).status), uint8(IFA.RoundStatus.Finalized));
+    }
+
+    function test_GlobalModel_SecAggIsTheInitialModel() public {
+        IFA.TaskConfig memory c = _config();
+        c.rounds = 3;
+        uint256 id = gov.createTask(c);
+        _joinAll(id);
+        for (uint256 i; i < N_MEMBERS; ++i) {
+            _submit(id, 1, i, 0);
+        }
+        _toSubmissionDeadline(id, 1);
+        _finalize(id, 1);
+        _toSubmissionDeadline(id, 2);
+        agg.abortRound(id, 2);
+        for (uint256 round = 1; round <= 3; ++round) {
+            (string memory cid, bytes32 modelHash, uint256 from) = agg.globalModel(id, round);
+            assertEq(cid, c.modelCid);
+            assertEq(modelHash, c.modelHash);
+            assertEq(from, 0);
+        }
     }
 
     function test_RevertWhen_FinalizeRound_UnknownTask() public {
         vm.expectRevert(abi.encodeWithSelector(IFA.UnknownTask.selector, 5));
-        agg.finalizeRound(5, 1, "bafy", HASH);
+        agg.finalizeRound(5, 1, 1);
+    }
+
+    function test_RevertWhen_FinalizeRound_CkksTask() public {
+        uint256 ckks = gov.createTask(_ckksConfig());
+        vm.expectRevert(abi.encodeWithSelector(IFA.WrongMode.selector, ckks, IFA.Mode.Ckks));
+        agg.finalizeRound(ckks, 1, 1);
     }
 
     function test_RevertWhen_FinalizeRound_RoundStillOpen() public {
-        _threeContributors(1);
+        _threeContributors(1, 0);
         uint256 deadline = agg.roundInfo(taskId, 1).submissionDeadline;
         vm.expectRevert(abi.encodeWithSelector(IFA.RoundStillOpen.selector, taskId, 1, deadline));
-        vm.prank(members[0]);
-        agg.finalizeRound(taskId, 1, "bafy", HASH);
-    }
-
-    function test_RevertWhen_FinalizeRound_EmptyCid() public {
-        _threeContributors(1);
-        _toRevealDeadline(taskId, 1);
-        vm.expectRevert(IFA.EmptyCid.selector);
-        vm.prank(members[0]);
-        agg.finalizeRound(taskId, 1, "", HASH);
-    }
-
-    function test_RevertWhen_FinalizeRound_NotTaskMember() public {
-        _threeContributors(1);
-        _toRevealDeadline(taskId, 1);
-        vm.expectRevert(abi.encodeWithSelector(IFA.NotTaskMember.selector, taskId, outsider));
-        vm.prank(outsider);
-        agg.finalizeRound(taskId, 1, "bafy", HASH);
+        agg.finalizeRound(taskId, 1, 1);
     }
 
     function test_RevertWhen_FinalizeRound_NothingToAggregate() public {
@@ -137,28 +320,22 @@ contract FinalizeRoundTest is AggregatorFixture {
         _submit(taskId, 1, 1, 0);
         _toRevealDeadline(taskId, 1);
         vm.expectRevert(abi.encodeWithSelector(IFA.NothingToAggregate.selector, taskId, 1));
-        vm.prank(members[0]);
-        agg.finalizeRound(taskId, 1, "bafy", HASH);
+        agg.finalizeRound(taskId, 1, 1);
     }
 
-    function test_RevertWhen_FinalizeRound_RevealsPending() public {
-        _threeContributors(1);
-        _toSubmissionDeadline(taskId, 1);
-        _reveal(taskId, 1, 0, 0, 5);
-        uint256 deadline = agg.roundInfo(taskId, 1).revealDeadline;
-        vm.expectRevert(abi.encodeWithSelector(IFA.RevealsPending.selector, taskId, 1, 0, deadline));
-        vm.prank(members[0]);
-        agg.finalizeRound(taskId, 1, "bafy", HASH);
+    function test_RevertWhen_FinalizeRound_ZeroBatch() public {
+        _threeContributors(1, 0);
+        _toRevealDeadline(taskId, 1);
+        vm.expectRevert(IFA.ZeroBatch.selector);
+        agg.finalizeRound(taskId, 1, 0);
     }
 
     function test_RevertWhen_FinalizeRound_Twice() public {
-        _threeContributors(1);
+        _threeContributors(1, 0);
         _toRevealDeadline(taskId, 1);
-        vm.prank(members[0]);
-        agg.finalizeRound(taskId, 1, "bafy", HASH);
+        _finalize(taskId, 1);
         vm.expectRevert(abi.encodeWithSelector(IFA.NotCurrentRound.selector, taskId, 1, 2));
-        vm.prank(members[0]);
-        agg.finalizeRound(taskId, 1, "bafy-other", HASH);
+        _finalize(taskId, 1);
     }
 
     function test_RevertWhen_FinalizeRound_TaskCompleted() public {
@@ -166,8 +343,7 @@ contract FinalizeRoundTest is AggregatorFixture {
         vm.expectRevert(
             abi.encodeWithSelector(IFA.RoundEnded.selector, taskId, 2, IFA.RoundStatus.Finalized)
         );
-        vm.prank(members[0]);
-        agg.finalizeRound(taskId, 2, "bafy-other", HASH);
+        _finalize(taskId, 2);
     }
 
     function test_AbortRound_NothingToAggregate() public {
@@ -182,18 +358,20 @@ contract FinalizeRoundTest is AggregatorFixture {
 
         assertEq(uint8(agg.roundInfo(taskId, 1).status), uint8(IFA.RoundStatus.Aborted));
         assertEq(uint8(agg.chunkStatus(taskId, 1, 0)), uint8(IFA.ChunkStatus.Void));
-        (string memory cid, bytes32 modelHash) = agg.globalModel(taskId, 2);
+        (string memory cid, bytes32 modelHash, uint256 from) = agg.globalModel(taskId, 2);
         assertEq(cid, _config().modelCid);
         assertEq(modelHash, _config().modelHash);
+        assertEq(from, 0);
     }
 
-    function test_AbortRound_AfterFinalizerGrace() public {
-        _threeContributors(1);
-        vm.warp(agg.roundInfo(taskId, 1).revealDeadline + REVEAL);
+    /// @dev A SecAgg round with a chunk at t_min is never aborted, however late: anyone can
+    ///      finalize it instead.
+    function testFuzz_RevertWhen_AbortRound_SomethingToAggregate(uint256 at) public {
+        _threeContributors(1, 0);
+        IFA.RoundInfo memory info = agg.roundInfo(taskId, 1);
+        vm.warp(bound(at, info.submissionDeadline, uint256(info.revealDeadline) + 365 days));
+        vm.expectRevert(abi.encodeWithSelector(IFA.RoundNotAbortable.selector, taskId, 1));
         agg.abortRound(taskId, 1);
-        assertEq(uint8(agg.roundInfo(taskId, 1).status), uint8(IFA.RoundStatus.Aborted));
-        // Even a chunk whose seeds were all revealed does not enter an aborted round.
-        assertEq(uint8(agg.chunkStatus(taskId, 1, 0)), uint8(IFA.ChunkStatus.Void));
     }
 
     function test_AbortRound_LastRoundCompletesTask() public {
@@ -207,36 +385,9 @@ contract FinalizeRoundTest is AggregatorFixture {
         assertEq(uint8(status), uint8(IFA.TaskStatus.Completed));
     }
 
-    function test_GlobalModel_SkipsAbortedRounds() public {
-        IFA.TaskConfig memory c = _config();
-        c.rounds = 3;
-        uint256 id = gov.createTask(c);
-        _joinAll(id);
-        _submit(id, 1, 0, 0);
-        _submit(id, 1, 1, 0);
-        _submit(id, 1, 2, 0);
-        _toRevealDeadline(id, 1);
-        vm.prank(members[0]);
-        agg.finalizeRound(id, 1, "bafy-round-1", HASH);
-        _toSubmissionDeadline(id, 2);
-        agg.abortRound(id, 2);
-        (string memory cid,) = agg.globalModel(id, 3);
-        assertEq(cid, "bafy-round-1");
-        (cid,) = agg.globalModel(id, 1);
-        assertEq(cid, c.modelCid);
-    }
-
     function test_RevertWhen_AbortRound_RoundStillOpen() public {
         uint256 deadline = agg.roundInfo(taskId, 1).submissionDeadline;
         vm.expectRevert(abi.encodeWithSelector(IFA.RoundStillOpen.selector, taskId, 1, deadline));
-        agg.abortRound(taskId, 1);
-    }
-
-    function testFuzz_RevertWhen_AbortRound_WithinFinalizerGrace(uint256 at) public {
-        _threeContributors(1);
-        IFA.RoundInfo memory info = agg.roundInfo(taskId, 1);
-        vm.warp(bound(at, info.submissionDeadline, info.revealDeadline + REVEAL - 1));
-        vm.expectRevert(abi.encodeWithSelector(IFA.RoundNotAbortable.selector, taskId, 1));
         agg.abortRound(taskId, 1);
     }
 
@@ -251,5 +402,31 @@ contract FinalizeRoundTest is AggregatorFixture {
     function test_RevertWhen_AbortRound_UnknownTask() public {
         vm.expectRevert(abi.encodeWithSelector(IFA.UnknownTask.selector, 0));
         agg.abortRound(0, 1);
+    }
+
+    function _emitted(Vm.Log[] memory logs, bytes32 topic) internal view returns (bool) {
+        for (uint256 i; i < logs.length; ++i) {
+            if (logs[i].emitter == address(agg) && logs[i].topics[0] == topic) return true;
+        }
+        return false;
+    }
+
+    /// @dev The `ChunkAggregated` of (round, chunk) among `logs`.
+    function _chunkAggregated(Vm.Log[] memory logs, uint256 round, uint256 chunk)
+        internal
+        view
+        returns (uint256 count, uint256[] memory words, bytes32 digest)
+    {
+        for (uint256 i; i < logs.length; ++i) {
+            Vm.Log memory log = logs[i];
+            if (
+                log.emitter == address(agg) && log.topics[0] == IFA.ChunkAggregated.selector
+                    && uint256(log.topics[1]) == taskId && uint256(log.topics[2]) == round
+                    && uint256(log.topics[3]) == chunk
+            ) {
+                return abi.decode(log.data, (uint256, uint256[], bytes32));
+            }
+        }
+        revert("no ChunkAggregated");
     }
 }

@@ -6,12 +6,14 @@ import {FederatedAggregator} from "../../../contracts/FederatedAggregator.sol";
 import {IFederatedAggregator as IFA} from "../../../contracts/interfaces/IFederatedAggregator.sol";
 import {MockGroth16Verifier} from "../../../contracts/test/MockGroth16Verifier.sol";
 import {AggregatorFixture} from "../utils/AggregatorFixture.sol";
+import {GasBurningVerifier} from "../utils/GasBurningVerifier.sol";
 
 /// @notice Transaction gas of the default variant `masked_update_default` of
 ///         circuits/circuits.json (W = 64, L = 21, B = 12, R = 8, K = 4: 1,344 parameters per
 ///         chunk, 5 + K + W = 73 public signals) with mock verifiers, storage cooled before each
 ///         call as in a fresh transaction. The real `MaskedUpdate` verifier adds ≈ 670k
-///         (`RealVerifier.t.sol`'s `test_Gas_DefaultVerifier`); `VERIFY_BUDGET` reserves it.
+///         (`RealVerifier.t.sol`'s `test_Gas_DefaultVerifier`); `VERIFY_BUDGET` reserves it
+///         (the aggregator gives a verifier at most `Groth16Call.gasCap`: 1.13M for 73 signals).
 contract GasTest is AggregatorFixture {
     uint16 internal constant DEFAULT_W = 64;
     uint8 internal constant DEFAULT_K = 4;
@@ -26,6 +28,7 @@ contract GasTest is AggregatorFixture {
     function setUp() public override {
         super.setUp();
         verifier = new MockGroth16Verifier(5 + uint256(DEFAULT_K) + DEFAULT_W);
+        revealVerifier = new MockGroth16Verifier(4 + uint256(DEFAULT_W));
         taskId = gov.createTask(_defaultConfig());
         _joinAll(taskId);
     }
@@ -33,6 +36,7 @@ contract GasTest is AggregatorFixture {
     function _defaultConfig() internal view returns (IFA.TaskConfig memory c) {
         c = _config();
         c.variant.verifier = address(verifier);
+        c.variant.revealVerifier = address(revealVerifier);
         c.variant.words = DEFAULT_W;
         c.variant.neighbors = DEFAULT_K;
         c.variant.lanes = DEFAULT_L;
@@ -82,36 +86,24 @@ contract GasTest is AggregatorFixture {
         );
 
         _toSubmissionDeadline(taskId, 1);
+        uint256[] memory masks = _defaultWords(42);
         bytes memory data = abi.encodeCall(
-            FederatedAggregator.revealSeed, (taskId, 1, 0, members[5], 42, _proof())
+            FederatedAggregator.revealMask, (taskId, 1, 0, members[5], masks, _proof())
         );
         vm.cool(address(agg));
         vm.prank(members[0]);
-        agg.revealSeed(taskId, 1, 0, members[5], 42, _proof());
+        agg.revealMask(taskId, 1, 0, members[5], masks, _proof());
         uint256 reveal = _txGas(data);
-        console2.log("revealSeed", reveal);
+        console2.log("revealMask (W = 64)", reveal);
         assertLt(reveal + VERIFY_BUDGET, TX_CAP);
 
         _toRevealDeadline(taskId, 1);
-        data = abi.encodeCall(
-            FederatedAggregator.finalizeRound,
-            (
-                taskId,
-                1,
-                "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi",
-                bytes32(uint256(1))
-            )
-        );
+        data = abi.encodeCall(FederatedAggregator.finalizeRound, (taskId, 1, 10));
         vm.cool(address(agg));
         vm.prank(members[0]);
-        agg.finalizeRound(
-            taskId,
-            1,
-            "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi",
-            bytes32(uint256(1))
-        );
+        agg.finalizeRound(taskId, 1, 10);
         uint256 finalize = _txGas(data);
-        console2.log("finalizeRound (after reveal deadline)", finalize);
+        console2.log("finalizeRound (after reveal deadline, 10 chunks, 1 void at t_min)", finalize);
         assertLt(finalize, TX_CAP);
 
         // Round 2 reuses the slots round 1 wrote.
@@ -135,8 +127,9 @@ contract GasTest is AggregatorFixture {
         assertLt(gas + DEFAULT_K * VERIFY_BUDGET, TX_CAP);
     }
 
-    /// @dev Early finalisation walks every chunk; ten chunks with full participation.
-    function test_Gas_EarlyFinalizeWalksChunks() public {
+    /// @dev Early finalisation of ten Recoverable chunks (full participation): each sealed chunk
+    ///      reads its 64 words and logs them. One call for all ten, then one chunk per call.
+    function test_Gas_FinalizeSealsRecoverableChunks() public {
         for (uint256 c; c < 10; ++c) {
             for (uint256 m; m < N_MEMBERS; ++m) {
                 vm.prank(members[m]);
@@ -144,11 +137,45 @@ contract GasTest is AggregatorFixture {
             }
         }
         _toSubmissionDeadline(taskId, 1);
+        uint256 snapshot = vm.snapshotState();
+
+        bytes memory data = abi.encodeCall(FederatedAggregator.finalizeRound, (taskId, 1, 10));
         vm.cool(address(agg));
+        agg.finalizeRound(taskId, 1, 10);
+        uint256 all = _txGas(data);
+        console2.log("finalizeRound (early, 10 Recoverable chunks in one call)", all);
+        assertLt(all, TX_CAP);
+
+        vm.revertToState(snapshot);
+        data = abi.encodeCall(FederatedAggregator.finalizeRound, (taskId, 1, 1));
+        vm.cool(address(agg));
+        agg.finalizeRound(taskId, 1, 1);
+        uint256 one = _txGas(data);
+        console2.log("finalizeRound (early, first of 10 chunks alone)", one);
+        assertLt(one, all);
+        // A task of the largest chunk count still finalizes: the batch bounds every call.
+        console2.log("  chunks per 16M call (upper bound)", TX_CAP / (all / 10));
+    }
+
+    /// @dev A `MaskedUpdate` verifier that burns all the gas it gets, as the real one does for a
+    ///      proof point off the curve: with a 16M gas limit the refused submission costs below
+    ///      2M, since the aggregator gives the verifier only `gasCap(73)` = 1.13M.
+    function test_Gas_VerifierBurningAllGasIsCapped() public {
+        GasBurningVerifier burner = new GasBurningVerifier(type(uint256).max);
+        IFA.TaskConfig memory c = _defaultConfig();
+        c.variant.verifier = address(burner);
+        uint256 fresh = gov.createTask(c);
+        _joinAll(fresh);
+        uint256[] memory words = _defaultWords(7);
+
+        vm.cool(address(agg));
+        vm.expectRevert(abi.encodeWithSelector(IFA.InvalidProof.selector, fresh, 1, 0, members[0]));
         vm.prank(members[0]);
-        agg.finalizeRound(taskId, 1, "bafy-early", bytes32(uint256(1)));
-        uint256 gas = vm.lastCallGas().gasTotalUsed;
-        console2.log("finalizeRound (early, 10 chunks) execution", gas);
-        assertLt(gas, TX_CAP);
+        uint256 before = gasleft();
+        agg.submitChunk{gas: 16_000_000}(fresh, 1, 0, words, _proof());
+        uint256 used = before - gasleft();
+        console2.log("submitChunk refused after a gas-burning verifier", used);
+        assertGt(used, 400_000 + 10_000 * (5 + uint256(DEFAULT_K) + DEFAULT_W));
+        assertLt(used, 2_000_000);
     }
 }

@@ -31,7 +31,7 @@ contract JoinTaskTest is AggregatorFixture {
         assertFalse(agg.hasJoined(taskId, members[3]));
     }
 
-    /// @dev `PairCommit` public signals per slot: task, the sender's key, the slot's
+    /// @dev `PairCommit` public signals per slot: D, the sender's key, the slot's
     ///      neighbour's key, the commitment. Member 3's slots hold members 4, 2, 5, 1.
     function test_JoinTask_PublicInputOrder() public {
         (uint256[] memory commitments, IFA.Proof[] memory proofs) =
@@ -283,7 +283,7 @@ contract JoinTaskTest is AggregatorFixture {
         returns (uint256[] memory inputs)
     {
         inputs = new uint256[](6);
-        inputs[0] = taskId;
+        inputs[0] = _domain(taskId);
         inputs[1] = keys[member][0];
         inputs[2] = keys[member][1];
         inputs[3] = keys[neighbor][0];

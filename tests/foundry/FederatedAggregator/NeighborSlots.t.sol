@@ -25,8 +25,7 @@ contract NeighborSlotsTest is AggregatorFixture {
         }
         gov.setMembers(members);
         for (uint256 i = N_MEMBERS; i < MAX_N; ++i) {
-            vm.prank(members[i]);
-            agg.registerKey(keys[i][0], keys[i][1]);
+            _registerKey(members[i], keys[i][0], keys[i][1]);
         }
     }
 
@@ -93,7 +92,7 @@ contract NeighborSlotsTest is AggregatorFixture {
         _toSubmissionDeadline(taskId, 1);
         (, uint256 required) = agg.chunkReveals(taskId, 1, 0);
         assertEq(required, 0);
-        assertTrue(agg.isChunkRecoverable(taskId, 1, 0));
+        assertTrue(_isRecoverable(taskId, 1, 0));
     }
 
     /// @dev n = 4: slots +1, −1, +2 active; −2 repeats +2. Member 0: 1, 3, 2 → 0x77; member 1:
@@ -126,7 +125,7 @@ contract NeighborSlotsTest is AggregatorFixture {
         uint256[3] memory ring = [uint256(2), 0, 3];
         for (uint256 s; s < 3; ++s) {
             uint256[] memory inputs = new uint256[](6);
-            (inputs[0], inputs[1], inputs[2]) = (taskId, keys[1][0], keys[1][1]);
+            (inputs[0], inputs[1], inputs[2]) = (_domain(taskId), keys[1][0], keys[1][1]);
             (inputs[3], inputs[4], inputs[5]) = (keys[ring[s]][0], keys[ring[s]][1], commitments[s]);
             pairVerifier.allow(inputs);
         }
@@ -141,7 +140,7 @@ contract NeighborSlotsTest is AggregatorFixture {
         _joinAll(taskId);
         uint256[] memory words = _words(3);
         uint256[] memory inputs = new uint256[](5 + K + W);
-        (inputs[0], inputs[1], inputs[2]) = (taskId, 1, 0);
+        (inputs[0], inputs[1], inputs[2]) = (_domain(taskId), 1, 0);
         inputs[3] = _commitment(taskId, members[1], members[2]);
         inputs[4] = _commitment(taskId, members[1], members[0]);
         inputs[5] = _commitment(taskId, members[1], members[3]);
@@ -157,7 +156,7 @@ contract NeighborSlotsTest is AggregatorFixture {
         agg.submitChunk(taskId, 1, 0, words, _proof());
     }
 
-    /// @dev Member 3 drops: each of 0, 1, 2 reveals its one seed with 3, though member 1 has 3
+    /// @dev Member 3 drops: each of 0, 1, 2 reveals its one mask with 3, though member 1 has 3
     ///      in two slots (+2 active, −2 its inactive repeat). Three reveals, not four.
     function test_FourMembers_DropoutNeedsOneRevealPerPair() public {
         uint256 taskId = _ring(4, K);
@@ -170,22 +169,21 @@ contract NeighborSlotsTest is AggregatorFixture {
         assertEq(required, 3);
 
         // Member 1's reveal is proven against its slot +2 commitment.
-        uint256[] memory inputs = new uint256[](5);
-        (inputs[0], inputs[1], inputs[2]) = (taskId, 1, 0);
-        (inputs[3], inputs[4]) = (_commitment(taskId, members[1], members[3]), 43);
+        uint256[] memory masks = _masks(taskId, 1, 0, members[1], members[3]);
+        uint256[] memory inputs = _revealInputs(taskId, 1, 0, 1, 3, masks);
         assertEq(agg.pairCommitments(taskId, members[1])[2], inputs[3]);
-        seedVerifier.setMode(MockGroth16Verifier.Mode.Strict);
-        seedVerifier.allow(inputs);
+        revealVerifier.setMode(MockGroth16Verifier.Mode.Strict);
+        revealVerifier.allow(inputs);
         _reveal(taskId, 1, 0, 1, 3);
-        seedVerifier.setMode(MockGroth16Verifier.Mode.AcceptAll);
+        revealVerifier.setMode(MockGroth16Verifier.Mode.AcceptAll);
 
         vm.expectRevert(
             abi.encodeWithSelector(
-                IFA.SeedAlreadyRevealed.selector, taskId, 1, 0, members[1], members[3]
+                IFA.MaskAlreadyRevealed.selector, taskId, 1, 0, members[1], members[3]
             )
         );
         vm.prank(members[1]);
-        agg.revealSeed(taskId, 1, 0, members[3], 7, _proof());
+        agg.revealMask(taskId, 1, 0, members[3], masks, _proof());
 
         _reveal(taskId, 1, 0, 0, 3);
         assertEq(uint8(agg.chunkStatus(taskId, 1, 0)), uint8(IFA.ChunkStatus.AwaitingReveals));
@@ -193,8 +191,8 @@ contract NeighborSlotsTest is AggregatorFixture {
         (uint256 revealed,) = agg.chunkReveals(taskId, 1, 0);
         assertEq(revealed, 3);
         assertEq(uint8(agg.chunkStatus(taskId, 1, 0)), uint8(IFA.ChunkStatus.Recoverable));
-        vm.prank(members[0]);
-        agg.finalizeRound(taskId, 1, "bafy-round-1", keccak256("round 1"));
+        _finalize(taskId, 1);
+        assertEq(agg.roundInfo(taskId, 1).aggregatedChunks, 1);
     }
 
     /// @dev n = 5 = K + 1: every slot active, every other member exactly once.
@@ -279,7 +277,7 @@ contract NeighborSlotsTest is AggregatorFixture {
         }
         _toSubmissionDeadline(taskId, 1);
 
-        seedVerifier.setMode(MockGroth16Verifier.Mode.Strict);
+        revealVerifier.setMode(MockGroth16Verifier.Mode.Strict);
         uint256 expected;
         for (uint256 i; i < n; ++i) {
             if ((contributors >> i) & 1 == 0) continue;
@@ -288,17 +286,15 @@ contract NeighborSlotsTest is AggregatorFixture {
                 uint256 j = _indexOf(ring[s]);
                 if ((slots >> (k + s)) & 1 == 0 || (contributors >> j) & 1 == 1) continue;
                 ++expected;
-                uint256[] memory inputs = new uint256[](5);
-                (inputs[0], inputs[1], inputs[2]) = (taskId, 1, 0);
-                (inputs[3], inputs[4]) = (_commitment(taskId, members[i], ring[s]), 42 + i);
-                seedVerifier.allow(inputs);
+                uint256[] memory masks = _masks(taskId, 1, 0, members[i], ring[s]);
+                revealVerifier.allow(_revealInputs(taskId, 1, 0, i, j, masks));
                 _reveal(taskId, 1, 0, i, j);
             }
         }
         (uint256 revealed, uint256 required) = agg.chunkReveals(taskId, 1, 0);
         assertEq(required, expected);
         assertEq(revealed, expected);
-        assertTrue(agg.isChunkRecoverable(taskId, 1, 0));
+        assertTrue(_isRecoverable(taskId, 1, 0));
     }
 
     function _indexOf(address member) internal view returns (uint256) {

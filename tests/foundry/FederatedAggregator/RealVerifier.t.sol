@@ -11,12 +11,13 @@ import {MockModelGovernance} from "../../../contracts/test/MockModelGovernance.s
 
 /// @notice The snarkjs-generated verifiers of `contracts/verifiers/` and real proofs from the
 ///         client. Each test skips itself while its verifier or fixture does not exist yet (or
-///         the fixture predates pair commitments).
+///         the fixture predates task domains).
 /// @dev Fixtures live in `tests/fixtures/proofs/<variant>.json`, written by
 ///      `python tools/fixtures.py` (schema in tests/foundry/README.md), and need `fs_permissions`
-///      read access to `tests/fixtures` in foundry.toml. All three belong to one task: task 1 of
-///      five members with the keys `memberKeys` on the `masked_update_test` variant, one chunk;
-///      the proving member is `member`.
+///      read access to `tests/fixtures` in foundry.toml. All four belong to one task: task 1 of
+///      five members (accounts `memberAddresses`, keys `memberKeys`) on the `masked_update_test`
+///      variant, one chunk, on an aggregator at `aggregator` on chain `chainId`, which fixes the
+///      task's domain and the members' key bindings; the proving member is `member`.
 contract RealVerifierTest is Test {
     string internal constant FIXTURES = "tests/fixtures/proofs/";
 
@@ -32,6 +33,7 @@ contract RealVerifierTest is Test {
     /// @dev Public signals of `masked_update_default`: 5 + K + W with K = 4, W = 64.
     uint256 internal constant DEFAULT_SIGNALS = 73;
     uint256 internal constant PAIR_COMMIT_SIGNALS = 6;
+    uint256 internal constant KEY_POSSESSION_SIGNALS = 3;
 
     // BN254 generators: valid curve points, so a bogus proof costs the verifier its full work.
     uint256 internal constant G2_X1 =
@@ -43,9 +45,11 @@ contract RealVerifierTest is Test {
     uint256 internal constant G2_Y0 =
         8495653923123431417604973247489272438418190587263600148770280649306958101930;
 
-    /// @notice The fixtures' task on a fresh aggregator with the generated verifiers.
+    /// @notice The fixtures' task on an aggregator with the generated verifiers, deployed at the
+    ///         fixtures' address on their chain.
     struct FixtureTask {
         FederatedAggregator agg;
+        MockModelGovernance gov;
         uint256 taskId;
         address[] members;
         uint256 member; // the proving member (its index in `members`)
@@ -53,8 +57,9 @@ contract RealVerifierTest is Test {
         uint256[] words; // its masked chunk
         IFA.Proof proof; // its `MaskedUpdate` proof of `words`
         address verifier;
-        address seedVerifier;
+        address revealVerifier;
         address pairVerifier;
+        address keyVerifier;
     }
 
     MockGroth16Call internal groth16 = new MockGroth16Call();
@@ -74,19 +79,44 @@ contract RealVerifierTest is Test {
         }
     }
 
-    /// @dev Skips when the fixture is missing or older than pair commitments (no `commitments`).
+    /// @dev Skips when the fixture is missing or older than task domains (no `domain`).
     function _fixture(string memory variant) internal returns (string memory json) {
         try vm.readFile(string.concat(FIXTURES, variant, ".json")) returns (string memory text) {
             json = text;
         } catch {
             vm.skip(true, string.concat("no proof fixture for ", variant));
         }
-        if (!vm.keyExistsJson(json, ".commitments")) {
+        if (!vm.keyExistsJson(json, ".domain")) {
             vm.skip(
-                true,
-                string.concat(variant, ".json predates pair commitments: run tools/fixtures.py")
+                true, string.concat(variant, ".json predates task domains: run tools/fixtures.py")
             );
         }
+    }
+
+    /// @dev keccak256(abi.encode(keccak256(tag), chainId, aggregator, last)) mod p: the
+    ///      aggregator's task domain and key binding.
+    function _fieldHash(string memory tag, uint256 chainId, address aggregator, bytes32 last)
+        internal
+        pure
+        returns (uint256)
+    {
+        return uint256(keccak256(abi.encode(keccak256(bytes(tag)), chainId, aggregator, last))) % P;
+    }
+
+    /// @dev The fixture's `domain`, checked against the contract's definition for its chain,
+    ///      aggregator and task.
+    function _domain(string memory json) internal pure returns (uint256 domain) {
+        domain = vm.parseJsonUint(json, ".domain");
+        assertEq(
+            domain,
+            _fieldHash(
+                "zkfed.task-domain",
+                vm.parseJsonUint(json, ".chainId"),
+                vm.parseJsonAddress(json, ".aggregator"),
+                bytes32(vm.parseJsonUint(json, ".task"))
+            ),
+            "domain = keccak256(abi.encode(keccak256(tag), chainId, aggregator, task)) mod p"
+        );
     }
 
     function _bogusProof() internal pure returns (IFA.Proof memory proof) {
@@ -199,7 +229,61 @@ contract RealVerifierTest is Test {
         assertLe(verifier.code.length, 24_576, "EIP-170");
     }
 
-    /// @dev The client's proof verifies with the signals in the order of record (task, round,
+    /// @dev Every generated verifier does its full work (a proof of valid points, which costs
+    ///      what a valid proof costs) within the gas the aggregator gives it,
+    ///      `Groth16Call.gasCap(n)` = 400,000 + 10,000·n, with room to spare: a cap below a
+    ///      verifier's cost would refuse every honest proof.
+    function test_Gas_GeneratedVerifiersFitUnderTheirCap() public {
+        string[6] memory names = [
+            "MaskedUpdateVerifier",
+            "MaskedUpdateTestVerifier",
+            "MaskRevealVerifier",
+            "MaskRevealTestVerifier",
+            "PairCommitVerifier",
+            "KeyPossessionVerifier"
+        ];
+        uint256[6] memory counts = [DEFAULT_SIGNALS, 9, 68, 6, PAIR_COMMIT_SIGNALS, 3];
+        for (uint256 v; v < names.length; ++v) {
+            address verifier = _deploy(names[v]);
+            uint256[] memory signals = new uint256[](counts[v]);
+            for (uint256 i; i < signals.length; ++i) {
+                signals[i] = uint256(keccak256(abi.encode(v, i))) >> 8;
+            }
+            bytes memory data = groth16.encode(_bogusProof(), signals);
+            uint256 before = gasleft();
+            (bool ok,) = verifier.staticcall(data);
+            uint256 used = before - gasleft();
+            uint256 cap = 400_000 + 10_000 * counts[v];
+            console2.log(names[v], used, cap);
+            assertTrue(ok, names[v]);
+            assertLt(used * 5, cap * 4, "at least 20% below the cap");
+        }
+    }
+
+    /// @dev A proof point off the curve makes the pairing precompile burn all the gas the
+    ///      generated verifier forwards to it: nearly a whole 16M call uncapped, at most the cap
+    ///      through `Groth16Call.verify`.
+    function test_Gas_OffCurveProofCostsAtMostTheCap() public {
+        address verifier = _deploy("MaskedUpdateTestVerifier");
+        IFA.Proof memory proof = _bogusProof();
+        proof.a = [uint256(1), 3]; // 3² ≠ 1³ + 3
+        uint256[] memory signals = new uint256[](9);
+        bytes memory data = groth16.encode(proof, signals);
+
+        uint256 before = gasleft();
+        (bool ok, bytes memory answer) = verifier.staticcall{gas: 16_000_000}(data);
+        uint256 uncapped = before - gasleft();
+        assertTrue(ok && abi.decode(answer, (uint256)) == 0, "refused");
+        assertGt(uncapped, 15_000_000);
+
+        before = gasleft();
+        assertFalse(groth16.verify{gas: 16_000_000}(verifier, proof, signals));
+        uint256 capped = before - gasleft();
+        console2.log("off-curve proof: uncapped, capped", uncapped, capped);
+        assertLt(capped, 400_000 + 10_000 * 9 + 100_000);
+    }
+
+    /// @dev The client's proof verifies with the signals in the order of record (D, round,
     ///      chunk, commitments[K], slots, bound, y[W]); any changed signal does not.
     function test_RealProof_MaskedUpdate_TamperingFails() public {
         address verifier = _deploy("MaskedUpdateTestVerifier");
@@ -212,7 +296,7 @@ contract RealVerifierTest is Test {
 
         assertEq(commitments.length, k, "one commitment per slot");
         assertEq(signals.length, 5 + k + words.length, "5 + K + W public signals");
-        assertEq(signals[0], vm.parseJsonUint(json, ".task"), "task");
+        assertEq(signals[0], _domain(json), "domain");
         assertEq(signals[1], vm.parseJsonUint(json, ".round"), "round");
         assertEq(signals[2], vm.parseJsonUint(json, ".chunk"), "chunk");
         for (uint256 s; s < k; ++s) {
@@ -226,29 +310,61 @@ contract RealVerifierTest is Test {
         _assertTamperingFails(verifier, proof, signals);
     }
 
-    /// @dev Signals: task, round, chunk, the member's commitment of the slot holding `dropped`,
-    ///      seed.
-    function test_RealProof_SeedReveal_TamperingFails() public {
-        address verifier = _deploy("SeedRevealVerifier");
-        string memory json = _fixture("seed_reveal");
+    /// @dev Signals: D, round, chunk, the member's commitment of the slot holding `dropped`,
+    ///      the W mask words.
+    function test_RealProof_MaskReveal_TamperingFails() public {
+        address verifier = _deploy("MaskRevealTestVerifier");
+        string memory json = _fixture("mask_reveal_test");
         IFA.Proof memory proof = _proof(json, ".proof");
         uint256[] memory signals = vm.parseJsonUintArray(json, ".publicSignals");
         uint256[] memory commitments = vm.parseJsonUintArray(json, ".commitments");
+        uint256[] memory masks = vm.parseJsonUintArray(json, ".masks");
         uint256 n = _length(json, ".memberKeys");
         uint256 slot =
             _slotOf(vm.parseJsonUint(json, ".member"), vm.parseJsonUint(json, ".dropped"), n);
 
-        assertEq(signals.length, 5, "task, round, chunk, commitment, seed");
-        assertEq(signals[0], vm.parseJsonUint(json, ".task"), "task");
+        assertEq(signals.length, 4 + masks.length, "D, round, chunk, commitment, masks[W]");
+        assertEq(signals[0], _domain(json), "domain");
         assertEq(signals[1], vm.parseJsonUint(json, ".round"), "round");
         assertEq(signals[2], vm.parseJsonUint(json, ".chunk"), "chunk");
         assertEq(signals[3], commitments[slot], "commitment of the dropped neighbour's slot");
-        assertEq(signals[4], vm.parseJsonUint(json, ".seed"), "seed");
+        for (uint256 i; i < masks.length; ++i) {
+            assertEq(signals[4 + i], masks[i], "masks");
+        }
         assertTrue(groth16.verify(verifier, proof, signals), "fixture must verify");
         _assertTamperingFails(verifier, proof, signals);
     }
 
-    /// @dev One proof per active slot of `member`, signals task, pk[2], neighbor[2], commitment;
+    /// @dev Signals: the member's key, its binding keccak256(abi.encode(keccak256(
+    ///      "zkfed.key-binding"), chainId, aggregator, account)) mod p.
+    function test_RealProof_KeyPossession_TamperingFails() public {
+        address verifier = _deploy("KeyPossessionVerifier");
+        string memory json = _fixture("key_possession");
+        IFA.Proof memory proof = _proof(json, ".proof");
+        uint256[] memory signals = vm.parseJsonUintArray(json, ".publicSignals");
+        (uint256[] memory keyX, uint256[] memory keyY) = _memberKeys(json);
+        uint256 member = vm.parseJsonUint(json, ".member");
+        address account = vm.parseJsonAddressArray(json, ".memberAddresses")[member];
+
+        assertEq(signals.length, KEY_POSSESSION_SIGNALS, "pk[2], binding");
+        assertEq(signals[0], keyX[member], "pk.x");
+        assertEq(signals[1], keyY[member], "pk.y");
+        assertEq(signals[2], vm.parseJsonUint(json, ".binding"), "binding");
+        assertEq(
+            signals[2],
+            _fieldHash(
+                "zkfed.key-binding",
+                vm.parseJsonUint(json, ".chainId"),
+                vm.parseJsonAddress(json, ".aggregator"),
+                bytes32(uint256(uint160(account)))
+            ),
+            "binding = keccak256(abi.encode(keccak256(tag), chainId, aggregator, account)) mod p"
+        );
+        assertTrue(groth16.verify(verifier, proof, signals), "fixture must verify");
+        _assertTamperingFails(verifier, proof, signals);
+    }
+
+    /// @dev One proof per active slot of `member`, signals D, pk[2], neighbor[2], commitment;
     ///      each verifies with its own signals only.
     function test_RealProof_PairCommit_TamperingFails() public {
         address verifier = _deploy("PairCommitVerifier");
@@ -273,7 +389,7 @@ contract RealVerifierTest is Test {
         }
     }
 
-    /// @dev Slot s's `PairCommit` signals: task, the member's key, slot s's neighbour's key, the
+    /// @dev Slot s's `PairCommit` signals: D, the member's key, slot s's neighbour's key, the
     ///      slot's commitment.
     function _checkPairSignals(
         string memory json,
@@ -284,8 +400,8 @@ contract RealVerifierTest is Test {
         (uint256[] memory keyX, uint256[] memory keyY) = _memberKeys(json);
         uint256 member = vm.parseJsonUint(json, ".member");
         uint256 neighbor = _neighborIndex(member, s, keyX.length);
-        assertEq(v.length, PAIR_COMMIT_SIGNALS, "task, pk[2], neighbor[2], commitment");
-        assertEq(v[0], vm.parseJsonUint(json, ".task"), "task");
+        assertEq(v.length, PAIR_COMMIT_SIGNALS, "D, pk[2], neighbor[2], commitment");
+        assertEq(v[0], _domain(json), "domain");
         assertEq(v[1], keyX[member], "pk.x");
         assertEq(v[2], keyY[member], "pk.y");
         assertEq(v[3], keyX[neighbor], "neighbor.x of the slot");
@@ -309,13 +425,33 @@ contract RealVerifierTest is Test {
     // The aggregator on the generated verifiers
     // ---------------------------------------------------------------------------------------
 
-    /// @dev A fresh aggregator with the real verifiers and the fixtures' task on it: the
-    ///      members in `memberKeys` order, their keys registered, task id `task`, the test
+    /// @dev The fixtures' aggregator: the generated `KeyPossession` verifier, deployed at the
+    ///      fixtures' `aggregator` address on chain `chainId` (so its domains and bindings are
+    ///      the fixtures'), behind a governance of the fixtures' accounts. No key registered yet.
+    function _fixtureAggregator(string memory json, address keyVerifier)
+        internal
+        returns (FederatedAggregator agg, MockModelGovernance gov, address[] memory members)
+    {
+        vm.chainId(vm.parseJsonUint(json, ".chainId"));
+        address at = vm.parseJsonAddress(json, ".aggregator");
+        gov = new MockModelGovernance(at);
+        deployCodeTo(
+            "FederatedAggregator.sol:FederatedAggregator", abi.encode(gov, keyVerifier), at
+        );
+        agg = FederatedAggregator(at);
+        members = vm.parseJsonAddressArray(json, ".memberAddresses");
+        gov.setMembers(members);
+    }
+
+    /// @dev The fixtures' task on the fixtures' aggregator with the real verifiers: the members
+    ///      in `memberAddresses` order register the keys `memberKeys` (the proving member with
+    ///      its real `KeyPossession` proof, the others with stand-ins), task id `task`, the test
     ///      variant's packing, one chunk (`chunk` is its last), the fixture's bound.
     function _fixtureTask() internal returns (FixtureTask memory t) {
         t.verifier = _deploy("MaskedUpdateTestVerifier");
-        t.seedVerifier = _deploy("SeedRevealVerifier");
+        t.revealVerifier = _deploy("MaskRevealTestVerifier");
         t.pairVerifier = _deploy("PairCommitVerifier");
+        t.keyVerifier = _deploy("KeyPossessionVerifier");
         string memory json = _fixture("masked_update_test");
         (uint256[] memory keyX, uint256[] memory keyY) = _memberKeys(json);
         t.taskId = vm.parseJsonUint(json, ".task");
@@ -326,17 +462,14 @@ contract RealVerifierTest is Test {
         uint256 chunk = vm.parseJsonUint(json, ".chunk");
         require(vm.parseJsonUint(json, ".round") == 1, "fixtures are for round 1");
 
-        address predicted = vm.computeCreateAddress(address(this), vm.getNonce(address(this)) + 1);
-        MockModelGovernance gov = new MockModelGovernance(predicted);
-        t.agg = new FederatedAggregator(IModelGovernance(address(gov)));
-        t.members = new address[](keyX.length);
-        for (uint256 i; i < keyX.length; ++i) {
-            t.members[i] = makeAddr(string.concat("fixture-member-", vm.toString(i)));
-        }
-        gov.setMembers(t.members);
+        (t.agg, t.gov, t.members) = _fixtureAggregator(json, t.keyVerifier);
+        _acceptStandIns(t.keyVerifier, KEY_POSSESSION_SIGNALS);
         for (uint256 i; i < keyX.length; ++i) {
             vm.prank(t.members[i]);
-            t.agg.registerKey(keyX[i], keyY[i]);
+            t.agg
+                .registerKey(
+                    keyX[i], keyY[i], i == t.member ? _keyProof(t.member) : _standInProof()
+                );
         }
 
         IFA.TaskConfig memory c;
@@ -348,7 +481,7 @@ contract RealVerifierTest is Test {
             laneBits: TEST_LANE_BITS,
             valueBits: TEST_VALUE_BITS,
             scaleBits: SCALE_BITS,
-            seedVerifier: t.seedVerifier,
+            revealVerifier: t.revealVerifier,
             pairVerifier: t.pairVerifier
         });
         c.paramCount = uint64((chunk + 1) * t.words.length * TEST_LANES);
@@ -361,9 +494,17 @@ contract RealVerifierTest is Test {
         c.modelHash = keccak256("fixture");
         uint256 id;
         while (id < t.taskId) {
-            id = gov.createTask(c); // the fixture's task id is the id-th task
+            id = t.gov.createTask(c); // the fixture's task id is the id-th task
         }
         assertEq(id, t.taskId);
+        assertEq(t.agg.taskDomain(t.taskId), _domain(json), "the fixtures' domain");
+    }
+
+    /// @dev `key_possession.json`'s proof, after checking it is the proving member's.
+    function _keyProof(uint256 member) internal returns (IFA.Proof memory) {
+        string memory json = _fixture("key_possession");
+        assertEq(vm.parseJsonUint(json, ".member"), member, "key_possession.json: member");
+        return _proof(json, ".proof");
     }
 
     /// @dev The proving member's `joinTask` arguments: its commitments of the active slots and
@@ -436,6 +577,71 @@ contract RealVerifierTest is Test {
         t.agg.joinTask(t.taskId, commitments, proofs);
     }
 
+    /// @dev The member's real `KeyPossession` proof registers its key from its own account
+    ///      only: from another account (the binding differs) it is refused, and once the key is
+    ///      registered anyone else is told who owns it.
+    function test_RealProof_RegisterKey_BindsTheAccount() public {
+        address keyVerifier = _deploy("KeyPossessionVerifier");
+        string memory json = _fixture("key_possession");
+        (FederatedAggregator agg,, address[] memory members) = _fixtureAggregator(json, keyVerifier);
+        (uint256[] memory keyX, uint256[] memory keyY) = _memberKeys(json);
+        uint256 member = vm.parseJsonUint(json, ".member");
+        (uint256 x, uint256 y) = (keyX[member], keyY[member]);
+        IFA.Proof memory proof = _proof(json, ".proof");
+        address owner = members[member];
+        address copier = members[(member + 1) % members.length];
+        assertEq(agg.keyBinding(owner), vm.parseJsonUint(json, ".binding"));
+
+        vm.expectRevert(abi.encodeWithSelector(IFA.InvalidKeyProof.selector, copier));
+        vm.prank(copier);
+        agg.registerKey(x, y, proof);
+
+        IFA.Proof memory tampered = _proof(json, ".proof");
+        tampered.c[0] = _other(tampered.c[0]);
+        vm.expectRevert(abi.encodeWithSelector(IFA.InvalidKeyProof.selector, owner));
+        vm.prank(owner);
+        agg.registerKey(x, y, tampered);
+
+        vm.prank(owner);
+        agg.registerKey(x, y, proof);
+        assertEq(agg.keyOwner(x, y), owner);
+
+        vm.expectRevert(abi.encodeWithSelector(IFA.KeyInUse.selector, x, y, owner));
+        vm.prank(copier);
+        agg.registerKey(x, y, proof);
+    }
+
+    /// @dev The same proof from the same account is refused by an aggregator at another address
+    ///      and by the fixtures' aggregator on another chain.
+    function test_RealProof_RegisterKey_RefusedElsewhere() public {
+        address keyVerifier = _deploy("KeyPossessionVerifier");
+        string memory json = _fixture("key_possession");
+        (FederatedAggregator agg,, address[] memory members) = _fixtureAggregator(json, keyVerifier);
+        (uint256[] memory keyX, uint256[] memory keyY) = _memberKeys(json);
+        uint256 member = vm.parseJsonUint(json, ".member");
+        IFA.Proof memory proof = _proof(json, ".proof");
+        address owner = members[member];
+
+        address predicted = vm.computeCreateAddress(address(this), vm.getNonce(address(this)) + 1);
+        MockModelGovernance gov = new MockModelGovernance(predicted);
+        FederatedAggregator elsewhere =
+            new FederatedAggregator(IModelGovernance(address(gov)), keyVerifier);
+        gov.setMembers(members);
+        vm.expectRevert(abi.encodeWithSelector(IFA.InvalidKeyProof.selector, owner));
+        vm.prank(owner);
+        elsewhere.registerKey(keyX[member], keyY[member], proof);
+
+        uint256 chainId = block.chainid;
+        vm.chainId(chainId + 1);
+        vm.expectRevert(abi.encodeWithSelector(IFA.InvalidKeyProof.selector, owner));
+        vm.prank(owner);
+        agg.registerKey(keyX[member], keyY[member], proof);
+
+        vm.chainId(chainId);
+        vm.prank(owner);
+        agg.registerKey(keyX[member], keyY[member], proof);
+    }
+
     function test_RealProof_JoinTask_StoresFixtureCommitments() public {
         FixtureTask memory t = _fixtureTask();
         _join(t);
@@ -483,6 +689,22 @@ contract RealVerifierTest is Test {
         assertFalse(t.agg.hasJoined(t.taskId, member));
     }
 
+    /// @dev The real join proofs are refused by the same task on another chain: the domain is
+    ///      their first public input.
+    function test_RealProof_JoinTask_RefusedOnAnotherChain() public {
+        FixtureTask memory t = _fixtureTask();
+        (uint256[] memory commitments, IFA.Proof[] memory proofs) = _joinArguments(t);
+        address member = t.members[t.member];
+        uint256 chainId = block.chainid;
+        vm.chainId(chainId + 1);
+        vm.expectRevert(abi.encodeWithSelector(IFA.InvalidPairProof.selector, t.taskId, member, 0));
+        vm.prank(member);
+        t.agg.joinTask(t.taskId, commitments, proofs);
+        vm.chainId(chainId);
+        vm.prank(member);
+        t.agg.joinTask(t.taskId, commitments, proofs);
+    }
+
     /// @dev The real chunk proof is useless before its commitments are posted.
     function test_RealProof_SubmitBeforeJoinFails() public {
         FixtureTask memory t = _fixtureTask();
@@ -492,19 +714,21 @@ contract RealVerifierTest is Test {
         t.agg.submitChunk(t.taskId, 1, 0, t.words, t.proof);
     }
 
-    /// @dev The fixtures' round on the aggregator: the proving member joins with its real
-    ///      `PairCommit` proofs and submits its real chunk (refused for a tampered word or from
-    ///      another member), two more members contribute with stand-in proofs to reach t_min,
-    ///      and after the deadline the member reveals its real seed for `dropped` (refused for a
-    ///      tampered seed). The public inputs the aggregator assembles are the circuits'.
+    /// @dev The fixtures' round on the aggregator: the proving member registers its key and
+    ///      joins with its real proofs and submits its real chunk (refused for a tampered word
+    ///      or from another member), two more members contribute with stand-in proofs to reach
+    ///      t_min, and after the deadline the member removes its real mask for `dropped` (refused
+    ///      for a tampered mask word): the accumulator moves by exactly −mask, as the member
+    ///      (below `dropped`) had added it. The public inputs the aggregator assembles are the
+    ///      circuits'.
     function test_RealProof_RoundOnAggregator() public {
         FixtureTask memory t = _fixtureTask();
-        string memory reveal = _fixture("seed_reveal");
-        assertEq(vm.parseJsonUint(reveal, ".member"), t.member, "seed_reveal.json: member");
+        string memory reveal = _fixture("mask_reveal_test");
+        assertEq(vm.parseJsonUint(reveal, ".member"), t.member, "mask_reveal_test.json: member");
         assertEq(
             vm.parseJsonUintArray(reveal, ".commitments"),
             t.commitments,
-            "seed_reveal.json: commitments"
+            "mask_reveal_test.json: commitments"
         );
         uint256 dropped = vm.parseJsonUint(reveal, ".dropped");
         uint256 chunk = vm.parseJsonUint(reveal, ".chunk");
@@ -531,7 +755,7 @@ contract RealVerifierTest is Test {
         assertEq(count, 3);
 
         vm.warp(t.agg.roundInfo(t.taskId, 1).submissionDeadline);
-        _revealFixtureSeed(t, reveal);
+        _revealFixtureMask(t, reveal);
     }
 
     /// @dev Two members, neither the proving member nor `dropped`, join and contribute `chunk`
@@ -564,27 +788,34 @@ contract RealVerifierTest is Test {
         }
     }
 
-    /// @dev The member reveals `seed_reveal.json`'s seed for `dropped` with its real proof:
-    ///      refused for a tampered seed, then accepted and recorded.
-    function _revealFixtureSeed(FixtureTask memory t, string memory reveal) internal {
+    /// @dev The member removes `mask_reveal_test.json`'s mask for `dropped` with its real proof:
+    ///      refused for a tampered mask word, then accepted and subtracted from the accumulator.
+    function _revealFixtureMask(FixtureTask memory t, string memory reveal) internal {
         address member = t.members[t.member];
-        address dropped = t.members[vm.parseJsonUint(reveal, ".dropped")];
+        uint256 droppedIndex = vm.parseJsonUint(reveal, ".dropped");
+        address dropped = t.members[droppedIndex];
         uint256 chunk = vm.parseJsonUint(reveal, ".chunk");
-        uint256 seed = vm.parseJsonUint(reveal, ".seed");
+        uint256[] memory masks = vm.parseJsonUintArray(reveal, ".masks");
         IFA.Proof memory proof = _proof(reveal, ".proof");
+        uint256[] memory before = t.agg.accumulator(t.taskId, 1, chunk);
 
+        masks[0] = (masks[0] + 1) % P;
         vm.expectRevert(
             abi.encodeWithSelector(IFA.InvalidProof.selector, t.taskId, 1, chunk, member)
         );
         vm.prank(member);
-        t.agg.revealSeed(t.taskId, 1, chunk, dropped, (seed + 1) % P, proof);
+        t.agg.revealMask(t.taskId, 1, chunk, dropped, masks, proof);
+        masks[0] = (masks[0] + P - 1) % P;
         vm.prank(member);
-        t.agg.revealSeed(t.taskId, 1, chunk, dropped, seed, proof);
+        t.agg.revealMask(t.taskId, 1, chunk, dropped, masks, proof);
 
-        (bool revealed, uint256 stored) = t.agg.revealedSeed(t.taskId, 1, chunk, member, dropped);
-        assertTrue(revealed);
-        assertEq(stored, seed);
+        assertTrue(t.agg.maskRevealed(t.taskId, 1, chunk, member, dropped));
         (uint256 reveals,) = t.agg.chunkReveals(t.taskId, 1, chunk);
         assertEq(reveals, 1);
+        assertLt(t.member, droppedIndex, "the member added the mask");
+        uint256[] memory acc = t.agg.accumulator(t.taskId, 1, chunk);
+        for (uint256 w; w < masks.length; ++w) {
+            assertEq(acc[w], addmod(before[w], P - masks[w], P));
+        }
     }
 }

@@ -66,7 +66,7 @@ contract SubmitChunkTest is AggregatorFixture {
         }
     }
 
-    /// @dev The order of record (circuits/README.md): task, round, chunk, the member's
+    /// @dev The order of record (circuits/README.md): D, round, chunk, the member's
     ///      commitments of its slots +1, −1, +2, −2, the slots word (bit s: own index < slot s's
     ///      neighbour's; bit K + s: slot s active), bound, words. Member 0 of 6: neighbours
     ///      1, 5, 2, 4, all above it, all slots active → slots 0xFF.
@@ -125,7 +125,7 @@ contract SubmitChunkTest is AggregatorFixture {
     }
 
     /// @dev The same words and proof under another task: the commitments (bound to the task)
-    ///      and the task id differ, so it is another statement.
+    ///      and the task's domain differ, so it is another statement.
     function test_RevertWhen_SubmitChunk_ProofReplayedInAnotherTask() public {
         uint256[] memory words = _words(7);
         verifier.setMode(MockGroth16Verifier.Mode.Strict);
@@ -141,8 +141,7 @@ contract SubmitChunkTest is AggregatorFixture {
         _submit(taskId, 1, 1, 0);
         _submit(taskId, 1, 2, 0);
         _toRevealDeadline(taskId, 1);
-        vm.prank(members[0]);
-        agg.finalizeRound(taskId, 1, "bafy-round-1", keccak256("round 1"));
+        _finalize(taskId, 1);
 
         uint256[] memory words = _submit(taskId, 2, 4, 0);
         assertEq(agg.accumulator(taskId, 2, 0), words);
@@ -206,8 +205,7 @@ contract SubmitChunkTest is AggregatorFixture {
             _submit(taskId, round, 1, 0);
             _submit(taskId, round, 2, 0);
             _toRevealDeadline(taskId, round);
-            vm.prank(members[0]);
-            agg.finalizeRound(taskId, round, "bafy", keccak256("model"));
+            _finalize(taskId, round);
         }
         vm.expectRevert(
             abi.encodeWithSelector(
@@ -296,6 +294,17 @@ contract SubmitChunkTest is AggregatorFixture {
         agg.submitChunk(taskId, 1, 0, _words(1), _proof());
     }
 
+    /// @dev A transaction with too little gas left for the verifier's cap (530,000 for
+    ///      5 + K + W = 13 signals) is told so, rather than refused as an invalid proof.
+    function test_RevertWhen_SubmitChunk_TooLittleGasForTheVerifier() public {
+        uint256[] memory words = _words(1);
+        vm.expectPartialRevert(IFA.VerifierGasTooLow.selector);
+        vm.prank(members[0]);
+        agg.submitChunk{gas: 500_000}(taskId, 1, 0, words, _proof());
+        (, uint256 count) = agg.chunkContributors(taskId, 1, 0);
+        assertEq(count, 0);
+    }
+
     function test_RevertWhen_SubmitChunk_VerifierReverts() public {
         verifier.setMode(MockGroth16Verifier.Mode.Reverting);
         vm.expectRevert(abi.encodeWithSelector(IFA.InvalidProof.selector, taskId, 1, 0, members[0]));
@@ -311,7 +320,7 @@ contract SubmitChunkTest is AggregatorFixture {
         uint256[] memory words
     ) internal view returns (uint256[] memory inputs) {
         inputs = new uint256[](5 + K + W);
-        inputs[0] = taskId;
+        inputs[0] = _domain(taskId);
         inputs[1] = 1;
         inputs[2] = chunk;
         for (uint256 s; s < K; ++s) {

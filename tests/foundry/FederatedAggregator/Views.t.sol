@@ -139,12 +139,27 @@ contract ViewsTest is AggregatorFixture {
         agg.pairCommitments(2, members[0]);
         vm.expectRevert(abi.encodeWithSelector(IFA.UnknownTask.selector, 2));
         agg.hasJoined(2, members[0]);
+        vm.expectRevert(abi.encodeWithSelector(IFA.UnknownTask.selector, 2));
+        agg.taskDomain(2);
     }
 
     function test_GlobalModel_FirstRoundIsInitialModel() public view {
-        (string memory cid, bytes32 modelHash) = agg.globalModel(taskId, 1);
+        (string memory cid, bytes32 modelHash, uint256 round) = agg.globalModel(taskId, 1);
         assertEq(cid, "bafy-initial-model");
         assertEq(modelHash, keccak256("initial model"));
+        assertEq(round, 0);
+    }
+
+    function test_RevertWhen_GlobalModel_RoundNotStarted() public {
+        vm.expectRevert(abi.encodeWithSelector(IFA.RoundNotStarted.selector, taskId, 2));
+        agg.globalModel(taskId, 2);
+    }
+
+    function test_RoundInfo_SealingFieldsStartEmpty() public view {
+        IFA.RoundInfo memory info = agg.roundInfo(taskId, 1);
+        assertEq(info.sealedChunks, 0);
+        assertEq(info.aggregatedChunks, 0);
+        assertEq(info.aggregateDigest, bytes32(0));
     }
 
     function test_ChunkStatus_Lifecycle() public {
@@ -161,8 +176,8 @@ contract ViewsTest is AggregatorFixture {
         assertEq(uint8(agg.chunkStatus(taskId, 1, 0)), uint8(IFA.ChunkStatus.AwaitingReveals));
         assertEq(uint8(agg.chunkStatus(taskId, 1, 1)), uint8(IFA.ChunkStatus.Void));
         assertEq(uint8(agg.chunkStatus(taskId, 1, 2)), uint8(IFA.ChunkStatus.Recoverable));
-        assertFalse(agg.isChunkRecoverable(taskId, 1, 0));
-        assertTrue(agg.isChunkRecoverable(taskId, 1, 2));
+        assertFalse(_isRecoverable(taskId, 1, 0));
+        assertTrue(_isRecoverable(taskId, 1, 2));
 
         _toRevealDeadline(taskId, 1);
         assertEq(uint8(agg.chunkStatus(taskId, 1, 0)), uint8(IFA.ChunkStatus.Void));
@@ -199,10 +214,8 @@ contract ViewsTest is AggregatorFixture {
         agg.chunkReveals(taskId, 1, 3);
     }
 
-    function test_RevealedSeed_NoneByDefault() public view {
-        (bool revealed, uint256 seed) = agg.revealedSeed(taskId, 1, 0, members[0], members[1]);
-        assertFalse(revealed);
-        assertEq(seed, 0);
+    function test_MaskRevealed_NoneByDefault() public view {
+        assertFalse(agg.maskRevealed(taskId, 1, 0, members[0], members[1]));
     }
 
     function test_CkksViews_EmptyByDefault() public view {

@@ -6,9 +6,12 @@ import {IFederatedAggregator as IFA} from "../../../contracts/interfaces/IFedera
 import {AggregatorFixture} from "../utils/AggregatorFixture.sol";
 import {AggregatorHandler} from "./handlers/AggregatorHandler.sol";
 
-/// @notice Invariants of a SecAgg task under random joins, submissions, reveals, time jumps,
-///         finalisations and aborts (see tests/foundry/README.md).
+/// @notice Invariants of a SecAgg task under random joins, masked submissions, mask reveals,
+///         time jumps, batched finalisations and aborts (see tests/foundry/README.md). Runs and
+///         depth come from the foundry.toml profile (`default` fast, `ci` ≥ 100,000 calls each).
 contract FederatedAggregatorInvariantTest is AggregatorFixture {
+    uint256 internal constant TASK_CHUNKS = 2;
+
     AggregatorHandler internal handler;
     uint256 internal taskId;
 
@@ -19,20 +22,19 @@ contract FederatedAggregatorInvariantTest is AggregatorFixture {
         // Short windows so that a campaign crosses several deadlines in a few dozen calls.
         c.submissionPeriod = 3 hours;
         c.revealPeriod = 3 hours;
-        c.paramCount = uint64(2 * W * L); // two chunks
+        c.paramCount = uint64(TASK_CHUNKS * W * L);
         taskId = gov.createTask(c);
         handler = new AggregatorHandler(agg, taskId, members);
         targetContract(address(handler));
     }
 
     /// @dev Every round's accumulator (while not yet reused by a later round) equals the mod-p sum
-    ///      of the words the aggregator accepted.
-    /// forge-config: default.invariant.runs = 16
-    /// forge-config: default.invariant.depth = 80
-    function invariant_AccumulatorEqualsModPSumOfAcceptedWords() public view {
+    ///      of the words the aggregator accepted, less each revealed mask with its revealer's
+    ///      sign.
+    function invariant_AccumulatorEqualsAcceptedWordsLessRevealedMasks() public view {
         uint256 current = handler.currentRound();
         for (uint256 round = 1; round <= current; ++round) {
-            for (uint256 c; c < 2; ++c) {
+            for (uint256 c; c < TASK_CHUNKS; ++c) {
                 try agg.accumulator(taskId, round, c) returns (uint256[] memory acc) {
                     for (uint256 w; w < W; ++w) {
                         assertEq(acc[w], handler.ghostSum(round, c, w));
@@ -45,14 +47,57 @@ contract FederatedAggregatorInvariantTest is AggregatorFixture {
         }
     }
 
+    /// @dev Once every required mask of a chunk with t_min contributors is revealed, its
+    ///      accumulator is the plain sum Σ x of the contributors' unmasked values: the masks
+    ///      between contributors cancel and the revealed ones are removed exactly.
+    function invariant_RecoverableChunkAccumulatorEqualsPlainSum() public view {
+        uint256 current = handler.currentRound();
+        for (uint256 round = 1; round <= current; ++round) {
+            for (uint256 c; c < TASK_CHUNKS; ++c) {
+                bool recoverable = handler.ghostRecoverable(round, c);
+                IFA.RoundStatus status = agg.roundInfo(taskId, round).status;
+                if (status != IFA.RoundStatus.Aborted && status != IFA.RoundStatus.Open) {
+                    assertEq(_isRecoverable(taskId, round, c), recoverable);
+                }
+                if (!recoverable) continue;
+                try agg.accumulator(taskId, round, c) returns (uint256[] memory acc) {
+                    for (uint256 w; w < W; ++w) {
+                        assertEq(acc[w], handler.ghostPlain(round, c, w));
+                    }
+                } catch (bytes memory reason) {
+                    // forge-lint: disable-next-line(unsafe-typecast)
+                    assertEq(bytes4(reason), IFA.AccumulatorOverwritten.selector);
+                }
+            }
+        }
+    }
+
+    /// @dev Sealing: a round never has more sealed chunks than chunks, nor more aggregated than
+    ///      sealed; it is Finalized exactly when all are sealed (an aborted round seals none);
+    ///      the counters and the digest are those of the `ChunkAggregated` events, which follow
+    ///      the chunk rule (Recoverable: count and Σ x; otherwise 0 and no words) and chain from
+    ///      keccak256(abi.encode(D, round)).
+    function invariant_SealedChunksFollowTheEvents() public view {
+        assertEq(handler.sealMismatches(), 0, "events");
+        uint256 current = handler.currentRound();
+        for (uint256 round = 1; round <= current; ++round) {
+            IFA.RoundInfo memory info = agg.roundInfo(taskId, round);
+            assertLe(info.sealedChunks, TASK_CHUNKS);
+            assertLe(info.aggregatedChunks, info.sealedChunks);
+            assertEq(info.sealedChunks, handler.ghostSealed(round));
+            assertEq(info.aggregatedChunks, handler.ghostAggregated(round));
+            assertEq(info.aggregateDigest, handler.ghostDigest(round));
+            assertEq(info.status == IFA.RoundStatus.Finalized, info.sealedChunks == TASK_CHUNKS);
+            if (info.status == IFA.RoundStatus.Aborted) assertEq(info.sealedChunks, 0);
+        }
+    }
+
     /// @dev No member contributes a chunk twice in a round, and the recorded contributor set
     ///      matches the accepted submissions.
-    /// forge-config: default.invariant.runs = 16
-    /// forge-config: default.invariant.depth = 80
     function invariant_NoMemberContributesAChunkTwice() public view {
         uint256 current = handler.currentRound();
         for (uint256 round = 1; round <= current; ++round) {
-            for (uint256 c; c < 2; ++c) {
+            for (uint256 c; c < TASK_CHUNKS; ++c) {
                 (uint256 bitmap, uint256 count) = agg.chunkContributors(taskId, round, c);
                 uint256 bits;
                 for (uint256 m; m < N_MEMBERS; ++m) {
@@ -68,10 +113,9 @@ contract FederatedAggregatorInvariantTest is AggregatorFixture {
     }
 
     /// @dev Every accepted reveal came after its round's submission deadline, before its reveal
-    ///      deadline, for a chunk with at least t_min contributors; void chunks hold no seed.
-    /// forge-config: default.invariant.runs = 16
-    /// forge-config: default.invariant.depth = 80
-    function invariant_NoSeedRevealedForVoidChunkOrBeforeDeadline() public view {
+    ///      deadline, for a chunk with at least t_min contributors; void chunks have no mask
+    ///      revealed.
+    function invariant_NoMaskRevealedForVoidChunkOrOutsideWindow() public view {
         AggregatorHandler.Reveal[] memory reveals = handler.reveals();
         for (uint256 i; i < reveals.length; ++i) {
             IFA.RoundInfo memory info = agg.roundInfo(taskId, reveals[i].round);
@@ -81,16 +125,17 @@ contract FederatedAggregatorInvariantTest is AggregatorFixture {
         }
         uint256 current = handler.currentRound();
         for (uint256 round = 1; round <= current; ++round) {
-            for (uint256 c; c < 2; ++c) {
+            for (uint256 c; c < TASK_CHUNKS; ++c) {
                 (uint256 revealed, uint256 required) = agg.chunkReveals(taskId, round, c);
                 assertLe(revealed, required);
+                assertEq(revealed, handler.ghostReveals(round, c));
+                assertEq(required, handler.requiredReveals(handler.ghostContributors(round, c)));
                 (, uint256 count) = agg.chunkContributors(taskId, round, c);
                 if (count < T_MIN) {
                     assertEq(revealed, 0);
                     for (uint256 i; i < N_MEMBERS; ++i) {
                         for (uint256 j; j < N_MEMBERS; ++j) {
-                            (bool any,) = agg.revealedSeed(taskId, round, c, members[i], members[j]);
-                            assertFalse(any);
+                            assertFalse(agg.maskRevealed(taskId, round, c, members[i], members[j]));
                         }
                     }
                 }
@@ -100,8 +145,6 @@ contract FederatedAggregatorInvariantTest is AggregatorFixture {
 
     /// @dev A finalized or aborted round's record (status, deadlines, model, contributors,
     ///      reveals, chunk statuses) never changes afterwards.
-    /// forge-config: default.invariant.runs = 16
-    /// forge-config: default.invariant.depth = 80
     function invariant_EndedRoundNeverChanges() public view {
         uint256[] memory ended = handler.endedRounds();
         for (uint256 i; i < ended.length; ++i) {
@@ -111,8 +154,6 @@ contract FederatedAggregatorInvariantTest is AggregatorFixture {
 
     /// @dev A member's commitments are those of its one accepted join and never change; only
     ///      members that joined have contributed a chunk.
-    /// forge-config: default.invariant.runs = 16
-    /// forge-config: default.invariant.depth = 80
     function invariant_ContributorsJoinedAndCommitmentsNeverChange() public view {
         uint256 joined;
         for (uint256 m; m < N_MEMBERS; ++m) {
@@ -126,7 +167,7 @@ contract FederatedAggregatorInvariantTest is AggregatorFixture {
         }
         uint256 current = handler.currentRound();
         for (uint256 round = 1; round <= current; ++round) {
-            for (uint256 c; c < 2; ++c) {
+            for (uint256 c; c < TASK_CHUNKS; ++c) {
                 (uint256 bitmap,) = agg.chunkContributors(taskId, round, c);
                 assertEq(bitmap & ~joined, 0);
             }
@@ -134,7 +175,7 @@ contract FederatedAggregatorInvariantTest is AggregatorFixture {
     }
 
     function afterInvariant() external view {
-        string[12] memory keys = [
+        string[13] memory keys = [
             "join.ok",
             "join.refused",
             "submit.ok",
@@ -143,12 +184,13 @@ contract FederatedAggregatorInvariantTest is AggregatorFixture {
             "reveal.refused",
             "finalize.ok",
             "finalize.refused",
+            "seal.aggregated",
+            "seal.void",
             "abort.ok",
             "abort.refused",
-            "warp",
-            ""
+            "warp"
         ];
-        for (uint256 i; i < 11; ++i) {
+        for (uint256 i; i < keys.length; ++i) {
             console2.log(keys[i], handler.calls(keys[i]));
         }
     }

@@ -10,9 +10,11 @@ import {MockModelGovernance} from "../../../contracts/test/MockModelGovernance.s
 import {BabyJubJubReference} from "./BabyJubJubReference.sol";
 
 /// @notice An aggregator behind a mock governance, six members with registered keys and mock
-///         verifiers for a small variant (W = 4, K = 4; packing L = 15, B = 16, R = 12).
+///         verifiers for a small variant (W = 4, K = 4; packing L = 15, B = 16, R = 12) and for
+///         `KeyPossession`.
 /// @dev `_createTask` returns a task every member has joined, with the pair commitments of
-///      `_commitment` (symmetric, as c_ij = c_ji for real ECDH secrets).
+///      `_commitment` (symmetric, as c_ij = c_ji for real ECDH secrets); reveals carry the pair
+///      masks of `_masks` (symmetric too, as both members of a pair expand the same seed).
 abstract contract AggregatorFixture is Test {
     uint256 internal constant P =
         21888242871839275222246405745257275088548364400416034343698204186575808495617;
@@ -31,8 +33,9 @@ abstract contract AggregatorFixture is Test {
     FederatedAggregator internal agg;
     MockModelGovernance internal gov;
     MockGroth16Verifier internal verifier;
-    MockGroth16Verifier internal seedVerifier;
+    MockGroth16Verifier internal revealVerifier;
     MockGroth16Verifier internal pairVerifier;
+    MockGroth16Verifier internal keyVerifier;
 
     address[] internal members;
     uint256[2][] internal keys;
@@ -40,8 +43,9 @@ abstract contract AggregatorFixture is Test {
 
     function setUp() public virtual {
         verifier = new MockGroth16Verifier(5 + uint256(K) + W);
-        seedVerifier = new MockGroth16Verifier(5);
+        revealVerifier = new MockGroth16Verifier(4 + uint256(W));
         pairVerifier = new MockGroth16Verifier(6);
+        keyVerifier = new MockGroth16Verifier(3);
         (gov, agg) = _deploy();
         for (uint256 i; i < N_MEMBERS; ++i) {
             members.push(makeAddr(string.concat("member", vm.toString(i))));
@@ -50,8 +54,7 @@ abstract contract AggregatorFixture is Test {
         }
         gov.setMembers(members);
         for (uint256 i; i < N_MEMBERS; ++i) {
-            vm.prank(members[i]);
-            agg.registerKey(keys[i][0], keys[i][1]);
+            _registerKey(members[i], keys[i][0], keys[i][1]);
         }
     }
 
@@ -59,7 +62,43 @@ abstract contract AggregatorFixture is Test {
     function _deploy() internal returns (MockModelGovernance g, FederatedAggregator a) {
         address predicted = vm.computeCreateAddress(address(this), vm.getNonce(address(this)) + 1);
         g = new MockModelGovernance(predicted);
-        a = new FederatedAggregator(IModelGovernance(address(g)));
+        a = new FederatedAggregator(IModelGovernance(address(g)), address(keyVerifier));
+    }
+
+    /// @dev Registers a key with a stand-in `KeyPossession` proof (the mock accepts it unless a
+    ///      test made it strict).
+    function _registerKey(address member, uint256 x, uint256 y) internal {
+        vm.prank(member);
+        agg.registerKey(x, y, _proof());
+    }
+
+    /// @dev The domain D of a task on aggregator `a`, recomputed from its definition.
+    function _domain(FederatedAggregator a, uint256 taskId) internal view returns (uint256) {
+        return uint256(
+            keccak256(abi.encode(keccak256("zkfed.task-domain"), block.chainid, address(a), taskId))
+        ) % P;
+    }
+
+    function _domain(uint256 taskId) internal view returns (uint256) {
+        return _domain(agg, taskId);
+    }
+
+    /// @dev The `KeyPossession` binding of `account` on aggregator `a`, from its definition.
+    function _binding(FederatedAggregator a, address account) internal view returns (uint256) {
+        return uint256(
+            keccak256(
+            abi.encode(keccak256("zkfed.key-binding"), block.chainid, address(a), account)
+        )
+        ) % P;
+    }
+
+    /// @dev Whether the chunk enters the round's aggregate.
+    function _isRecoverable(uint256 taskId, uint256 round, uint256 chunk)
+        internal
+        view
+        returns (bool)
+    {
+        return agg.chunkStatus(taskId, round, chunk) == IFederatedAggregator.ChunkStatus.Recoverable;
     }
 
     function _variant() internal view returns (IFederatedAggregator.CircuitVariant memory) {
@@ -71,7 +110,7 @@ abstract contract AggregatorFixture is Test {
             laneBits: 16,
             valueBits: 12,
             scaleBits: 8,
-            seedVerifier: address(seedVerifier),
+            revealVerifier: address(revealVerifier),
             pairVerifier: address(pairVerifier)
         });
     }
@@ -168,15 +207,71 @@ abstract contract AggregatorFixture is Test {
         agg.submitChunk(taskId, round, chunk, words, _proof());
     }
 
+    /// @dev A stand-in for the W mask words PRG(Poseidon4(ECDH(sk_a, pk_b).x, D, round, chunk))
+    ///      of the pair (a, b): below p, symmetric, and often at the field's ends (0, p − 1).
+    function _masks(uint256 taskId, uint256 round, uint256 chunk, address a, address b)
+        internal
+        pure
+        returns (uint256[] memory masks)
+    {
+        (address low, address high) = a < b ? (a, b) : (b, a);
+        masks = new uint256[](W);
+        for (uint256 i; i < W; ++i) {
+            uint256 r = uint256(keccak256(abi.encode("mask", taskId, round, chunk, low, high, i)));
+            masks[i] = r % 4 == 0 ? 0 : r % 4 == 1 ? P - 1 : r % P;
+        }
+    }
+
+    /// @dev `revealer` removes its pair mask with `dropped` (member indices) from the chunk.
     function _reveal(
         uint256 taskId,
         uint256 round,
         uint256 chunk,
         uint256 revealer,
         uint256 dropped
-    ) internal {
+    ) internal returns (uint256[] memory masks) {
+        masks = _masks(taskId, round, chunk, members[revealer], members[dropped]);
         vm.prank(members[revealer]);
-        agg.revealSeed(taskId, round, chunk, members[dropped], 42 + revealer, _proof());
+        agg.revealMask(taskId, round, chunk, members[dropped], masks, _proof());
+    }
+
+    /// @dev `MaskReveal` public signals of record: D, round, chunk, the revealer's commitment of
+    ///      the slot holding `dropped`, the W mask words.
+    function _revealInputs(
+        uint256 taskId,
+        uint256 round,
+        uint256 chunk,
+        uint256 revealer,
+        uint256 dropped,
+        uint256[] memory masks
+    ) internal view returns (uint256[] memory inputs) {
+        inputs = new uint256[](4 + masks.length);
+        inputs[0] = _domain(taskId);
+        inputs[1] = round;
+        inputs[2] = chunk;
+        inputs[3] = _commitment(taskId, members[revealer], members[dropped]);
+        for (uint256 i; i < masks.length; ++i) {
+            inputs[4 + i] = masks[i];
+        }
+    }
+
+    /// @dev Seals every chunk of the round in one call (anyone may).
+    function _finalize(uint256 taskId, uint256 round) internal {
+        agg.finalizeRound(taskId, round, type(uint256).max);
+    }
+
+    /// @dev The first link of a round's digest chain.
+    function _digestStart(uint256 taskId, uint256 round) internal view returns (bytes32) {
+        return keccak256(abi.encode(_domain(taskId), round));
+    }
+
+    /// @dev The digest chain after sealing `chunk` with `count` contributors and `words`.
+    function _digestNext(bytes32 digest, uint256 chunk, uint256 count, uint256[] memory words)
+        internal
+        pure
+        returns (bytes32)
+    {
+        return keccak256(abi.encode(digest, chunk, count, words));
     }
 
     function _toSubmissionDeadline(uint256 taskId, uint256 round) internal {

@@ -4,20 +4,27 @@ pragma solidity ^0.8.28;
 import {CommonBase} from "forge-std/Base.sol";
 import {StdCheats} from "forge-std/StdCheats.sol";
 import {StdUtils} from "forge-std/StdUtils.sol";
+import {Vm} from "forge-std/Vm.sol";
 import {FederatedAggregator} from "../../../../contracts/FederatedAggregator.sol";
 import {
     IFederatedAggregator as IFA
 } from "../../../../contracts/interfaces/IFederatedAggregator.sol";
 
-/// @notice Drives one SecAgg task through random joins, submissions, reveals, time jumps,
-///         finalisations and aborts, and keeps ghost records of what the aggregator accepted.
+/// @notice Drives one SecAgg task through random joins, masked submissions, mask reveals, time
+///         jumps, batched finalisations and aborts, and keeps ghost records of what the
+///         aggregator accepted.
 /// @dev Every call is attempted as a real member would (including refused ones: second joins,
-///      duplicates, reveals before the deadline or for void chunks); only accepted calls update
-///      the ghosts. A member joins the task before its first submission, as the client does,
-///      except in one submission attempt in four (refused with `NotJoined` when not joined).
+///      duplicates, reveals before the deadline or for void chunks, empty batches); only
+///      accepted calls update the ghosts. A member joins the task before its first submission,
+///      as the client does, except in one submission attempt in four (refused with `NotJoined`
+///      when not joined). Submissions are masked as the protocol masks them: member i sends
+///      x + Σ ±m_ij over its active neighbours j (+ when i is below j) with symmetric pair masks
+///      m_ij (`pairMask`, the field's ends mixed in), and reveals carry the right m_ij (the mock
+///      verifiers accept any proof; the real ones are what makes a wrong mask impossible).
 contract AggregatorHandler is CommonBase, StdCheats, StdUtils {
     uint256 internal constant P =
         21888242871839275222246405745257275088548364400416034343698204186575808495617;
+    uint256 internal constant MAX_K = 8;
 
     struct Reveal {
         uint256 round;
@@ -32,17 +39,33 @@ contract AggregatorHandler is CommonBase, StdCheats, StdUtils {
     uint256 public immutable words;
     uint256 public immutable chunks;
     uint256 public immutable k;
+    uint256 public immutable tMin;
+    uint256 public immutable domain;
+    /// member → slot → neighbour index, and member → slots word (from the aggregator's views)
+    uint256[MAX_K][] internal _ring;
+    uint256[] internal _slots;
 
-    /// round → chunk → word → Σ accepted words mod p
+    /// round → chunk → word → Σ accepted words less the revealed signed masks, mod p
     mapping(uint256 => mapping(uint256 => mapping(uint256 => uint256))) public ghostSum;
+    /// round → chunk → word → Σ of the contributors' unmasked values x, mod p
+    mapping(uint256 => mapping(uint256 => mapping(uint256 => uint256))) public ghostPlain;
     /// round → chunk → member → accepted submissions
     mapping(uint256 => mapping(uint256 => mapping(uint256 => uint256))) public ghostSubmissions;
     mapping(uint256 => mapping(uint256 => uint256)) public ghostCount;
+    mapping(uint256 => mapping(uint256 => uint256)) public ghostContributors;
+    mapping(uint256 => mapping(uint256 => uint256)) public ghostReveals;
     Reveal[] internal _reveals;
     uint256[] internal _endedRounds;
     mapping(uint256 round => bytes32) public endedSnapshot;
     /// member → the commitments its accepted join posted (empty until then)
     mapping(uint256 => uint256[]) internal _ghostCommitments;
+
+    /// round → chunks sealed, sealed chunks with words, digest chain (from the events)
+    mapping(uint256 => uint256) public ghostSealed;
+    mapping(uint256 => uint256) public ghostAggregated;
+    mapping(uint256 => bytes32) public ghostDigest;
+    /// `ChunkAggregated` / `RoundFinalized` events that broke the sealing rule or the chain
+    uint256 public sealMismatches;
 
     mapping(string => uint256) public calls;
 
@@ -53,11 +76,56 @@ contract AggregatorHandler is CommonBase, StdCheats, StdUtils {
         IFA.TaskConfig memory config = agg_.taskConfig(taskId_);
         words = config.variant.words;
         k = config.variant.neighbors;
+        require(k <= MAX_K, "AggregatorHandler: K");
+        tMin = config.minContributors;
+        domain = agg_.taskDomain(taskId_);
         (,, chunks) = agg_.taskState(taskId_);
+        for (uint256 i; i < members_.length; ++i) {
+            (address[] memory ring, uint256 slots) = agg_.neighbors(taskId_, members_[i]);
+            uint256[MAX_K] memory indices;
+            for (uint256 s; s < ring.length; ++s) {
+                indices[s] = _indexOf(ring[s]);
+            }
+            _ring.push(indices);
+            _slots.push(slots);
+        }
     }
 
     function currentRound() public view returns (uint256 round) {
         (, round,) = agg.taskState(taskId);
+    }
+
+    /// @notice The W mask words of the pair {i, j} for a chunk of a round: symmetric, below p.
+    function pairMask(uint256 i, uint256 j, uint256 round, uint256 chunk)
+        public
+        view
+        returns (uint256[] memory m)
+    {
+        (uint256 low, uint256 high) = i < j ? (i, j) : (j, i);
+        m = new uint256[](words);
+        for (uint256 w; w < words; ++w) {
+            uint256 r = uint256(keccak256(abi.encode("mask", low, high, round, chunk, w)));
+            m[w] = r % 4 == 0 ? 0 : r % 4 == 1 ? P - 1 - (r % 3) : r % P;
+        }
+    }
+
+    /// @notice Required reveals of a contributor set: (contributor, non-contributing active
+    ///         neighbour) pairs, from the handler's copy of the ring.
+    function requiredReveals(uint256 contributors) public view returns (uint256 required) {
+        for (uint256 i; i < _members.length; ++i) {
+            if ((contributors >> i) & 1 == 0) continue;
+            for (uint256 s; s < k; ++s) {
+                if ((_slots[i] >> (k + s)) & 1 == 0) continue;
+                if ((contributors >> _ring[i][s]) & 1 == 0) ++required;
+            }
+        }
+    }
+
+    /// @notice Whether the ghosts make the chunk Recoverable: t_min contributors, every
+    ///         required mask revealed.
+    function ghostRecoverable(uint256 round, uint256 chunk) public view returns (bool) {
+        return ghostCount[round][chunk] >= tMin
+            && ghostReveals[round][chunk] == requiredReveals(ghostContributors[round][chunk]);
     }
 
     /// @dev Joins with fresh commitments; refused once the member has joined.
@@ -66,14 +134,14 @@ contract AggregatorHandler is CommonBase, StdCheats, StdUtils {
     }
 
     function _join(uint256 member, uint256 salt) internal {
-        (address[] memory ring, uint256 slots) = agg.neighbors(taskId, _members[member]);
         uint256 active;
-        while (active < k && (slots >> (k + active)) & 1 == 1) {
+        while (active < k && (_slots[member] >> (k + active)) & 1 == 1) {
             ++active;
         }
         uint256[] memory commitments = new uint256[](active);
         for (uint256 s; s < active; ++s) {
-            commitments[s] = uint256(keccak256(abi.encode(salt, member, ring[s]))) % (P - 1) + 1;
+            commitments[s] =
+                uint256(keccak256(abi.encode(salt, member, _ring[member][s]))) % (P - 1) + 1;
         }
         vm.prank(_members[member]);
         try agg.joinTask(taskId, commitments, new IFA.Proof[](active)) {
@@ -85,16 +153,41 @@ contract AggregatorHandler is CommonBase, StdCheats, StdUtils {
     }
 
     function submit(uint256 memberSeed, uint256 chunkSeed, uint256 wordSeed) external {
-        uint256 member = _bound(memberSeed, 0, _members.length - 1);
+        _submit(
+            _bound(memberSeed, 0, _members.length - 1), _bound(chunkSeed, 0, chunks - 1), wordSeed
+        );
+    }
+
+    /// @dev A subset of the members (bit i of `subset`) submits one chunk, as in a round where
+    ///      most members are online; without it t_min is rarely reached before a deadline.
+    function submitMany(uint256 subset, uint256 chunkSeed, uint256 wordSeed) external {
+        uint256 chunk = _bound(chunkSeed, 0, chunks - 1);
+        for (uint256 i; i < _members.length; ++i) {
+            if ((subset >> i) & 1 == 1) {
+                _submit(i, chunk, uint256(keccak256(abi.encode(wordSeed, i))));
+            }
+        }
+    }
+
+    function _submit(uint256 member, uint256 chunk, uint256 wordSeed) internal {
         // Join first, as the client does; one attempt in four skips it, to be refused.
         if (wordSeed % 4 != 0 && !agg.hasJoined(taskId, _members[member])) _join(member, wordSeed);
-        uint256 chunk = _bound(chunkSeed, 0, chunks - 1);
         uint256 round = currentRound();
+        uint256[] memory x = new uint256[](words);
         uint256[] memory y = new uint256[](words);
         for (uint256 w; w < words; ++w) {
             // Mix small, large and boundary values of the field.
             uint256 r = uint256(keccak256(abi.encode(wordSeed, w)));
-            y[w] = r % 3 == 0 ? P - 1 - (r % 5) : r % P;
+            x[w] = r % 3 == 0 ? P - 1 - (r % 5) : r % 3 == 1 ? r % 1000 : r % P;
+            y[w] = x[w];
+        }
+        for (uint256 s; s < k; ++s) {
+            if ((_slots[member] >> (k + s)) & 1 == 0) continue;
+            uint256[] memory m = pairMask(member, _ring[member][s], round, chunk);
+            bool added = (_slots[member] >> s) & 1 == 1;
+            for (uint256 w; w < words; ++w) {
+                y[w] = addmod(y[w], added ? m[w] : P - m[w], P);
+            }
         }
         IFA.Proof memory proof;
         vm.prank(_members[member]);
@@ -102,19 +195,20 @@ contract AggregatorHandler is CommonBase, StdCheats, StdUtils {
             calls["submit.ok"]++;
             for (uint256 w; w < words; ++w) {
                 ghostSum[round][chunk][w] = addmod(ghostSum[round][chunk][w], y[w], P);
+                ghostPlain[round][chunk][w] = addmod(ghostPlain[round][chunk][w], x[w], P);
             }
             ghostSubmissions[round][chunk][member]++;
             ghostCount[round][chunk]++;
+            ghostContributors[round][chunk] |= 2 ** member;
         } catch {
             calls["submit.refused"]++;
         }
     }
 
     /// @dev Picks, when one exists, a contributor of the chunk and one of its non-contributing
-    ///      neighbours, so that reveals are refused for timing or voidness rather than at random.
-    function reveal(uint256 memberSeed, uint256 slotSeed, uint256 chunkSeed, uint256 seed)
-        external
-    {
+    ///      neighbours, so that reveals are refused for timing, voidness or repetition rather
+    ///      than at random.
+    function reveal(uint256 memberSeed, uint256 slotSeed, uint256 chunkSeed) external {
         uint256 n = _members.length;
         uint256 chunk = _bound(chunkSeed, 0, chunks - 1);
         uint256 round = currentRound();
@@ -125,16 +219,43 @@ contract AggregatorHandler is CommonBase, StdCheats, StdUtils {
         }
         uint256 dropped;
         for (uint256 i; i < k; ++i) {
-            uint256 slot = (_bound(slotSeed, 0, k - 1) + i) % k;
-            uint256 offset = slot / 2 + 1;
-            dropped = slot % 2 == 0 ? (member + offset) % n : (member + n - offset) % n;
+            dropped = _ring[member][(_bound(slotSeed, 0, k - 1) + i) % k];
             if ((bitmap >> dropped) & 1 == 0) break;
         }
-        seed = _bound(seed, 0, P - 1);
+        _reveal(round, chunk, member, dropped);
+    }
+
+    /// @dev Every (contributor, non-contributing neighbour) pair of the chunk reveals, except
+    ///      the pairs whose bit in `skip` is set (skip = 0 in half the calls): chunks become
+    ///      Recoverable, or stay pending for the deadline to void them.
+    function revealMany(uint256 chunkSeed, uint256 skip) external {
+        uint256 chunk = _bound(chunkSeed, 0, chunks - 1);
+        uint256 round = currentRound();
+        if (skip % 2 == 0) skip = 0;
+        (uint256 bitmap,) = agg.chunkContributors(taskId, round, chunk);
+        uint256 pair;
+        for (uint256 i; i < _members.length; ++i) {
+            if ((bitmap >> i) & 1 == 0) continue;
+            for (uint256 s; s < k; ++s) {
+                uint256 j = _ring[i][s];
+                if ((_slots[i] >> (k + s)) & 1 == 0 || (bitmap >> j) & 1 == 1) continue;
+                if ((skip >> (1 + pair++)) & 1 == 0) _reveal(round, chunk, i, j);
+            }
+        }
+    }
+
+    function _reveal(uint256 round, uint256 chunk, uint256 member, uint256 dropped) internal {
+        uint256[] memory m = pairMask(member, dropped, round, chunk);
         IFA.Proof memory proof;
         vm.prank(_members[member]);
-        try agg.revealSeed(taskId, round, chunk, _members[dropped], seed, proof) {
+        try agg.revealMask(taskId, round, chunk, _members[dropped], m, proof) {
             calls["reveal.ok"]++;
+            // The revealer had added the mask iff it is below the dropped neighbour.
+            for (uint256 w; w < words; ++w) {
+                ghostSum[round][chunk][w] =
+                    addmod(ghostSum[round][chunk][w], member < dropped ? P - m[w] : m[w], P);
+            }
+            ghostReveals[round][chunk]++;
             (, uint256 count) = agg.chunkContributors(taskId, round, chunk);
             _reveals.push(Reveal(round, chunk, block.timestamp, count));
         } catch {
@@ -147,15 +268,20 @@ contract AggregatorHandler is CommonBase, StdCheats, StdUtils {
         vm.warp(block.timestamp + _bound(seconds_, 0, 2 hours));
     }
 
-    function finalize(uint256 memberSeed) external {
-        uint256 member = _bound(memberSeed, 0, _members.length - 1);
+    /// @dev Seals a batch of 0 (refused) to chunks + 1 chunks and checks every emitted
+    ///      `ChunkAggregated` against the ghosts.
+    function finalize(uint256 callerSeed, uint256 batchSeed) external {
         uint256 round = currentRound();
-        vm.prank(_members[member]);
-        try agg.finalizeRound(taskId, round, "bafy-model", keccak256(abi.encode(round))) {
+        uint256 batch = _bound(batchSeed, 0, chunks + 1);
+        vm.recordLogs();
+        vm.prank(_members[_bound(callerSeed, 0, _members.length - 1)]);
+        try agg.finalizeRound(taskId, round, batch) {
             calls["finalize.ok"]++;
-            _recordEnded(round);
+            _checkSeals(round, vm.getRecordedLogs());
+            if (ghostSealed[round] == chunks) _recordEnded(round);
         } catch {
             calls["finalize.refused"]++;
+            vm.getRecordedLogs();
         }
     }
 
@@ -166,6 +292,49 @@ contract AggregatorHandler is CommonBase, StdCheats, StdUtils {
             _recordEnded(round);
         } catch {
             calls["abort.refused"]++;
+        }
+    }
+
+    /// @dev Each sealed chunk must come next in order, carry (count, Σ x) when the ghosts make
+    ///      it Recoverable and (0, []) otherwise, and extend the chain from
+    ///      keccak256(abi.encode(D, round)); `RoundFinalized` must carry the chain's end.
+    function _checkSeals(uint256 round, Vm.Log[] memory logs) internal {
+        for (uint256 i; i < logs.length; ++i) {
+            Vm.Log memory log = logs[i];
+            if (log.emitter != address(agg)) continue;
+            if (log.topics[0] == IFA.RoundFinalized.selector) {
+                (bytes32 final_,,) = abi.decode(log.data, (bytes32, string, bytes32));
+                if (final_ != ghostDigest[round] || ghostSealed[round] != chunks) {
+                    ++sealMismatches;
+                }
+                continue;
+            }
+            if (log.topics[0] != IFA.ChunkAggregated.selector) continue;
+            uint256 chunk = uint256(log.topics[3]);
+            (uint256 count, uint256[] memory aggregate, bytes32 digest) =
+                abi.decode(log.data, (uint256, uint256[], bytes32));
+            if (uint256(log.topics[2]) != round || chunk != ghostSealed[round]) ++sealMismatches;
+            bytes32 previous =
+                ghostSealed[round] == 0 ? keccak256(abi.encode(domain, round)) : ghostDigest[round];
+            if (digest != keccak256(abi.encode(previous, chunk, count, aggregate))) {
+                ++sealMismatches;
+            }
+            if (ghostRecoverable(round, chunk)) {
+                if (count != ghostCount[round][chunk] || aggregate.length != words) {
+                    ++sealMismatches;
+                } else {
+                    for (uint256 w; w < words; ++w) {
+                        if (aggregate[w] != ghostPlain[round][chunk][w]) ++sealMismatches;
+                    }
+                }
+                ghostAggregated[round]++;
+                calls["seal.aggregated"]++;
+            } else {
+                if (count != 0 || aggregate.length != 0) ++sealMismatches;
+                calls["seal.void"]++;
+            }
+            ghostDigest[round] = digest;
+            ghostSealed[round]++;
         }
     }
 
@@ -186,6 +355,13 @@ contract AggregatorHandler is CommonBase, StdCheats, StdUtils {
     function _recordEnded(uint256 round) internal {
         _endedRounds.push(round);
         endedSnapshot[round] = snapshot(round);
+    }
+
+    function _indexOf(address member) internal view returns (uint256) {
+        for (uint256 i; i < _members.length; ++i) {
+            if (_members[i] == member) return i;
+        }
+        revert("AggregatorHandler: not a member");
     }
 
     function ghostCommitments(uint256 member) external view returns (uint256[] memory) {
