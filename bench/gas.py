@@ -44,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from zkfed.chain import TaskSpec, Variant, Zkfed
+from zkfed.chain import TaskSpec, Zkfed, deploy_registry
 from zkfed.circuits import (
     DEFAULT_VARIANT,
     KEY_POSSESSION,
@@ -114,17 +114,13 @@ class Bench:
         self.prove_seconds: list[float] = []
         self.access_list_addresses = self.access_list_keys = 0
         deployments: dict[str, int] = {}
-        self.zk = Zkfed.deploy(project, self.deployer, self.members, PERIOD)
-        self.verifier = self.deployer.deploy(getattr(project, circuit.verifier_contract))
-        self.reveal_verifier = self.deployer.deploy(
-            getattr(project, reveal_circuit.verifier_contract)
-        )
-        self.pair_verifier = self.deployer.deploy(getattr(project, pair_circuit.verifier_contract))
+        registry = deploy_registry(project, self.deployer, [circuit.name])
+        self.zk = Zkfed.deploy(project, self.deployer, self.members, PERIOD, registry.address)
+        variant = self.zk.variant(circuit.name)
+        self.verifier = getattr(project, circuit.verifier_contract).at(variant.verifier)
         for name, contract in (
             ("FederatedAggregator", self.zk.aggregator),
-            (circuit.verifier_contract, self.verifier),
-            (reveal_circuit.verifier_contract, self.reveal_verifier),
-            (pair_circuit.verifier_contract, self.pair_verifier),
+            ("VerifierRegistry", registry),
         ):
             deployments[name] = _deployment_gas(contract)
         self.deployments = deployments
@@ -133,13 +129,7 @@ class Bench:
             self.record("register_key", register_key(self.zk, prover, member, sk, key_circuit))
         packing = circuit.packing()
         spec = TaskSpec(
-            variant=Variant(
-                self.verifier.address,
-                self.reveal_verifier.address,
-                self.pair_verifier.address,
-                packing,
-                circuit.neighbors,
-            ),
+            variant=variant.with_scale(packing.scale_bits),
             param_count=packing.params_per_chunk,
             bound=squared_norm_bound(1.0, packing),
             rounds=3,

@@ -35,7 +35,7 @@ def _bench_members(n_members: int, rounds: int) -> dict[str, Any]:
     from ape import accounts, chain, networks, project
 
     from zkfed.babyjubjub import generate_secret_key
-    from zkfed.chain import Zkfed, deploy_variant
+    from zkfed.chain import Zkfed
     from zkfed.circuits import DEFAULT_VARIANT, PAIR_COMMIT, load_circuit
     from zkfed.datasets import load_dataset, split_non_iid
     from zkfed.models import ModelSpec
@@ -55,7 +55,7 @@ def _bench_members(n_members: int, rounds: int) -> dict[str, Any]:
         deployer, *people = accounts.test_accounts[: n_members + 1]
         zk = Zkfed.deploy(project, deployer, people, DEV_PERIOD)
         circuit = load_circuit(DEFAULT_VARIANT)
-        variant = deploy_variant(project, deployer, circuit)
+        variant = zk.variant(circuit.name).with_scale(circuit.packing().scale_bits)
         secret_keys = [generate_secret_key() for _ in people]
         for person, sk in zip(people, secret_keys, strict=True):
             register_key(zk, prover, person, sk)

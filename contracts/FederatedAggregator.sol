@@ -3,6 +3,7 @@ pragma solidity ^0.8.28;
 
 import {IFederatedAggregator} from "./interfaces/IFederatedAggregator.sol";
 import {IModelGovernance} from "./interfaces/IModelGovernance.sol";
+import {IVerifierRegistry} from "./interfaces/IVerifierRegistry.sol";
 import {BabyJubJub} from "./libraries/BabyJubJub.sol";
 import {Groth16Call} from "./libraries/Groth16Call.sol";
 
@@ -108,10 +109,16 @@ contract FederatedAggregator is IFederatedAggregator {
     /// @inheritdoc IFederatedAggregator
     address public immutable keyVerifier;
 
+    /// @inheritdoc IFederatedAggregator
+    address public immutable registry;
+
     uint256 private _taskCount;
     mapping(address member => Key) private _keys;
     mapping(bytes32 keyHash => address member) private _keyOwners;
     mapping(uint256 taskId => TaskConfig) private _configs;
+    /// @dev The registered variant each SecAgg task copied at creation (one SLOAD for the
+    ///      verifier, W and K on every submission).
+    mapping(uint256 taskId => CircuitVariant) private _circuits;
     mapping(uint256 taskId => TaskRecord) private _tasks;
     mapping(uint256 taskId => address[]) private _members;
     mapping(uint256 taskId => mapping(address member => uint256 indexPlusOne)) private _memberSlot;
@@ -138,12 +145,14 @@ contract FederatedAggregator is IFederatedAggregator {
     }
 
     /// @param governance_ The governance deployed for this contract's address.
-    /// @param keyVerifier_ The `KeyPossession` Groth16 verifier.
-    constructor(IModelGovernance governance_, address keyVerifier_) {
+    /// @param registry_ The deployment's circuit variants and verifiers.
+    constructor(IModelGovernance governance_, IVerifierRegistry registry_) {
         address bound = governance_.aggregator();
         if (bound != address(this)) revert GovernanceMismatch(address(governance_), bound);
-        if (keyVerifier_.code.length == 0) revert InvalidVerifier(keyVerifier_);
+        address keyVerifier_ = registry_.keyVerifier();
+        if (keyVerifier_.code.length == 0) revert MissingKeyVerifier(address(registry_));
         governance = address(governance_);
+        registry = address(registry_);
         keyVerifier = keyVerifier_;
     }
 
@@ -205,8 +214,11 @@ contract FederatedAggregator is IFederatedAggregator {
         uint256 chunks = 0;
         bytes4 verifySelector = bytes4(0);
         bytes4 revealSelector = bytes4(0);
+        // All zero in CKKS mode, which has no circuit.
+        // slither-disable-next-line uninitialized-local
+        CircuitVariant memory v;
         if (config.mode == Mode.SecAgg) {
-            CircuitVariant calldata v = config.variant;
+            v = IVerifierRegistry(registry).circuit(config.variant);
             _checkVariant(v, n);
             uint256 perChunk = uint256(v.words) * v.lanes;
             chunks = (uint256(config.paramCount) + perChunk - 1) / perChunk;
@@ -221,6 +233,7 @@ contract FederatedAggregator is IFederatedAggregator {
 
         taskId = ++_taskCount;
         _configs[taskId] = config;
+        _circuits[taskId] = v;
         _members[taskId] = members;
         for (uint256 i; i < n; ++i) {
             _memberSlot[taskId][members[i]] = i + 1;
@@ -247,7 +260,7 @@ contract FederatedAggregator is IFederatedAggregator {
     {
         (uint256 index, uint256 active) = _checkJoin(taskId, commitments, proofs.length);
 
-        address pairVerifier = _configs[taskId].variant.pairVerifier;
+        address pairVerifier = _circuits[taskId].pairVerifier;
         uint256 domain = _domain(taskId);
         for (uint256 s; s < active; ++s) {
             bytes memory input =
@@ -275,8 +288,8 @@ contract FederatedAggregator is IFederatedAggregator {
             _checkSubmission(taskId, round, chunk, words.length);
 
         bytes memory input = _maskedUpdateCall(taskId, round, chunk, index, words, proof);
-        uint256 signals = _FIXED_SIGNALS + _configs[taskId].variant.neighbors + words.length;
-        if (!Groth16Call.verify(_configs[taskId].variant.verifier, input, signals)) {
+        uint256 signals = _FIXED_SIGNALS + _circuits[taskId].neighbors + words.length;
+        if (!Groth16Call.verify(_circuits[taskId].verifier, input, signals)) {
             revert InvalidProof(taskId, round, chunk, msg.sender);
         }
 
@@ -299,7 +312,7 @@ contract FederatedAggregator is IFederatedAggregator {
         {
             bytes memory input = _maskRevealCall(taskId, round, chunk, commitment, masks, proof);
             uint256 signals = _MASK_REVEAL_FIXED_SIGNALS + masks.length;
-            if (!Groth16Call.verify(_configs[taskId].variant.revealVerifier, input, signals)) {
+            if (!Groth16Call.verify(_circuits[taskId].revealVerifier, input, signals)) {
                 revert InvalidProof(taskId, round, chunk, msg.sender);
             }
         }
@@ -498,6 +511,12 @@ contract FederatedAggregator is IFederatedAggregator {
     }
 
     /// @inheritdoc IFederatedAggregator
+    function taskCircuit(uint256 taskId) external view returns (CircuitVariant memory) {
+        _requireTask(taskId);
+        return _circuits[taskId];
+    }
+
+    /// @inheritdoc IFederatedAggregator
     function taskState(uint256 taskId)
         external
         view
@@ -523,7 +542,7 @@ contract FederatedAggregator is IFederatedAggregator {
         uint256 index = _memberIndex(taskId, member);
         address[] storage members = _members[taskId];
         uint256 n = members.length;
-        uint256 k = _configs[taskId].variant.neighbors;
+        uint256 k = _circuits[taskId].neighbors;
         ring = new address[](k);
         for (uint256 s; s < k; ++s) {
             ring[s] = members[_neighborIndex(index, s, n)];
@@ -539,7 +558,7 @@ contract FederatedAggregator is IFederatedAggregator {
     {
         _requireTask(taskId);
         _memberIndex(taskId, member);
-        uint256 k = _configs[taskId].variant.neighbors;
+        uint256 k = _circuits[taskId].neighbors;
         commitments = new uint256[](k);
         uint256 active = _activeSlots(k, _members[taskId].length);
         uint256[MAX_NEIGHBORS] storage stored = _commitments[taskId][member];
@@ -644,7 +663,7 @@ contract FederatedAggregator is IFederatedAggregator {
                 revert AccumulatorOverwritten(taskId, round, chunk, later);
             }
         }
-        if (record.count == 0) return new uint256[](_configs[taskId].variant.words);
+        if (record.count == 0) return new uint256[](_circuits[taskId].words);
         return _accumulatorWords(taskId, chunk);
     }
 
@@ -732,7 +751,7 @@ contract FederatedAggregator is IFederatedAggregator {
             revert RoundClosed(taskId, round, r.submissionDeadline);
         }
         if (chunk >= task.chunks) revert ChunkOutOfRange(taskId, chunk, task.chunks);
-        uint256 w = _configs[taskId].variant.words;
+        uint256 w = _circuits[taskId].words;
         if (length != w) revert WrongWordCount(w, length);
         record = _chunks[taskId][round][chunk];
         if ((record.contributors >> index) & 1 == 1) {
@@ -752,7 +771,7 @@ contract FederatedAggregator is IFederatedAggregator {
         if (status != TaskStatus.Active) revert TaskNotActive(taskId, status);
         index = _memberIndex(taskId, msg.sender);
         if (_commitments[taskId][msg.sender][0] != 0) revert AlreadyJoined(taskId, msg.sender);
-        active = _activeSlots(_configs[taskId].variant.neighbors, _members[taskId].length);
+        active = _activeSlots(_circuits[taskId].neighbors, _members[taskId].length);
         if (commitments.length != active) revert WrongCommitmentCount(active, commitments.length);
         if (proofCount != active) revert WrongCommitmentCount(active, proofCount);
         for (uint256 s; s < active; ++s) {
@@ -784,7 +803,7 @@ contract FederatedAggregator is IFederatedAggregator {
         if (_revealed[_pairKey(taskId, round, chunk, msg.sender, dropped)]) {
             revert MaskAlreadyRevealed(taskId, round, chunk, msg.sender, dropped);
         }
-        uint256 w = _configs[taskId].variant.words;
+        uint256 w = _circuits[taskId].words;
         if (length != w) revert WrongWordCount(w, length);
     }
 
@@ -805,9 +824,8 @@ contract FederatedAggregator is IFederatedAggregator {
         returns (uint256 droppedIndex, uint256 commitment)
     {
         droppedIndex = _memberIndex(taskId, dropped);
-        (bool found, uint256 slot) = _slotOf(
-            index, droppedIndex, _members[taskId].length, _configs[taskId].variant.neighbors
-        );
+        (bool found, uint256 slot) =
+            _slotOf(index, droppedIndex, _members[taskId].length, _circuits[taskId].neighbors);
         if (!found) revert NotNeighbor(taskId, msg.sender, dropped);
         // The slot is active, so its commitment is non-zero once the caller has joined.
         commitment = _commitments[taskId][msg.sender][slot];
@@ -836,26 +854,16 @@ contract FederatedAggregator is IFederatedAggregator {
         }
     }
 
-    function _checkVariant(CircuitVariant calldata v, uint256 n) private view {
-        if (v.verifier.code.length == 0) revert InvalidVerifier(v.verifier);
-        if (v.revealVerifier.code.length == 0) revert InvalidVerifier(v.revealVerifier);
-        if (v.pairVerifier.code.length == 0) revert InvalidVerifier(v.pairVerifier);
-        if (
-            v.words == 0 || v.words > MAX_WORDS || v.neighbors < 2 || v.neighbors % 2 != 0
-                || v.neighbors > MAX_NEIGHBORS
-        ) {
+    /// @dev What a task adds to the registry's checks: W and K within this contract's storage
+    ///      layout, at least three members, and lane headroom for every member.
+    function _checkVariant(CircuitVariant memory v, uint256 n) private pure {
+        if (v.words > MAX_WORDS || v.neighbors > MAX_NEIGHBORS) {
             revert InvalidCircuitVariant(v.words, v.neighbors);
-        }
-        uint256 lanes = v.lanes;
-        uint256 laneBits = v.laneBits;
-        uint256 valueBits = v.valueBits;
-        if (lanes == 0 || valueBits == 0 || laneBits <= valueBits || lanes * laneBits > 252) {
-            revert InvalidPacking(lanes, laneBits, valueBits);
         }
         // A ring needs three members; n ≤ K is fine (the surplus slots are inactive).
         if (n < 3) revert TooFewMembers(n, 3);
         // A lane must hold the sum of n values of valueBits bits without carrying.
-        uint256 headroom = 2 ** (laneBits - valueBits);
+        uint256 headroom = 2 ** (uint256(v.laneBits) - v.valueBits);
         if (n > headroom) revert TooManyMembers(n, headroom);
     }
 
@@ -941,7 +949,7 @@ contract FederatedAggregator is IFederatedAggregator {
         view
         returns (uint256[] memory words)
     {
-        uint256 w = _configs[taskId].variant.words;
+        uint256 w = _circuits[taskId].words;
         words = new uint256[](w);
         uint256[MAX_WORDS] storage acc = _acc[taskId][chunk];
         for (uint256 i; i < w; ++i) {
@@ -1001,7 +1009,7 @@ contract FederatedAggregator is IFederatedAggregator {
         Proof calldata proof
     ) private view returns (bytes memory input) {
         TaskConfig storage config = _configs[taskId];
-        uint256 k = config.variant.neighbors;
+        uint256 k = _circuits[taskId].neighbors;
         input = Groth16Call.encode(
             _tasks[taskId].verifySelector, proof, _FIXED_SIGNALS + k + words.length
         );
@@ -1138,7 +1146,7 @@ contract FederatedAggregator is IFederatedAggregator {
         returns (uint256 required)
     {
         uint256 n = _members[taskId].length;
-        uint256 active = _activeSlots(_configs[taskId].variant.neighbors, n);
+        uint256 active = _activeSlots(_circuits[taskId].neighbors, n);
         for (uint256 i; i < n; ++i) {
             if ((contributors >> i) & 1 == 0) continue;
             for (uint256 s; s < active; ++s) {

@@ -2,11 +2,12 @@
 
     ape run deploy --network ethereum:sepolia:node --account ALIAS --founders 0xA,0xB,0xC
 
-Deploys the `SeedReveal` verifier and the default `MaskedUpdate` verifier generated from the
-circuit registry, then `ModelGovernance` and `FederatedAggregator`, and writes the deployment
-record the `zkfed` CLI and the web app read (`.zkfed/deployment.json`, or `--home`).
-The committed verifiers come from the INSECURE development setup: deploy the output of
-`ape run ceremony` for anything beyond a rehearsal.
+Deploys the verifiers of a `MaskedUpdate` variant of the circuit registry (with its `MaskReveal`,
+`PairCommit` and `KeyPossession` verifiers) and the `VerifierRegistry` that fixes them, then
+`ModelGovernance` and `FederatedAggregator`, and writes the deployment record the `zkfed` CLI and
+the web app read (`.zkfed/deployment.json`, or `--home`). The committed keys come from the
+INSECURE development setup: on a chain other than a local node the script refuses them unless
+`--rehearsal` is given; deploy the output of `ape run ceremony` for anything real.
 """
 
 from pathlib import Path
@@ -16,9 +17,15 @@ import click
 from ape import chain, project
 from ape.cli import ConnectedProviderCommand, account_option, network_option
 
-from zkfed.chain import Zkfed, deploy_variant
-from zkfed.circuits import DEFAULT_VARIANT, load_circuit
-from zkfed.config import Deployment, Home, VariantAddresses
+from zkfed.chain import LOCAL_CHAIN_IDS, Zkfed, deploy_registry
+from zkfed.circuits import (
+    DEFAULT_VARIANT,
+    KEY_POSSESSION,
+    PAIR_COMMIT,
+    load_circuit,
+    mask_reveal_circuit,
+)
+from zkfed.config import Deployment, Home
 from zkfed.proposals import DEV_PERIOD
 
 
@@ -29,6 +36,11 @@ from zkfed.proposals import DEV_PERIOD
 @click.option("--voting-period", default=DEV_PERIOD, show_default=True, type=click.IntRange(1))
 @click.option("--variant", default=DEFAULT_VARIANT, show_default=True)
 @click.option("--home", type=click.Path(file_okay=False, path_type=Path), default=None)
+@click.option(
+    "--rehearsal",
+    is_flag=True,
+    help="Allow the insecure development keys on a non-local chain (a rehearsal only).",
+)
 def cli(
     network: Any,
     account: Any,
@@ -36,8 +48,9 @@ def cli(
     voting_period: int,
     variant: str,
     home: Path | None,
+    rehearsal: bool,
 ) -> None:
-    """Deploy the verifiers, governance and the aggregator, and record the deployment."""
+    """Deploy the verifiers, their registry, governance and the aggregator, and record them."""
     members = [f.strip() for f in founders.split(",") if f.strip()]
     if not members:
         raise click.BadArgumentUsage("name at least one founding member with --founders.")
@@ -45,19 +58,31 @@ def cli(
         if not (member.startswith("0x") and len(member) == 42):
             raise click.BadArgumentUsage(f"{member!r} is not an address (0x and 40 hex digits).")
     circuit = load_circuit(variant)
-    deployed = deploy_variant(project, account, circuit)
-    zk = Zkfed.deploy(project, account, members, voting_period)
+    keys = [
+        circuit,
+        mask_reveal_circuit(circuit.packing(0).words),
+        load_circuit(PAIR_COMMIT),
+        load_circuit(KEY_POSSESSION),
+    ]
+    development = any(c.development for c in keys)
+    if development and int(chain.chain_id) not in LOCAL_CHAIN_IDS and not rehearsal:
+        raise click.BadArgumentUsage(
+            "the circuits' keys are the insecure development keys (anyone can forge proofs) "
+            f"and chain {chain.chain_id} is not a local node: run `ape run ceremony` for real "
+            "keys, or pass --rehearsal for a rehearsal."
+        )
+    if development:
+        click.echo("WARNING: insecure development keys; anyone can forge proofs with them.")
+    registry = deploy_registry(project, account, [variant])
+    zk = Zkfed.deploy(project, account, members, voting_period, str(registry.address))
     record = Deployment(
         network=network.choice,
         chain_id=int(chain.chain_id),
         aggregator=str(zk.aggregator.address),
         governance=str(zk.governance.address),
         store=str(Home(home).default_store.resolve()),
-        variants={
-            variant: VariantAddresses(
-                deployed.verifier, deployed.reveal_verifier, deployed.pair_verifier
-            )
-        },
+        registry=str(registry.address),
+        variants=(variant,),
         deployer=str(account.address),
         block=int(chain.blocks.height),
     )

@@ -521,7 +521,7 @@ class App(pn.viewable.Viewer):
                 f"**Training** {training.get('epochs', '?')} epochs, "
                 f"{training.get('optimizer', '?')} lr {training.get('lr', '?')}, "
                 f"batch {training.get('batch_size', '?')} · clip norm "
-                f"{p.spec.get('clip_norm', '?')}  \n**Spec** `{p.spec_cid}`"
+                f"{p.spec.get('clip_norm', '?')}  \n**Terms** {p.terms}  \n**Spec** `{p.spec_cid}`"
             )
             buttons: list[tuple[str, str, Callable[..., None]]] = []
             if p.state == "active" and not p.voted:

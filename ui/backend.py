@@ -31,7 +31,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from zkfed.babyjubjub import Point, generate_secret_key, public_key
-from zkfed.chain import RoundStatus, Variant, Zkfed, deploy_variant
+from zkfed.chain import RoundStatus, Variant, Zkfed
 from zkfed.circuits import DEFAULT_VARIANT, Circuit, load_circuit, project_root
 from zkfed.datasets import BUNDLED, Dataset, load_dataset, split_non_iid
 from zkfed.exceptions import (
@@ -301,6 +301,22 @@ class RoundView:
         return sum(m.chunks == self.n_chunks for m in self.members)
 
 
+def _terms(task: Any, variants: Sequence[Variant], development: bool) -> str:
+    """A proposal's rounds, threshold and registered circuit, as the page shows them."""
+    terms = f"{int(task.rounds)} rounds, at least {int(task.minContributors)} contributors"
+    if int(task.mode) == 0:
+        v = variants[int(task.variant)]
+        p = v.packing
+        terms += (
+            f" · circuit {v.name}: {p.words} words x {p.lanes} lanes of {p.lane_bits} bits, "
+            f"{p.value_bits}-bit values, scale 2^{int(task.scaleBits)}, {v.neighbors} "
+            f"neighbours; bound sum(q^2) <= {int(task.bound)} per chunk"
+        )
+        if development:
+            terms += " · insecure development keys"
+    return terms
+
+
 def _same(a: Any, b: Any) -> bool:
     return str(a).lower() == str(b).lower()
 
@@ -525,6 +541,8 @@ class ProposalView:
     state: str
     voted: bool
     task_id: int
+    terms: str = ""
+    """Rounds, threshold and the registered circuit (packing, clipping bound) voted on."""
 
     @property
     def majority(self) -> int:
@@ -695,7 +713,7 @@ class Consortium:
         self.message = "deploying the demo consortium"
         progress("deploy", 0.1, self.message)
         self.zk = Zkfed.deploy(project, deployer, people, VOTING_PERIOD)
-        variant = deploy_variant(project, deployer, self.circuit)
+        variant = self.zk.variant(self.circuit.name).with_scale(self.circuit.packing().scale_bits)
         self.message = "registering the members' keys"
         progress("keys", 0.4, self.message)
         page_key = generate_secret_key()
@@ -891,6 +909,8 @@ class MemberSession:
         """Every task proposal, newest first."""
         zk = self.consortium.require_ready()
         governance = zk.governance
+        variants = zk.variants()
+        development = zk.development_keys()
         views = []
         for pid in range(int(governance.proposalCount()), 0, -1):
             info = governance.proposal(pid)
@@ -917,6 +937,7 @@ class MemberSession:
                     PROPOSAL_STATES[int(governance.state(pid))],
                     voted,
                     int(info.taskId),
+                    _terms(proposal.task, variants, development),
                 )
             )
         return views

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import IntEnum
 from typing import Any
 
@@ -16,6 +16,9 @@ from zkfed.quantize import Packing
 from zkfed.secagg import SecaggTask
 
 ZERO_ADDRESS = "0x" + "00" * 20
+LOCAL_CHAIN_IDS = (31337, 1337)
+"""Chain ids of development nodes (anvil, ganache): the only chains the insecure development
+keys may be deployed to without an explicit rehearsal flag."""
 
 
 class Mode(IntEnum):
@@ -46,60 +49,91 @@ class ChunkStatus(IntEnum):
 
 @dataclass(frozen=True)
 class Variant:
-    """A `MaskedUpdate` circuit variant with the verifiers deployed for it: its own, the
-    `MaskReveal` verifier of its word count and the shared `PairCommit` verifier."""
+    """A circuit variant of the deployment's `VerifierRegistry`, with a task's fixed-point scale.
 
+    `id` is what a proposal names; the verifiers and key hashes are the registry's, never the
+    proposer's. `packing.scale_bits` is the proposal's choice (it never affects a proof).
+    """
+
+    id: int
+    name: str
+    packing: Packing
+    neighbors: int
     verifier: str
     reveal_verifier: str
     pair_verifier: str
-    packing: Packing
-    neighbors: int
+    vkey_hashes: tuple[bytes, bytes, bytes] = (b"", b"", b"")
 
-    def as_tuple(self) -> tuple[Any, ...]:
-        """IFederatedAggregator.CircuitVariant."""
+    def with_scale(self, scale_bits: int) -> Variant:
+        """The same variant with another fixed-point scale."""
         p = self.packing
-        return (
-            self.verifier,
-            p.words,
-            self.neighbors,
-            p.lanes,
-            p.lane_bits,
-            p.value_bits,
-            p.scale_bits,
-            self.reveal_verifier,
-            self.pair_verifier,
-        )
+        packing = Packing(p.words, p.lanes, p.lane_bits, p.value_bits, scale_bits)
+        return replace(self, packing=packing)
 
 
-def deploy_variant(
-    project: Any, deployer: Any, circuit: Any, scale_bits: int | None = None
-) -> Variant:
-    """Deploy a `MaskedUpdate` variant's generated verifier with the `MaskReveal` verifier of
-    its word count and the shared `PairCommit` verifier.
+def _registry_entry(
+    circuit: Any, verifier: str, reveal: Any, reveal_verifier: str, pair: Any, pair_verifier: str
+) -> tuple[Any, ...]:
+    """IVerifierRegistry.Variant of a `MaskedUpdate` circuit and its deployed verifiers."""
+    p = circuit.packing(0)
+    return (
+        circuit.name,
+        (verifier, p.words, circuit.neighbors, p.lanes, p.lane_bits, p.value_bits,
+         reveal_verifier, pair_verifier),
+        circuit.vkey_hash,
+        reveal.vkey_hash,
+        pair.vkey_hash,
+    )  # fmt: skip
 
-    `circuit` is a `zkfed.circuits.Circuit` entry of the registry; `scale_bits` defaults to
-    the variant's fitting scale (`Circuit.packing`).
+
+def deploy_registry(
+    project: Any, deployer: Any, names: Sequence[str] | None = None, root: Any = None
+) -> Any:
+    """Deploy the generated verifiers of `MaskedUpdate` variants (all in circuits.json by
+    default), the `MaskReveal` verifier of each word count, the `PairCommit` and
+    `KeyPossession` verifiers, and the `VerifierRegistry` that fixes them; returns the registry.
+
+    The registry records each verification key's hash and whether the keys come from the
+    insecure development setup.
     """
-    from zkfed.circuits import PAIR_COMMIT, load_circuit, mask_reveal_circuit
-
-    verifier = deployer.deploy(getattr(project, circuit.verifier_contract))
-    reveal = mask_reveal_circuit(circuit.packing().words, circuit.root)
-    reveal_verifier = deployer.deploy(getattr(project, reveal.verifier_contract))
-    pair_verifier = deployer.deploy(
-        getattr(project, load_circuit(PAIR_COMMIT, circuit.root).verifier_contract)
+    from zkfed.circuits import (
+        KEY_POSSESSION,
+        PAIR_COMMIT,
+        load_circuit,
+        mask_reveal_circuit,
+        masked_update_variants,
     )
-    return Variant(
-        verifier.address,
-        reveal_verifier.address,
-        pair_verifier.address,
-        circuit.packing(scale_bits),
-        circuit.neighbors,
+
+    circuits = [load_circuit(n, root) for n in (names or masked_update_variants(root))]
+    key, pair = load_circuit(KEY_POSSESSION, root), load_circuit(PAIR_COMMIT, root)
+    deployed: dict[str, str] = {}
+
+    def verifier(circuit: Any) -> str:
+        if circuit.name not in deployed:
+            contract = deployer.deploy(getattr(project, circuit.verifier_contract))
+            deployed[circuit.name] = str(contract.address)
+        return deployed[circuit.name]
+
+    entries = []
+    everything = [key, pair]
+    for circuit in circuits:
+        reveal = mask_reveal_circuit(circuit.packing(0).words, root)
+        everything += [circuit, reveal]
+        entries.append(
+            _registry_entry(
+                circuit, verifier(circuit), reveal, verifier(reveal), pair, verifier(pair)
+            )
+        )
+    development = any(c.development for c in everything)
+    return deployer.deploy(
+        project.VerifierRegistry, verifier(key), key.vkey_hash, development, entries
     )
 
 
 @dataclass(frozen=True)
 class TaskSpec:
-    """What a task proposal asks the aggregator to create (IFederatedAggregator.TaskConfig)."""
+    """What a task proposal asks the aggregator to create (IFederatedAggregator.TaskConfig):
+    a registered variant (by id) and its scale, the schedule, the model, the mode."""
 
     variant: Variant
     param_count: int
@@ -117,7 +151,8 @@ class TaskSpec:
     def as_tuple(self) -> tuple[Any, ...]:
         """The TaskConfig tuple, in the interface's field order."""
         return (
-            self.variant.as_tuple(),
+            self.variant.id,
+            self.variant.packing.scale_bits,
             int(self.mode),
             self.key_holder,
             self.param_count,
@@ -172,6 +207,14 @@ class PublishedModel:
     model_hash: bytes
 
 
+def _without_metadata(code: bytes) -> bytes:
+    """Runtime code without solc's CBOR metadata (its last two bytes give its length)."""
+    if len(code) < 2:
+        return code
+    length = int.from_bytes(code[-2:], "big") + 2
+    return code[:-length] if length <= len(code) else code
+
+
 def _bits(bitmap: int) -> set[int]:
     return {i for i in range(bitmap.bit_length()) if bitmap >> i & 1}
 
@@ -185,11 +228,13 @@ class Zkfed:
         ape contract instances of `FederatedAggregator` and `ModelGovernance`.
     """
 
-    def __init__(self, aggregator: Any, governance: Any) -> None:
+    def __init__(self, aggregator: Any, governance: Any, registry: Any = None) -> None:
         self.aggregator = aggregator
         self.governance = governance
+        self._registry = registry
         # Sealed aggregates never change: read each finalized round's events once.
         self._aggregates: dict[tuple[int, int], list[ChunkAggregate]] = {}
+        self._checked: set[int] = set()  # tasks whose registered keys matched ours
 
     @classmethod
     def deploy(
@@ -198,18 +243,15 @@ class Zkfed:
         deployer: Any,
         founders: Sequence[Any],
         voting_period: int,
-        key_verifier: str | None = None,
+        registry: str | None = None,
     ) -> Zkfed:
         """Deploy governance (bound to the aggregator's future address), then the aggregator.
 
-        `key_verifier` is the address of a deployed `KeyPossession` verifier; by default the
-        registry's generated one is deployed first.
+        `registry` is the address of a deployed `VerifierRegistry`; by default one with every
+        `MaskedUpdate` variant of circuits.json is deployed first (:func:`deploy_registry`).
         """
-        if key_verifier is None:
-            from zkfed.circuits import KEY_POSSESSION, load_circuit
-
-            contract = load_circuit(KEY_POSSESSION).verifier_contract
-            key_verifier = str(deployer.deploy(getattr(project, contract)).address)
+        if registry is None:
+            registry = str(deploy_registry(project, deployer).address)
         predicted = deployer.get_deployment_address(deployer.nonce + 1)
         governance = deployer.deploy(
             project.ModelGovernance,
@@ -217,17 +259,138 @@ class Zkfed:
             [getattr(f, "address", f) for f in founders],
             voting_period,
         )
-        aggregator = deployer.deploy(project.FederatedAggregator, governance.address, key_verifier)
+        aggregator = deployer.deploy(project.FederatedAggregator, governance.address, registry)
         if aggregator.address != predicted:
             raise ChainError("the aggregator was not deployed at the address governance expects.")
-        return cls(aggregator, governance)
+        return cls(aggregator, governance, project.VerifierRegistry.at(registry))
 
     @classmethod
     def at(cls, project: Any, aggregator_address: str) -> Zkfed:
-        """Attach to a deployment by the aggregator's address."""
+        """Attach to a deployment by the aggregator's address, after checking that every
+        verifier its registry names runs exactly the code this client generated
+        (:meth:`check_verifiers`)."""
         aggregator = project.FederatedAggregator.at(aggregator_address)
         governance = project.ModelGovernance.at(aggregator.governance())
-        return cls(aggregator, governance)
+        registry = project.VerifierRegistry.at(aggregator.registry())
+        zk = cls(aggregator, governance, registry)
+        zk.check_verifiers(project)
+        return zk
+
+    # --- the verifier registry -----------------------------------------------------------------
+
+    @property
+    def registry(self) -> Any:
+        """The deployment's `VerifierRegistry` contract."""
+        if self._registry is None:
+            from ape import Contract
+
+            self._registry = Contract(self.aggregator.registry())
+        return self._registry
+
+    def variants(self) -> list[Variant]:
+        """Every registered circuit variant, by id (scale 0: a task sets its own)."""
+        registry = self.registry
+        return [self._variant(i, registry.variant(i)) for i in range(int(registry.variantCount()))]
+
+    @staticmethod
+    def _variant(index: int, raw: Any) -> Variant:
+        c = raw.circuit
+        return Variant(
+            index,
+            str(raw.name),
+            Packing(int(c.words), int(c.lanes), int(c.laneBits), int(c.valueBits), 0),
+            int(c.neighbors),
+            str(c.verifier),
+            str(c.revealVerifier),
+            str(c.pairVerifier),
+            (bytes(raw.vkeyHash), bytes(raw.revealVkeyHash), bytes(raw.pairVkeyHash)),
+        )
+
+    def variant(self, name: str) -> Variant:
+        """A registered variant by its circuits.json name."""
+        found = {v.name: v for v in self.variants()}
+        if name not in found:
+            raise ConfigurationError(
+                f"This deployment's registry has no circuit variant {name!r} "
+                f"(it has {', '.join(found) or 'none'})."
+            )
+        return found[name]
+
+    def task_variant(self, task_id: int) -> Variant:
+        """The registered variant a task uses, with the task's scale.
+
+        Refuses a task whose copied circuit (what the aggregator verifies with) is not the
+        registry's entry, so the verifiers :meth:`check_verifiers` checked are the ones used.
+        """
+        config = self.aggregator.taskConfig(task_id)
+        variant = self._variant(int(config.variant), self.registry.variant(int(config.variant)))
+        used = self.aggregator.taskCircuit(task_id)
+        registered = (variant.verifier, variant.reveal_verifier, variant.pair_verifier)
+        if tuple(str(a) for a in (used.verifier, used.revealVerifier, used.pairVerifier)) != (
+            registered
+        ):
+            raise ChainError(
+                f"Task {task_id} verifies with other contracts than its registered variant "
+                f"{variant.name}."
+            )
+        return variant.with_scale(int(config.scaleBits))
+
+    def development_keys(self) -> bool:
+        """Whether the deployment's verification keys are the forgeable development ones."""
+        return bool(self.registry.development())
+
+    def check_keys(self, variant: Variant, root: Any = None) -> None:
+        """Refuse a variant whose registered verification keys are not those this client
+        proves with (circuits/keys): its proofs could never verify, or the deployment trusts
+        other keys than the ones this client knows."""
+        from zkfed.circuits import PAIR_COMMIT, load_circuit, mask_reveal_circuit
+
+        local = (
+            load_circuit(variant.name, root),
+            mask_reveal_circuit(variant.packing.words, root),
+            load_circuit(PAIR_COMMIT, root),
+        )
+        for circuit, registered in zip(local, variant.vkey_hashes, strict=True):
+            if circuit.vkey_hash != registered:
+                raise ChainError(
+                    f"The deployment's {circuit.name} verification key is not the one this "
+                    f"client holds (circuits/keys/{circuit.name}.vkey.json)."
+                )
+
+    def check_verifiers(self, project: Any) -> None:
+        """Refuse a deployment whose registry names a verifier that does not run the code this
+        client generated for it (the key is compiled into the code, so equal code, metadata
+        aside, means the same key)."""
+        from ape import chain as ape_chain
+
+        from zkfed.circuits import KEY_POSSESSION, load_circuit
+
+        # The aggregator's own key verifier (fixed at its construction), not the registry's word.
+        key_verifier = self.aggregator.keyVerifier()
+        # Every (address, role) pair: one address registered in two roles is checked for both.
+        expected = [(key_verifier, load_circuit(KEY_POSSESSION).verifier_contract)]
+        for v in self.variants():
+            from zkfed.circuits import PAIR_COMMIT, mask_reveal_circuit
+
+            circuit = load_circuit(v.name)
+            if (v.packing, v.neighbors) != (circuit.packing(0), circuit.neighbors):
+                raise ChainError(
+                    f"The deployment registers {v.name} with other parameters than its circuit."
+                )
+            expected += [
+                (v.verifier, circuit.verifier_contract),
+                (v.reveal_verifier, mask_reveal_circuit(v.packing.words).verifier_contract),
+                (v.pair_verifier, load_circuit(PAIR_COMMIT).verifier_contract),
+            ]
+        for address, contract in expected:
+            deployed = bytes(ape_chain.provider.get_code(address))
+            compiled = bytes.fromhex(
+                str(getattr(project, contract).contract_type.runtime_bytecode.bytecode)[2:]
+            )
+            if _without_metadata(deployed) != _without_metadata(compiled):
+                raise ChainError(
+                    f"The verifier at {address} is not the {contract} this client generated."
+                )
 
     # --- membership and governance -------------------------------------------------------------
 
@@ -288,9 +451,12 @@ class Zkfed:
         config = self.aggregator.taskConfig(task_id)
         if int(config.mode) != Mode.SECAGG:
             raise ConfigurationError(f"task {task_id} runs in CKKS mode, not secure aggregation.")
-        v = config.variant
+        if task_id not in self._checked:
+            self.check_keys(self.task_variant(task_id))
+            self._checked.add(task_id)
+        v = self.aggregator.taskCircuit(task_id)
         packing = Packing(
-            int(v.words), int(v.lanes), int(v.laneBits), int(v.valueBits), int(v.scaleBits)
+            int(v.words), int(v.lanes), int(v.laneBits), int(v.valueBits), int(config.scaleBits)
         )
         keys = []
         for member in self.task_members(task_id):

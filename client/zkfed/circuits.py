@@ -62,6 +62,21 @@ class Circuit:
         return data
 
     @cached_property
+    def vkey_hash(self) -> bytes:
+        """keccak256 of the verification key's canonical JSON (sorted keys, no spaces, without
+        zkfed's own `zkfed` label): the hash a deployment's `VerifierRegistry` records."""
+        from eth_utils.crypto import keccak
+
+        key = {k: v for k, v in self.vkey_json.items() if k != "zkfed"}
+        return bytes(keccak(json.dumps(key, sort_keys=True, separators=(",", ":")).encode()))
+
+    @property
+    def development(self) -> bool:
+        """Whether the key comes from the insecure development setup (public beacons)."""
+        label = str(self.vkey_json.get("zkfed", {}).get("setup", ""))
+        return label.startswith("INSECURE")
+
+    @cached_property
     def verification_key(self) -> VerificationKey:
         """The parsed verification key."""
         return VerificationKey.from_snarkjs(self.vkey_json)
@@ -125,3 +140,10 @@ def mask_reveal_circuit(words: int, root: Path | None = None) -> Circuit:
         if entry["template"] == "MaskReveal" and entry["parameters"].get("W") == words:
             return Circuit(name, base, entry)
     raise ConfigurationError(f"no mask-reveal circuit with W = {words} is registered.")
+
+
+def masked_update_variants(root: Path | None = None) -> list[str]:
+    """Names of the registry's `MaskedUpdate` variants, in registry order."""
+    base = root or project_root()
+    registry = json.loads((base / "circuits" / "circuits.json").read_text())
+    return [n for n, e in registry["variants"].items() if e["template"] == "MaskedUpdate"]

@@ -22,7 +22,7 @@ import os
 import re
 import tempfile
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,14 +36,13 @@ __all__ = [
     "Deployment",
     "Home",
     "SavedUpdate",
-    "VariantAddresses",
     "write_json",
 ]
 
 DEFAULT_HOME = ".zkfed"
 """The home directory, relative to the working directory, unless configured."""
 
-DEPLOYMENT_VERSION = 3
+DEPLOYMENT_VERSION = 4
 UPDATE_VERSION = 1
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -85,16 +84,6 @@ def check_name(name: str) -> str:
 
 
 @dataclass(frozen=True)
-class VariantAddresses:
-    """The verifiers deployed for one `MaskedUpdate` circuit variant: its own, the `MaskReveal`
-    verifier of its word count and the shared `PairCommit` verifier."""
-
-    verifier: str
-    reveal_verifier: str
-    pair_verifier: str
-
-
-@dataclass(frozen=True)
 class Deployment:
     """One deployment of zkfed's contracts, as `zkfed deploy` recorded it.
 
@@ -109,8 +98,11 @@ class Deployment:
     store
         Where models and specs are stored: a directory or an IPFS RPC address
         (:func:`zkfed.storage.open_store`).
+    registry
+        The `VerifierRegistry` (circuit variants and verifiers, fixed at deployment; the
+        aggregator names it too).
     variants
-        Circuit variant name -> its deployed verifiers.
+        Names of the registered circuit variants, for display (the chain is the record).
     deployer
         Address that deployed the contracts.
     block
@@ -122,7 +114,8 @@ class Deployment:
     aggregator: str
     governance: str
     store: str
-    variants: dict[str, VariantAddresses] = field(default_factory=dict)
+    registry: str = ""
+    variants: tuple[str, ...] = ()
     deployer: str = ""
     block: int = 0
 
@@ -139,19 +132,14 @@ class Deployment:
                 f"not {DEPLOYMENT_VERSION}."
             )
         try:
-            variants = {
-                str(name): VariantAddresses(
-                    str(v["verifier"]), str(v["reveal_verifier"]), str(v["pair_verifier"])
-                )
-                for name, v in dict(document.get("variants", {})).items()
-            }
             return cls(
                 network=str(document["network"]),
                 chain_id=int(document["chain_id"]),
                 aggregator=str(document["aggregator"]),
                 governance=str(document["governance"]),
                 store=str(document["store"]),
-                variants=variants,
+                registry=str(document["registry"]),
+                variants=tuple(str(v) for v in document.get("variants", ())),
                 deployer=str(document.get("deployer", "")),
                 block=int(document.get("block", 0)),
             )

@@ -26,7 +26,7 @@ import numpy.typing as npt
 from ape import accounts, chain, project
 
 from zkfed.babyjubjub import generate_secret_key
-from zkfed.chain import ZERO_ADDRESS, Mode, Variant, Zkfed, deploy_variant
+from zkfed.chain import Mode, Variant, Zkfed
 from zkfed.circuits import DEFAULT_VARIANT, PAIR_COMMIT, load_circuit
 from zkfed.ckks import KeyHolder, PublicContext
 from zkfed.datasets import Dataset, split_non_iid
@@ -132,7 +132,7 @@ def _propose(
     proposer: Any,
     spec: ModelSpec,
     config: TrainConfig,
-    variant: Variant | None,
+    variant: Variant,
     rounds: int,
     mode: Mode,
     key_holder: str,
@@ -144,7 +144,7 @@ def _propose(
         proposer,
         spec,
         config,
-        variant or Variant(ZERO_ADDRESS, ZERO_ADDRESS, ZERO_ADDRESS, _packing(), 4),
+        variant,
         rounds=rounds,
         clip_norm=CLIP_NORM,
         submission_period=SUBMISSION_PERIOD,
@@ -153,10 +153,6 @@ def _propose(
         key_holder=key_holder,
         context_cid=context_cid,
     )
-
-
-def _packing() -> Any:
-    return load_circuit(DEFAULT_VARIANT).packing()
 
 
 def _plot(rows: list[RoundRow], centralized: float, path: Path) -> None:
@@ -218,7 +214,8 @@ def run_demo(
     zk = Zkfed.deploy(project, deployer, people, VOTING_PERIOD)
     circuit = load_circuit(DEFAULT_VARIANT)
     pair_circuit = load_circuit(PAIR_COMMIT)
-    variant = deploy_variant(project, deployer, circuit) if mode == Mode.SECAGG else None
+    # CKKS tasks name the registry's variant too and ignore it (they prove nothing).
+    variant = zk.variant(DEFAULT_VARIANT).with_scale(circuit.packing().scale_bits)
     secret_keys = [generate_secret_key() for _ in people]
     with closing(open_prover(prover_name)) as key_prover:
         for person, sk in zip(people, secret_keys, strict=True):

@@ -54,7 +54,8 @@ interface IFederatedAggregator {
         Recoverable
     }
 
-    /// @notice A compiled circuit variant (circuits/circuits.json) and its verifier contracts.
+    /// @notice A compiled circuit variant (circuits/circuits.json) and its verifier contracts, as
+    ///         the deployment's `VerifierRegistry` holds it and a task copies it.
     /// @param verifier `MaskedUpdate` Groth16 verifier: snarkjs ABI with 5 + neighbors + words
     ///        public signals.
     /// @param words W, masked words per chunk (= per proof).
@@ -62,7 +63,6 @@ interface IFederatedAggregator {
     /// @param lanes L, quantised values per word.
     /// @param laneBits B, bits per lane.
     /// @param valueBits R, bits per quantised value.
-    /// @param scaleBits s, fixed-point scale 2^s of the quantiser (stored for the client).
     /// @param revealVerifier `MaskReveal(W)` Groth16 verifier (4 + words public signals).
     /// @param pairVerifier `PairCommit` Groth16 verifier (6 public signals).
     struct CircuitVariant {
@@ -72,13 +72,15 @@ interface IFederatedAggregator {
         uint8 lanes;
         uint8 laneBits;
         uint8 valueBits;
-        uint8 scaleBits;
         address revealVerifier;
         address pairVerifier;
     }
 
     /// @notice Everything a task is created with (fields ordered for storage packing).
-    /// @param variant Circuit variant; ignored (may be zero) in CKKS mode.
+    /// @param variant Id of a circuit variant of the deployment's `VerifierRegistry`; ignored in
+    ///        CKKS mode. The task copies the registered variant (`taskCircuit`).
+    /// @param scaleBits S, fixed-point scale 2^S of the quantiser (the proposal's choice for its
+    ///        clipping norm; it never affects a proof).
     /// @param mode SecAgg or Ckks.
     /// @param keyHolder CKKS key holder (decrypts only the aggregate); zero in SecAgg mode.
     /// @param paramCount d, parameters of the model.
@@ -92,7 +94,8 @@ interface IFederatedAggregator {
     /// @param modelCid CID of the initial global model.
     /// @param modelHash Hash of the initial global model's bytes.
     struct TaskConfig {
-        CircuitVariant variant;
+        uint32 variant;
+        uint8 scaleBits;
         Mode mode;
         address keyHolder;
         uint64 paramCount;
@@ -221,6 +224,8 @@ interface IFederatedAggregator {
 
     /// @notice The governance contract was not deployed for this aggregator's address.
     error GovernanceMismatch(address governance, address boundAggregator);
+    /// @notice The registry gave no `KeyPossession` verifier with code.
+    error MissingKeyVerifier(address registry);
     error NotGovernance(address caller);
     error NotMember(address account);
     error KeyAlreadyRegistered(address member);
@@ -230,10 +235,8 @@ interface IFederatedAggregator {
     /// @notice The `KeyPossession` proof does not show that the caller knows the key's secret.
     error InvalidKeyProof(address member);
 
-    // Task configuration.
-    error InvalidVerifier(address verifier);
+    // Task configuration (the variant itself was checked by the registry).
     error InvalidCircuitVariant(uint256 words, uint256 neighbors);
-    error InvalidPacking(uint256 lanes, uint256 laneBits, uint256 valueBits);
     error InvalidMinContributors(uint256 minContributors, uint256 members);
     error TooFewMembers(uint256 members, uint256 required);
     error TooManyMembers(uint256 members, uint256 maximum);
@@ -327,7 +330,8 @@ interface IFederatedAggregator {
 
     /// @notice Creates a task and opens its round 1; only governance (an executed proposal).
     /// @dev Members are a snapshot, in governance order, of the governance members that have a
-    ///      key (SecAgg) or of all governance members (CKKS).
+    ///      key (SecAgg) or of all governance members (CKKS). A SecAgg task's circuit variant is
+    ///      the registry's entry `config.variant` (`UnknownVariant` otherwise).
     /// @param config Task parameters; see `TaskConfig`.
     /// @return taskId The new task's id.
     function createTask(TaskConfig calldata config) external returns (uint256 taskId);
@@ -486,8 +490,14 @@ interface IFederatedAggregator {
     ///         account)) mod p.
     function keyBinding(address account) external view returns (uint256);
 
-    /// @notice The `KeyPossession` verifier, fixed at deployment.
+    /// @notice The `KeyPossession` verifier, the registry's, fixed at deployment.
     function keyVerifier() external view returns (address);
+
+    /// @notice The deployment's `VerifierRegistry`: the only circuit variants a task may use.
+    function registry() external view returns (address);
+
+    /// @notice The circuit variant a SecAgg task copied from the registry at its creation.
+    function taskCircuit(uint256 taskId) external view returns (CircuitVariant memory);
 
     /// @notice A task's domain D = keccak256(abi.encode(keccak256("zkfed.task-domain"), chainid,
     ///         this contract, taskId)) mod p: the `task` public input of every proof of the task,

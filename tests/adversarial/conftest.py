@@ -10,27 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import closing
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
+from adversarial_helpers import N_MEMBERS, SECRET_KEYS, VOTING_PERIOD, Consortium
 
 from zkfed.babyjubjub import public_key
-from zkfed.chain import TaskSpec, Variant, Zkfed, deploy_variant
+from zkfed.chain import Zkfed, deploy_registry
 from zkfed.circuits import TEST_VARIANT, load_circuit
 from zkfed.proving import Prover, open_prover
-from zkfed.quantize import squared_norm_bound
-from zkfed.secagg import SecaggTask
 from zkfed.storage import LocalStore
-
-N_MEMBERS = 6
-PERIOD = 3600
-VOTING_PERIOD = 3 * 24 * 3600
-CLIP_NORM = 0.5
-# Fixed BabyJubJub secret keys of the six members (tests only).
-SECRET_KEYS = tuple(0xA77AC4 + 104_729 * i for i in range(N_MEMBERS))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -49,38 +39,6 @@ def prover() -> Iterator[Prover]:
         yield p
 
 
-@dataclass
-class Consortium:
-    """One deployment: six members, their keys, the test variant's verifiers, a store."""
-
-    zk: Zkfed
-    members: list[Any]
-    variant: Variant
-    store: LocalStore
-
-    def open_task(self, n_params: int, initial: Any = None, rounds: int = 3) -> SecaggTask:
-        """A SecAgg task over every member with keys, through a governance vote."""
-        from zkfed.protocol import store_model
-
-        packing = self.variant.packing
-        weights = np.zeros(n_params) if initial is None else initial
-        cid, digest = store_model(self.store, weights)
-        spec = TaskSpec(
-            variant=self.variant,
-            param_count=n_params,
-            bound=squared_norm_bound(CLIP_NORM, packing),
-            rounds=rounds,
-            submission_period=PERIOD,
-            reveal_period=PERIOD,
-            model_cid=cid,
-            model_hash=digest,
-        )
-        proposal = self.zk.propose_task(self.members[0], spec, "spec", b"\x22" * 32, b"\x33" * 32)
-        for member in self.members[: N_MEMBERS // 2 + 1]:
-            self.zk.vote(member, proposal, True)
-        return self.zk.secagg_task(self.zk.execute(self.members[0], proposal))
-
-
 @pytest.fixture
 def deploy(
     project: Any, accounts: Any, prover: Prover, tmp_path: Path
@@ -91,9 +49,9 @@ def deploy(
         from zkfed.protocol import register_key
 
         deployer, *members = accounts[: N_MEMBERS + 1]
-        zk = Zkfed.deploy(project, deployer, members, VOTING_PERIOD)
-        circuit = load_circuit(TEST_VARIANT)
-        variant = deploy_variant(project, deployer, circuit, scale_bits=8)
+        registry = deploy_registry(project, deployer, [TEST_VARIANT])
+        zk = Zkfed.deploy(project, deployer, members, VOTING_PERIOD, registry.address)
+        variant = zk.variant(TEST_VARIANT).with_scale(8)
         if register:
             for member, sk in zip(members, SECRET_KEYS, strict=True):
                 register_key(zk, prover, member, sk)

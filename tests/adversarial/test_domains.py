@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from conftest import SECRET_KEYS, Consortium
+from adversarial_helpers import SECRET_KEYS, Consortium
 
 from zkfed.circuits import PAIR_COMMIT, load_circuit
 from zkfed.protocol import join_task

@@ -15,8 +15,8 @@ from typing import Any
 
 import ape
 import numpy as np
+from adversarial_helpers import SECRET_KEYS, Consortium
 from ape import chain
-from conftest import SECRET_KEYS, Consortium
 
 from zkfed.circuits import TEST_VARIANT, load_circuit, mask_reveal_circuit
 from zkfed.field import P

@@ -13,7 +13,7 @@ from typing import Any
 
 import ape
 import numpy as np
-from conftest import SECRET_KEYS, Consortium
+from adversarial_helpers import SECRET_KEYS, Consortium
 
 from zkfed.babyjubjub import public_key
 from zkfed.circuits import PAIR_COMMIT, TEST_VARIANT, load_circuit

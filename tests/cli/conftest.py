@@ -76,8 +76,15 @@ def _setup(home: Path, password_file: Path) -> None:
         )
     )
     assert out.startswith("proposal 1: logreg on wine (42 parameters, 2 chunks")
-    for name in MEMBERS[:3]:
-        succeeded(run_cli(home, "vote", "1", "--for", "--member", name))
+    votes = [
+        succeeded(run_cli(home, "vote", "1", "--for", "--member", name)) for name in MEMBERS[:3]
+    ]
+    # What is voted on is shown before the vote is cast.
+    assert "proposal 1: a secagg task" in votes[0]
+    assert "model logreg: 13 features, 3 classes" in votes[0]
+    assert "circuit masked_update_test (registry id 0): W = 2 words of L = 15 lanes" in votes[0]
+    assert "2 rounds" in votes[0] and "bound sum(q^2) <=" in votes[0]
+    assert "WARNING: this deployment's keys are the insecure development keys" in votes[0]
     out = succeeded(run_cli(home, "execute", "1", "--member", "alice"))
     assert "task 1 with 5 members" in out
 

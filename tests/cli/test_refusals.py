@@ -320,3 +320,25 @@ def test_advance_needs_exactly_one_target(zkfed: Zkfed) -> None:
     # Assert
     assert result.exit_code == 2
     assert "Give exactly one of --seconds and --task." in result.output
+
+
+@pytest.mark.adversarial
+def test_development_keys_are_refused_beyond_a_local_chain_unless_rehearsed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Prepare: the chain under test counts as a public network.
+    from cli_helpers import run_cli
+
+    monkeypatch.setattr("zkfed.commands.setup.LOCAL_CHAIN_IDS", ())
+    home = tmp_path / ".zkfed"
+    args = ("deploy", "--founders", "1,2,3", "--variant", "masked_update_test")
+
+    # Execute
+    refusal = run_cli(home, *args)
+    rehearsal = run_cli(home, *args, "--rehearsal")
+
+    # Assert
+    refused(refusal, "insecure development keys", "pass --rehearsal")
+    out = succeeded(rehearsal)
+    assert "REHEARSAL: deploying the insecure development keys" in out
+    assert json.loads((home / "deployment.json").read_text())["variants"] == ["masked_update_test"]

@@ -1,10 +1,12 @@
 """Shared fixtures of the contract suites: role accounts, member keys and deployed contracts.
 
-Deployment order is the one of record: ``ModelGovernance`` first, bound to the aggregator's
-future address (the deployer's next CREATE address), then ``FederatedAggregator``, whose
-constructor checks the binding. The session's aggregator checks `KeyPossession` proofs with a
-mock verifier, so members register their keys with a stand-in proof; tests/contracts/
-test_real_proofs.py deploys its own aggregator on the generated verifier. Tests create tasks the
+Deployment order is the one of record: the ``VerifierRegistry`` with its verifiers, then
+``ModelGovernance``, bound to the aggregator's future address (the deployer's next CREATE
+address), then ``FederatedAggregator``, whose constructor checks the binding. The session's
+registry holds mock verifiers (one `MaskedUpdate` and one `MaskReveal(W)` verifier per variant of
+`REGISTERED`, a shared `PairCommit` one and the `KeyPossession` one) with the committed keys'
+hashes, so members register their keys with a stand-in proof; tests/contracts/
+test_real_proofs.py deploys its own registry of the generated verifiers. Tests create tasks the
 way members do: propose, vote, execute.
 """
 
@@ -16,13 +18,15 @@ from contract_helpers import (
     KEY_POSSESSION_SIGNALS,
     N_MEMBERS,
     PAIR_COMMIT_SIGNALS,
+    REGISTERED,
     TEST_VARIANT,
     VOTING_PERIOD,
     ZERO_PROOF,
-    Variant,
     admit_member,
     dummy_commitments,
+    key_vkey_hash,
     open_task,
+    registry_entry,
     task_config,
 )
 
@@ -72,40 +76,51 @@ def pair_verifier(project: Any, deployer: Any) -> Any:
 
 
 @pytest.fixture(scope="session")
-def create_verifier(project: Any, deployer: Any) -> Callable[[Variant], Any]:
-    """Deploys a mock `MaskedUpdate` verifier with the variant's signal count."""
-
-    def create(variant: Variant) -> Any:
-        return deployer.deploy(project.MockGroth16Verifier, variant.signals)
-
-    return create
-
-
-@pytest.fixture(scope="session")
-def create_reveal_verifier(project: Any, deployer: Any) -> Callable[[Variant], Any]:
-    """Deploys a mock `MaskReveal(W)` verifier for the variant's word count."""
-
-    def create(variant: Variant) -> Any:
-        return deployer.deploy(project.MockGroth16Verifier, variant.reveal_signals)
-
-    return create
+def variant_verifiers(project: Any, deployer: Any) -> dict[str, tuple[Any, Any]]:
+    """The mock `MaskedUpdate` and `MaskReveal(W)` verifiers of each registered variant, by
+    variant name."""
+    return {
+        v.name: (
+            deployer.deploy(project.MockGroth16Verifier, v.signals),
+            deployer.deploy(project.MockGroth16Verifier, v.reveal_signals),
+        )
+        for v in REGISTERED
+    }
 
 
 @pytest.fixture(scope="session")
-def verifier(create_verifier: Callable[[Variant], Any]) -> Any:
-    return create_verifier(TEST_VARIANT)
+def verifier(variant_verifiers: dict[str, tuple[Any, Any]]) -> Any:
+    """The test variant's mock `MaskedUpdate` verifier."""
+    return variant_verifiers[TEST_VARIANT.name][0]
 
 
 @pytest.fixture(scope="session")
-def reveal_verifier(create_reveal_verifier: Callable[[Variant], Any]) -> Any:
-    return create_reveal_verifier(TEST_VARIANT)
+def reveal_verifier(variant_verifiers: dict[str, tuple[Any, Any]]) -> Any:
+    """The test variant's mock `MaskReveal(2)` verifier."""
+    return variant_verifiers[TEST_VARIANT.name][1]
+
+
+@pytest.fixture(scope="session")
+def registry(
+    project: Any,
+    deployer: Any,
+    key_verifier: Any,
+    pair_verifier: Any,
+    variant_verifiers: dict[str, tuple[Any, Any]],
+) -> Any:
+    """The session's `VerifierRegistry`: the variants of `REGISTERED`, in id order, on mock
+    verifiers, with the committed keys' hashes (development keys)."""
+    entries = [registry_entry(v, *variant_verifiers[v.name], pair_verifier) for v in REGISTERED]
+    return deployer.deploy(
+        project.VerifierRegistry, key_verifier.address, key_vkey_hash(), True, entries
+    )
 
 
 @pytest.fixture(scope="session")
 def governance_and_aggregator(
     project: Any,
     deployer: Any,
-    key_verifier: Any,
+    registry: Any,
     members: list[Any],
     public_keys: list[Point],
 ) -> tuple[Any, Any]:
@@ -113,9 +128,7 @@ def governance_and_aggregator(
     governance = deployer.deploy(
         project.ModelGovernance, predicted, [m.address for m in members], VOTING_PERIOD
     )
-    aggregator = deployer.deploy(
-        project.FederatedAggregator, governance.address, key_verifier.address
-    )
+    aggregator = deployer.deploy(project.FederatedAggregator, governance.address, registry.address)
     assert aggregator.address == predicted
     for member, (x, y) in zip(members, public_keys, strict=True):
         aggregator.registerKey(x, y, ZERO_PROOF, sender=member)
@@ -165,15 +178,10 @@ def join_all(aggregator: Any, members: list[Any]) -> Callable[[int], None]:
 
 
 @pytest.fixture
-def unjoined_task(
-    create_task: Callable[[tuple[Any, ...]], int],
-    verifier: Any,
-    reveal_verifier: Any,
-    pair_verifier: Any,
-) -> int:
+def unjoined_task(create_task: Callable[[tuple[Any, ...]], int]) -> int:
     """A fresh SecAgg task of the test variant (W = 2, K = 2) over the six members, which no
     member has joined yet."""
-    return create_task(task_config(verifier, reveal_verifier, pair_verifier))
+    return create_task(task_config())
 
 
 @pytest.fixture

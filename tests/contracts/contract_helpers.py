@@ -1,12 +1,17 @@
 """Constants and builders shared by the contract suites (imported by their conftest and tests)."""
 
-from collections.abc import Sequence
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import ape
+from ape.exceptions import CustomError
 from eth_abi.abi import encode
 from eth_utils.crypto import keccak
 
+from zkfed.circuits import KEY_POSSESSION, PAIR_COMMIT, load_circuit, mask_reveal_circuit
 from zkfed.quantize import Packing
 
 P = 21888242871839275222246405745257275088548364400416034343698204186575808495617
@@ -28,8 +33,11 @@ CHUNK_OPEN, CHUNK_VOID, CHUNK_AWAITING_REVEALS, CHUNK_RECOVERABLE = 0, 1, 2, 3
 
 @dataclass(frozen=True)
 class Variant:
-    """A `MaskedUpdate` circuit variant as the aggregator stores it."""
+    """A `MaskedUpdate` circuit variant as the session's `VerifierRegistry` holds it (`id`,
+    `name`, the packing and K), with the scale its tasks propose (`scale_bits`)."""
 
+    id: int
+    name: str
     words: int
     neighbors: int
     lanes: int = 15
@@ -54,12 +62,69 @@ class Variant:
         return Packing(self.words, self.lanes, self.lane_bits, self.value_bits, self.scale_bits)
 
 
-TEST_VARIANT = Variant(words=2, neighbors=2)  # circuits.json: masked_update_test
+TEST_VARIANT = Variant(0, "masked_update_test", words=2, neighbors=2)
 DEFAULT_VARIANT = Variant(
-    words=64, neighbors=4, lanes=21, lane_bits=12, value_bits=8, scale_bits=4
-)  # circuits.json: masked_update_default
+    1,
+    "masked_update_default",
+    words=64,
+    neighbors=4,
+    lanes=21,
+    lane_bits=12,
+    value_bits=8,
+    scale_bits=4,
+)
+REGISTERED = (TEST_VARIANT, DEFAULT_VARIANT)
+"""The session registry's variants, in id order."""
 KEY_POSSESSION_SIGNALS = 3  # pk[2], binding
 PAIR_COMMIT_SIGNALS = 6  # task, pk[2], neighbor[2], commitment
+
+
+def key_vkey_hash() -> bytes:
+    """The recorded hash of the committed `KeyPossession` verification key."""
+    return load_circuit(KEY_POSSESSION).vkey_hash
+
+
+def vkey_hashes(variant: Variant) -> tuple[bytes, bytes, bytes]:
+    """The recorded hashes of the committed `MaskedUpdate`, `MaskReveal(W)` and `PairCommit`
+    verification keys of a variant."""
+    return (
+        load_circuit(variant.name).vkey_hash,
+        mask_reveal_circuit(variant.words).vkey_hash,
+        load_circuit(PAIR_COMMIT).vkey_hash,
+    )
+
+
+def circuit_tuple(
+    variant: Variant, verifier: Any, reveal_verifier: Any, pair_verifier: Any
+) -> tuple[Any, ...]:
+    """An `IFederatedAggregator.CircuitVariant` tuple, as the registry returns it."""
+    return (
+        _address(verifier),
+        variant.words,
+        variant.neighbors,
+        variant.lanes,
+        variant.lane_bits,
+        variant.value_bits,
+        _address(reveal_verifier),
+        _address(pair_verifier),
+    )
+
+
+def registry_entry(
+    variant: Variant,
+    verifier: Any,
+    reveal_verifier: Any,
+    pair_verifier: Any,
+    hashes: Sequence[bytes] | None = None,
+) -> tuple[Any, ...]:
+    """An `IVerifierRegistry.Variant` tuple; the three key hashes default to the committed
+    keys'."""
+    circuit = circuit_tuple(variant, verifier, reveal_verifier, pair_verifier)
+    return (variant.name, circuit, *(hashes or vkey_hashes(variant)))
+
+
+def _address(contract: Any) -> str:
+    return str(getattr(contract, "address", contract))
 
 
 def dummy_commitments(member: int, count: int) -> list[int]:
@@ -106,6 +171,50 @@ def digest_next(digest: bytes, chunk: int, count: int, words: Sequence[int]) -> 
     )
 
 
+@contextmanager
+def strict_reverts(error: Any, **inputs: Any) -> Iterator[Any]:
+    """`ape.reverts(error, **inputs)` that also holds when ape cannot decode the revert.
+
+    ape checks the error and its inputs only if it decoded the revert data, and checks the
+    error's type only for an instance's error class; it cannot decode a constructor's revert on
+    anvil, a call's on anvil, or an error a transaction's callee raised through its caller on
+    eth-tester. So the revert data is compared with `error(**inputs)`'s encoding too; every
+    input must be given.
+    """
+    with ape.reverts(error, **inputs) as info:
+        yield info
+    abi = error.abi
+    assert {i.name for i in abi.inputs} == set(inputs), "give every input of the error"
+    expected = _error_data(abi, inputs)
+    actual = _revert_data(info.value)
+    assert expected in actual, f"expected {abi.name}{inputs}, reverted with {actual}"
+
+
+def _error_data(abi: Any, inputs: dict[str, Any]) -> bytes:
+    selector = keccak(text=abi.selector)[:4]
+    return selector + encode(
+        [i.canonical_type for i in abi.inputs], [inputs[i.name] for i in abi.inputs]
+    )
+
+
+def _revert_data(error: Exception) -> list[bytes]:
+    """Readings of a revert's data, from the ways providers report it: decoded by ape, as hex,
+    or as anvil's `custom error 0x<selector>: <arguments>` (text if they are UTF-8, else hex)."""
+    if isinstance(error, CustomError):
+        return [_error_data(error.abi, error.inputs)]
+    message = str(getattr(error, "revert_message", ""))
+    if re.fullmatch(r"0x([0-9a-fA-F]{2})*", message):
+        return [bytes.fromhex(message[2:])]
+    match = re.fullmatch(r"custom error 0x([0-9a-f]{8}): (.*)", message, re.DOTALL)
+    if match is None:
+        return []
+    selector, arguments = bytes.fromhex(match[1]), match[2]
+    readings = [selector + arguments.encode()]
+    if re.fullmatch(r"([0-9a-fA-F]{2})*", arguments):
+        readings.append(selector + bytes.fromhex(arguments))
+    return readings
+
+
 def open_task(governance: Any, voters: Sequence[Any], config: tuple[Any, ...]) -> int:
     """Opens a task the way members do: a proposal, votes of a majority of `voters` (the
     governance's members), execution. Returns the task id."""
@@ -129,10 +238,8 @@ def admit_member(governance: Any, voters: Sequence[Any], account: Any) -> None:
 
 
 def task_config(
-    verifier: Any,
-    reveal_verifier: Any,
-    pair_verifier: Any,
-    variant: Variant = TEST_VARIANT,
+    variant: int = TEST_VARIANT.id,
+    scale_bits: int = TEST_VARIANT.scale_bits,
     *,
     param_count: int = 100,
     bound: int = 1 << 40,
@@ -142,20 +249,11 @@ def task_config(
     key_holder: str = "0x" + "00" * 20,
     context_cid: str = "",
 ) -> tuple[Any, ...]:
-    """A `TaskConfig` tuple in the field order of IFederatedAggregator."""
-    circuit = (
-        verifier.address,
-        variant.words,
-        variant.neighbors,
-        variant.lanes,
-        variant.lane_bits,
-        variant.value_bits,
-        variant.scale_bits,
-        reveal_verifier.address,
-        pair_verifier.address,
-    )
+    """A `TaskConfig` tuple in the field order of IFederatedAggregator: a registered variant
+    (by id) and the task's fixed-point scale, then the rest."""
     return (
-        circuit,
+        variant,
+        scale_bits,
         mode,
         key_holder,
         param_count,

@@ -166,16 +166,13 @@ def test_reveal_with_an_invalid_proof_is_refused(
 def test_finalize_too_early_empty_or_with_pending_reveals_is_refused(
     aggregator: Any,
     create_task: Callable[[tuple[Any, ...]], int],
-    verifier: Any,
-    reveal_verifier: Any,
-    pair_verifier: Any,
     members: list[Any],
     outsider: Any,
     secagg_task: int,
 ) -> None:
     # Prepare: chunk 0 of one task reaches t_min, its dropped neighbours' masks are not removed
     # yet; another task gets no submission.
-    empty_task = create_task(task_config(verifier, reveal_verifier, pair_verifier))
+    empty_task = create_task(task_config())
     _submit(aggregator, members, secagg_task, range(3))
     info = aggregator.roundInfo(secagg_task, 1)
 

@@ -56,9 +56,6 @@ def _field_sum(vectors: list[list[int]]) -> list[int]:
 def round_task(
     aggregator: Any,
     create_task: Callable[[tuple[Any, ...]], int],
-    verifier: Any,
-    reveal_verifier: Any,
-    pair_verifier: Any,
     members: list[Any],
     secret_keys: list[int],
     public_keys: list[Point],
@@ -66,9 +63,7 @@ def round_task(
     """A task every member has joined with its real pair commitments (mock-verified proofs),
     as the client sees it: the domain is the chain's."""
     bound = squared_norm_bound(CLIP_NORM, TEST_VARIANT.packing)
-    task_id = create_task(
-        task_config(verifier, reveal_verifier, pair_verifier, param_count=N_PARAMS, bound=bound)
-    )
+    task_id = create_task(task_config(param_count=N_PARAMS, bound=bound))
     task = SecaggTask(
         task_id=task_id,
         packing=TEST_VARIANT.packing,

@@ -13,17 +13,11 @@ ALL_CHUNKS = 2**256 - 1
 def test_ckks_round(
     aggregator: Any,
     create_task: Callable[[tuple[Any, ...]], int],
-    verifier: Any,
-    reveal_verifier: Any,
-    pair_verifier: Any,
     members: list[Any],
 ) -> None:
     # Prepare
     key_holder = members[0]
     config = task_config(
-        verifier,
-        reveal_verifier,
-        pair_verifier,
         mode=CKKS,
         key_holder=key_holder.address,
         context_cid="bafkreicontext",

@@ -17,7 +17,6 @@ from contract_helpers import (
     PAIR_COMMIT_SIGNALS,
     ZERO_PROOF,
     P,
-    Variant,
     dummy_commitments,
     dummy_masks,
     task_config,
@@ -44,21 +43,12 @@ def _words(salt: int) -> list[int]:
 def test_default_variant_transactions_fit_under_the_cap(
     aggregator: Any,
     create_task: Callable[[tuple[Any, ...]], int],
-    create_verifier: Callable[[Variant], Any],
-    create_reveal_verifier: Callable[[Variant], Any],
-    pair_verifier: Any,
     members: list[Any],
     outsider: Any,
 ) -> None:
     # Prepare
-    verifier = create_verifier(DEFAULT_VARIANT)
-    reveal_verifier = create_reveal_verifier(DEFAULT_VARIANT)
     config = task_config(
-        verifier,
-        reveal_verifier,
-        pair_verifier,
-        DEFAULT_VARIANT,
-        param_count=CHUNKS * PARAMS_PER_CHUNK,
+        DEFAULT_VARIANT.id, DEFAULT_VARIANT.scale_bits, param_count=CHUNKS * PARAMS_PER_CHUNK
     )
     task_id = create_task(config)
     index = {m.address: i for i, m in enumerate(members)}

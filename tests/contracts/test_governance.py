@@ -9,25 +9,17 @@ from contract_helpers import VOTING_PERIOD, ZERO_PROOF, task_config
 ACTIVE, SUCCEEDED, DEFEATED, EXECUTED = 1, 2, 3, 4
 
 
-def _proposal(verifier: Any, reveal_verifier: Any, pair_verifier: Any) -> tuple[Any, ...]:
-    return (
-        "bafkreispec",
-        b"\x22" * 32,
-        b"\x33" * 32,
-        task_config(verifier, reveal_verifier, pair_verifier),
-    )
+def _proposal() -> tuple[Any, ...]:
+    return ("bafkreispec", b"\x22" * 32, b"\x33" * 32, task_config())
 
 
 def test_majority_vote_opens_a_task(
     governance: Any,
     aggregator: Any,
     members: list[Any],
-    verifier: Any,
-    reveal_verifier: Any,
-    pair_verifier: Any,
 ) -> None:
     # Prepare
-    governance.proposeTask(_proposal(verifier, reveal_verifier, pair_verifier), sender=members[1])
+    governance.proposeTask(_proposal(), sender=members[1])
     proposal_id = governance.proposalCount()
     for member in members[:3]:
         governance.vote(proposal_id, True, sender=member)
@@ -47,12 +39,9 @@ def test_majority_vote_opens_a_task(
 def test_vote_on_an_executed_proposal_is_refused(
     governance: Any,
     members: list[Any],
-    verifier: Any,
-    reveal_verifier: Any,
-    pair_verifier: Any,
 ) -> None:
     # Prepare: four of six carry the proposal, which is executed while voting is still open.
-    governance.proposeTask(_proposal(verifier, reveal_verifier, pair_verifier), sender=members[0])
+    governance.proposeTask(_proposal(), sender=members[0])
     proposal_id = governance.proposalCount()
     for member in members[:4]:
         governance.vote(proposal_id, True, sender=member)
@@ -67,11 +56,9 @@ def test_vote_on_an_executed_proposal_is_refused(
     assert not governance.hasVoted(proposal_id, members[4])
 
 
-def test_defeated_proposal_cannot_be_executed(
-    governance: Any, members: list[Any], verifier: Any, reveal_verifier: Any, pair_verifier: Any
-) -> None:
+def test_defeated_proposal_cannot_be_executed(governance: Any, members: list[Any]) -> None:
     # Prepare
-    governance.proposeTask(_proposal(verifier, reveal_verifier, pair_verifier), sender=members[0])
+    governance.proposeTask(_proposal(), sender=members[0])
     proposal_id = governance.proposalCount()
     governance.vote(proposal_id, False, sender=members[1])
     ape.chain.pending_timestamp += VOTING_PERIOD
@@ -85,12 +72,9 @@ def test_double_vote_and_outsider_vote_are_refused(
     governance: Any,
     members: list[Any],
     outsider: Any,
-    verifier: Any,
-    reveal_verifier: Any,
-    pair_verifier: Any,
 ) -> None:
     # Prepare
-    governance.proposeTask(_proposal(verifier, reveal_verifier, pair_verifier), sender=members[0])
+    governance.proposeTask(_proposal(), sender=members[0])
     proposal_id = governance.proposalCount()
     governance.vote(proposal_id, True, sender=members[0])
 
@@ -107,9 +91,6 @@ def test_membership_changes_by_vote(
     members: list[Any],
     outsider: Any,
     create_task: Callable[[tuple[Any, ...]], int],
-    verifier: Any,
-    reveal_verifier: Any,
-    pair_verifier: Any,
 ) -> None:
     # Prepare
     governance.proposeMembership(members[5], False, sender=members[0])
@@ -119,7 +100,7 @@ def test_membership_changes_by_vote(
 
     # Execute
     governance.execute(proposal_id, sender=outsider)
-    task_id = create_task(task_config(verifier, reveal_verifier, pair_verifier))
+    task_id = create_task(task_config())
 
     # Assert
     assert not governance.isMember(members[5])

@@ -1,7 +1,8 @@
 """The aggregator assembles public signals in the order of circuits/circuits.json.
 
-For every registered `MaskedUpdate` variant, its `MaskReveal` variant, `PairCommit` and
-`KeyPossession`, the expected vector is built by walking the registry's `publicSignals` list
+For every `MaskedUpdate` variant of circuits.json (each one in the session's `VerifierRegistry`,
+on mock verifiers), its `MaskReveal` variant, `PairCommit` and `KeyPossession`, the expected
+vector is built by walking the registry's `publicSignals` list
 (names, shapes) with values read from chain or recomputed from their definitions (the task's
 domain D, the key binding); a strict mock verifier accepts only that vector, so a transaction
 passes iff the orders agree. The domain, not the task id, is the first signal of every proof of a
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 from ape import chain
 from contract_helpers import (
+    REGISTERED,
     STRICT,
     ZERO_PROOF,
     Variant,
@@ -33,14 +35,13 @@ MASKED_UPDATE = sorted(name for name, v in REGISTRY.items() if v["template"] == 
 
 
 def _variant(name: str) -> Variant:
-    params = REGISTRY[name]["parameters"]
-    return Variant(
-        words=params["W"],
-        neighbors=params["K"],
-        lanes=params["L"],
-        lane_bits=params["B"],
-        value_bits=params["R"],
+    """The session registry's entry of a circuits.json variant, checked against its parameters."""
+    (variant,) = (v for v in REGISTERED if v.name == name)
+    v, params = variant, REGISTRY[name]["parameters"]
+    assert (v.words, v.neighbors, v.lanes, v.lane_bits, v.value_bits) == tuple(
+        params[p] for p in "WKLBR"
     )
+    return variant
 
 
 def _mask_reveal_entry(words: int) -> dict[str, Any]:
@@ -80,20 +81,16 @@ def _in_registry_order(signals: list[dict[str, Any]], values: dict[str, list[int
 @pytest.fixture
 def create_variant_task(
     create_task: Callable[[tuple[Any, ...]], int],
-    create_verifier: Callable[[Variant], Any],
-    create_reveal_verifier: Callable[[Variant], Any],
-    pair_verifier: Any,
+    variant_verifiers: dict[str, tuple[Any, Any]],
     join_all: Callable[[int], None],
 ) -> Callable[[Variant], tuple[int, Any, Any]]:
-    """Opens a task of a variant on fresh mock verifiers, which every member joins; returns
-    the task id, its `MaskedUpdate` and its `MaskReveal` verifier."""
+    """Opens a task of a registered variant, which every member joins; returns the task id and
+    the variant's mock `MaskedUpdate` and `MaskReveal` verifiers."""
 
     def create(variant: Variant) -> tuple[int, Any, Any]:
-        verifier = create_verifier(variant)
-        reveal_verifier = create_reveal_verifier(variant)
-        task_id = create_task(task_config(verifier, reveal_verifier, pair_verifier, variant))
+        task_id = create_task(task_config(variant.id, variant.scale_bits))
         join_all(task_id)
-        return task_id, verifier, reveal_verifier
+        return task_id, *variant_verifiers[variant.name]
 
     return create
 

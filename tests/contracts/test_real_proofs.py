@@ -1,12 +1,12 @@
 """A round with real Groth16 proofs from the client, checked by the generated verifiers.
 
-The session's aggregator takes stand-in key proofs, so this module deploys its own on the
-generated `KeyPossession` verifier, where every member registers its key with a real proof
-bound to its account. Its tasks use the small `masked_update_test` variant (W = 2, K = 2),
-`pair_commit` (every contributor joins with real proofs) and `mask_reveal_test` (contributors
-remove their dropped neighbours' masks). Skipped until the circuits are built
-(`python tools/circuits.py ...`: wasm and zkey under circuits/build) and the verifiers are
-generated into contracts/verifiers/.
+The session's aggregator takes stand-in key proofs, so this module deploys its own the way the
+client does (`Zkfed.deploy`) on a registry of the generated verifiers of the small
+`masked_update_test` variant (W = 2, K = 2) (`deploy_registry`): every member registers its key
+with a real `KeyPossession` proof bound to its account, every contributor joins with real
+`PairCommit` proofs and removes its dropped neighbours' masks with real `MaskReveal` proofs.
+Skipped until the circuits are built (`python tools/circuits.py ...`: wasm and zkey under
+circuits/build) and the verifiers are generated into contracts/verifiers/.
 """
 
 import json
@@ -18,16 +18,10 @@ import ape
 import numpy as np
 import pytest
 from ape import chain
-from contract_helpers import (
-    TEST_VARIANT,
-    VOTING_PERIOD,
-    P,
-    open_task,
-    task_config,
-)
+from contract_helpers import TEST_VARIANT, VOTING_PERIOD, P, open_task, task_config
 
 from zkfed.babyjubjub import Point, public_key
-from zkfed.chain import Zkfed
+from zkfed.chain import Zkfed, deploy_registry
 from zkfed.packing import unpack_chunk
 from zkfed.protocol import register_key
 from zkfed.proving import SnarkjsProver
@@ -48,6 +42,12 @@ MALFORMED_PROOF_GAS = 2_000_000
 # (1, 3) is not on BN254 (y² = x³ + 3 holds for (1, 2) only): the pairing precompile fails.
 OFF_CURVE_PROOF = ((1, 3), ((0, 0), (0, 0)), (0, 0))
 
+GENERATED = (
+    "KeyPossessionVerifier",
+    "PairCommitVerifier",
+    "MaskedUpdateTestVerifier",
+    "MaskRevealTestVerifier",
+)
 RealRound = tuple[SecaggTask, dict[int, Any], dict[int, Any]]
 
 
@@ -93,20 +93,12 @@ def founders(members: list[Any], newcomers: tuple[Any, Any]) -> list[Any]:
 
 @pytest.fixture(scope="module")
 def zk(project: Any, deployer: Any, founders: list[Any]) -> Zkfed:
-    """A governance and an aggregator of this module, on the generated `KeyPossession`
-    verifier; no key registered."""
-    key_verifier = deployer.deploy(_contract(project, "KeyPossessionVerifier"))
-    return Zkfed.deploy(project, deployer, founders, VOTING_PERIOD, key_verifier.address)
-
-
-@pytest.fixture(scope="module")
-def real_verifiers(project: Any, deployer: Any) -> tuple[Any, Any, Any]:
-    """The generated `MaskedUpdate`, `MaskReveal` and `PairCommit` verifiers of the test
-    variant."""
-    names = ("MaskedUpdateTestVerifier", "MaskRevealTestVerifier", "PairCommitVerifier")
-    contracts = [_contract(project, name) for name in names]
-    masked, reveal, pair = (deployer.deploy(c) for c in contracts)
-    return masked, reveal, pair
+    """A registry of the test variant's generated verifiers, a governance and an aggregator of
+    this module; no key registered."""
+    for name in GENERATED:
+        _contract(project, name)
+    registry = deploy_registry(project, deployer, [TEST_VARIANT.name])
+    return Zkfed.deploy(project, deployer, founders, VOTING_PERIOD, registry.address)
 
 
 @pytest.fixture(scope="module")
@@ -121,12 +113,11 @@ def registered(
 
 
 @pytest.fixture(scope="module")
-def create_real_task(
-    registered: Zkfed, founders: list[Any], real_verifiers: tuple[Any, Any, Any]
-) -> Callable[[], int]:
+def create_real_task(registered: Zkfed, founders: list[Any]) -> Callable[[], int]:
     def create() -> int:
+        variant = registered.variant(TEST_VARIANT.name)
         bound = squared_norm_bound(0.5, TEST_VARIANT.packing)
-        config = task_config(*real_verifiers, param_count=N_PARAMS, bound=bound)
+        config = task_config(variant.id, TEST_VARIANT.scale_bits, param_count=N_PARAMS, bound=bound)
         return open_task(registered.governance, founders, config)
 
     return create

@@ -6,15 +6,19 @@ import {FederatedAggregator} from "../../contracts/FederatedAggregator.sol";
 import {ModelGovernance} from "../../contracts/ModelGovernance.sol";
 import {IFederatedAggregator as IFA} from "../../contracts/interfaces/IFederatedAggregator.sol";
 import {IModelGovernance as IMG} from "../../contracts/interfaces/IModelGovernance.sol";
+import {IVerifierRegistry} from "../../contracts/interfaces/IVerifierRegistry.sol";
 import {MockGroth16Verifier} from "../../contracts/test/MockGroth16Verifier.sol";
+import {VerifierRegistry} from "../../contracts/VerifierRegistry.sol";
 import {BabyJubJubReference as Ref} from "./utils/BabyJubJubReference.sol";
 
-/// @dev Three founders with keys, the small test variant (W = 2, K = 2) behind mock verifiers.
+/// @dev Three founders with keys, the small test variant (W = 2, K = 2) behind mock verifiers,
+///      the only variant (id 0) of the deployment's registry.
 contract ModelGovernanceTest is Test {
     uint64 internal constant VOTING = 3 days;
 
     ModelGovernance internal gov;
     FederatedAggregator internal agg;
+    VerifierRegistry internal registry;
     MockGroth16Verifier internal verifier;
     MockGroth16Verifier internal revealVerifier;
     MockGroth16Verifier internal pairVerifier;
@@ -31,6 +35,26 @@ contract ModelGovernanceTest is Test {
         revealVerifier = new MockGroth16Verifier(4 + 2);
         pairVerifier = new MockGroth16Verifier(6);
         keyVerifier = new MockGroth16Verifier(3);
+        IVerifierRegistry.Variant[] memory variants = new IVerifierRegistry.Variant[](1);
+        variants[0] = IVerifierRegistry.Variant({
+            name: "masked_update_test",
+            circuit: IFA.CircuitVariant({
+                verifier: address(verifier),
+                words: 2,
+                neighbors: 2,
+                lanes: 15,
+                laneBits: 16,
+                valueBits: 12,
+                revealVerifier: address(revealVerifier),
+                pairVerifier: address(pairVerifier)
+            }),
+            vkeyHash: keccak256("masked_update_test.vkey.json"),
+            revealVkeyHash: keccak256("mask_reveal_test.vkey.json"),
+            pairVkeyHash: keccak256("pair_commit.vkey.json")
+        });
+        registry = new VerifierRegistry(
+            address(keyVerifier), keccak256("key_possession.vkey.json"), true, variants
+        );
         address[] memory founders = new address[](3);
         founders[0] = alice;
         founders[1] = bob;
@@ -55,24 +79,15 @@ contract ModelGovernanceTest is Test {
     {
         address predicted = vm.computeCreateAddress(address(this), vm.getNonce(address(this)) + 1);
         g = new ModelGovernance(predicted, founders, VOTING);
-        a = new FederatedAggregator(IMG(address(g)), address(keyVerifier));
+        a = new FederatedAggregator(IMG(address(g)), registry);
     }
 
     function _taskProposal() internal view returns (IMG.TaskProposal memory p) {
         p.specCid = "bafy-spec";
         p.specHash = keccak256("spec");
         p.hyperParamHash = keccak256("lr=0.01,epochs=1");
-        p.task.variant = IFA.CircuitVariant({
-            verifier: address(verifier),
-            words: 2,
-            neighbors: 2,
-            lanes: 15,
-            laneBits: 16,
-            valueBits: 12,
-            scaleBits: 8,
-            revealVerifier: address(revealVerifier),
-            pairVerifier: address(pairVerifier)
-        });
+        p.task.variant = 0;
+        p.task.scaleBits = 8;
         p.task.mode = IFA.Mode.SecAgg;
         p.task.paramCount = 100;
         p.task.bound = 1 << 20;
@@ -500,6 +515,20 @@ contract ModelGovernanceTest is Test {
 
         _registerKey(dave, 99);
         assertEq(gov.execute(id), 1);
+    }
+
+    /// @dev A proposal names a variant of the registry, never verifiers: one naming an id the
+    ///      registry does not hold may pass the vote but never creates a task.
+    function test_RevertWhen_Execute_UnregisteredVariant() public {
+        IMG.TaskProposal memory p = _taskProposal();
+        p.task.variant = 1;
+        vm.prank(alice);
+        uint256 id = gov.proposeTask(p);
+        _pass(id);
+        vm.expectRevert(abi.encodeWithSelector(IVerifierRegistry.UnknownVariant.selector, 1, 1));
+        gov.execute(id);
+        assertEq(uint8(gov.state(id)), uint8(IMG.ProposalState.Succeeded));
+        assertEq(agg.taskCount(), 0);
     }
 
     function test_RevertWhen_TaskProposal_UnknownProposal() public {

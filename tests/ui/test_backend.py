@@ -296,6 +296,9 @@ def test_member_session_on_a_configured_deployment(configured: Consortium) -> No
     # Assert
     assert proposals[1].title == "Logistic regression on wine"
     assert (proposals[1].for_votes, proposals[1].majority) == (2, 3)
+    assert "20 rounds, at least 3 contributors" in proposals[1].terms
+    assert "circuit masked_update_test: 2 words x 15 lanes of 16 bits" in proposals[1].terms
+    assert "insecure development keys" in proposals[1].terms
     assert [t.task_id for t in session.tasks()] == [task_id]
     assert report.round == 1 and report.gas > 0 and report.prove_seconds > 0
     stages = [stage for stage, _, _ in reports]

@@ -395,14 +395,9 @@ class Session:
 
     def circuit_for_task(self, task_id: int) -> Circuit:
         """The `MaskedUpdate` variant whose verifier a task uses."""
-        verifier = str(self.zk.aggregator.taskConfig(task_id).variant.verifier)
-        for name, addresses in self.deployment.variants.items():
-            if addresses.verifier.lower() == verifier.lower():
-                return load_circuit(name)
-        raise ConfigurationError(
-            f"Task {task_id} uses the verifier {verifier}, which is not one of the circuit "
-            f"variants this deployment recorded ({', '.join(self.deployment.variants)})."
-        )
+        variant = self.zk.task_variant(task_id)
+        self.zk.check_keys(variant)
+        return load_circuit(variant.name)
 
 
 @contextmanager

@@ -7,8 +7,6 @@ from pathlib import Path
 
 import click
 
-from zkfed.chain import Variant
-from zkfed.circuits import load_circuit
 from zkfed.commands._session import (
     Session,
     Settings,
@@ -114,25 +112,13 @@ def propose(
     config = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, optimizer=optimizer)
     with open_session(settings) as session:
         proposer = session.signer(member, account)
-        variants = session.deployment.variants
-        name = variant or next(iter(variants), "")
-        if name not in variants:
-            raise ConfigurationError(
-                f"This deployment has no verifiers for circuit variant {name!r} "
-                f"(it has {', '.join(variants) or 'none'})."
-            )
-        circuit = load_circuit(name)
-        addresses = variants[name]
-        chosen = Variant(
-            addresses.verifier,
-            addresses.reveal_verifier,
-            addresses.pair_verifier,
-            circuit.packing(
-                fitting_scale_bits(circuit.parameters["R"], clip_norm)
-                if scale_bits is None
-                else scale_bits
-            ),
-            circuit.neighbors,
+        registered = session.zk.variants()
+        name = variant or (registered[0].name if registered else "")
+        found = session.zk.variant(name)
+        chosen = found.with_scale(
+            fitting_scale_bits(found.packing.value_bits, clip_norm)
+            if scale_bits is None
+            else scale_bits
         )
         proposal_id = propose_model(
             session.zk,
@@ -158,6 +144,63 @@ def propose(
         say(f"  voting ends {when(vote_end, session.now())}")
 
 
+def describe_proposal(session: Session, proposal_id: int) -> list[str]:
+    """What a proposal asks for, as a member should read it before voting: for a model, the
+    architecture, its parameters and classes, the rounds, schedule and threshold, the circuit
+    variant with its packing and clipping bound (from the deployment's registry), and whether
+    its keys are the forgeable development ones; for a membership change, the account."""
+    import hashlib
+
+    from zkfed.chain import Mode
+    from zkfed.exceptions import ZkfedError
+    from zkfed.proposals import parse_spec_document
+
+    zk = session.zk
+    info = zk.governance.proposal(proposal_id)
+    kind = int(info.kind)
+    if kind != 0:
+        verb = "add" if kind == 1 else "remove"
+        return [f"proposal {proposal_id}: {verb} member {info.account}"]
+    recorded = zk.governance.taskProposal(proposal_id)
+    task = recorded.task
+    lines = [f"proposal {proposal_id}: a {Mode(int(task.mode)).name.lower()} task"]
+    try:
+        data = session.store.get(str(recorded.specCid))
+        if hashlib.sha256(data).digest() != bytes(recorded.specHash):
+            raise ConfigurationError("its spec document does not match the proposal's hash")
+        doc = parse_spec_document(data, proposal_id)
+        spec = doc.spec
+        hidden = f", hidden {','.join(map(str, spec.hidden))}" if spec.hidden else ""
+        lines.append(
+            f"  model {spec.kind}{hidden}: {spec.n_features} features, {spec.n_classes} "
+            f"classes{' (' + ', '.join(doc.classes) + ')' if doc.classes else ''}, "
+            f"{int(task.paramCount)} parameters; clip norm {doc.clip_norm} per chunk"
+        )
+    except (ZkfedError, OSError) as error:
+        lines.append(f"  model: its spec {recorded.specCid} cannot be read ({error})")
+    lines.append(
+        f"  {int(task.rounds)} rounds, {int(task.submissionPeriod)} s to submit, "
+        f"{int(task.revealPeriod)} s to reveal, at least {int(task.minContributors)} "
+        f"contributors per chunk; members: the {len(zk.governance.members())} consortium "
+        "members with keys when it is executed"
+    )
+    if Mode(int(task.mode)) == Mode.SECAGG:
+        variant = zk.variants()[int(task.variant)]
+        p = variant.packing
+        lines.append(
+            f"  circuit {variant.name} (registry id {variant.id}): W = {p.words} words of "
+            f"L = {p.lanes} lanes x {p.lane_bits} bits, {p.value_bits}-bit values, scale "
+            f"2^{int(task.scaleBits)}, K = {variant.neighbors} neighbours; bound "
+            f"sum(q^2) <= {int(task.bound)} per chunk"
+        )
+        if zk.development_keys():
+            lines.append("  WARNING: this deployment's keys are the insecure development keys")
+    else:
+        lines.append(f"  key holder {task.keyHolder}, public context {task.contextCid}")
+    lines.append(f"  initial model {task.modelCid} (sha256 {bytes(task.modelHash).hex()[:16]}…)")
+    return lines
+
+
 @click.command()
 @click.argument("proposal_id", metavar="PROPOSAL", type=int)
 @click.option("--for/--against", "support", required=True, help="The vote.")
@@ -167,7 +210,7 @@ def propose(
 def vote(
     settings: Settings, proposal_id: int, support: bool, member: str | None, account: str | None
 ) -> None:
-    """Vote for or against a proposal (one vote per member)."""
+    """Vote for or against a proposal (one vote per member), after showing what it asks."""
     with open_session(settings) as session:
         voter = session.signer(member, account)
         state = proposal_state(session, proposal_id)
@@ -179,6 +222,8 @@ def vote(
             raise ConfigurationError(
                 f"{voter.address} has already voted on proposal {proposal_id}."
             )
+        for line in describe_proposal(session, proposal_id):
+            say(line)
         session.zk.vote(voter, proposal_id, support)
         info = session.zk.governance.proposal(proposal_id)
         say(

@@ -5,11 +5,10 @@ from __future__ import annotations
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Any
 
 import click
 
-from zkfed.chain import Zkfed
+from zkfed.chain import LOCAL_CHAIN_IDS, Zkfed, deploy_registry
 from zkfed.circuits import (
     DEFAULT_VARIANT,
     KEY_POSSESSION,
@@ -30,7 +29,7 @@ from zkfed.commands._session import (
     when,
     zkfed_project,
 )
-from zkfed.config import Deployment, VariantAddresses
+from zkfed.config import Deployment
 from zkfed.exceptions import ChainError, ConfigurationError, ToolchainError
 from zkfed.storage import open_store
 
@@ -101,6 +100,11 @@ def node(port: int, host: str) -> None:
     help="Model storage: a directory (default HOME/store), 'ipfs', or an IPFS RPC address.",
 )
 @click.option("--force", is_flag=True, help="Replace an existing deployment record.")
+@click.option(
+    "--rehearsal",
+    is_flag=True,
+    help="Allow the insecure development keys on a non-local chain (a rehearsal only).",
+)
 @pass_settings
 def deploy(
     settings: Settings,
@@ -110,6 +114,7 @@ def deploy(
     variants: tuple[str, ...],
     store: str | None,
     force: bool,
+    rehearsal: bool,
 ) -> None:
     """Deploy verifiers, governance and the aggregator, and record the deployment."""
     home = settings.home
@@ -122,7 +127,11 @@ def deploy(
     circuits = [load_circuit(name) for name in dict.fromkeys(variants)]
     for circuit in circuits:
         circuit.packing(0)  # refuses anything but a MaskedUpdate variant
-    pair_circuit, key_circuit = load_circuit(PAIR_COMMIT), load_circuit(KEY_POSSESSION)
+    development = any(
+        c.development
+        for c in [*circuits, load_circuit(PAIR_COMMIT), load_circuit(KEY_POSSESSION)]
+        + [mask_reveal_circuit(c.packing(0).words) for c in circuits]
+    )
     location = store or str(home.default_store.resolve())
     if not location.startswith(("/", "ipfs", "http://", "https://")):
         location = str(Path(location.removeprefix("file://")).resolve())
@@ -134,6 +143,15 @@ def deploy(
                 f"{connection.choice} started a throwaway anvil that stops with this command; "
                 "start a node with 'zkfed node' and pass --network http://127.0.0.1:8545."
             )
+        if development and connection.chain_id not in LOCAL_CHAIN_IDS and not rehearsal:
+            raise ConfigurationError(
+                "The circuits' keys are the insecure development keys, with which anyone can "
+                f"forge proofs; chain {connection.chain_id} is not a local chain. Run the "
+                "ceremony (ape run ceremony) for real keys, or pass --rehearsal to deploy them "
+                "for a rehearsal anyway."
+            )
+        if development and rehearsal:
+            say("REHEARSAL: deploying the insecure development keys; anyone can forge proofs.")
         deployer = resolve_account(account, connection)
         founder_addresses = [
             address_of(spec.strip(), connection) for spec in founders.split(",") if spec.strip()
@@ -142,27 +160,11 @@ def deploy(
             raise ConfigurationError("Name at least one founding member with --founders.")
         project = zkfed_project()
         say(f"deploying from {deployer.address} on {connection.choice}")
-        key_verifier = deployer.deploy(contract_type(project, key_circuit.verifier_contract))
-        say(f"  {key_circuit.verifier_contract:28} {key_verifier.address}")
-        pair_verifier = deployer.deploy(contract_type(project, pair_circuit.verifier_contract))
-        say(f"  {pair_circuit.verifier_contract:28} {pair_verifier.address}")
-        deployed: dict[str, VariantAddresses] = {}
-        reveal_verifiers: dict[str, Any] = {}  # one per MaskReveal variant (per word count)
-        for circuit in circuits:
-            verifier = deployer.deploy(contract_type(project, circuit.verifier_contract))
-            say(f"  {circuit.verifier_contract:28} {verifier.address} ({circuit.name})")
-            reveal = mask_reveal_circuit(circuit.packing(0).words)
-            if reveal.name not in reveal_verifiers:
-                reveal_verifiers[reveal.name] = deployer.deploy(
-                    contract_type(project, reveal.verifier_contract)
-                )
-                say(f"  {reveal.verifier_contract:28} {reveal_verifiers[reveal.name].address}")
-            deployed[circuit.name] = VariantAddresses(
-                verifier.address, reveal_verifiers[reveal.name].address, pair_verifier.address
-            )
-        zk = Zkfed.deploy(
-            project, deployer, founder_addresses, voting_period, str(key_verifier.address)
-        )
+        for name in [c.verifier_contract for c in circuits] + ["VerifierRegistry"]:
+            contract_type(project, name)  # one sentence if the verifiers were not generated
+        registry = deploy_registry(project, deployer, [c.name for c in circuits])
+        say(f"  {'VerifierRegistry':28} {registry.address} ({', '.join(c.name for c in circuits)})")
+        zk = Zkfed.deploy(project, deployer, founder_addresses, voting_period, registry.address)
         say(f"  {'ModelGovernance':28} {zk.governance.address}")
         say(f"  {'FederatedAggregator':28} {zk.aggregator.address}")
         from ape import chain
@@ -173,7 +175,8 @@ def deploy(
             aggregator=str(zk.aggregator.address),
             governance=str(zk.governance.address),
             store=location,
-            variants=deployed,
+            registry=str(registry.address),
+            variants=tuple(c.name for c in circuits),
             deployer=str(deployer.address),
             block=int(chain.blocks.height),
         )

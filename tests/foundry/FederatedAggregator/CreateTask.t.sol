@@ -2,10 +2,27 @@
 pragma solidity ^0.8.28;
 
 import {IFederatedAggregator as IFA} from "../../../contracts/interfaces/IFederatedAggregator.sol";
-import {Groth16Call} from "../../../contracts/libraries/Groth16Call.sol";
+import {IVerifierRegistry} from "../../../contracts/interfaces/IVerifierRegistry.sol";
+import {MockGroth16Verifier} from "../../../contracts/test/MockGroth16Verifier.sol";
 import {AggregatorFixture} from "../utils/AggregatorFixture.sol";
 
 contract CreateTaskTest is AggregatorFixture {
+    /// @dev Governance keeps only the first n fixture members (all with keys).
+    function _keepMembers(uint256 n) internal {
+        address[] memory first = new address[](n);
+        for (uint256 i; i < n; ++i) {
+            first[i] = members[i];
+        }
+        gov.setMembers(first);
+    }
+
+    function _assertCircuit(IFA.CircuitVariant memory a, IFA.CircuitVariant memory b)
+        internal
+        pure
+    {
+        assertEq(abi.encode(a), abi.encode(b));
+    }
+
     function test_CreateTask() public {
         vm.expectEmit(address(agg));
         emit IFA.TaskCreated(1, IFA.Mode.SecAgg, N_MEMBERS, CHUNKS, ROUNDS);
@@ -65,6 +82,17 @@ contract CreateTaskTest is AggregatorFixture {
         assertEq(agg.taskConfig(taskId).keyHolder, members[0]);
     }
 
+    /// @dev CKKS has no circuit: the variant id is ignored (even an unregistered one) and the
+    ///      task's circuit is all zero.
+    function testFuzz_CreateTask_CkksIgnoresVariant(uint32 id) public {
+        IFA.TaskConfig memory c = _ckksConfig();
+        c.variant = id;
+        uint256 taskId = gov.createTask(c);
+        IFA.CircuitVariant memory none;
+        _assertCircuit(agg.taskCircuit(taskId), none);
+        assertEq(agg.taskConfig(taskId).variant, id);
+    }
+
     function test_CreateTask_CkksSnapshotNeedsNoKeys() public {
         members.push(makeAddr("keyless"));
         gov.setMembers(members);
@@ -75,9 +103,11 @@ contract CreateTaskTest is AggregatorFixture {
     function testFuzz_CreateTask_ChunkCount(uint64 paramCount, uint16 words) public {
         paramCount = uint64(bound(paramCount, 1, 1 << 40));
         words = uint16(bound(words, 1, 256));
+        IFA.CircuitVariant memory v = _variant();
+        v.words = words;
         IFA.TaskConfig memory c = _config();
+        c.variant = _deployWithVariant(v);
         c.paramCount = paramCount;
-        c.variant.words = words;
         uint256 perChunk = uint256(words) * L;
         uint256 expected = (uint256(paramCount) + perChunk - 1) / perChunk;
         if (expected > type(uint32).max) {
@@ -92,6 +122,94 @@ contract CreateTaskTest is AggregatorFixture {
         assertEq(chunks, expected);
         assertGe(chunks * perChunk, paramCount);
         assertLt((chunks - 1) * perChunk, paramCount);
+    }
+
+    // --- the registry's variant --------------------------------------------------------------
+
+    function test_CreateTask_CopiesRegisteredCircuit() public {
+        uint256 taskId = _createTask();
+        _assertCircuit(agg.taskCircuit(taskId), registry.circuit(VARIANT));
+        _assertCircuit(agg.taskCircuit(taskId), _variant());
+        assertEq(agg.registry(), address(registry));
+    }
+
+    /// @dev Whatever else the proposal says (scale, size, bound, quorum, a CKKS key holder
+    ///      left in), the task runs the registry's entry of the id it names: verifiers, W, K
+    ///      and packing come from the registry only.
+    function testFuzz_CreateTask_CircuitIsTheRegistryEntry(
+        bool second,
+        uint8 scaleBits,
+        uint64 paramCount,
+        uint64 bound_,
+        uint16 minContributors,
+        address keyHolder
+    ) public {
+        IFA.CircuitVariant memory extra = IFA.CircuitVariant({
+            verifier: address(new MockGroth16Verifier(5 + 2 + 8)),
+            words: 8,
+            neighbors: 2,
+            lanes: 21,
+            laneBits: 12,
+            valueBits: 8,
+            revealVerifier: address(new MockGroth16Verifier(4 + 8)),
+            pairVerifier: address(pairVerifier)
+        });
+        uint32 extraId = _deployWithVariant(extra);
+        IFA.TaskConfig memory c = _config();
+        c.variant = second ? extraId : VARIANT;
+        c.scaleBits = scaleBits;
+        c.paramCount = uint64(bound(paramCount, 1, 1 << 32));
+        c.bound = bound_;
+        c.minContributors = uint16(bound(minContributors, 3, N_MEMBERS));
+        c.keyHolder = keyHolder;
+
+        uint256 taskId = gov.createTask(c);
+        IFA.CircuitVariant memory expected = second ? extra : _variant();
+        _assertCircuit(agg.taskCircuit(taskId), expected);
+        _assertCircuit(agg.taskCircuit(taskId), registry.circuit(c.variant));
+        assertEq(abi.encode(agg.taskConfig(taskId)), abi.encode(c));
+        (address[] memory ring,) = agg.neighbors(taskId, members[0]);
+        assertEq(ring.length, expected.neighbors);
+    }
+
+    /// @dev A proposal can only name a variant; an id the registry does not hold is refused.
+    function testFuzz_RevertWhen_CreateTask_UnknownVariant(uint32 id) public {
+        id = uint32(bound(id, registry.variantCount(), type(uint32).max));
+        IFA.TaskConfig memory c = _config();
+        c.variant = id;
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IVerifierRegistry.UnknownVariant.selector, id, registry.variantCount()
+            )
+        );
+        gov.createTask(c);
+    }
+
+    /// @dev The lane headroom 2^(B − R) is the registry's: with B − R = 2 a lane holds the sum
+    ///      of four members' values without carrying, so five members are refused on that
+    ///      variant and accepted on the fixture's (B − R = 4), the configuration otherwise equal.
+    function test_RevertWhen_CreateTask_MembersExceedRegisteredLaneHeadroom() public {
+        IFA.CircuitVariant memory narrow = _variant();
+        narrow.laneBits = R + 2;
+        uint32 id = _deployWithVariant(narrow);
+        _keepMembers(5);
+        IFA.TaskConfig memory c = _config();
+        c.variant = id;
+        vm.expectRevert(abi.encodeWithSelector(IFA.TooManyMembers.selector, 5, 4));
+        gov.createTask(c);
+
+        c.variant = VARIANT;
+        gov.createTask(c);
+    }
+
+    function test_CreateTask_MembersFillRegisteredLaneHeadroom() public {
+        IFA.CircuitVariant memory narrow = _variant();
+        narrow.laneBits = R + 2;
+        IFA.TaskConfig memory c = _config();
+        c.variant = _deployWithVariant(narrow);
+        _keepMembers(4);
+        uint256 taskId = gov.createTask(c);
+        assertEq(agg.taskMembers(taskId).length, 4);
     }
 
     function test_RevertWhen_CreateTask_NotGovernance() public {
@@ -180,19 +298,14 @@ contract CreateTaskTest is AggregatorFixture {
         gov.createTask(_ckksConfig());
     }
 
-    function test_RevertWhen_CreateTask_MembersExceedLaneHeadroom() public {
-        IFA.TaskConfig memory c = _config();
-        c.variant.laneBits = 14; // 2^(14 - 12) = 4 < 6 members: lane sums would carry.
-        vm.expectRevert(abi.encodeWithSelector(IFA.TooManyMembers.selector, N_MEMBERS, 4));
-        gov.createTask(c);
-    }
-
     /// @dev n ≤ K is allowed: the slots beyond n − 1 are inactive.
     function test_CreateTask_FewerMembersThanNeighbourSlots() public {
+        IFA.CircuitVariant memory wide = _variant();
+        wide.neighbors = 8;
         IFA.TaskConfig memory c = _config();
-        c.variant.neighbors = 8;
+        c.variant = _deployWithVariant(wide);
         uint256 taskId = gov.createTask(c);
-        assertEq(agg.taskConfig(taskId).variant.neighbors, 8);
+        assertEq(agg.taskCircuit(taskId).neighbors, 8);
         // Five of eight slots active: bits 8..12 of the slots word.
         (, uint256 slots) = agg.neighbors(taskId, members[0]);
         assertEq(slots >> 8, 0x1F);
@@ -220,87 +333,32 @@ contract CreateTaskTest is AggregatorFixture {
     }
 
     function test_CreateTask_MaxNeighbors() public {
+        IFA.CircuitVariant memory v = _variant();
+        v.neighbors = uint8(agg.MAX_NEIGHBORS());
         IFA.TaskConfig memory c = _config();
-        c.variant.neighbors = uint8(agg.MAX_NEIGHBORS());
+        c.variant = _deployWithVariant(v);
         gov.createTask(c);
     }
 
+    /// @dev The registry takes any even K ≥ 2; a task refuses what its storage cannot hold.
     function testFuzz_RevertWhen_CreateTask_TooManyNeighbors(uint8 k) public {
-        k = uint8(bound(k, agg.MAX_NEIGHBORS() + 1, type(uint8).max));
+        k = uint8(2 * bound(k, agg.MAX_NEIGHBORS() / 2 + 1, type(uint8).max / 2));
+        IFA.CircuitVariant memory v = _variant();
+        v.neighbors = k;
         IFA.TaskConfig memory c = _config();
-        c.variant.neighbors = k;
+        c.variant = _deployWithVariant(v);
         vm.expectRevert(abi.encodeWithSelector(IFA.InvalidCircuitVariant.selector, W, k));
         gov.createTask(c);
     }
 
-    function test_RevertWhen_CreateTask_VerifierWithoutCode() public {
+    /// @dev The registry takes any W ≥ 1; a task refuses W > MAX_WORDS.
+    function testFuzz_RevertWhen_CreateTask_TooManyWords(uint16 words) public {
+        words = uint16(bound(words, agg.MAX_WORDS() + 1, type(uint16).max));
+        IFA.CircuitVariant memory v = _variant();
+        v.words = words;
         IFA.TaskConfig memory c = _config();
-        c.variant.verifier = address(0xDEAD);
-        vm.expectRevert(abi.encodeWithSelector(IFA.InvalidVerifier.selector, address(0xDEAD)));
-        gov.createTask(c);
-    }
-
-    function test_RevertWhen_CreateTask_RevealVerifierWithoutCode() public {
-        IFA.TaskConfig memory c = _config();
-        c.variant.revealVerifier = address(0);
-        vm.expectRevert(abi.encodeWithSelector(IFA.InvalidVerifier.selector, address(0)));
-        gov.createTask(c);
-    }
-
-    function test_RevertWhen_CreateTask_PairVerifierWithoutCode() public {
-        IFA.TaskConfig memory c = _config();
-        c.variant.pairVerifier = address(0xBEEF);
-        vm.expectRevert(abi.encodeWithSelector(IFA.InvalidVerifier.selector, address(0xBEEF)));
-        gov.createTask(c);
-    }
-
-    function test_RevertWhen_CreateTask_ZeroWords() public {
-        IFA.TaskConfig memory c = _config();
-        c.variant.words = 0;
-        vm.expectRevert(abi.encodeWithSelector(IFA.InvalidCircuitVariant.selector, 0, K));
-        gov.createTask(c);
-    }
-
-    function test_RevertWhen_CreateTask_TooManyWords() public {
-        IFA.TaskConfig memory c = _config();
-        c.variant.words = 257;
-        vm.expectRevert(abi.encodeWithSelector(IFA.InvalidCircuitVariant.selector, 257, K));
-        gov.createTask(c);
-    }
-
-    function testFuzz_RevertWhen_CreateTask_OddOrTinyNeighborCount(uint8 k) public {
-        vm.assume(k < 2 || k % 2 == 1);
-        IFA.TaskConfig memory c = _config();
-        c.variant.neighbors = k;
-        vm.expectRevert(abi.encodeWithSelector(IFA.InvalidCircuitVariant.selector, W, k));
-        gov.createTask(c);
-    }
-
-    function test_RevertWhen_CreateTask_ZeroLanes() public {
-        IFA.TaskConfig memory c = _config();
-        c.variant.lanes = 0;
-        vm.expectRevert(abi.encodeWithSelector(IFA.InvalidPacking.selector, 0, 16, 12));
-        gov.createTask(c);
-    }
-
-    function test_RevertWhen_CreateTask_ZeroValueBits() public {
-        IFA.TaskConfig memory c = _config();
-        c.variant.valueBits = 0;
-        vm.expectRevert(abi.encodeWithSelector(IFA.InvalidPacking.selector, L, 16, 0));
-        gov.createTask(c);
-    }
-
-    function test_RevertWhen_CreateTask_LaneNarrowerThanValue() public {
-        IFA.TaskConfig memory c = _config();
-        c.variant.laneBits = 12;
-        vm.expectRevert(abi.encodeWithSelector(IFA.InvalidPacking.selector, L, 12, 12));
-        gov.createTask(c);
-    }
-
-    function test_RevertWhen_CreateTask_WordOverflowsField() public {
-        IFA.TaskConfig memory c = _config();
-        c.variant.lanes = 16; // 16 · 16 = 256 > 252 bits
-        vm.expectRevert(abi.encodeWithSelector(IFA.InvalidPacking.selector, 16, 16, 12));
+        c.variant = _deployWithVariant(v);
+        vm.expectRevert(abi.encodeWithSelector(IFA.InvalidCircuitVariant.selector, words, K));
         gov.createTask(c);
     }
 

@@ -4,6 +4,7 @@ pragma solidity ^0.8.28;
 import {console2} from "forge-std/console2.sol";
 import {FederatedAggregator} from "../../../contracts/FederatedAggregator.sol";
 import {IFederatedAggregator as IFA} from "../../../contracts/interfaces/IFederatedAggregator.sol";
+import {IVerifierRegistry} from "../../../contracts/interfaces/IVerifierRegistry.sol";
 import {MockGroth16Verifier} from "../../../contracts/test/MockGroth16Verifier.sol";
 import {AggregatorFixture} from "../utils/AggregatorFixture.sol";
 import {GasBurningVerifier} from "../utils/GasBurningVerifier.sol";
@@ -22,26 +23,55 @@ contract GasTest is AggregatorFixture {
     uint8 internal constant DEFAULT_R = 8;
     uint256 internal constant TX_CAP = 1 << 24; // EIP-7825
     uint256 internal constant VERIFY_BUDGET = 1_000_000;
+    /// @dev Registry ids: the default variant, and the same with a gas-burning `MaskedUpdate`
+    ///      verifier.
+    uint32 internal constant DEFAULT_VARIANT = 1;
+    uint32 internal constant BURNING_VARIANT = 2;
 
+    MockGroth16Verifier internal defaultVerifier;
+    MockGroth16Verifier internal defaultRevealVerifier;
+    GasBurningVerifier internal burner;
     uint256 internal taskId;
 
     function setUp() public override {
+        defaultVerifier = new MockGroth16Verifier(5 + uint256(DEFAULT_K) + DEFAULT_W);
+        defaultRevealVerifier = new MockGroth16Verifier(4 + uint256(DEFAULT_W));
+        burner = new GasBurningVerifier(type(uint256).max);
         super.setUp();
-        verifier = new MockGroth16Verifier(5 + uint256(DEFAULT_K) + DEFAULT_W);
-        revealVerifier = new MockGroth16Verifier(4 + uint256(DEFAULT_W));
         taskId = gov.createTask(_defaultConfig());
         _joinAll(taskId);
     }
 
+    /// @dev The fixture's variant, `masked_update_default` (id `DEFAULT_VARIANT`) and its
+    ///      gas-burning twin (id `BURNING_VARIANT`).
+    function _variants() internal view override returns (IVerifierRegistry.Variant[] memory v) {
+        v = _append(
+            super._variants(),
+            _entry("masked_update_default", _defaultCircuit(address(defaultVerifier)))
+        );
+        v = _append(v, _entry("masked_update_default_burning", _defaultCircuit(address(burner))));
+    }
+
+    function _defaultCircuit(address maskedUpdateVerifier)
+        internal
+        view
+        returns (IFA.CircuitVariant memory)
+    {
+        return IFA.CircuitVariant({
+            verifier: maskedUpdateVerifier,
+            words: DEFAULT_W,
+            neighbors: DEFAULT_K,
+            lanes: DEFAULT_L,
+            laneBits: DEFAULT_B,
+            valueBits: DEFAULT_R,
+            revealVerifier: address(defaultRevealVerifier),
+            pairVerifier: address(pairVerifier)
+        });
+    }
+
     function _defaultConfig() internal view returns (IFA.TaskConfig memory c) {
         c = _config();
-        c.variant.verifier = address(verifier);
-        c.variant.revealVerifier = address(revealVerifier);
-        c.variant.words = DEFAULT_W;
-        c.variant.neighbors = DEFAULT_K;
-        c.variant.lanes = DEFAULT_L;
-        c.variant.laneBits = DEFAULT_B;
-        c.variant.valueBits = DEFAULT_R;
+        c.variant = DEFAULT_VARIANT;
         c.paramCount = 10 * uint64(DEFAULT_W) * DEFAULT_L; // ten chunks of 1,344 parameters
     }
 
@@ -161,9 +191,8 @@ contract GasTest is AggregatorFixture {
     ///      proof point off the curve: with a 16M gas limit the refused submission costs below
     ///      2M, since the aggregator gives the verifier only `gasCap(73)` = 1.13M.
     function test_Gas_VerifierBurningAllGasIsCapped() public {
-        GasBurningVerifier burner = new GasBurningVerifier(type(uint256).max);
         IFA.TaskConfig memory c = _defaultConfig();
-        c.variant.verifier = address(burner);
+        c.variant = BURNING_VARIANT;
         uint256 fresh = gov.createTask(c);
         _joinAll(fresh);
         uint256[] memory words = _defaultWords(7);

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {IFederatedAggregator as IFA} from "../../../contracts/interfaces/IFederatedAggregator.sol";
+import {IVerifierRegistry} from "../../../contracts/interfaces/IVerifierRegistry.sol";
 import {MockGroth16Verifier} from "../../../contracts/test/MockGroth16Verifier.sol";
 import {AggregatorFixture} from "../utils/AggregatorFixture.sol";
 import {BabyJubJubReference} from "../utils/BabyJubJubReference.sol";
@@ -12,12 +13,15 @@ import {BabyJubJubReference} from "../utils/BabyJubJubReference.sol";
 contract NeighborSlotsTest is AggregatorFixture {
     uint256 internal constant MAX_N = 16;
 
+    /// @dev Registry id of the fixture's variant with K = 2.
+    uint32 internal constant VARIANT_K2 = 1;
+
     /// @dev `MaskedUpdate` mock for K = 2 (the fixture's `verifier` has K = 4's signal count).
     MockGroth16Verifier internal verifierK2;
 
     function setUp() public override {
-        super.setUp();
         verifierK2 = new MockGroth16Verifier(5 + 2 + W);
+        super.setUp();
         for (uint256 i = N_MEMBERS; i < MAX_N; ++i) {
             members.push(makeAddr(string.concat("member", vm.toString(i))));
             (uint256 x, uint256 y) = BabyJubJubReference.publicKey(1000 + i);
@@ -29,7 +33,15 @@ contract NeighborSlotsTest is AggregatorFixture {
         }
     }
 
-    /// @dev A task over the first n members with K = k, nobody joined.
+    /// @dev The fixture's variant, and id `VARIANT_K2`: the same with K = 2.
+    function _variants() internal view override returns (IVerifierRegistry.Variant[] memory) {
+        IFA.CircuitVariant memory k2 = _variant();
+        k2.neighbors = 2;
+        k2.verifier = address(verifierK2);
+        return _append(super._variants(), _entry("masked_update_fixture_k2", k2));
+    }
+
+    /// @dev A task over the first n members with K = k (2 or 4), nobody joined.
     function _ring(uint256 n, uint8 k) internal returns (uint256 taskId) {
         address[] memory first = new address[](n);
         for (uint256 i; i < n; ++i) {
@@ -37,9 +49,9 @@ contract NeighborSlotsTest is AggregatorFixture {
         }
         gov.setMembers(first);
         IFA.TaskConfig memory c = _config();
-        c.variant.neighbors = k;
-        if (k == 2) c.variant.verifier = address(verifierK2);
+        c.variant = k == 2 ? VARIANT_K2 : VARIANT;
         taskId = gov.createTask(c);
+        assertEq(agg.taskCircuit(taskId).neighbors, k);
     }
 
     function _assertSlots(uint256 taskId, uint256[4][] memory rings, uint256[] memory words)

@@ -6,8 +6,10 @@ import {console2} from "forge-std/console2.sol";
 import {FederatedAggregator} from "../../../contracts/FederatedAggregator.sol";
 import {IFederatedAggregator as IFA} from "../../../contracts/interfaces/IFederatedAggregator.sol";
 import {IModelGovernance} from "../../../contracts/interfaces/IModelGovernance.sol";
+import {IVerifierRegistry} from "../../../contracts/interfaces/IVerifierRegistry.sol";
 import {MockGroth16Call} from "../../../contracts/test/MockGroth16Call.sol";
 import {MockModelGovernance} from "../../../contracts/test/MockModelGovernance.sol";
+import {VerifierRegistry} from "../../../contracts/VerifierRegistry.sol";
 
 /// @notice The snarkjs-generated verifiers of `contracts/verifiers/` and real proofs from the
 ///         client. Each test skips itself while its verifier or fixture does not exist yet (or
@@ -24,10 +26,14 @@ contract RealVerifierTest is Test {
     uint256 internal constant P =
         21888242871839275222246405745257275088548364400416034343698204186575808495617;
 
-    /// @dev Packing of `masked_update_test` (circuits/circuits.json): L, B, R.
+    /// @dev `masked_update_test` (circuits/circuits.json): W, K and the packing L, B, R; the
+    ///      only variant of the suite's registry (id 0).
+    uint16 internal constant TEST_WORDS = 2;
+    uint8 internal constant TEST_NEIGHBORS = 2;
     uint8 internal constant TEST_LANES = 15;
     uint8 internal constant TEST_LANE_BITS = 16;
     uint8 internal constant TEST_VALUE_BITS = 12;
+    uint32 internal constant TEST_VARIANT = 0;
     uint8 internal constant SCALE_BITS = 8;
 
     /// @dev Public signals of `masked_update_default`: 5 + K + W with K = 4, W = 64.
@@ -56,6 +62,7 @@ contract RealVerifierTest is Test {
         uint256[] commitments; // its K pair commitments by slot (0 for an inactive slot)
         uint256[] words; // its masked chunk
         IFA.Proof proof; // its `MaskedUpdate` proof of `words`
+        VerifierRegistry registry;
         address verifier;
         address revealVerifier;
         address pairVerifier;
@@ -425,19 +432,43 @@ contract RealVerifierTest is Test {
     // The aggregator on the generated verifiers
     // ---------------------------------------------------------------------------------------
 
-    /// @dev The fixtures' aggregator: the generated `KeyPossession` verifier, deployed at the
-    ///      fixtures' `aggregator` address on chain `chainId` (so its domains and bindings are
-    ///      the fixtures'), behind a governance of the fixtures' accounts. No key registered yet.
-    function _fixtureAggregator(string memory json, address keyVerifier)
+    /// @dev A development registry of the generated verifiers: `KeyPossessionVerifier` and
+    ///      `masked_update_test` (id `TEST_VARIANT`) with `MaskRevealTestVerifier` and
+    ///      `PairCommitVerifier`. The key hashes are stand-ins: the aggregator never reads them.
+    function _fixtureRegistry() internal returns (VerifierRegistry) {
+        IVerifierRegistry.Variant[] memory variants = new IVerifierRegistry.Variant[](1);
+        variants[0] = IVerifierRegistry.Variant({
+            name: "masked_update_test",
+            circuit: IFA.CircuitVariant({
+                verifier: _deploy("MaskedUpdateTestVerifier"),
+                words: TEST_WORDS,
+                neighbors: TEST_NEIGHBORS,
+                lanes: TEST_LANES,
+                laneBits: TEST_LANE_BITS,
+                valueBits: TEST_VALUE_BITS,
+                revealVerifier: _deploy("MaskRevealTestVerifier"),
+                pairVerifier: _deploy("PairCommitVerifier")
+            }),
+            vkeyHash: keccak256("masked_update_test.vkey.json"),
+            revealVkeyHash: keccak256("mask_reveal_test.vkey.json"),
+            pairVkeyHash: keccak256("pair_commit.vkey.json")
+        });
+        return new VerifierRegistry(
+            _deploy("KeyPossessionVerifier"), keccak256("key_possession.vkey.json"), true, variants
+        );
+    }
+
+    /// @dev The fixtures' aggregator on `registry`, deployed at the fixtures' `aggregator`
+    ///      address on chain `chainId` (so its domains and bindings are the fixtures'), behind a
+    ///      governance of the fixtures' accounts. No key registered yet.
+    function _fixtureAggregator(string memory json, VerifierRegistry registry)
         internal
         returns (FederatedAggregator agg, MockModelGovernance gov, address[] memory members)
     {
         vm.chainId(vm.parseJsonUint(json, ".chainId"));
         address at = vm.parseJsonAddress(json, ".aggregator");
         gov = new MockModelGovernance(at);
-        deployCodeTo(
-            "FederatedAggregator.sol:FederatedAggregator", abi.encode(gov, keyVerifier), at
-        );
+        deployCodeTo("FederatedAggregator.sol:FederatedAggregator", abi.encode(gov, registry), at);
         agg = FederatedAggregator(at);
         members = vm.parseJsonAddressArray(json, ".memberAddresses");
         gov.setMembers(members);
@@ -445,13 +476,16 @@ contract RealVerifierTest is Test {
 
     /// @dev The fixtures' task on the fixtures' aggregator with the real verifiers: the members
     ///      in `memberAddresses` order register the keys `memberKeys` (the proving member with
-    ///      its real `KeyPossession` proof, the others with stand-ins), task id `task`, the test
-    ///      variant's packing, one chunk (`chunk` is its last), the fixture's bound.
+    ///      its real `KeyPossession` proof, the others with stand-ins), task id `task`, the
+    ///      registry's test variant (which must be the fixtures' W and K), one chunk (`chunk` is
+    ///      its last), the fixture's bound.
     function _fixtureTask() internal returns (FixtureTask memory t) {
-        t.verifier = _deploy("MaskedUpdateTestVerifier");
-        t.revealVerifier = _deploy("MaskRevealTestVerifier");
-        t.pairVerifier = _deploy("PairCommitVerifier");
-        t.keyVerifier = _deploy("KeyPossessionVerifier");
+        t.registry = _fixtureRegistry();
+        IFA.CircuitVariant memory circuit = t.registry.circuit(TEST_VARIANT);
+        t.verifier = circuit.verifier;
+        t.revealVerifier = circuit.revealVerifier;
+        t.pairVerifier = circuit.pairVerifier;
+        t.keyVerifier = t.registry.keyVerifier();
         string memory json = _fixture("masked_update_test");
         (uint256[] memory keyX, uint256[] memory keyY) = _memberKeys(json);
         t.taskId = vm.parseJsonUint(json, ".task");
@@ -462,7 +496,11 @@ contract RealVerifierTest is Test {
         uint256 chunk = vm.parseJsonUint(json, ".chunk");
         require(vm.parseJsonUint(json, ".round") == 1, "fixtures are for round 1");
 
-        (t.agg, t.gov, t.members) = _fixtureAggregator(json, t.keyVerifier);
+        assertEq(t.words.length, circuit.words, "the fixtures' W is the registered variant's");
+        assertEq(t.commitments.length, circuit.neighbors, "... and so is their K");
+        assertEq(vm.parseJsonUint(json, ".neighbors"), circuit.neighbors, "neighbors");
+
+        (t.agg, t.gov, t.members) = _fixtureAggregator(json, t.registry);
         _acceptStandIns(t.keyVerifier, KEY_POSSESSION_SIGNALS);
         for (uint256 i; i < keyX.length; ++i) {
             vm.prank(t.members[i]);
@@ -473,17 +511,8 @@ contract RealVerifierTest is Test {
         }
 
         IFA.TaskConfig memory c;
-        c.variant = IFA.CircuitVariant({
-            verifier: t.verifier,
-            words: uint16(t.words.length),
-            neighbors: uint8(vm.parseJsonUint(json, ".neighbors")),
-            lanes: TEST_LANES,
-            laneBits: TEST_LANE_BITS,
-            valueBits: TEST_VALUE_BITS,
-            scaleBits: SCALE_BITS,
-            revealVerifier: t.revealVerifier,
-            pairVerifier: t.pairVerifier
-        });
+        c.variant = TEST_VARIANT;
+        c.scaleBits = SCALE_BITS;
         c.paramCount = uint64((chunk + 1) * t.words.length * TEST_LANES);
         c.bound = uint64(vm.parseJsonUint(json, ".bound"));
         c.minContributors = 3;
@@ -497,6 +526,7 @@ contract RealVerifierTest is Test {
             id = t.gov.createTask(c); // the fixture's task id is the id-th task
         }
         assertEq(id, t.taskId);
+        assertEq(abi.encode(t.agg.taskCircuit(id)), abi.encode(circuit));
         assertEq(t.agg.taskDomain(t.taskId), _domain(json), "the fixtures' domain");
     }
 
@@ -581,9 +611,9 @@ contract RealVerifierTest is Test {
     ///      only: from another account (the binding differs) it is refused, and once the key is
     ///      registered anyone else is told who owns it.
     function test_RealProof_RegisterKey_BindsTheAccount() public {
-        address keyVerifier = _deploy("KeyPossessionVerifier");
+        VerifierRegistry registry = _fixtureRegistry();
         string memory json = _fixture("key_possession");
-        (FederatedAggregator agg,, address[] memory members) = _fixtureAggregator(json, keyVerifier);
+        (FederatedAggregator agg,, address[] memory members) = _fixtureAggregator(json, registry);
         (uint256[] memory keyX, uint256[] memory keyY) = _memberKeys(json);
         uint256 member = vm.parseJsonUint(json, ".member");
         (uint256 x, uint256 y) = (keyX[member], keyY[member]);
@@ -614,9 +644,9 @@ contract RealVerifierTest is Test {
     /// @dev The same proof from the same account is refused by an aggregator at another address
     ///      and by the fixtures' aggregator on another chain.
     function test_RealProof_RegisterKey_RefusedElsewhere() public {
-        address keyVerifier = _deploy("KeyPossessionVerifier");
+        VerifierRegistry registry = _fixtureRegistry();
         string memory json = _fixture("key_possession");
-        (FederatedAggregator agg,, address[] memory members) = _fixtureAggregator(json, keyVerifier);
+        (FederatedAggregator agg,, address[] memory members) = _fixtureAggregator(json, registry);
         (uint256[] memory keyX, uint256[] memory keyY) = _memberKeys(json);
         uint256 member = vm.parseJsonUint(json, ".member");
         IFA.Proof memory proof = _proof(json, ".proof");
@@ -625,7 +655,7 @@ contract RealVerifierTest is Test {
         address predicted = vm.computeCreateAddress(address(this), vm.getNonce(address(this)) + 1);
         MockModelGovernance gov = new MockModelGovernance(predicted);
         FederatedAggregator elsewhere =
-            new FederatedAggregator(IModelGovernance(address(gov)), keyVerifier);
+            new FederatedAggregator(IModelGovernance(address(gov)), registry);
         gov.setMembers(members);
         vm.expectRevert(abi.encodeWithSelector(IFA.InvalidKeyProof.selector, owner));
         vm.prank(owner);

@@ -4,6 +4,7 @@ pragma solidity ^0.8.28;
 import {FederatedAggregator} from "../../../contracts/FederatedAggregator.sol";
 import {IFederatedAggregator} from "../../../contracts/interfaces/IFederatedAggregator.sol";
 import {IModelGovernance} from "../../../contracts/interfaces/IModelGovernance.sol";
+import {IVerifierRegistry} from "../../../contracts/interfaces/IVerifierRegistry.sol";
 import {MockGroth16Verifier} from "../../../contracts/test/MockGroth16Verifier.sol";
 import {MockModelGovernance} from "../../../contracts/test/MockModelGovernance.sol";
 import {AggregatorFixture} from "../utils/AggregatorFixture.sol";
@@ -38,8 +39,22 @@ contract RegistryTest is AggregatorFixture {
 
     // --- constructor ----------------------------------------------------------------------
 
-    function test_Constructor_BindsGovernanceAndKeyVerifier() public view {
+    function test_Constructor_BindsGovernanceRegistryAndKeyVerifier() public view {
         assertEq(agg.governance(), address(gov));
+        assertEq(agg.registry(), address(registry));
+        assertEq(agg.keyVerifier(), registry.keyVerifier());
+        assertEq(agg.keyVerifier(), address(keyVerifier));
+    }
+
+    /// @dev The key verifier is read once, at construction: a registry that later answered
+    ///      another address would not change it (a `VerifierRegistry` cannot; any contract may
+    ///      pose as one).
+    function test_Constructor_KeyVerifierFixedAtDeployment() public {
+        vm.mockCall(
+            address(registry),
+            abi.encodeCall(IVerifierRegistry.keyVerifier, ()),
+            abi.encode(address(verifier))
+        );
         assertEq(agg.keyVerifier(), address(keyVerifier));
     }
 
@@ -50,16 +65,32 @@ contract RegistryTest is AggregatorFixture {
                 IFederatedAggregator.GovernanceMismatch.selector, address(other), address(0xBEEF)
             )
         );
-        new FederatedAggregator(IModelGovernance(address(other)), address(keyVerifier));
+        new FederatedAggregator(IModelGovernance(address(other)), registry);
     }
 
-    function test_RevertWhen_KeyVerifierWithoutCode() public {
+    /// @dev A `VerifierRegistry` refuses such a key verifier itself; the aggregator checks
+    ///      again, since any contract answering `keyVerifier()` can be passed as the registry.
+    function test_RevertWhen_RegistryKeyVerifierWithoutCode() public {
+        vm.mockCall(
+            address(registry),
+            abi.encodeCall(IVerifierRegistry.keyVerifier, ()),
+            abi.encode(address(0xC0DE))
+        );
         address predicted = vm.computeCreateAddress(address(this), vm.getNonce(address(this)) + 1);
         MockModelGovernance g = new MockModelGovernance(predicted);
         vm.expectRevert(
-            abi.encodeWithSelector(IFederatedAggregator.InvalidVerifier.selector, address(0xC0DE))
+            abi.encodeWithSelector(
+                IFederatedAggregator.MissingKeyVerifier.selector, address(registry)
+            )
         );
-        new FederatedAggregator(IModelGovernance(address(g)), address(0xC0DE));
+        new FederatedAggregator(IModelGovernance(address(g)), registry);
+    }
+
+    function test_RevertWhen_RegistryWithoutCode() public {
+        address predicted = vm.computeCreateAddress(address(this), vm.getNonce(address(this)) + 1);
+        MockModelGovernance g = new MockModelGovernance(predicted);
+        vm.expectRevert();
+        new FederatedAggregator(IModelGovernance(address(g)), IVerifierRegistry(address(0xC0DE)));
     }
 
     // --- registerKey ----------------------------------------------------------------------

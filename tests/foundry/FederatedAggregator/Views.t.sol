@@ -128,6 +128,8 @@ contract ViewsTest is AggregatorFixture {
         vm.expectRevert(abi.encodeWithSelector(IFA.UnknownTask.selector, 2));
         agg.taskConfig(2);
         vm.expectRevert(abi.encodeWithSelector(IFA.UnknownTask.selector, 2));
+        agg.taskCircuit(2);
+        vm.expectRevert(abi.encodeWithSelector(IFA.UnknownTask.selector, 2));
         agg.taskState(2);
         vm.expectRevert(abi.encodeWithSelector(IFA.UnknownTask.selector, 2));
         agg.taskMembers(2);

@@ -5,16 +5,20 @@ import {Test} from "forge-std/Test.sol";
 import {FederatedAggregator} from "../../../contracts/FederatedAggregator.sol";
 import {IFederatedAggregator} from "../../../contracts/interfaces/IFederatedAggregator.sol";
 import {IModelGovernance} from "../../../contracts/interfaces/IModelGovernance.sol";
+import {IVerifierRegistry} from "../../../contracts/interfaces/IVerifierRegistry.sol";
 import {MockGroth16Verifier} from "../../../contracts/test/MockGroth16Verifier.sol";
 import {MockModelGovernance} from "../../../contracts/test/MockModelGovernance.sol";
+import {VerifierRegistry} from "../../../contracts/VerifierRegistry.sol";
 import {BabyJubJubReference} from "./BabyJubJubReference.sol";
 
-/// @notice An aggregator behind a mock governance, six members with registered keys and mock
-///         verifiers for a small variant (W = 4, K = 4; packing L = 15, B = 16, R = 12) and for
-///         `KeyPossession`.
-/// @dev `_createTask` returns a task every member has joined, with the pair commitments of
-///      `_commitment` (symmetric, as c_ij = c_ji for real ECDH secrets); reveals carry the pair
-///      masks of `_masks` (symmetric too, as both members of a pair expand the same seed).
+/// @notice An aggregator behind a mock governance, six members with registered keys, and a
+///         `VerifierRegistry` of mock verifiers: `KeyPossession` and one small variant, id
+///         `VARIANT` (W = 4, K = 4; packing L = 15, B = 16, R = 12).
+/// @dev Suites that need more variants override `_variants()` (ids in its order), or move to
+///      a fresh deployment with `_deployWithVariant`. `_createTask` returns a task every member
+///      has joined, with the pair commitments of `_commitment` (symmetric, as c_ij = c_ji for
+///      real ECDH secrets); reveals carry the pair masks of `_masks` (symmetric too, as both
+///      members of a pair expand the same seed).
 abstract contract AggregatorFixture is Test {
     uint256 internal constant P =
         21888242871839275222246405745257275088548364400416034343698204186575808495617;
@@ -22,6 +26,12 @@ abstract contract AggregatorFixture is Test {
     uint16 internal constant W = 4;
     uint8 internal constant K = 4;
     uint8 internal constant L = 15;
+    uint8 internal constant B = 16;
+    uint8 internal constant R = 12;
+    uint8 internal constant SCALE_BITS = 8;
+    /// @dev The registry id of `_variant()`.
+    uint32 internal constant VARIANT = 0;
+    string internal constant VARIANT_NAME = "masked_update_fixture";
     uint256 internal constant N_MEMBERS = 6;
     uint256 internal constant CHUNKS = 3;
     uint16 internal constant T_MIN = 3;
@@ -32,6 +42,7 @@ abstract contract AggregatorFixture is Test {
 
     FederatedAggregator internal agg;
     MockModelGovernance internal gov;
+    VerifierRegistry internal registry;
     MockGroth16Verifier internal verifier;
     MockGroth16Verifier internal revealVerifier;
     MockGroth16Verifier internal pairVerifier;
@@ -46,23 +57,98 @@ abstract contract AggregatorFixture is Test {
         revealVerifier = new MockGroth16Verifier(4 + uint256(W));
         pairVerifier = new MockGroth16Verifier(6);
         keyVerifier = new MockGroth16Verifier(3);
+        registry = _newRegistry(_variants());
         (gov, agg) = _deploy();
         for (uint256 i; i < N_MEMBERS; ++i) {
             members.push(makeAddr(string.concat("member", vm.toString(i))));
             (uint256 x, uint256 y) = BabyJubJubReference.publicKey(1000 + i);
             keys.push([x, y]);
         }
+        _enrol();
+    }
+
+    /// @dev The variants of the fixture's registry, id = index: `_variant()` alone. An override
+    ///      appends to `super._variants()` (with `_append`), so `VARIANT` stays id 0.
+    function _variants() internal view virtual returns (IVerifierRegistry.Variant[] memory v) {
+        v = new IVerifierRegistry.Variant[](1);
+        v[0] = _entry(VARIANT_NAME, _variant());
+    }
+
+    /// @dev A registry entry with stand-in key hashes derived from its name (the aggregator
+    ///      never reads them; clients compare them with their key files). The entry holds
+    ///      `circuit` itself, not a copy: build each entry from its own struct.
+    function _entry(string memory name, IFederatedAggregator.CircuitVariant memory circuit)
+        internal
+        pure
+        returns (IVerifierRegistry.Variant memory)
+    {
+        return IVerifierRegistry.Variant({
+            name: name,
+            circuit: circuit,
+            vkeyHash: keccak256(abi.encode(name, "MaskedUpdate")),
+            revealVkeyHash: keccak256(abi.encode(name, "MaskReveal")),
+            pairVkeyHash: keccak256("PairCommit")
+        });
+    }
+
+    function _append(IVerifierRegistry.Variant[] memory v, IVerifierRegistry.Variant memory entry)
+        internal
+        pure
+        returns (IVerifierRegistry.Variant[] memory longer)
+    {
+        longer = new IVerifierRegistry.Variant[](v.length + 1);
+        for (uint256 i; i < v.length; ++i) {
+            longer[i] = v[i];
+        }
+        longer[v.length] = entry;
+    }
+
+    /// @dev A development registry of the fixture's `KeyPossession` mock and `variants`.
+    function _newRegistry(IVerifierRegistry.Variant[] memory variants)
+        internal
+        returns (VerifierRegistry)
+    {
+        return new VerifierRegistry(
+            address(keyVerifier), keccak256("KeyPossession"), true, variants
+        );
+    }
+
+    /// @dev Governance first, bound to the aggregator's future address, then the aggregator on
+    ///      the fixture's registry.
+    function _deploy() internal returns (MockModelGovernance g, FederatedAggregator a) {
+        return _deploy(registry);
+    }
+
+    function _deploy(IVerifierRegistry r)
+        internal
+        returns (MockModelGovernance g, FederatedAggregator a)
+    {
+        address predicted = vm.computeCreateAddress(address(this), vm.getNonce(address(this)) + 1);
+        g = new MockModelGovernance(predicted);
+        a = new FederatedAggregator(IModelGovernance(address(g)), r);
+    }
+
+    /// @dev Governance takes `members`; those with a key (the first `keys.length`) register it.
+    function _enrol() internal {
         gov.setMembers(members);
-        for (uint256 i; i < N_MEMBERS; ++i) {
+        for (uint256 i; i < keys.length; ++i) {
             _registerKey(members[i], keys[i][0], keys[i][1]);
         }
     }
 
-    /// @dev Governance first, bound to the aggregator's future address, then the aggregator.
-    function _deploy() internal returns (MockModelGovernance g, FederatedAggregator a) {
-        address predicted = vm.computeCreateAddress(address(this), vm.getNonce(address(this)) + 1);
-        g = new MockModelGovernance(predicted);
-        a = new FederatedAggregator(IModelGovernance(address(g)), address(keyVerifier));
+    /// @dev Moves the fixture to a fresh registry of `_variants()` and `circuit`, with its own
+    ///      governance and aggregator (members enrolled again): a registry never changes, so a
+    ///      test that needs another variant needs another deployment.
+    /// @return id The registry id of `circuit`.
+    function _deployWithVariant(IFederatedAggregator.CircuitVariant memory circuit)
+        internal
+        returns (uint32 id)
+    {
+        IVerifierRegistry.Variant[] memory v = _variants();
+        id = uint32(v.length);
+        registry = _newRegistry(_append(v, _entry("masked_update_extra", circuit)));
+        (gov, agg) = _deploy();
+        _enrol();
     }
 
     /// @dev Registers a key with a stand-in `KeyPossession` proof (the mock accepts it unless a
@@ -107,16 +193,16 @@ abstract contract AggregatorFixture is Test {
             words: W,
             neighbors: K,
             lanes: L,
-            laneBits: 16,
-            valueBits: 12,
-            scaleBits: 8,
+            laneBits: B,
+            valueBits: R,
             revealVerifier: address(revealVerifier),
             pairVerifier: address(pairVerifier)
         });
     }
 
     function _config() internal view returns (IFederatedAggregator.TaskConfig memory c) {
-        c.variant = _variant();
+        c.variant = VARIANT;
+        c.scaleBits = SCALE_BITS;
         c.mode = IFederatedAggregator.Mode.SecAgg;
         // Two full chunks and a partial third.
         c.paramCount = uint64(2 * W * L + 1);

@@ -73,11 +73,11 @@ contract AggregatorHandler is CommonBase, StdCheats, StdUtils {
         agg = agg_;
         taskId = taskId_;
         _members = members_;
-        IFA.TaskConfig memory config = agg_.taskConfig(taskId_);
-        words = config.variant.words;
-        k = config.variant.neighbors;
+        IFA.CircuitVariant memory circuit = agg_.taskCircuit(taskId_);
+        words = circuit.words;
+        k = circuit.neighbors;
         require(k <= MAX_K, "AggregatorHandler: K");
-        tMin = config.minContributors;
+        tMin = agg_.taskConfig(taskId_).minContributors;
         domain = agg_.taskDomain(taskId_);
         (,, chunks) = agg_.taskState(taskId_);
         for (uint256 i; i < members_.length; ++i) {

@@ -1,0 +1,87 @@
+"""Findings 3 and 4 of the integrity review: a proposal picked its own verifiers and packing.
+
+In protocol v1 a task's configuration carried verifier addresses and packing parameters, and the
+contract only checked that the addresses held code: a proposal with an accept-everything
+verifier passed the vote and junk join and submit proofs were then accepted. Now a deployment's
+`VerifierRegistry` fixes its variants (verifiers, packing, verification-key hashes); a proposal
+names a variant id, and clients refuse a deployment whose verifiers are not the code they
+generated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import ape
+import pytest
+from adversarial_helpers import VOTING_PERIOD, Consortium
+
+from zkfed.chain import Zkfed
+from zkfed.circuits import KEY_POSSESSION, PAIR_COMMIT, TEST_VARIANT, load_circuit
+from zkfed.exceptions import ChainError
+from zkfed.groth16 import Proof
+from zkfed.proving import Prover
+
+
+def test_a_proposal_names_a_variant_never_a_verifier(
+    deploy: Callable[..., Consortium], prover: Prover
+) -> None:
+    # Prepare
+    consortium = deploy()
+    zk, members = consortium.zk, consortium.members
+    fields = [c.name for c in zk.aggregator.createTask.abis[0].inputs[0].components]
+    task = consortium.open_task(consortium.variant.packing.params_per_chunk)
+    registered = zk.registry.circuit(consortium.variant.id)
+    from zkfed.protocol import join_task
+
+    join_task(zk, prover, load_circuit(PAIR_COMMIT), members[0], 0xA77AC4, task)
+    junk = Proof((1, 2), ((0, 0), (0, 0)), (1, 2))
+
+    # Execute / Assert: no address can be proposed; the task runs the registry's verifier,
+    # which refuses a junk proof (v1: an accept-all verifier took it).
+    assert fields[:2] == ["variant", "scaleBits"]
+    assert not any("erifier" in name for name in fields)
+    assert zk.aggregator.taskCircuit(task.task_id) == registered
+    with ape.reverts(zk.aggregator.InvalidProof):
+        zk.submit_chunk(members[0], task.task_id, 1, 0, [1, 2], junk)
+
+
+def test_clients_refuse_a_registry_with_an_accept_all_verifier(project: Any, accounts: Any) -> None:
+    # Prepare: a deployer registers a mock that accepts every proof as the MaskedUpdate verifier.
+    deployer, *members = accounts[:7]
+    accept_all = deployer.deploy(project.MockGroth16Verifier, 9)
+    circuit = load_circuit(TEST_VARIANT)
+    p = circuit.packing(0)
+    real = {
+        name: deployer.deploy(getattr(project, load_circuit(name).verifier_contract))
+        for name in (KEY_POSSESSION, PAIR_COMMIT, "mask_reveal_test")
+    }
+    entry = (
+        TEST_VARIANT,
+        (
+            accept_all.address,
+            p.words,
+            circuit.neighbors,
+            p.lanes,
+            p.lane_bits,
+            p.value_bits,
+            real["mask_reveal_test"].address,
+            real[PAIR_COMMIT].address,
+        ),
+        circuit.vkey_hash,
+        load_circuit("mask_reveal_test").vkey_hash,
+        load_circuit(PAIR_COMMIT).vkey_hash,
+    )
+    registry = deployer.deploy(
+        project.VerifierRegistry,
+        real[KEY_POSSESSION].address,
+        load_circuit(KEY_POSSESSION).vkey_hash,
+        True,
+        [entry],
+    )
+    zk = Zkfed.deploy(project, deployer, members, VOTING_PERIOD, registry.address)
+
+    # Execute / Assert
+    with pytest.raises(ChainError, match="is not the MaskedUpdateTestVerifier"):
+        Zkfed.at(project, zk.aggregator.address)
