@@ -466,7 +466,7 @@ def contribute(
     folder: Path,
     name: str,
     *,
-    verify_previous: bool = False,
+    verify_previous: bool = True,
     ptau: Path | None = None,
     root: Path | None = None,
     snarkjs: Snarkjs | None = None,
@@ -481,7 +481,8 @@ def contribute(
         The contributor's public name, recorded in the zkey and the transcript.
     verify_previous
         Check the whole chain so far with ``snarkjs zkey verify`` before contributing (what a
-        careful member does with a zkey it received from someone else).
+        careful member does with a zkey it received from someone else); on by default, turned
+        off only by a caller that has just made the previous zkey itself.
     ptau
         The ptau the ceremony started from, for `verify_previous` (default: found by name).
     """
@@ -697,7 +698,8 @@ def run_ceremony(
     tool = Snarkjs()
     start(variant, folder, ptau, root=root, snarkjs=tool)
     for name in contributors:
-        contribute(folder, name, root=root, snarkjs=tool)
+        # This process made the previous zkey itself a moment ago: nothing to re-verify.
+        contribute(folder, name, verify_previous=False, root=root, snarkjs=tool)
     if beacon_hash is not None:
         apply_beacon(folder, beacon_hash, snarkjs=tool)
     finish(folder, root=root, snarkjs=tool)

@@ -146,15 +146,45 @@ def pending_chunks(zk: Zkfed, task: SecaggTask, round_index: int, member: int) -
     ]
 
 
+def contributor_component(task: SecaggTask, contributors: set[int], member: int) -> set[int]:
+    """The contributors of a chunk connected to `member` by neighbour pairs that both
+    contributed: once the masks shared with dropped neighbours are removed, the public learns
+    the sum of exactly this group (the masks inside it cancel, none reaches outside it)."""
+    component, frontier = {member}, [member]
+    while frontier:
+        for j in task.neighbor_indices(frontier.pop()):
+            if j in contributors and j not in component:
+                component.add(j)
+                frontier.append(j)
+    return component
+
+
+def isolated_chunks(zk: Zkfed, task: SecaggTask, round_index: int, member: int) -> list[int]:
+    """Chunks a member contributed to whose component (:func:`contributor_component`) has fewer
+    than t_min contributors: removing its masks there would publish a sum of fewer than t_min
+    updates (its own alone when every neighbour dropped), so its client refuses, as SecAgg+
+    clients do, and the chunk stays void."""
+    refused = []
+    for chunk in range(task.n_chunks):
+        contributors = zk.contributors(task.task_id, round_index, chunk)
+        settled = member in contributors and len(contributors) >= task.t_min
+        if settled and len(contributor_component(task, contributors, member)) < task.t_min:
+            refused.append(chunk)
+    return refused
+
+
 def pending_reveals(
     zk: Zkfed, task: SecaggTask, round_index: int, member: int
 ) -> list[tuple[int, int]]:
     """(chunk, dropped neighbour) masks a member still has to remove for a round: for chunks it
-    contributed to that reached t_min, neighbours that did not contribute, not yet removed."""
+    contributed to that reached t_min, neighbours that did not contribute, not yet removed;
+    never for a chunk where the member's component is below t_min (:func:`isolated_chunks`)."""
     todo = []
     for chunk in range(task.n_chunks):
         contributors = zk.contributors(task.task_id, round_index, chunk)
         if member not in contributors or len(contributors) < task.t_min:
+            continue
+        if len(contributor_component(task, contributors, member)) < task.t_min:
             continue
         revealed = zk.revealed_masks(task, round_index, chunk, contributors)
         todo += [

@@ -367,7 +367,7 @@ def reveal(
     password_file: Path | None,
 ) -> None:
     """After the deadline, reveal (with proofs) the seeds shared with neighbours that dropped."""
-    from zkfed.protocol import pending_reveals
+    from zkfed.protocol import isolated_chunks, pending_reveals
 
     with open_session(settings) as session:
         zk = session.zk
@@ -392,6 +392,12 @@ def reveal(
         account = session.member_account(member)
         me = zk.member_index(task_id, account)
         todo = pending_reveals(zk, task, r, me)
+        for chunk in isolated_chunks(zk, task, r, me):
+            say(
+                f"chunk {chunk}: too few of {member}'s neighbours contributed (fewer than "
+                f"{task.t_min} connected contributors), so its masks stay in place and the chunk "
+                "stays void rather than publish a small sum"
+            )
         if not todo:
             say(f"nothing to reveal: no neighbour of {member} dropped a chunk it contributed to")
             return
