@@ -187,7 +187,7 @@ class App(pn.viewable.Viewer):
             name="Simulate a dropout (the last simulated member stays away)",
             visible=settings.embedded,
         )
-        self._reveal = pn.widgets.Button(name="Reveal seeds", visible=not settings.embedded)
+        self._reveal = pn.widgets.Button(name="Remove masks", visible=not settings.embedded)
         self._reveal.param.watch(self._on_reveal, "clicks")
         self._finalize = pn.widgets.Button(name="Finalize round", visible=not settings.embedded)
         self._finalize.param.watch(self._on_finalize, "clicks")
@@ -628,7 +628,7 @@ class App(pn.viewable.Viewer):
         del event
         task_id = self.task_id
         self._start_job(
-            "revealing seeds",
+            "removing masks of dropped neighbours",
             lambda report: self.session.reveal(task_id, report),
             self._say,
         )
@@ -659,7 +659,7 @@ class App(pn.viewable.Viewer):
             f"**Task {view.task_id}, round {view.round}: {view.status}** · {deadline} · "
             f"{view.submitted} of {len(view.members)} members submitted",
             "",
-            "| member | chunks | seeds revealed | state |",
+            "| member | chunks | masks removed | state |",
             "| --- | --- | --- | --- |",
         ]
         for m in view.members:
@@ -676,7 +676,7 @@ class App(pn.viewable.Viewer):
         dropouts = ", ".join(view.dropouts) or "none"
         lines += [
             "",
-            f"**Dropouts** {dropouts} · **Recovery** {view.reveals} seeds revealed · "
+            f"**Dropouts** {dropouts} · **Recovery** {view.reveals} masks removed · "
             f"**Finalized model** {('`' + view.model_cid + '`') if view.model_cid else '—'}",
         ]
         return "\n".join(lines)

@@ -4,7 +4,7 @@ Construction
 ------------
 * Commitment to the pair secret for task ``t``, posted once when a member joins the task:
   ``c = Poseidon2(ECDH(sk_i, pk_j), t)`` — circomlib ``Poseidon(2)``, state width 3. Per-chunk
-  proofs and seed reveals open it instead of redoing the ECDH.
+  proofs and mask reveals open it instead of redoing the ECDH.
 * Seed of the pair (i, j) for task ``t``, round ``r``, chunk ``c``:
   ``s = Poseidon4(ECDH(sk_i, pk_j), t, r, c)`` — circomlib ``Poseidon(4)``, state width 5.
 * Block ``b`` of seed ``s``: permute the width-17 state ``[0, s, b, 0, …, 0]`` (circomlib

@@ -366,7 +366,7 @@ def reveal(
     member: str,
     password_file: Path | None,
 ) -> None:
-    """After the deadline, reveal (with proofs) the seeds shared with neighbours that dropped."""
+    """After the deadline, remove (with proofs) the masks shared with neighbours that dropped."""
     from zkfed.protocol import isolated_chunks, pending_reveals
 
     with open_session(settings) as session:
