@@ -169,10 +169,35 @@ def _sections(path: Path) -> dict[int, tuple[int, int]]:
     return sections
 
 
+# A snarkjs ptau contribution record (section 7): tau·G1, tau·G2, alpha·G1, beta·G1, beta·G2
+# (uncompressed: 64 bytes per G1, 128 per G2 point), the contributor's public key (three
+# G1, G1, G2 triples), a 216-byte partial hash and a 64-byte next challenge; then its type
+# (u32: 0 a secret contribution, 1 a public beacon) and its parameters (u32 length + bytes).
+_CONTRIBUTION_FIXED = 3 * 64 + 2 * 128 + 3 * (64 + 64 + 128) + 216 + 64
+_BEACON = 1
+
+
+def _contribution_types(section: bytes, path: Path) -> list[int]:
+    """The type of every contribution recorded in a ptau's contributions section."""
+    try:
+        (count,) = struct.unpack_from("<I", section, 0)
+        pos, types = 4, []
+        for _ in range(count):
+            pos += _CONTRIBUTION_FIXED
+            kind, length = struct.unpack_from("<II", section, pos)
+            types.append(kind)
+            pos += 8 + length
+    except struct.error:
+        raise ConfigurationError(f"{path} has a malformed contributions section.") from None
+    if pos != len(section):
+        raise ConfigurationError(f"{path} has a malformed contributions section.")
+    return types
+
+
 def read_ptau(path: Path) -> PtauInfo:
-    """Read a ptau's power, whether it is prepared for phase 2, and whether it declares itself
-    an insecure development file (a contribution named "…insecure…", as tools/circuits.py
-    names its public beacon)."""
+    """Read a ptau's power, whether it is prepared for phase 2, and whether it is an insecure
+    development file by its content: every contribution it records is a public beacon (so its
+    tau is public), or a contributor declared it insecure in its name."""
     if not path.is_file():
         raise ConfigurationError(f"the powers-of-tau file {path} does not exist.")
     with path.open("rb") as f:
@@ -188,7 +213,8 @@ def read_ptau(path: Path) -> PtauInfo:
         (power,) = struct.unpack("<I", f.read(4))
         f.seek(sections[7][0])
         contributions = f.read(sections[7][1])
-    insecure = b"insecure" in contributions.lower() or "insecure" in path.name
+    types = _contribution_types(contributions, path)
+    insecure = all(kind == _BEACON for kind in types) or b"insecure" in contributions.lower()
     return PtauInfo(path, int(power), 12 in sections, insecure)
 
 

@@ -194,6 +194,41 @@ def test_committed_ptau_is_recognised_as_insecure_development() -> None:
     assert (info.power, info.prepared, info.insecure_development) == (13, True, True)
 
 
+def test_insecure_ptaus_are_recognised_by_content_not_by_name(tmp_path: Path) -> None:
+    # Prepare: the committed file under a neutral name; fresh power-4 files whose only
+    # contributions are a public beacon, a secret contribution, or both.
+    tool = ceremony.Snarkjs()
+    renamed = tmp_path / "pot13.final.ptau"
+    shutil.copy(ROOT / "circuits" / "setup" / "pot13.insecure-dev.ptau", renamed)
+    empty = tmp_path / "empty.ptau"
+    tool.run("powersoftau", "new", "bn128", "4", empty, what="ptau new")
+    beacon = tmp_path / "beacon.ptau"
+    tool.run(
+        "powersoftau", "beacon", empty, beacon, "ab" * 32, "10", "--name=public", what="beacon"
+    )
+    secret = tmp_path / "secret.ptau"
+    tool.run(
+        "powersoftau", "contribute", empty, secret, "--name=alice", "-e=alice's entropy",
+        what="contribute",
+    )  # fmt: skip
+    both = tmp_path / "both.ptau"
+    tool.run("powersoftau", "beacon", secret, both, "cd" * 32, "10", "--name=end", what="beacon")
+
+    # Execute
+    insecure = {p.name: ceremony.read_ptau(p).insecure_development for p in (
+        renamed, empty, beacon, secret, both
+    )}  # fmt: skip
+
+    # Assert: only public randomness (or none) is insecure, whatever the file is called.
+    assert insecure == {
+        "pot13.final.ptau": True,
+        "empty.ptau": True,
+        "beacon.ptau": True,
+        "secret.ptau": False,
+        "both.ptau": False,
+    }
+
+
 def test_default_variant_without_a_big_enough_ptau_says_to_pass_one(tmp_path: Path) -> None:
     # Prepare: the default variant's facts, in a project folder holding no ptau at all.
     entry = load_circuit(DEFAULT_VARIANT, ROOT).entry["derived"]
