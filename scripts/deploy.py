@@ -18,13 +18,7 @@ from ape import chain, project
 from ape.cli import ConnectedProviderCommand, account_option, network_option
 
 from zkfed.chain import LOCAL_CHAIN_IDS, Zkfed, deploy_registry
-from zkfed.circuits import (
-    DEFAULT_VARIANT,
-    KEY_POSSESSION,
-    PAIR_COMMIT,
-    load_circuit,
-    mask_reveal_circuit,
-)
+from zkfed.circuits import DEFAULT_VARIANT, development_keys, load_circuit
 from zkfed.config import Deployment, Home
 from zkfed.proposals import DEV_PERIOD
 
@@ -57,14 +51,8 @@ def cli(
     for member in members:
         if not (member.startswith("0x") and len(member) == 42):
             raise click.BadArgumentUsage(f"{member!r} is not an address (0x and 40 hex digits).")
-    circuit = load_circuit(variant)
-    keys = [
-        circuit,
-        mask_reveal_circuit(circuit.packing(0).words),
-        load_circuit(PAIR_COMMIT),
-        load_circuit(KEY_POSSESSION),
-    ]
-    development = any(c.development for c in keys)
+    load_circuit(variant).packing(0)  # refuses anything but a MaskedUpdate variant
+    development = development_keys([variant])
     if development and int(chain.chain_id) not in LOCAL_CHAIN_IDS and not rehearsal:
         raise click.BadArgumentUsage(
             "the circuits' keys are the insecure development keys (anyone can forge proofs) "

@@ -99,12 +99,14 @@ def deploy_registry(
     from zkfed.circuits import (
         KEY_POSSESSION,
         PAIR_COMMIT,
+        development_keys,
         load_circuit,
         mask_reveal_circuit,
         masked_update_variants,
     )
 
-    circuits = [load_circuit(n, root) for n in (names or masked_update_variants(root))]
+    names = list(names or masked_update_variants(root))
+    circuits = [load_circuit(n, root) for n in names]
     key, pair = load_circuit(KEY_POSSESSION, root), load_circuit(PAIR_COMMIT, root)
     deployed: dict[str, str] = {}
 
@@ -115,16 +117,14 @@ def deploy_registry(
         return deployed[circuit.name]
 
     entries = []
-    everything = [key, pair]
     for circuit in circuits:
         reveal = mask_reveal_circuit(circuit.packing(0).words, root)
-        everything += [circuit, reveal]
         entries.append(
             _registry_entry(
                 circuit, verifier(circuit), reveal, verifier(reveal), pair, verifier(pair)
             )
         )
-    development = any(c.development for c in everything)
+    development = development_keys(names, root)
     return deployer.deploy(
         project.VerifierRegistry, verifier(key), key.vkey_hash, development, entries
     )
@@ -363,15 +363,13 @@ class Zkfed:
         aside, means the same key)."""
         from ape import chain as ape_chain
 
-        from zkfed.circuits import KEY_POSSESSION, load_circuit
+        from zkfed.circuits import KEY_POSSESSION, PAIR_COMMIT, load_circuit, mask_reveal_circuit
 
         # The aggregator's own key verifier (fixed at its construction), not the registry's word.
         key_verifier = self.aggregator.keyVerifier()
         # Every (address, role) pair: one address registered in two roles is checked for both.
         expected = [(key_verifier, load_circuit(KEY_POSSESSION).verifier_contract)]
         for v in self.variants():
-            from zkfed.circuits import PAIR_COMMIT, mask_reveal_circuit
-
             circuit = load_circuit(v.name)
             if (v.packing, v.neighbors) != (circuit.packing(0), circuit.neighbors):
                 raise ChainError(

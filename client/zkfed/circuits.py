@@ -147,3 +147,12 @@ def masked_update_variants(root: Path | None = None) -> list[str]:
     base = root or project_root()
     registry = json.loads((base / "circuits" / "circuits.json").read_text())
     return [n for n, e in registry["variants"].items() if e["template"] == "MaskedUpdate"]
+
+
+def development_keys(names: list[str], root: Path | None = None) -> bool:
+    """Whether a registry of these `MaskedUpdate` variants would use any insecure development
+    key: theirs, their `MaskReveal` circuits', `PairCommit`'s or `KeyPossession`'s."""
+    circuits = [load_circuit(n, root) for n in names]
+    circuits += [mask_reveal_circuit(c.packing(0).words, root) for c in circuits]
+    circuits += [load_circuit(PAIR_COMMIT, root), load_circuit(KEY_POSSESSION, root)]
+    return any(c.development for c in circuits)

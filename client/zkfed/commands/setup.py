@@ -9,13 +9,7 @@ from pathlib import Path
 import click
 
 from zkfed.chain import LOCAL_CHAIN_IDS, Zkfed, deploy_registry
-from zkfed.circuits import (
-    DEFAULT_VARIANT,
-    KEY_POSSESSION,
-    PAIR_COMMIT,
-    load_circuit,
-    mask_reveal_circuit,
-)
+from zkfed.circuits import DEFAULT_VARIANT, development_keys, load_circuit
 from zkfed.commands._session import (
     Settings,
     account_option,
@@ -127,11 +121,7 @@ def deploy(
     circuits = [load_circuit(name) for name in dict.fromkeys(variants)]
     for circuit in circuits:
         circuit.packing(0)  # refuses anything but a MaskedUpdate variant
-    development = any(
-        c.development
-        for c in [*circuits, load_circuit(PAIR_COMMIT), load_circuit(KEY_POSSESSION)]
-        + [mask_reveal_circuit(c.packing(0).words) for c in circuits]
-    )
+    development = development_keys([c.name for c in circuits])
     location = store or str(home.default_store.resolve())
     if not location.startswith(("/", "ipfs", "http://", "https://")):
         location = str(Path(location.removeprefix("file://")).resolve())
