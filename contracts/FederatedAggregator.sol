@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 pragma solidity ^0.8.28;
 
+import {CkksAggregator} from "./CkksAggregator.sol";
+import {ICkksAggregator} from "./interfaces/ICkksAggregator.sol";
 import {IFederatedAggregator} from "./interfaces/IFederatedAggregator.sol";
 import {IModelGovernance} from "./interfaces/IModelGovernance.sol";
 import {IVerifierRegistry} from "./interfaces/IVerifierRegistry.sol";
@@ -81,14 +83,10 @@ contract FederatedAggregator is IFederatedAggregator {
         RoundStatus status; // stored: Open, Finalized or Aborted; Recovery is derived from time
         uint64 submissionDeadline;
         uint64 revealDeadline;
-        uint32 ciphertexts; // CKKS submissions
-        uint32 chunksAtThreshold; // SecAgg chunks that reached minContributors
-        bool aggregatePosted;
-        uint32 sealedChunks; // SecAgg: chunks finalizeRound has sealed, in order
-        uint32 aggregatedChunks; // SecAgg: sealed chunks that enter the model
-        bytes32 digest; // SecAgg: digest chain over the sealed chunks' aggregates
-        string modelCid; // CKKS: the round's result, once finalized
-        bytes32 modelHash;
+        uint32 chunksAtThreshold; // chunks that reached minContributors
+        uint32 sealedChunks; // chunks finalizeRound has sealed, in order
+        uint32 aggregatedChunks; // sealed chunks that enter the model
+        bytes32 digest; // digest chain over the sealed chunks' aggregates
     }
 
     /// @dev Per (task, round, chunk), so past rounds' contributor sets stay readable.
@@ -96,11 +94,6 @@ contract FederatedAggregator is IFederatedAggregator {
         uint128 contributors; // bit i = member i of the task submitted the chunk
         uint32 count;
         uint32 reveals; // masks removed for (contributor, dropped neighbour) pairs
-    }
-
-    struct Ciphertext {
-        string cid;
-        bytes32 digest;
     }
 
     /// @inheritdoc IFederatedAggregator
@@ -111,6 +104,9 @@ contract FederatedAggregator is IFederatedAggregator {
 
     /// @inheritdoc IFederatedAggregator
     address public immutable registry;
+
+    /// @inheritdoc IFederatedAggregator
+    address public immutable ckks;
 
     uint256 private _taskCount;
     mapping(address member => Key) private _keys;
@@ -135,9 +131,6 @@ contract FederatedAggregator is IFederatedAggregator {
     mapping(uint256 taskId => mapping(uint256 chunk => uint256[MAX_WORDS])) private _acc;
     /// @dev keccak256(task, round, chunk, revealer, dropped) → the pair's mask was removed.
     mapping(bytes32 pair => bool) private _revealed;
-    mapping(uint256 taskId => mapping(uint256 round => mapping(address member => Ciphertext)))
-        private _ciphertexts;
-    mapping(uint256 taskId => mapping(uint256 round => Ciphertext)) private _aggregates;
 
     modifier onlyGovernance() {
         if (msg.sender != governance) revert NotGovernance(msg.sender);
@@ -154,6 +147,8 @@ contract FederatedAggregator is IFederatedAggregator {
         governance = address(governance_);
         registry = address(registry_);
         keyVerifier = keyVerifier_;
+        // Created here, so its code is this deployment's and only this contract opens its tasks.
+        ckks = address(new CkksAggregator(address(governance_)));
     }
 
     // ---------------------------------------------------------------------------------------
@@ -162,7 +157,7 @@ contract FederatedAggregator is IFederatedAggregator {
 
     /// @inheritdoc IFederatedAggregator
     function registerKey(uint256 x, uint256 y, Proof calldata proof) external {
-        if (!IModelGovernance(governance).isMember(msg.sender)) revert NotMember(msg.sender);
+        _requireMember();
         if (_keys[msg.sender].x != 0) revert KeyAlreadyRegistered(msg.sender);
         if (!BabyJubJub.isValidPublicKey(x, y)) revert InvalidPublicKey(x, y);
         bytes32 keyHash = keccak256(abi.encode(x, y));
@@ -247,7 +242,14 @@ contract FederatedAggregator is IFederatedAggregator {
         task.revealSelector = revealSelector;
 
         emit TaskCreated(taskId, config.mode, n, chunks, config.rounds);
-        _openRound(taskId, task, 1);
+        if (config.mode == Mode.SecAgg) {
+            _openRound(taskId, task, 1);
+        } else {
+            // ckks was created by this contract's constructor: its code is known and calls back
+            // only this contract's taskDomain view.
+            // slither-disable-next-line reentrancy-no-eth,reentrancy-events
+            ICkksAggregator(ckks).openTask(taskId, config, members);
+        }
     }
 
     // ---------------------------------------------------------------------------------------
@@ -351,33 +353,8 @@ contract FederatedAggregator is IFederatedAggregator {
         if (stop < chunks) return;
 
         r.status = RoundStatus.Finalized;
-        emit RoundFinalized(taskId, round, msg.sender, digest, "", bytes32(0));
+        emit RoundFinalized(taskId, round, msg.sender, digest);
         _advance(taskId, task, round, _configs[taskId].rounds);
-    }
-
-    /// @inheritdoc IFederatedAggregator
-    function finalizeCkksRound(
-        uint256 taskId,
-        uint256 round,
-        string calldata modelCid,
-        bytes32 modelHash
-    ) external {
-        TaskRecord storage task = _taskOfMode(taskId, Mode.Ckks);
-        Round storage r = _currentRound(taskId, task, round);
-        if (block.timestamp < r.submissionDeadline) {
-            revert RoundStillOpen(taskId, round, r.submissionDeadline);
-        }
-        if (bytes(modelCid).length == 0) revert EmptyCid();
-        TaskConfig storage config = _configs[taskId];
-        if (msg.sender != config.keyHolder) revert NotKeyHolder(taskId, msg.sender);
-        if (!r.aggregatePosted) revert AggregateMissing(taskId, round);
-
-        r.status = RoundStatus.Finalized;
-        r.modelCid = modelCid;
-        r.modelHash = modelHash;
-
-        emit RoundFinalized(taskId, round, msg.sender, bytes32(0), modelCid, modelHash);
-        _advance(taskId, task, round, config.rounds);
     }
 
     /// @inheritdoc IFederatedAggregator
@@ -398,75 +375,18 @@ contract FederatedAggregator is IFederatedAggregator {
 
     /// @inheritdoc IFederatedAggregator
     function abortRound(uint256 taskId, uint256 round) external {
-        TaskRecord storage task = _requireTask(taskId);
+        TaskRecord storage task = _taskOfMode(taskId, Mode.SecAgg);
         Round storage r = _currentRound(taskId, task, round);
         if (block.timestamp < r.submissionDeadline) {
             revert RoundStillOpen(taskId, round, r.submissionDeadline);
         }
-        TaskConfig storage config = _configs[taskId];
-        bool abortable;
-        if (config.mode == Mode.SecAgg) {
-            // With something to aggregate, anyone can finalize after the reveal deadline.
-            abortable = r.chunksAtThreshold == 0;
-        } else {
-            abortable = r.ciphertexts < config.minContributors
-                || block.timestamp >= uint256(r.revealDeadline) + config.revealPeriod;
-        }
-        if (!abortable) revert RoundNotAbortable(taskId, round);
+        // With something to aggregate, anyone can finalize after the reveal deadline.
+        if (r.chunksAtThreshold != 0) revert RoundNotAbortable(taskId, round);
 
         r.status = RoundStatus.Aborted;
 
         emit RoundAborted(taskId, round, msg.sender);
-        _advance(taskId, task, round, config.rounds);
-    }
-
-    // ---------------------------------------------------------------------------------------
-    // CKKS rounds
-    // ---------------------------------------------------------------------------------------
-
-    /// @inheritdoc IFederatedAggregator
-    function submitCiphertext(
-        uint256 taskId,
-        uint256 round,
-        string calldata cid,
-        bytes32 sha256Digest
-    ) external {
-        TaskRecord storage task = _taskOfMode(taskId, Mode.Ckks);
-        _memberIndex(taskId, msg.sender);
-        Round storage r = _currentRound(taskId, task, round);
-        if (block.timestamp >= r.submissionDeadline) {
-            revert RoundClosed(taskId, round, r.submissionDeadline);
-        }
-        if (bytes(cid).length == 0) revert EmptyCid();
-        Ciphertext storage c = _ciphertexts[taskId][round][msg.sender];
-        if (bytes(c.cid).length != 0) revert CiphertextAlreadySubmitted(taskId, round, msg.sender);
-
-        c.cid = cid;
-        c.digest = sha256Digest;
-        ++r.ciphertexts;
-
-        emit CiphertextSubmitted(taskId, round, msg.sender, cid, sha256Digest);
-    }
-
-    /// @inheritdoc IFederatedAggregator
-    function postAggregate(uint256 taskId, uint256 round, string calldata cid, bytes32 sha256Digest)
-        external
-    {
-        TaskRecord storage task = _taskOfMode(taskId, Mode.Ckks);
-        _memberIndex(taskId, msg.sender);
-        Round storage r = _currentRound(taskId, task, round);
-        _requireRevealWindow(taskId, round, r);
-        if (bytes(cid).length == 0) revert EmptyCid();
-        if (r.aggregatePosted) revert AggregateAlreadyPosted(taskId, round);
-        uint256 required = _configs[taskId].minContributors;
-        if (r.ciphertexts < required) {
-            revert TooFewContributors(taskId, round, r.ciphertexts, required);
-        }
-
-        r.aggregatePosted = true;
-        _aggregates[taskId][round] = Ciphertext(cid, sha256Digest);
-
-        emit AggregatePosted(taskId, round, msg.sender, cid, sha256Digest);
+        _advance(taskId, task, round, _configs[taskId].rounds);
     }
 
     // ---------------------------------------------------------------------------------------
@@ -523,6 +443,10 @@ contract FederatedAggregator is IFederatedAggregator {
         returns (TaskStatus status, uint256 currentRound, uint256 chunks)
     {
         TaskRecord storage task = _requireTask(taskId);
+        if (_configs[taskId].mode == Mode.Ckks) {
+            (status, currentRound) = ICkksAggregator(ckks).taskState(taskId);
+            return (status, currentRound, 0);
+        }
         return (task.status, task.currentRound, task.chunks);
     }
 
@@ -580,13 +504,10 @@ contract FederatedAggregator is IFederatedAggregator {
             status: _status(r),
             submissionDeadline: r.submissionDeadline,
             revealDeadline: r.revealDeadline,
-            contributions: r.ciphertexts,
             chunksAtThreshold: r.chunksAtThreshold,
             sealedChunks: r.sealedChunks,
             aggregatedChunks: r.aggregatedChunks,
-            aggregateDigest: r.digest,
-            modelCid: r.modelCid,
-            modelHash: r.modelHash
+            aggregateDigest: r.digest
         });
     }
 
@@ -598,14 +519,6 @@ contract FederatedAggregator is IFederatedAggregator {
     {
         _startedRound(taskId, round);
         TaskConfig storage config = _configs[taskId];
-        if (config.mode == Mode.Ckks) {
-            for (uint256 previous = round - 1; previous > 0; --previous) {
-                Round storage r = _rounds[taskId][previous];
-                if (r.status == RoundStatus.Finalized) {
-                    return (r.modelCid, r.modelHash, previous);
-                }
-            }
-        }
         return (config.modelCid, config.modelHash, 0);
     }
 
@@ -678,26 +591,6 @@ contract FederatedAggregator is IFederatedAggregator {
         return _revealed[_pairKey(taskId, round, chunk, revealer, dropped)];
     }
 
-    /// @inheritdoc IFederatedAggregator
-    function ciphertext(uint256 taskId, uint256 round, address member)
-        external
-        view
-        returns (string memory cid, bytes32 sha256Digest)
-    {
-        Ciphertext storage c = _ciphertexts[taskId][round][member];
-        return (c.cid, c.digest);
-    }
-
-    /// @inheritdoc IFederatedAggregator
-    function aggregate(uint256 taskId, uint256 round)
-        external
-        view
-        returns (string memory cid, bytes32 sha256Digest)
-    {
-        Ciphertext storage c = _aggregates[taskId][round];
-        return (c.cid, c.digest);
-    }
-
     // ---------------------------------------------------------------------------------------
     // Internals: guards
     // ---------------------------------------------------------------------------------------
@@ -713,6 +606,13 @@ contract FederatedAggregator is IFederatedAggregator {
         task = _requireTask(taskId);
         Mode taskMode = _configs[taskId].mode;
         if (taskMode != mode) revert WrongMode(taskId, taskMode);
+    }
+
+    /// @dev The caller must be a member of the governance now: a member removed by vote
+    ///      registers, joins and submits nothing more (it counts as a dropout in running rounds,
+    ///      and its neighbours remove their masks with it as with any dropout).
+    function _requireMember() private view {
+        if (!IModelGovernance(governance).isMember(msg.sender)) revert NotMember(msg.sender);
     }
 
     function _memberIndex(uint256 taskId, address account) private view returns (uint256) {
@@ -746,6 +646,7 @@ contract FederatedAggregator is IFederatedAggregator {
     {
         TaskRecord storage task = _taskOfMode(taskId, Mode.SecAgg);
         index = _memberIndex(taskId, msg.sender);
+        _requireMember();
         Round storage r = _currentRound(taskId, task, round);
         if (block.timestamp >= r.submissionDeadline) {
             revert RoundClosed(taskId, round, r.submissionDeadline);
@@ -770,6 +671,7 @@ contract FederatedAggregator is IFederatedAggregator {
         TaskStatus status = task.status;
         if (status != TaskStatus.Active) revert TaskNotActive(taskId, status);
         index = _memberIndex(taskId, msg.sender);
+        _requireMember();
         if (_commitments[taskId][msg.sender][0] != 0) revert AlreadyJoined(taskId, msg.sender);
         active = _activeSlots(_circuits[taskId].neighbors, _members[taskId].length);
         if (commitments.length != active) revert WrongCommitmentCount(active, commitments.length);
@@ -1165,8 +1067,9 @@ contract FederatedAggregator is IFederatedAggregator {
         return keccak256(abi.encode(taskId, round, chunk, revealer, dropped));
     }
 
+    /// @dev A round of a SecAgg task (a CKKS task's rounds live on `ckks`).
     function _startedRound(uint256 taskId, uint256 round) private view returns (Round storage) {
-        TaskRecord storage task = _requireTask(taskId);
+        TaskRecord storage task = _taskOfMode(taskId, Mode.SecAgg);
         if (round == 0 || round > task.currentRound) revert RoundNotStarted(taskId, round);
         return _rounds[taskId][round];
     }
@@ -1177,8 +1080,6 @@ contract FederatedAggregator is IFederatedAggregator {
         returns (ChunkRecord storage)
     {
         _startedRound(taskId, round);
-        Mode mode = _configs[taskId].mode;
-        if (mode != Mode.SecAgg) revert WrongMode(taskId, mode);
         uint256 chunks = _tasks[taskId].chunks;
         if (chunk >= chunks) revert ChunkOutOfRange(taskId, chunk, chunks);
         return _chunks[taskId][round][chunk];

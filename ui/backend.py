@@ -359,7 +359,7 @@ def round_view(
             if member is not None:
                 reveals[member] += 1
         elif event.name == "RoundFinalized":
-            cid, status = cid or str(args["modelCid"]), "finalized"
+            status = "finalized"
         elif event.name == "ModelPublished":
             cid = cid or str(args["modelCid"])
         elif event.name == "RoundAborted":

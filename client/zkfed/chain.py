@@ -169,22 +169,39 @@ class TaskSpec:
 
 @dataclass(frozen=True)
 class RoundState:
-    """A round as the contract reports it.
+    """A SecAgg round as the contract reports it.
 
-    `aggregate_digest` (SecAgg) is the digest chain over the round's sealed chunk aggregates;
-    `model_cid` and `model_hash` are set for finalized CKKS rounds only: a SecAgg round's model
-    is derived from the aggregates (:func:`zkfed.protocol.round_model`).
+    `aggregate_digest` is the digest chain over the round's sealed chunk aggregates; the
+    round's model is derived from them (:func:`zkfed.protocol.round_model`).
     """
 
     status: RoundStatus
     submission_deadline: int
     reveal_deadline: int
-    contributions: int
-    model_cid: str
-    model_hash: bytes
     sealed_chunks: int = 0
     aggregated_chunks: int = 0
     aggregate_digest: bytes = b"\x00" * 32
+
+
+@dataclass(frozen=True)
+class CkksRound:
+    """A CKKS round as its `CkksAggregator` reports it.
+
+    `contributors` are the member indices whose revealed ciphertext matched their commitment;
+    once finalized, those in the sum: `excluded` are the reveals the key holder could not use,
+    `aggregate_digest` the sha256 of the sum it decrypted, and `sum_cid` / `sum_hash` locate the
+    decrypted, noise-flooded sum.
+    """
+
+    status: RoundStatus
+    submission_deadline: int
+    reveal_deadline: int
+    committed: int
+    contributors: frozenset[int]
+    excluded: frozenset[int]
+    aggregate_digest: bytes
+    sum_cid: str
+    sum_hash: bytes
 
 
 @dataclass(frozen=True)
@@ -228,10 +245,13 @@ class Zkfed:
         ape contract instances of `FederatedAggregator` and `ModelGovernance`.
     """
 
-    def __init__(self, aggregator: Any, governance: Any, registry: Any = None) -> None:
+    def __init__(
+        self, aggregator: Any, governance: Any, registry: Any = None, ckks: Any = None
+    ) -> None:
         self.aggregator = aggregator
         self.governance = governance
         self._registry = registry
+        self._ckks = ckks
         # Sealed aggregates never change: read each finalized round's events once.
         self._aggregates: dict[tuple[int, int], list[ChunkAggregate]] = {}
         self._checked: set[int] = set()  # tasks whose registered keys matched ours
@@ -262,7 +282,12 @@ class Zkfed:
         aggregator = deployer.deploy(project.FederatedAggregator, governance.address, registry)
         if aggregator.address != predicted:
             raise ChainError("the aggregator was not deployed at the address governance expects.")
-        return cls(aggregator, governance, project.VerifierRegistry.at(registry))
+        return cls(
+            aggregator,
+            governance,
+            project.VerifierRegistry.at(registry),
+            project.CkksAggregator.at(aggregator.ckks()),
+        )
 
     @classmethod
     def at(cls, project: Any, aggregator_address: str) -> Zkfed:
@@ -272,9 +297,18 @@ class Zkfed:
         aggregator = project.FederatedAggregator.at(aggregator_address)
         governance = project.ModelGovernance.at(aggregator.governance())
         registry = project.VerifierRegistry.at(aggregator.registry())
-        zk = cls(aggregator, governance, registry)
+        zk = cls(aggregator, governance, registry, project.CkksAggregator.at(aggregator.ckks()))
         zk.check_verifiers(project)
         return zk
+
+    @property
+    def ckks(self) -> Any:
+        """The deployment's `CkksAggregator`, which runs CKKS tasks' rounds."""
+        if self._ckks is None:
+            from ape import project
+
+            self._ckks = project.CkksAggregator.at(self.aggregator.ckks())
+        return self._ckks
 
     # --- the verifier registry -----------------------------------------------------------------
 
@@ -477,26 +511,34 @@ class Zkfed:
         return int(current)
 
     def round_state(self, task_id: int, round_index: int) -> RoundState:
-        """Schedule, status and result of a round."""
+        """Schedule, status and sealing progress of a SecAgg round."""
         info = self.aggregator.roundInfo(task_id, round_index)
         return RoundState(
             RoundStatus(int(info.status)),
             int(info.submissionDeadline),
             int(info.revealDeadline),
-            int(info.contributions),
-            str(info.modelCid),
-            bytes(info.modelHash),
             int(info.sealedChunks),
             int(info.aggregatedChunks),
             bytes(info.aggregateDigest),
         )
 
+    def round_schedule(self, task_id: int, round_index: int) -> tuple[RoundStatus, int, int]:
+        """(status, submission deadline, reveal deadline) of a round of either mode."""
+        ckks = self.task_mode(task_id) == Mode.CKKS
+        state = (self.ckks_round if ckks else self.round_state)(task_id, round_index)
+        return state.status, state.submission_deadline, state.reveal_deadline
+
     def global_model(self, task_id: int, round_index: int) -> tuple[str, bytes, int]:
-        """CID and hash of the model the chain records for a round to train on, and the round
-        whose result it is: a SecAgg task's initial model (round 0; later models are derived
-        from the aggregates), a CKKS task's latest finalized model."""
+        """CID and hash of the model the chain records for a SecAgg task, and the round whose
+        result it is: always its initial model (round 0); later models are derived from the
+        aggregates."""
         cid, digest, source = self.aggregator.globalModel(task_id, round_index)
         return str(cid), bytes(digest), int(source)
+
+    def initial_model(self, task_id: int) -> tuple[str, bytes]:
+        """CID and hash of a task's initial model, as its proposal fixed them."""
+        config = self.aggregator.taskConfig(task_id)
+        return str(config.modelCid), bytes(config.modelHash)
 
     def task_domain(self, task_id: int) -> int:
         """The task's domain D, the `task` input of its proofs."""
@@ -653,32 +695,6 @@ class Zkfed:
             sender=member,
         )
 
-    def submit_ciphertext(
-        self, member: Any, task_id: int, round_index: int, cid: str, digest: bytes
-    ) -> Any:
-        """CKKS: record the CID and sha256 of a member's encrypted update."""
-        return self.aggregator.submitCiphertext(task_id, round_index, cid, digest, sender=member)
-
-    def post_aggregate(
-        self, member: Any, task_id: int, round_index: int, cid: str, digest: bytes
-    ) -> Any:
-        """CKKS: record the CID and sha256 of the round's summed ciphertext."""
-        return self.aggregator.postAggregate(task_id, round_index, cid, digest, sender=member)
-
-    def ciphertexts(self, task_id: int, round_index: int) -> dict[int, tuple[str, bytes]]:
-        """CKKS: (CID, sha256) of every member's ciphertext of a round, by member index."""
-        found = {}
-        for index, member in enumerate(self.task_members(task_id)):
-            cid, digest = self.aggregator.ciphertext(task_id, round_index, member)
-            if cid:
-                found[index] = (str(cid), bytes(digest))
-        return found
-
-    def aggregate(self, task_id: int, round_index: int) -> tuple[str, bytes]:
-        """CKKS: (CID, sha256) of a round's posted aggregate ("" when none)."""
-        cid, digest = self.aggregator.aggregate(task_id, round_index)
-        return str(cid), bytes(digest)
-
     def task_mode(self, task_id: int) -> Mode:
         """A task's aggregation mode."""
         return Mode(int(self.aggregator.taskConfig(task_id).mode))
@@ -694,10 +710,78 @@ class Zkfed:
         """Publish where a finalized SecAgg round's model can be fetched."""
         return self.aggregator.publishModel(task_id, round_index, cid, model_hash, sender=member)
 
-    def finalize_ckks_round(
-        self, member: Any, task_id: int, round_index: int, cid: str, model_hash: bytes
-    ) -> Any:
-        """CKKS: the key holder records a round's decrypted model."""
-        return self.aggregator.finalizeCkksRound(
-            task_id, round_index, cid, model_hash, sender=member
+    # --- CKKS rounds ---------------------------------------------------------------------------
+
+    def ckks_round(self, task_id: int, round_index: int) -> CkksRound:
+        """Schedule, contributors and outcome of a CKKS round."""
+        info = self.ckks.roundInfo(task_id, round_index)
+        return CkksRound(
+            RoundStatus(int(info.status)),
+            int(info.submissionDeadline),
+            int(info.revealDeadline),
+            int(info.committed),
+            frozenset(_bits(int(info.contributors))),
+            frozenset(_bits(int(info.excluded))),
+            bytes(info.aggregateDigest),
+            str(info.sumCid),
+            bytes(info.sumHash),
         )
+
+    def ciphertext_commitment(
+        self, task_id: int, round_index: int, member: Any, digest: bytes
+    ) -> bytes:
+        """keccak256(abi.encode(D, round, member, sha256)): what a member commits to before the
+        deadline (D the task's domain, so a commitment serves one task, round and member)."""
+        from eth_abi.abi import encode
+
+        address = str(getattr(member, "address", member))
+        return bytes(
+            keccak(
+                encode(
+                    ["uint256", "uint256", "address", "bytes32"],
+                    [self.task_domain(task_id), round_index, address, digest],
+                )
+            )
+        )
+
+    def commit_ciphertext(
+        self, member: Any, task_id: int, round_index: int, commitment: bytes
+    ) -> Any:
+        """CKKS: commit to a ciphertext's sha256 before the submission deadline."""
+        return self.ckks.commitCiphertext(task_id, round_index, commitment, sender=member)
+
+    def reveal_ciphertext(
+        self, member: Any, task_id: int, round_index: int, cid: str, digest: bytes
+    ) -> Any:
+        """CKKS: reveal the committed ciphertext's CID and sha256 after the deadline."""
+        return self.ckks.revealCiphertext(task_id, round_index, cid, digest, sender=member)
+
+    def ciphertexts(self, task_id: int, round_index: int) -> dict[int, tuple[str, bytes]]:
+        """CKKS: (CID, sha256) of every revealed ciphertext of a round, by member index."""
+        contributors = self.ckks_round(task_id, round_index).contributors
+        members = self.task_members(task_id)
+        found = {}
+        for index in sorted(contributors):
+            cid, digest = self.ckks.ciphertext(task_id, round_index, members[index])
+            found[index] = (str(cid), bytes(digest))
+        return found
+
+    def finalize_ckks_round(
+        self,
+        key_holder: Any,
+        task_id: int,
+        round_index: int,
+        excluded: int,
+        aggregate_digest: bytes,
+        sum_cid: str,
+        sum_hash: bytes,
+    ) -> Any:
+        """CKKS: the key holder records the reveals it excluded (a bitmap over member indices),
+        the aggregate it decrypted and the flooded sum."""
+        return self.ckks.finalizeRound(
+            task_id, round_index, excluded, aggregate_digest, sum_cid, sum_hash, sender=key_holder
+        )
+
+    def abort_ckks_round(self, member: Any, task_id: int, round_index: int) -> Any:
+        """CKKS: end a round without a new model once the contract allows it."""
+        return self.ckks.abortRound(task_id, round_index, sender=member)

@@ -34,11 +34,13 @@ from zkfed.exceptions import ZkfedError
 from zkfed.models import ModelSpec, initial_weights
 from zkfed.proposals import DEFAULT_CLIP_NORM, DEV_PERIOD, propose_model
 from zkfed.protocol import (
-    ckks_aggregate,
-    fetch_model,
+    ckks_round_model,
+    commit_ciphertext,
     finalize,
+    finalize_ckks,
     join_task,
     register_key,
+    reveal_ciphertext,
     reveal_for_dropouts,
     round_model,
     store_model,
@@ -49,7 +51,7 @@ from zkfed.protocol import (
 from zkfed.proving import default_prover, open_prover
 from zkfed.quantize import dequantize, quantize
 from zkfed.secagg import SecaggTask
-from zkfed.storage import LocalStore, sha256_hex
+from zkfed.storage import LocalStore
 from zkfed.training import (
     TrainConfig,
     centralized_baseline,
@@ -302,12 +304,12 @@ def run_demo(
             if task is not None:
                 weights = round_model(zk, store, task, r)
             else:
-                cid, digest, _ = zk.global_model(task_id, r)
-                weights = fetch_model(store, cid, digest)
+                weights = ckks_round_model(zk, store, task_id, r)
             dropped = [n_members - 1] if r == dropout_round else []
             active = [i for i in range(n_members) if i not in dropped]
             gas, prove_seconds = 0, 0.0
             updates = {}
+            ciphertexts: dict[int, bytes] = {}  # CKKS: private until the reveal window
             for i in range(n_members):
                 part = parts[i]
                 updates[i] = train_local(
@@ -338,10 +340,8 @@ def run_demo(
                 else:
                     assert public_context is not None
                     blob = public_context.encrypt(updates[i].delta, clip_norm=CLIP_NORM)
-                    receipt = zk.submit_ciphertext(
-                        people[i], task_id, r, store.add(blob), bytes.fromhex(sha256_hex(blob))
-                    )
-                    gas += int(receipt.gas_used)
+                    ciphertexts[i] = blob
+                    gas += int(commit_ciphertext(zk, people[i], task_id, r, blob).gas_used)
             click.echo("")
             _advance(SUBMISSION_PERIOD)
             if task is not None:
@@ -367,23 +367,15 @@ def run_demo(
                 matches = bool(np.array_equal(round_model(zk, store, task, r + 1), expected))
             else:
                 assert public_context is not None and key_holder is not None
-                aggregate = ckks_aggregate(zk, store, public_context, task_id, r)
-                receipt = zk.post_aggregate(
-                    people[1],
-                    task_id,
-                    r,
-                    store.add(aggregate),
-                    bytes.fromhex(sha256_hex(aggregate)),
-                )
-                gas += int(receipt.gas_used)
-                mean = key_holder.decrypt_mean(aggregate, expected_count=len(active))
-                new_weights = weights + mean
-                new_cid, new_hash = store_model(store, new_weights)
-                fin_gas = int(
-                    zk.finalize_ckks_round(people[0], task_id, r, new_cid, new_hash).gas_used
-                )
+                for i in active:
+                    receipt = reveal_ciphertext(zk, store, people[i], task_id, r, ciphertexts[i])
+                    gas += int(receipt.gas_used)
+                _advance(REVEAL_PERIOD)
+                digest, _, fin_gas = finalize_ckks(zk, store, people[0], key_holder, task_id, r)
+                new_weights = ckks_round_model(zk, store, task_id, r + 1)
+                new_cid, _ = store_model(store, new_weights)
                 verdict = verify_ckks_round(zk, store, public_context, task_id, r)
-                aggregate_digest, matches = "", None
+                aggregate_digest, matches = "0x" + digest.hex(), None
             gas += fin_gas
             plain = plain + np.mean(
                 [

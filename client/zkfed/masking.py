@@ -21,6 +21,7 @@ from zkfed.prg import pair_seed, prg_words
 __all__ = [
     "SignedSeed",
     "apply_mask",
+    "draw_ring",
     "mask_words",
     "masks_from_seeds",
     "neighbor_sign",
@@ -76,6 +77,23 @@ def ring_slots(n_members: int, k: int, i: int) -> list[int | None]:
             j = (i + sign * offset) % n_members
             slots.append(None if j == i or j in slots else j)
     return slots
+
+
+def draw_ring(seed: bytes, n_members: int) -> tuple[int, ...]:
+    """The ring order the aggregator's ``drawGraph`` draws from a 32-byte seed: entry ``p`` is
+    the member index at ring position ``p``.
+
+    A Fisher-Yates shuffle of ``0 .. n_members - 1``: for ``i`` from ``n_members - 1`` down to 1,
+    swap entries ``i`` and ``keccak256(abi.encode(seed, i)) mod (i + 1)``. The contract's draw
+    is the record; this copy lets a client (and the tests) check it.
+    """
+    from eth_utils.crypto import keccak
+
+    ring = list(range(n_members))
+    for i in range(n_members - 1, 0, -1):
+        j = int.from_bytes(keccak(seed + i.to_bytes(32, "big")), "big") % (i + 1)
+        ring[i], ring[j] = ring[j], ring[i]
+    return tuple(ring)
 
 
 def ring_neighbors(n_members: int, k: int, i: int) -> list[int]:

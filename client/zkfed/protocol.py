@@ -13,15 +13,22 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
 from zkfed.babyjubjub import public_key
-from zkfed.chain import ChunkAggregate, RoundStatus, Zkfed
+from zkfed.chain import ChunkAggregate, CkksRound, RoundStatus, Zkfed
 from zkfed.circuits import KEY_POSSESSION, PAIR_COMMIT, Circuit, load_circuit, mask_reveal_circuit
-from zkfed.exceptions import ConfigurationError, CorruptContentError, ZkfedError
+from zkfed.exceptions import (
+    CkksError,
+    ConfigurationError,
+    CorruptContentError,
+    StorageError,
+    StorageUnavailableError,
+    ZkfedError,
+)
 from zkfed.models import weights_from_bytes, weights_to_bytes
 from zkfed.proving import Prover, prove_all
 from zkfed.secagg import (
@@ -34,6 +41,9 @@ from zkfed.secagg import (
     required_reveals,
 )
 from zkfed.storage import ContentStore
+
+if TYPE_CHECKING:  # tenseal is a heavy import that only CKKS tasks need
+    from zkfed.ckks import KeyHolder, PublicContext
 
 FloatArray = npt.NDArray[np.float64]
 Progress = Callable[[str, int, int], None]
@@ -403,40 +413,160 @@ def verify_round(zk: Zkfed, store: ContentStore, task_id: int, round_index: int)
     return Verdict(True, "MATCH")
 
 
-# --- CKKS mode (DESIGN §4) ---------------------------------------------------------------------
+# --- CKKS mode (circuits/README.md, "CKKS mode") ------------------------------------------------
+
+
+def commit_ciphertext(
+    zk: Zkfed, account: Any, task_id: int, round_index: int, ciphertext: bytes
+) -> Any:
+    """Commit a member to its encrypted update before the deadline; returns the receipt.
+
+    Only the commitment goes on-chain: the bytes must stay private until the reveal window
+    (:func:`reveal_ciphertext`), or another member could build its own ciphertext from them.
+    """
+    digest = hashlib.sha256(ciphertext).digest()
+    commitment = zk.ciphertext_commitment(task_id, round_index, account, digest)
+    return zk.commit_ciphertext(account, task_id, round_index, commitment)
+
+
+def reveal_ciphertext(
+    zk: Zkfed, store: ContentStore, account: Any, task_id: int, round_index: int, ciphertext: bytes
+) -> Any:
+    """Publish a committed ciphertext to the store and reveal its CID on-chain (after the
+    deadline); returns the receipt."""
+    cid = store.add(ciphertext)
+    return zk.reveal_ciphertext(
+        account, task_id, round_index, cid, hashlib.sha256(ciphertext).digest()
+    )
+
+
+def _ckks_ciphertext(
+    store: ContentStore, context: PublicContext, index: int, cid: str, digest: bytes
+) -> bytes:
+    """Member `index`'s revealed ciphertext, checked against its sha256, parsed under the task's
+    context, and holding exactly one update (the chain, not a ciphertext, counts contributors)."""
+    data = store.get(cid)
+    if hashlib.sha256(data).digest() != digest:
+        raise CorruptContentError(f"member {index}'s ciphertext {cid} does not match its hash.")
+    count = context.parse(data).count
+    if count != 1:
+        raise CkksError(
+            f"member {index}'s ciphertext claims to hold {count} updates; a member sends one."
+        )
+    return data
 
 
 def ckks_aggregate(
-    zk: Zkfed, store: ContentStore, context: Any, task_id: int, round_index: int
+    zk: Zkfed, store: ContentStore, context: PublicContext, task_id: int, round_index: int
 ) -> bytes:
-    """The deterministic sum of a round's recorded ciphertexts, each checked against its sha256."""
-    updates = []
+    """The deterministic sum of the ciphertexts a round counts (every matching reveal before
+    finalization, those the key holder kept after it), each checked by :func:`_ckks_ciphertext`."""
+    return context.aggregate(
+        [
+            _ckks_ciphertext(store, context, index, cid, digest)
+            for index, (cid, digest) in sorted(zk.ciphertexts(task_id, round_index).items())
+        ]
+    )
+
+
+def finalize_ckks(
+    zk: Zkfed,
+    store: ContentStore,
+    account: Any,
+    key_holder: KeyHolder,
+    task_id: int,
+    round_index: int,
+    rng: np.random.Generator | None = None,
+) -> tuple[bytes, FloatArray, int]:
+    """The key holder's step after the reveal window: sum the revealed ciphertexts, decrypt the
+    sum with noise flooding, store it and record both on-chain.
+
+    A revealed ciphertext that cannot be fetched, does not match its hash or is malformed is
+    excluded (recorded on-chain), so no member can block the round by revealing garbage; the
+    storage being unreachable is not a reason to exclude anyone and raises instead. Returns
+    (sha256 of the aggregate decrypted, the published sum, gas).
+    """
+    context = key_holder.public
+    usable, excluded = [], 0
     for index, (cid, digest) in sorted(zk.ciphertexts(task_id, round_index).items()):
-        data = store.get(cid)
-        if hashlib.sha256(data).digest() != digest:
-            raise CorruptContentError(f"member {index}'s ciphertext {cid} does not match its hash.")
-        updates.append(data)
-    aggregate: bytes = context.aggregate(updates)
-    return aggregate
+        try:
+            usable.append(_ckks_ciphertext(store, context, index, cid, digest))
+        except StorageUnavailableError:
+            raise
+        except (StorageError, CkksError):
+            excluded |= 1 << index
+    required = int(zk.aggregator.taskConfig(task_id).minContributors)
+    if len(usable) < required:
+        raise CkksError(
+            f"Only {len(usable)} of round {round_index}'s revealed ciphertexts are usable and the "
+            f"task needs {required}: the round can only be aborted."
+        )
+    aggregate = context.aggregate(usable)
+    flooded = key_holder.decrypt_sum(aggregate, count=len(usable), rng=rng)
+    cid, digest = store_model(store, flooded)
+    aggregate_digest = hashlib.sha256(aggregate).digest()
+    receipt = zk.finalize_ckks_round(
+        account, task_id, round_index, excluded, aggregate_digest, cid, digest
+    )
+    return aggregate_digest, flooded, _gas(receipt)
+
+
+def _ckks_sum(zk: Zkfed, store: ContentStore, task_id: int, state: CkksRound) -> FloatArray:
+    """A finalized CKKS round's published sum, checked against its hash and the task's size."""
+    values = fetch_model(store, state.sum_cid, state.sum_hash)
+    size = int(zk.aggregator.taskConfig(task_id).paramCount)
+    if values.shape != (size,) or not np.isfinite(values).all():
+        raise CorruptContentError(f"the published sum {state.sum_cid} is not {size} finite values.")
+    return values
+
+
+def ckks_round_model(zk: Zkfed, store: ContentStore, task_id: int, round_index: int) -> FloatArray:
+    """The global model CKKS round `round_index` trains on, from the chain and the store.
+
+    The initial model (its hash fixed by the proposal), plus, for every finalized round before
+    `round_index` in order, the key holder's published sum divided by the round's contributor
+    count as the chain recorded it (float64).
+    """
+    cid, digest = zk.initial_model(task_id)
+    weights = fetch_model(store, cid, digest)
+    for earlier in range(1, round_index):
+        state = zk.ckks_round(task_id, earlier)
+        if state.status != RoundStatus.FINALIZED:
+            continue  # aborted: the model carries over unchanged
+        weights = weights + _ckks_sum(zk, store, task_id, state) / len(state.contributors)
+    return weights
 
 
 def verify_ckks_round(
-    zk: Zkfed, store: ContentStore, context: Any, task_id: int, round_index: int
+    zk: Zkfed, store: ContentStore, context: PublicContext, task_id: int, round_index: int
 ) -> Verdict:
-    """Re-sum a CKKS round's ciphertexts and compare with the posted aggregate and model.
+    """Check what anyone can check of a finalized CKKS round: the aggregate the key holder says
+    it decrypted is exactly the sum of the revealed ciphertexts it kept, and the published sum is
+    intact.
 
-    The decryption itself is the key holder's; what anyone can check is that the posted
-    aggregate is exactly the sum of the recorded ciphertexts and the model is what was recorded.
+    The decryption itself (and the flooding noise) is the key holder's word, and so is the
+    unusability of a ciphertext it excluded; an excluded ciphertext this verifier can use is
+    named.
     """
-    state = zk.round_state(task_id, round_index)
-    posted_cid, posted_digest = zk.aggregate(task_id, round_index)
+    state = zk.ckks_round(task_id, round_index)
+    if state.status != RoundStatus.FINALIZED:
+        return Verdict(False, f"round {round_index} of task {task_id} is not finalized.")
     try:
         recomputed = ckks_aggregate(zk, store, context, task_id, round_index)
-        fetch_model(store, state.model_cid, state.model_hash)
+        _ckks_sum(zk, store, task_id, state)
     except ZkfedError as error:
         return Verdict(False, str(error))
-    if hashlib.sha256(recomputed).digest() != posted_digest:
+    if hashlib.sha256(recomputed).digest() != state.aggregate_digest:
         return Verdict(
-            False, f"the posted aggregate {posted_cid} is not the sum of the ciphertexts."
+            False,
+            "the key holder decrypted another aggregate than the sum of the revealed ciphertexts.",
         )
+    members = zk.task_members(task_id)
+    for index in sorted(state.excluded):
+        cid, digest = zk.ckks.ciphertext(task_id, round_index, members[index])
+        try:
+            _ckks_ciphertext(store, context, index, str(cid), bytes(digest))
+        except ZkfedError:
+            continue
+        return Verdict(False, f"the key holder excluded member {index}'s usable ciphertext.")
     return Verdict(True, "MATCH")

@@ -55,6 +55,11 @@ class SecaggTask:
         hashed into the field), the `task` input of every proof, so the same keys give other
         secrets in another task, contract or chain. Tasks read from the chain always carry it;
         left out (off-chain use only) it is the task id.
+    ring
+        The member index at each ring position, as the aggregator drew it from chain randomness
+        after the task was created (``drawGraph``, circuits/README.md "Mask"); neighbour slots
+        are ring offsets from a member's position. Left out (off-chain use only) the ring is the
+        task order.
     """
 
     task_id: int
@@ -65,6 +70,7 @@ class SecaggTask:
     members: tuple[Point, ...]
     t_min: int = 3
     domain: int | None = None
+    ring: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
         if len(self.members) < 3:
@@ -82,6 +88,8 @@ class SecaggTask:
             # Equal keys make equal pair secrets, and equal secrets with opposite signs cancel
             # a member's masks (the copied-key attack): never mask against such a task.
             raise ConfigurationError("two members of the task registered the same public key.")
+        if self.ring is not None and sorted(self.ring) != list(range(len(self.members))):
+            raise ConfigurationError("the task's ring is not an order of its members.")
 
     @property
     def seed_domain(self) -> int:
@@ -110,9 +118,23 @@ class SecaggTask:
             norm = math.nextafter(norm, 0.0)
         return norm
 
+    @cached_property
+    def _positions(self) -> list[int]:
+        order = self.ring if self.ring is not None else range(len(self.members))
+        positions = [0] * len(self.members)
+        for position, member in enumerate(order):
+            positions[member] = position
+        return positions
+
     def slots(self, member: int) -> list[int | None]:
         """`member`'s neighbour slots in public-input order: a member index, None if inactive."""
-        return ring_slots(len(self.members), self.neighbors, member)
+        n = len(self.members)
+        if not 0 <= member < n:
+            raise ConfigurationError(f"Member index {member} is not in [0, {n}).")
+        around = ring_slots(n, self.neighbors, self._positions[member])
+        if self.ring is None:
+            return around
+        return [None if p is None else self.ring[p] for p in around]
 
     def neighbor_indices(self, member: int) -> list[int]:
         """Member indices of `member`'s distinct neighbours (its active slots), in slot order."""

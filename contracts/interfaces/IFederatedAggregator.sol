@@ -5,7 +5,8 @@ pragma solidity ^0.8.28;
 /// @notice Coordinator and bulletin board of zkfed's federated-learning rounds: member keys,
 ///         tasks, pair-secret commitments, rounds, Groth16-checked masked submissions, on-chain
 ///         removal of dropped members' masks, and the exact aggregate of every round (the
-///         protocol of record is circuits/README.md), plus the CKKS mode's ciphertext board.
+///         protocol of record is circuits/README.md). CKKS-mode tasks are created here too (one
+///         id space) and run on the `CkksAggregator` this contract deploys (`ckks`).
 /// @dev Rounds and task ids start at 1. The rules here are mirrored by the off-chain client; where
 ///      a rule decides what enters a model (chunk status), a view exposes it so both sides agree.
 ///
@@ -88,8 +89,8 @@ interface IFederatedAggregator {
     /// @param minContributors t_min ≥ 3: a chunk (or a CKKS round) with fewer contributors is void.
     /// @param rounds Number of rounds the task runs (aborted rounds count).
     /// @param submissionPeriod Seconds from a round's opening to its submission deadline.
-    /// @param revealPeriod Seconds from the submission deadline to the reveal (CKKS: aggregation)
-    ///        deadline; the same span again is the finaliser's grace before anyone may abort.
+    /// @param revealPeriod Seconds from the submission deadline to the reveal deadline (CKKS: the
+    ///        reveal window; the same span again is the key holder's decryption window).
     /// @param contextCid CKKS: CID of the public TenSEAL context (no secret key); empty in SecAgg.
     /// @param modelCid CID of the initial global model.
     /// @param modelHash Hash of the initial global model's bytes.
@@ -120,27 +121,20 @@ interface IFederatedAggregator {
     /// @notice A round's schedule and outcome.
     /// @param status Open, Recovery (derived from the submission deadline), Finalized or Aborted.
     /// @param submissionDeadline First second at which submissions are refused.
-    /// @param revealDeadline First second at which reveals (CKKS: the aggregate) are refused.
-    /// @param contributions CKKS ciphertexts submitted (0 in SecAgg: see `chunkContributors`).
+    /// @param revealDeadline First second at which reveals are refused.
     /// @param chunksAtThreshold SecAgg chunks that reached `minContributors`.
     /// @param sealedChunks SecAgg chunks whose aggregate `finalizeRound` has fixed so far.
     /// @param aggregatedChunks Sealed chunks that enter the model (the others are void).
     /// @param aggregateDigest SecAgg: the digest chain over the sealed chunks' aggregates (see
     ///        `ChunkAggregated`); complete once the round is Finalized.
-    /// @param modelCid CKKS: CID of the round's resulting model, once finalized (empty in SecAgg,
-    ///        whose models are derived from the aggregates and published with `publishModel`).
-    /// @param modelHash CKKS: hash of the round's resulting model, once finalized.
     struct RoundInfo {
         RoundStatus status;
         uint64 submissionDeadline;
         uint64 revealDeadline;
-        uint32 contributions;
         uint32 chunksAtThreshold;
         uint32 sealedChunks;
         uint32 aggregatedChunks;
         bytes32 aggregateDigest;
-        string modelCid;
-        bytes32 modelHash;
     }
 
     // ---------------------------------------------------------------------------------------
@@ -191,29 +185,9 @@ interface IFederatedAggregator {
         string modelCid,
         bytes32 modelHash
     );
-    event CiphertextSubmitted(
-        uint256 indexed taskId,
-        uint256 indexed round,
-        address indexed member,
-        string cid,
-        bytes32 sha256Digest
-    );
-    event AggregatePosted(
-        uint256 indexed taskId,
-        uint256 indexed round,
-        address indexed poster,
-        string cid,
-        bytes32 sha256Digest
-    );
-    /// @notice SecAgg: `digest` is the round's aggregate digest, modelCid empty and modelHash
-    ///         zero. CKKS: the key holder's model.
+    /// @notice `digest` is the round's aggregate digest (`RoundInfo.aggregateDigest`).
     event RoundFinalized(
-        uint256 indexed taskId,
-        uint256 indexed round,
-        address indexed finalizer,
-        bytes32 digest,
-        string modelCid,
-        bytes32 modelHash
+        uint256 indexed taskId, uint256 indexed round, address indexed finalizer, bytes32 digest
     );
     event RoundAborted(uint256 indexed taskId, uint256 indexed round, address indexed caller);
     event TaskCompleted(uint256 indexed taskId);
@@ -287,13 +261,6 @@ interface IFederatedAggregator {
         uint256 taskId, uint256 round, uint256 chunk, address revealer, address dropped
     );
 
-    // CKKS.
-    error CiphertextAlreadySubmitted(uint256 taskId, uint256 round, address member);
-    error AggregateAlreadyPosted(uint256 taskId, uint256 round);
-    error AggregateMissing(uint256 taskId, uint256 round);
-    error TooFewContributors(uint256 taskId, uint256 round, uint256 contributors, uint256 required);
-    error NotKeyHolder(uint256 taskId, address account);
-
     // finalizeRound / abortRound.
     error RevealsPending(uint256 taskId, uint256 round, uint256 chunk, uint256 revealDeadline);
     error NothingToAggregate(uint256 taskId, uint256 round);
@@ -332,6 +299,7 @@ interface IFederatedAggregator {
     /// @dev Members are a snapshot, in governance order, of the governance members that have a
     ///      key (SecAgg) or of all governance members (CKKS). A SecAgg task's circuit variant is
     ///      the registry's entry `config.variant` (`UnknownVariant` otherwise).
+    ///      A CKKS task is opened on `ckks` (`ICkksAggregator.openTask`), which runs its rounds.
     /// @param config Task parameters; see `TaskConfig`.
     /// @return taskId The new task's id.
     function createTask(TaskConfig calldata config) external returns (uint256 taskId);
@@ -406,20 +374,6 @@ interface IFederatedAggregator {
     /// @param maxChunks Most chunks to seal in this call (at least 1).
     function finalizeRound(uint256 taskId, uint256 round, uint256 maxChunks) external;
 
-    /// @notice Records a CKKS round's new global model, decrypted by the key holder, and opens
-    ///         the next round (or completes the task after its last round).
-    /// @dev The key holder only, once the aggregate is posted.
-    /// @param taskId A CKKS task.
-    /// @param round Current round.
-    /// @param modelCid CID of the new global model.
-    /// @param modelHash Hash of the new global model's bytes.
-    function finalizeCkksRound(
-        uint256 taskId,
-        uint256 round,
-        string calldata modelCid,
-        bytes32 modelHash
-    ) external;
-
     /// @notice Publishes where a finalized SecAgg round's model can be fetched.
     /// @dev Any task member, any number of times: the contract cannot check a model, clients do
     ///      (against the aggregates), so a wrong CID misleads nobody who checks.
@@ -435,42 +389,13 @@ interface IFederatedAggregator {
     ) external;
 
     /// @notice Ends a round without a new model; anyone may call it.
-    /// @dev Allowed after the submission deadline when nothing can be aggregated (no chunk, or
-    ///      in CKKS mode not the round, reached `minContributors`), or in CKKS mode when the key
-    ///      holder's grace (one reveal period after the reveal deadline) has passed. A SecAgg
+    /// @dev Allowed after the submission deadline when no chunk reached `minContributors`. A
     ///      round with something to aggregate is never aborted: anyone can finalize it after the
     ///      reveal deadline. Then the next round opens from the same model (or the task
     ///      completes).
-    /// @param taskId Task.
+    /// @param taskId A SecAgg task.
     /// @param round Current round.
     function abortRound(uint256 taskId, uint256 round) external;
-
-    // ---------------------------------------------------------------------------------------
-    // CKKS mode
-    // ---------------------------------------------------------------------------------------
-
-    /// @notice Submits the CID and sha256 of the caller's encrypted update (before the deadline).
-    /// @param taskId A CKKS task.
-    /// @param round Current round.
-    /// @param cid CID of the ciphertext on IPFS.
-    /// @param sha256Digest sha256 of the ciphertext bytes.
-    function submitCiphertext(
-        uint256 taskId,
-        uint256 round,
-        string calldata cid,
-        bytes32 sha256Digest
-    ) external;
-
-    /// @notice Posts the deterministic sum of the round's ciphertexts, once per round.
-    /// @dev Any task member, after the submission deadline and before the reveal deadline, when at
-    ///      least `minContributors` ciphertexts were submitted (fewer would let the key holder
-    ///      decrypt too few updates).
-    /// @param taskId A CKKS task.
-    /// @param round Current round.
-    /// @param cid CID of the aggregate ciphertext.
-    /// @param sha256Digest sha256 of the aggregate ciphertext bytes.
-    function postAggregate(uint256 taskId, uint256 round, string calldata cid, bytes32 sha256Digest)
-        external;
 
     // ---------------------------------------------------------------------------------------
     // Views
@@ -478,6 +403,9 @@ interface IFederatedAggregator {
 
     /// @notice The governance contract: membership and task creation.
     function governance() external view returns (address);
+
+    /// @notice The `CkksAggregator` this contract deployed, which runs CKKS tasks' rounds.
+    function ckks() external view returns (address);
 
     /// @notice Whether `member` registered a key, and the key.
     function publicKey(address member) external view returns (bool registered, uint256 x, uint256 y);
@@ -511,7 +439,8 @@ interface IFederatedAggregator {
     /// @notice The configuration a task was created with.
     function taskConfig(uint256 taskId) external view returns (TaskConfig memory);
 
-    /// @notice A task's status, current round and chunk count.
+    /// @notice A task's status, current round and chunk count (a CKKS task's status and round
+    ///         are its `CkksAggregator`'s, its chunk count 0).
     function taskState(uint256 taskId)
         external
         view
@@ -532,7 +461,7 @@ interface IFederatedAggregator {
 
     /// @notice A member's pair commitments by slot (K entries; 0 for an inactive slot or before
     ///         the member joined), as its `MaskedUpdate` statements take them.
-    /// @dev Reverts with `NotTaskMember` for an account outside the task; empty for a CKKS task.
+    /// @dev Reverts with `NotTaskMember` for an account outside the task.
     function pairCommitments(uint256 taskId, address member)
         external
         view
@@ -541,12 +470,11 @@ interface IFederatedAggregator {
     /// @notice Whether `member` joined the task (false for an account outside the task).
     function hasJoined(uint256 taskId, address member) external view returns (bool);
 
-    /// @notice A round's schedule, status (time-derived) and, once finalized, its result model.
+    /// @notice A SecAgg round's schedule, status (time-derived) and sealing progress.
     function roundInfo(uint256 taskId, uint256 round) external view returns (RoundInfo memory);
 
-    /// @notice The global model round `round` trains on, as recorded: SecAgg tasks record only
-    ///         the initial model (the proposal fixed its hash; later models are derived from the
-    ///         aggregates), CKKS tasks the result of the latest finalized round before `round`.
+    /// @notice The model the chain records for a SecAgg task: its initial model (the proposal
+    ///         fixed its hash); every later model is derived from the aggregates.
     /// @return cid CID of the recorded model.
     /// @return modelHash sha256 of its bytes.
     /// @return round_ The round whose result it is (0: the initial model).
@@ -591,16 +519,4 @@ interface IFederatedAggregator {
         address revealer,
         address dropped
     ) external view returns (bool);
-
-    /// @notice A member's CKKS ciphertext of a round (empty CID if none).
-    function ciphertext(uint256 taskId, uint256 round, address member)
-        external
-        view
-        returns (string memory cid, bytes32 sha256Digest);
-
-    /// @notice The CKKS aggregate of a round (empty CID if none).
-    function aggregate(uint256 taskId, uint256 round)
-        external
-        view
-        returns (string memory cid, bytes32 sha256Digest);
 }

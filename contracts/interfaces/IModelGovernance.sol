@@ -90,7 +90,9 @@ interface IModelGovernance {
     function proposeTask(TaskProposal calldata spec) external returns (uint256 proposalId);
 
     /// @notice Proposes adding (`add`) or removing a member.
-    /// @dev Removing a member does not change running tasks (their membership is a snapshot).
+    /// @dev A removed member keeps its place in running tasks' snapshots, but the aggregators
+    ///      refuse its further keys, joins, submissions and ciphertexts (`NotMember`), so it
+    ///      counts as a dropout there (it may still remove its masks for chunks it submitted).
     /// @param account The account to add or remove.
     /// @param add True to add, false to remove.
     /// @return proposalId The new proposal's id.

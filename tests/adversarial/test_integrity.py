@@ -18,11 +18,12 @@ import numpy as np
 from adversarial_helpers import SECRET_KEYS, Consortium
 from ape import chain
 
-from zkfed.circuits import TEST_VARIANT, load_circuit, mask_reveal_circuit
+from zkfed.circuits import PAIR_COMMIT, TEST_VARIANT, load_circuit, mask_reveal_circuit
 from zkfed.field import P
 from zkfed.groth16 import Proof
 from zkfed.protocol import (
     finalize,
+    join_task,
     reveal_for_dropouts,
     round_model,
     store_model,
@@ -221,3 +222,33 @@ def test_votes_on_an_executed_proposal_are_refused(deploy: Callable[..., Consort
     with ape.reverts(zk.governance.ProposalAlreadyExecuted, proposalId=proposal):
         zk.vote(members[5], proposal, False)
     assert task.task_id == 1
+
+
+def test_a_member_removed_by_vote_leaves_its_running_tasks(
+    deploy: Callable[..., Consortium], prover: Prover
+) -> None:
+    # Prepare: every member has joined the task; then the others vote member 5 out.
+    consortium = deploy()
+    zk, store, members = consortium.zk, consortium.store, consortium.members
+    task = consortium.open_task(consortium.variant.packing.params_per_chunk)
+    pair_circuit = load_circuit(PAIR_COMMIT)
+    for i, member in enumerate(members):
+        join_task(zk, prover, pair_circuit, member, SECRET_KEYS[i], task)
+    zk.governance.proposeMembership(members[5].address, False, sender=members[0])
+    proposal = int(zk.governance.proposalCount())
+    for member in members[:4]:
+        zk.vote(member, proposal, True)
+    zk.governance.execute(proposal, sender=members[0])
+
+    # Execute: the removed member still tries to contribute a proven chunk (v1 accepted it).
+    updates = _round(consortium, prover, task, 1, [0, 1, 2, 3, 4])
+    with ape.reverts(zk.aggregator.NotMember, account=members[5].address):
+        _round(consortium, prover, task, 1, [5])
+    _close(consortium, prover, task, 1, [0, 1, 2, 3, 4])
+
+    # Assert: the round completes without it, as if it had dropped out.
+    assert not zk.governance.isMember(members[5].address)
+    assert zk.contributors(task.task_id, 1, 0) == {0, 1, 2, 3, 4}
+    np.testing.assert_array_equal(
+        round_model(zk, store, task, 2), _expected(task, np.zeros(task.n_params), updates, 1)
+    )

@@ -1,10 +1,13 @@
-"""CKKS mode: public context, chunked encryption, deterministic sums, aggregate-only decryption."""
+"""CKKS mode: public context, chunked encryption, deterministic sums, aggregate-only decryption
+flooded with Gaussian noise."""
 
 import numpy as np
 import pytest
 import tenseal as ts  # type: ignore[import-untyped]
 
 from zkfed.ckks import (
+    FLOOD_FACTOR,
+    FRESH_ERROR_UNITS,
     MIN_CONTRIBUTORS,
     CkksParams,
     EncryptedVector,
@@ -15,6 +18,9 @@ from zkfed.exceptions import CkksError, ZkfedError
 
 N_VALUES = 10_000
 N_MEMBERS = 5
+SIGMAS = 7
+"""Tolerance of a flooded value, in flooding standard deviations: 10,000 Gaussian values all stay
+within 7 sigma but with probability 3e-8."""
 
 
 @pytest.fixture(scope="module")
@@ -42,21 +48,113 @@ def ciphertexts(public: PublicContext, updates: list[np.ndarray]) -> list[bytes]
     return [public.encrypt(update) for update in updates]
 
 
-def test_aggregate_decrypts_to_the_plain_mean(
-    holder: KeyHolder, public: PublicContext, updates: list[np.ndarray], ciphertexts: list[bytes]
+@pytest.fixture(scope="module")
+def aggregate(public: PublicContext, ciphertexts: list[bytes]) -> bytes:
+    """The sum of the five members' ciphertexts."""
+    return public.aggregate(ciphertexts)
+
+
+def test_aggregate_decrypts_to_the_plain_sum(
+    holder: KeyHolder, updates: list[np.ndarray], aggregate: bytes
 ) -> None:
     # Prepare
     plain_sum = np.sum(updates, axis=0)
+    tolerance = SIGMAS * holder.flooding_sigma(N_MEMBERS)
 
     # Execute
-    aggregate = public.aggregate(ciphertexts)
-    mean = holder.decrypt_mean(aggregate, expected_count=N_MEMBERS)
+    total = holder.decrypt_sum(aggregate, count=N_MEMBERS)
 
     # Assert
-    error = np.max(np.abs(mean * N_MEMBERS - plain_sum))
-    assert mean.shape == (N_VALUES,)
-    assert error <= 1e-4 * np.max(np.abs(plain_sum))
-    assert np.allclose(mean, plain_sum / N_MEMBERS, rtol=0, atol=1e-6)
+    assert total.shape == (N_VALUES,)
+    assert total.dtype == np.float64
+    assert np.max(np.abs(total - plain_sum)) <= tolerance
+
+
+def test_flooding_noise_has_the_stated_deviation(
+    holder: KeyHolder, updates: list[np.ndarray], aggregate: bytes
+) -> None:
+    # Prepare
+    plain_sum = np.sum(updates, axis=0)
+    sigma = holder.flooding_sigma(N_MEMBERS)
+
+    # Execute
+    noise = holder.decrypt_sum(aggregate, count=N_MEMBERS) - plain_sum
+
+    # Assert: the std of 10,000 draws is within 0.7 % of sigma (one standard error), so 10 % is
+    # 14 standard errors; the mean is within 5 standard errors (sigma / 100) of zero.
+    assert abs(np.std(noise) / sigma - 1) <= 0.10
+    assert abs(np.mean(noise)) <= 5 * sigma / np.sqrt(N_VALUES)
+
+
+def test_flooding_deviation_grows_with_the_square_root_of_the_count(holder: KeyHolder) -> None:
+    # Execute
+    sigmas = [holder.flooding_sigma(n) for n in (MIN_CONTRIBUTORS, 4 * MIN_CONTRIBUTORS)]
+
+    # Assert
+    assert sigmas[1] == pytest.approx(2 * sigmas[0])
+
+
+def test_fresh_error_units_bound_the_decryption_error(
+    holder: KeyHolder, updates: list[np.ndarray], aggregate: bytes
+) -> None:
+    # Prepare: the noise is drawn from the given generator, so a twin generator reproduces it
+    # and what remains is CKKS's own decryption error, which the flooding must dwarf.
+    plain_sum = np.sum(updates, axis=0)
+    sigma = holder.flooding_sigma(N_MEMBERS)
+    noise = np.random.default_rng(11).normal(0.0, sigma, N_VALUES)
+    bound = FRESH_ERROR_UNITS * np.sqrt(N_MEMBERS) / 2.0 ** CkksParams().scale_bits
+
+    # Execute
+    total = holder.decrypt_sum(aggregate, count=N_MEMBERS, rng=np.random.default_rng(11))
+
+    # Assert
+    error = np.max(np.abs(total - noise - plain_sum))
+    assert 0 < error <= bound
+    assert sigma == pytest.approx(FLOOD_FACTOR * bound)
+
+
+def test_each_decryption_draws_fresh_noise_and_a_seeded_one_repeats(
+    holder: KeyHolder, aggregate: bytes
+) -> None:
+    # Execute
+    first = holder.decrypt_sum(aggregate, count=N_MEMBERS)
+    second = holder.decrypt_sum(aggregate, count=N_MEMBERS)
+    seeded = holder.decrypt_sum(aggregate, count=N_MEMBERS, rng=np.random.default_rng(3))
+    again = holder.decrypt_sum(aggregate, count=N_MEMBERS, rng=np.random.default_rng(3))
+
+    # Assert
+    assert np.all(first != second)
+    assert np.array_equal(seeded, again)
+    assert not np.array_equal(seeded, first)
+
+
+def test_a_count_other_than_the_aggregates_is_refused(holder: KeyHolder, aggregate: bytes) -> None:
+    # Execute
+    with pytest.raises(CkksError) as caught:
+        holder.decrypt_sum(aggregate, count=N_MEMBERS - 1)
+
+    # Assert
+    assert str(caught.value) == (
+        f"The aggregate sums {N_MEMBERS} updates, but the chain recorded {N_MEMBERS - 1}."
+    )
+
+
+def test_fewer_than_min_contributors_are_refused(
+    holder: KeyHolder, public: PublicContext, ciphertexts: list[bytes]
+) -> None:
+    # Prepare: a sum of one fewer than the minimum, recorded as such.
+    too_few = MIN_CONTRIBUTORS - 1
+    aggregate = public.aggregate(ciphertexts[:too_few])
+
+    # Execute
+    with pytest.raises(CkksError) as caught:
+        holder.decrypt_sum(aggregate, count=too_few)
+
+    # Assert
+    assert str(caught.value) == (
+        f"The key holder decrypts only aggregates of at least {MIN_CONTRIBUTORS} updates; "
+        f"this one sums {too_few}."
+    )
 
 
 def test_vectors_longer_than_the_slots_span_several_ciphertexts(
@@ -133,31 +231,30 @@ def test_serialisation_round_trip(ciphertexts: list[bytes]) -> None:
     assert (parsed.length, parsed.count) == (N_VALUES, 1)
 
 
-def test_key_holder_restores_from_secret_bytes(
-    holder: KeyHolder, public: PublicContext, ciphertexts: list[bytes]
-) -> None:
-    # Prepare
-    aggregate = public.aggregate(ciphertexts)
-
+def test_key_holder_restores_from_secret_bytes(holder: KeyHolder, aggregate: bytes) -> None:
     # Execute
     restored = KeyHolder.from_secret_bytes(holder.secret_bytes(), holder.public_bytes)
 
-    # Assert
-    assert np.array_equal(restored.decrypt_mean(aggregate), holder.decrypt_mean(aggregate))
+    # Assert: with the same noise, the restored key decrypts bit for bit as the original.
+    by_restored = restored.decrypt_sum(aggregate, count=N_MEMBERS, rng=np.random.default_rng(5))
+    by_original = holder.decrypt_sum(aggregate, count=N_MEMBERS, rng=np.random.default_rng(5))
+    assert np.array_equal(by_restored, by_original)
 
 
 def test_clipping_bounds_the_encrypted_update(holder: KeyHolder, public: PublicContext) -> None:
-    # Prepare
+    # Prepare: norms near 2,200 clipped to 50, so clipped values (about 2.2) dwarf the noise.
     rng = np.random.default_rng(1)
-    big = [rng.normal(size=500) for _ in range(MIN_CONTRIBUTORS)]
+    big = [rng.normal(scale=100.0, size=500) for _ in range(MIN_CONTRIBUTORS)]
+    clip_norm = 50.0
 
     # Execute
-    aggregate = public.aggregate([public.encrypt(v, clip_norm=1.0) for v in big])
-    mean = holder.decrypt_mean(aggregate)
+    aggregate = public.aggregate([public.encrypt(v, clip_norm=clip_norm) for v in big])
+    total = holder.decrypt_sum(aggregate, count=MIN_CONTRIBUTORS)
 
     # Assert
-    clipped = [v / np.linalg.norm(v) for v in big]
-    assert np.allclose(mean, np.mean(clipped, axis=0), atol=1e-6)
+    clipped_sum = np.sum([v * clip_norm / np.linalg.norm(v) for v in big], axis=0)
+    tolerance = SIGMAS * holder.flooding_sigma(MIN_CONTRIBUTORS)
+    assert np.max(np.abs(total - clipped_sum)) <= tolerance
 
 
 def _bfv_public_bytes() -> bytes:
@@ -190,15 +287,18 @@ def test_errors_are_one_clear_sentence(
         (lambda: public.aggregate([_flip(ciphertexts[0], 20)]), "corrupted"),
         (lambda: public.aggregate([b"random bytes" * 10]), "not a zkfed CKKS ciphertext"),
         (lambda: public.aggregate([ciphertexts[0], foreign]), "made for context"),
-        (lambda: holder.decrypt_mean(foreign), "made for context"),
+        (lambda: holder.decrypt_sum(foreign, count=1), "made for context"),
         (lambda: public.aggregate([ciphertexts[0], ciphertexts[0]]), "Update 1 repeats update 0"),
         (lambda: public.aggregate([ciphertexts[0], public.encrypt(np.ones(5))]), "holds 5 values"),
         (lambda: public.aggregate([]), "no encrypted updates"),
         (lambda: PublicContext.from_bytes(b"\x00" * 64), "not a TenSEAL CKKS context"),
         (lambda: PublicContext.from_bytes(_bfv_public_bytes()), "BFV scheme, not CKKS"),
         (lambda: PublicContext.from_bytes(_unscaled_public_bytes()), "no global scale"),
-        (lambda: holder.decrypt_mean(single), "at least 3 updates; this one sums 1"),
-        (lambda: holder.decrypt_mean(public.aggregate(ciphertexts), expected_count=4), "recorded"),
+        (lambda: holder.decrypt_sum(single, count=1), "at least 3 updates; this one sums 1"),
+        (
+            lambda: holder.decrypt_sum(public.aggregate(ciphertexts), count=4),
+            "sums 5 updates, but the chain recorded 4",
+        ),
         (lambda: public.encrypt(np.full(3, 1e4)), "exceeds the bound"),
         (lambda: public.encrypt(np.zeros(0)), "empty vector"),
         (

@@ -2,12 +2,12 @@
 
 Deployment order is the one of record: the ``VerifierRegistry`` with its verifiers, then
 ``ModelGovernance``, bound to the aggregator's future address (the deployer's next CREATE
-address), then ``FederatedAggregator``, whose constructor checks the binding. The session's
-registry holds mock verifiers (one `MaskedUpdate` and one `MaskReveal(W)` verifier per variant of
-`REGISTERED`, a shared `PairCommit` one and the `KeyPossession` one) with the committed keys'
-hashes, so members register their keys with a stand-in proof; tests/contracts/
-test_real_proofs.py deploys its own registry of the generated verifiers. Tests create tasks the
-way members do: propose, vote, execute.
+address), then ``FederatedAggregator``, whose constructor checks the binding and deploys the
+``CkksAggregator``. The session's registry holds mock verifiers (one `MaskedUpdate` and one
+`MaskReveal(W)` verifier per variant of `REGISTERED`, a shared `PairCommit` one and the
+`KeyPossession` one) with the committed keys' hashes, so members register their keys with a
+stand-in proof; tests/contracts/test_real_proofs.py deploys its own registry of the generated
+verifiers. Tests create tasks the way members do: propose, vote, execute.
 """
 
 from collections.abc import Callable
@@ -143,6 +143,12 @@ def governance(governance_and_aggregator: tuple[Any, Any]) -> Any:
 @pytest.fixture(scope="session")
 def aggregator(governance_and_aggregator: tuple[Any, Any]) -> Any:
     return governance_and_aggregator[1]
+
+
+@pytest.fixture(scope="session")
+def ckks(project: Any, aggregator: Any) -> Any:
+    """The `CkksAggregator` the session aggregator deployed, which runs CKKS tasks' rounds."""
+    return project.CkksAggregator.at(aggregator.ckks())
 
 
 @pytest.fixture

@@ -230,7 +230,17 @@ def open_task(governance: Any, voters: Sequence[Any], config: tuple[Any, ...]) -
 
 def admit_member(governance: Any, voters: Sequence[Any], account: Any) -> None:
     """Adds `account` to the governance by a majority of `voters` (its current members)."""
-    tx = governance.proposeMembership(account, True, sender=voters[0])
+    _change_membership(governance, voters, account, add=True)
+
+
+def remove_member(governance: Any, voters: Sequence[Any], account: Any) -> None:
+    """Removes `account` from the governance by a majority of `voters` (its current members)."""
+    _change_membership(governance, voters, account, add=False)
+    assert not governance.isMember(account)
+
+
+def _change_membership(governance: Any, voters: Sequence[Any], account: Any, *, add: bool) -> None:
+    tx = governance.proposeMembership(account, add, sender=voters[0])
     proposal_id = tx.events.filter(governance.ProposalCreated)[0].proposalId
     for voter in voters[: len(voters) // 2 + 1]:
         governance.vote(proposal_id, True, sender=voter)

@@ -1,10 +1,17 @@
-"""Members vote a model into a task and change membership by the same vote."""
+"""Members vote a model into a task and change membership by the same vote; a member voted out
+takes no further part in running tasks."""
 
 from collections.abc import Callable
 from typing import Any
 
 import ape
-from contract_helpers import VOTING_PERIOD, ZERO_PROOF, task_config
+from contract_helpers import (
+    VOTING_PERIOD,
+    ZERO_PROOF,
+    dummy_commitments,
+    remove_member,
+    task_config,
+)
 
 ACTIVE, SUCCEEDED, DEFEATED, EXECUTED = 1, 2, 3, 4
 
@@ -107,3 +114,33 @@ def test_membership_changes_by_vote(
     assert members[5].address not in list(aggregator.taskMembers(task_id))
     with ape.reverts(aggregator.NotMember, account=outsider.address):
         aggregator.registerKey(1, 2, ZERO_PROOF, sender=outsider)
+
+
+def test_member_removed_by_vote_cannot_join_a_task(
+    governance: Any, aggregator: Any, members: list[Any], unjoined_task: int
+) -> None:
+    # Prepare: members[5] is in the task's snapshot, then voted out of the governance.
+    remove_member(governance, members, members[5])
+
+    # Execute / Assert: the same join, with valid stand-in commitments, only a member makes.
+    with ape.reverts(aggregator.NotMember, account=members[5].address):
+        aggregator.joinTask(
+            unjoined_task, dummy_commitments(5, 2), [ZERO_PROOF] * 2, sender=members[5]
+        )
+    aggregator.joinTask(unjoined_task, dummy_commitments(4, 2), [ZERO_PROOF] * 2, sender=members[4])
+    assert members[5].address in list(aggregator.taskMembers(unjoined_task))
+    assert not aggregator.hasJoined(unjoined_task, members[5])
+    assert aggregator.hasJoined(unjoined_task, members[4])
+
+
+def test_member_removed_by_vote_cannot_submit(
+    governance: Any, aggregator: Any, members: list[Any], secagg_task: int
+) -> None:
+    # Prepare: every member joined; then members[5] is voted out of the governance.
+    remove_member(governance, members, members[5])
+
+    # Execute / Assert
+    with ape.reverts(aggregator.NotMember, account=members[5].address):
+        aggregator.submitChunk(secagg_task, 1, 0, [1, 2], ZERO_PROOF, sender=members[5])
+    aggregator.submitChunk(secagg_task, 1, 0, [1, 2], ZERO_PROOF, sender=members[4])
+    assert tuple(aggregator.chunkContributors(secagg_task, 1, 0)) == (1 << 4, 1)

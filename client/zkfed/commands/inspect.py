@@ -57,18 +57,21 @@ def _task_status(session: Session, task_id: int) -> None:
     )
     for index, address in enumerate(members):
         say(f"  #{index} {address} {session.name_of(address)}".rstrip())
-    models: dict[int, str] = {}  # round → the model it produced (SecAgg: as first published)
+    if mode == Mode.CKKS:
+        for r in range(1, current + 1):
+            _ckks_round_status(session, task_id, r)
+        return
+    models: dict[int, str] = {}  # round → the model it produced, as first published
     for r in range(1, current + 1):
         state = zk.round_state(task_id, r)
         cid, _, _ = zk.global_model(task_id, r)
-        if mode == Mode.SECAGG:
-            finalized = [k for k in range(1, r) if k in models]
-            cid = models[finalized[-1]] if finalized else cid
+        finalized = [k for k in range(1, r) if k in models]
+        cid = models[finalized[-1]] if finalized else cid
         say(f"round {r}: {state.status.name.lower()}; trains from {cid}")
         if state.status in (RoundStatus.OPEN, RoundStatus.RECOVERY):
             say(f"  submissions until {when(state.submission_deadline, now)}")
             say(f"  reveals until     {when(state.reveal_deadline, now)}")
-        if state.status == RoundStatus.FINALIZED and mode == Mode.SECAGG:
+        if state.status == RoundStatus.FINALIZED:
             claims = zk.published_models(task_id, r)
             models[r] = claims[0].cid if claims else f"(round {r}'s aggregate, not published)"
             say(
@@ -76,9 +79,7 @@ def _task_status(session: Session, task_id: int) -> None:
                 f"{state.aggregated_chunks} of {state.sealed_chunks} chunks aggregated"
             )
             say(f"  new model {models[r]}")
-        elif state.model_cid:
-            say(f"  new model {state.model_cid}")
-        if mode != Mode.SECAGG or r != current:
+        if r != current:
             continue
         task = zk.secagg_task(task_id)
         for chunk in range(task.n_chunks):
@@ -90,6 +91,20 @@ def _task_status(session: Session, task_id: int) -> None:
             reveals = f", {len(revealed)} of {len(needed)} masks removed" if needed else ""
             listed = ", ".join(f"#{i}" for i in sorted(who)) or "none"
             say(f"  chunk {chunk}: {len(who)} contributors ({listed}), {status}{reveals}")
+
+
+def _ckks_round_status(session: Session, task_id: int, r: int) -> None:
+    state = session.zk.ckks_round(task_id, r)
+    now = session.now()
+    say(
+        f"round {r}: {state.status.name.lower()}; {state.committed} committed, "
+        f"{len(state.contributors)} revealed"
+    )
+    if state.status in (RoundStatus.OPEN, RoundStatus.RECOVERY):
+        say(f"  commitments until {when(state.submission_deadline, now)}")
+        say(f"  reveals until     {when(state.reveal_deadline, now)}")
+    if state.status == RoundStatus.FINALIZED:
+        say(f"  aggregate sha256 0x{state.aggregate_digest.hex()}, decrypted sum {state.sum_cid}")
 
 
 @click.command()
@@ -117,10 +132,10 @@ def verify_round_command(ctx: click.Context, task_id: int, round_index: int) -> 
     with open_session(settings) as session:
         zk = session.zk
         session.round_of(task_id, round_index)
-        state = zk.round_state(task_id, round_index)
-        if state.status != RoundStatus.FINALIZED:
+        status, *_ = zk.round_schedule(task_id, round_index)
+        if status != RoundStatus.FINALIZED:
             raise ConfigurationError(
-                f"Round {round_index} of task {task_id} is {state.status.name.lower()}, not "
+                f"Round {round_index} of task {task_id} is {status.name.lower()}, not "
                 "finalized, so there is no result to verify yet."
             )
         verdict: Verdict

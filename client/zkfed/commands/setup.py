@@ -202,8 +202,8 @@ def advance(settings: Settings, seconds: int | None, task_id: int | None) -> Non
         if task_id is not None:
             session.require_task(task_id)
             round_index = session.zk.current_round(task_id)
-            state = session.zk.round_state(task_id, round_index)
-            upcoming = [t for t in (state.submission_deadline, state.reveal_deadline) if t > now]
+            _, *deadlines = session.zk.round_schedule(task_id, round_index)
+            upcoming = [t for t in deadlines if t > now]
             if not upcoming:
                 raise ConfigurationError(
                     f"Round {round_index} of task {task_id} has no deadline ahead of the clock."

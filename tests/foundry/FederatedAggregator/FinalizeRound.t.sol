@@ -75,7 +75,7 @@ contract FinalizeRoundTest is AggregatorFixture {
         // Nothing was revealed: every chunk is void and sealed with count 0 and no words.
         bytes32 digest = _expectSeals(1, 0, CHUNKS, _digestStart(taskId, 1));
         vm.expectEmit(address(agg));
-        emit IFA.RoundFinalized(taskId, 1, outsider, digest, "", bytes32(0));
+        emit IFA.RoundFinalized(taskId, 1, outsider, digest);
         vm.expectEmit(address(agg));
         emit IFA.RoundOpened(taskId, 2, next, next + REVEAL);
         vm.prank(outsider);
@@ -86,8 +86,6 @@ contract FinalizeRoundTest is AggregatorFixture {
         assertEq(info.sealedChunks, CHUNKS);
         assertEq(info.aggregatedChunks, 0);
         assertEq(info.aggregateDigest, digest);
-        assertEq(bytes(info.modelCid).length, 0);
-        assertEq(info.modelHash, bytes32(0));
         (, uint256 round,) = agg.taskState(taskId);
         assertEq(round, 2);
         assertEq(uint8(agg.chunkStatus(taskId, 1, 0)), uint8(IFA.ChunkStatus.Void));

@@ -154,6 +154,20 @@ contract JoinTaskTest is AggregatorFixture {
         agg.joinTask(taskId, new uint256[](K), new IFA.Proof[](K));
     }
 
+    /// @dev A member removed by vote after the task was created stays in its snapshot but joins
+    ///      no more (it is a dropout of the task's rounds); refused before its proofs.
+    function test_RevertWhen_JoinTask_RemovedFromGovernance() public {
+        (uint256[] memory commitments, IFA.Proof[] memory proofs) =
+            _joinArguments(taskId, members[2]);
+        _removeFromGovernance(members[2]);
+        pairVerifier.setMode(MockGroth16Verifier.Mode.RejectAll);
+        vm.expectRevert(abi.encodeWithSelector(IFA.NotMember.selector, members[2]));
+        vm.prank(members[2]);
+        agg.joinTask(taskId, commitments, proofs);
+        assertFalse(agg.hasJoined(taskId, members[2]));
+        assertEq(agg.taskMembers(taskId), members);
+    }
+
     function test_RevertWhen_JoinTask_AlreadyJoined() public {
         _join(taskId, members[0]);
         (uint256[] memory commitments, IFA.Proof[] memory proofs) =

@@ -281,6 +281,17 @@ contract RegistryTest is AggregatorFixture {
         agg.registerKey(x, y, _proof());
     }
 
+    /// @dev A governance member removed by vote before registering cannot register any more.
+    function test_RevertWhen_RegisterKey_RemovedFromGovernance() public {
+        (uint256 x, uint256 y) = Ref.publicKey(777);
+        _removeFromGovernance(newcomer);
+        vm.expectRevert(abi.encodeWithSelector(IFederatedAggregator.NotMember.selector, newcomer));
+        vm.prank(newcomer);
+        agg.registerKey(x, y, _proof());
+        (bool registered,,) = agg.publicKey(newcomer);
+        assertFalse(registered);
+    }
+
     function test_RevertWhen_RegisterKey_AlreadyRegistered() public {
         (uint256 x, uint256 y) = Ref.publicKey(777);
         vm.expectRevert(

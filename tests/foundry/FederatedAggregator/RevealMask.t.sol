@@ -263,6 +263,40 @@ contract RevealMaskTest is AggregatorFixture {
         assertEq(done, 2);
     }
 
+    /// @dev A member removed by vote is a dropout like any other: its neighbours still remove
+    ///      their masks with it (here 0 and 1 with 5, who did not send chunk 0), and the chunk
+    ///      becomes Recoverable.
+    function test_RevealMask_ForNeighbourRemovedFromGovernance() public {
+        _removeFromGovernance(members[5]);
+        uint256[] memory before = agg.accumulator(taskId, 1, 0);
+        uint256[] memory masks = _reveal(taskId, 1, 0, 0, 5);
+        uint256[] memory acc = agg.accumulator(taskId, 1, 0);
+        for (uint256 w; w < W; ++w) {
+            assertEq(acc[w], addmod(before[w], P - masks[w], P));
+        }
+        assertTrue(agg.maskRevealed(taskId, 1, 0, members[0], members[5]));
+        _reveal(taskId, 1, 0, 0, 4);
+        _reveal(taskId, 1, 0, 1, 3);
+        _reveal(taskId, 1, 0, 1, 5);
+        _reveal(taskId, 1, 0, 2, 3);
+        _reveal(taskId, 1, 0, 2, 4);
+        assertTrue(_isRecoverable(taskId, 1, 0));
+    }
+
+    /// @dev `revealMask` asks for no governance membership: a contributor removed after
+    ///      submitting (5, chunk 2) still removes its masks with its dropped neighbours, without
+    ///      which its chunk could not be recovered.
+    function test_RevealMask_ByContributorRemovedFromGovernance() public {
+        _removeFromGovernance(members[5]);
+        uint256[] memory before = agg.accumulator(taskId, 1, 2);
+        uint256[] memory masks = _reveal(taskId, 1, 2, 5, 0);
+        uint256[] memory acc = agg.accumulator(taskId, 1, 2);
+        for (uint256 w; w < W; ++w) {
+            assertEq(acc[w], addmod(before[w], masks[w], P));
+        }
+        assertTrue(agg.maskRevealed(taskId, 1, 2, members[5], members[0]));
+    }
+
     function test_RevertWhen_RevealMask_NotJoined() public {
         uint256 fresh = gov.createTask(_config());
         for (uint256 i; i < 3; ++i) {

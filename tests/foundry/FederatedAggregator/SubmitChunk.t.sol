@@ -249,6 +249,25 @@ contract SubmitChunkTest is AggregatorFixture {
         agg.submitChunk(taskId, 1, 0, words, _proof());
     }
 
+    /// @dev A member removed by vote after joining submits nothing more (it is a dropout from
+    ///      then on); refused before the proof. What it sent before stays counted.
+    function test_RevertWhen_SubmitChunk_RemovedFromGovernance() public {
+        _submit(taskId, 1, 3, 0);
+        _removeFromGovernance(members[3]);
+        verifier.setMode(MockGroth16Verifier.Mode.RejectAll);
+        uint256[] memory words = _words(1);
+        vm.expectRevert(abi.encodeWithSelector(IFA.NotMember.selector, members[3]));
+        vm.prank(members[3]);
+        agg.submitChunk(taskId, 1, 1, words, _proof());
+
+        (uint256 bitmap, uint256 count) = agg.chunkContributors(taskId, 1, 1);
+        assertEq(bitmap, 0);
+        assertEq(count, 0);
+        (bitmap, count) = agg.chunkContributors(taskId, 1, 0);
+        assertEq(bitmap, 1 << 3);
+        assertEq(count, 1);
+    }
+
     function test_RevertWhen_SubmitChunk_NotJoined() public {
         uint256 fresh = gov.createTask(_config());
         _join(fresh, members[1]);

@@ -220,15 +220,6 @@ contract ViewsTest is AggregatorFixture {
         assertFalse(agg.maskRevealed(taskId, 1, 0, members[0], members[1]));
     }
 
-    function test_CkksViews_EmptyByDefault() public view {
-        (string memory cid, bytes32 digest) = agg.ciphertext(taskId, 1, members[0]);
-        assertEq(bytes(cid).length, 0);
-        assertEq(digest, bytes32(0));
-        (cid, digest) = agg.aggregate(taskId, 1);
-        assertEq(bytes(cid).length, 0);
-        assertEq(digest, bytes32(0));
-    }
-
     function test_Constants() public view {
         assertEq(agg.MAX_MEMBERS(), 128);
         assertEq(agg.MAX_WORDS(), 256);

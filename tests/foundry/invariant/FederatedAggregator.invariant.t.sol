@@ -143,8 +143,8 @@ contract FederatedAggregatorInvariantTest is AggregatorFixture {
         }
     }
 
-    /// @dev A finalized or aborted round's record (status, deadlines, model, contributors,
-    ///      reveals, chunk statuses) never changes afterwards.
+    /// @dev A finalized or aborted round's record (status, deadlines, sealing counters and
+    ///      digest, contributors, reveals, chunk statuses) never changes afterwards.
     function invariant_EndedRoundNeverChanges() public view {
         uint256[] memory ended = handler.endedRounds();
         for (uint256 i; i < ended.length; ++i) {

@@ -136,6 +136,20 @@ abstract contract AggregatorFixture is Test {
         }
     }
 
+    /// @dev Governance drops `member`, as a passed removal proposal would; the fixture's
+    ///      `members` and every task's snapshot keep it.
+    function _removeFromGovernance(address member) internal {
+        assertTrue(gov.isMember(member), "not a governance member");
+        address[] memory current = gov.members();
+        address[] memory kept = new address[](current.length - 1);
+        uint256 n;
+        for (uint256 i; i < current.length; ++i) {
+            if (current[i] != member) kept[n++] = current[i];
+        }
+        gov.setMembers(kept);
+        assertFalse(gov.isMember(member));
+    }
+
     /// @dev Moves the fixture to a fresh registry of `_variants()` and `circuit`, with its own
     ///      governance and aggregator (members enrolled again): a registry never changes, so a
     ///      test that needs another variant needs another deployment.

@@ -274,10 +274,11 @@ contract AggregatorHandler is CommonBase, StdCheats, StdUtils {
         uint256 round = currentRound();
         uint256 batch = _bound(batchSeed, 0, chunks + 1);
         vm.recordLogs();
-        vm.prank(_members[_bound(callerSeed, 0, _members.length - 1)]);
+        address caller = _members[_bound(callerSeed, 0, _members.length - 1)];
+        vm.prank(caller);
         try agg.finalizeRound(taskId, round, batch) {
             calls["finalize.ok"]++;
-            _checkSeals(round, vm.getRecordedLogs());
+            _checkSeals(round, caller, vm.getRecordedLogs());
             if (ghostSealed[round] == chunks) _recordEnded(round);
         } catch {
             calls["finalize.refused"]++;
@@ -297,14 +298,19 @@ contract AggregatorHandler is CommonBase, StdCheats, StdUtils {
 
     /// @dev Each sealed chunk must come next in order, carry (count, Σ x) when the ghosts make
     ///      it Recoverable and (0, []) otherwise, and extend the chain from
-    ///      keccak256(abi.encode(D, round)); `RoundFinalized` must carry the chain's end.
-    function _checkSeals(uint256 round, Vm.Log[] memory logs) internal {
+    ///      keccak256(abi.encode(D, round)); `RoundFinalized` must name the round and its
+    ///      finalizer and carry the chain's end.
+    function _checkSeals(uint256 round, address caller, Vm.Log[] memory logs) internal {
         for (uint256 i; i < logs.length; ++i) {
             Vm.Log memory log = logs[i];
             if (log.emitter != address(agg)) continue;
             if (log.topics[0] == IFA.RoundFinalized.selector) {
-                (bytes32 final_,,) = abi.decode(log.data, (bytes32, string, bytes32));
-                if (final_ != ghostDigest[round] || ghostSealed[round] != chunks) {
+                bytes32 final_ = abi.decode(log.data, (bytes32));
+                if (
+                    uint256(log.topics[2]) != round
+                        || log.topics[3] != bytes32(uint256(uint160(caller)))
+                        || final_ != ghostDigest[round] || ghostSealed[round] != chunks
+                ) {
                     ++sealMismatches;
                 }
                 continue;
