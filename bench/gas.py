@@ -4,8 +4,9 @@
 
 Deploys governance, the aggregator and the generated Groth16 verifiers of the default variant
 (W = 64, L = 21, K = 4: 1,344 parameters per chunk) on anvil (ape's `ethereum:local:foundry`),
-registers the six members' keys (`registerKey` with a `KeyPossession` proof), opens a
-one-chunk task through a governance vote, lets every member join (`joinTask`: its four pair
+registers the six members' keys (`registerKey` on the KeyRegistry, with a `KeyPossession`
+proof), opens a one-chunk task through a governance vote, draws its ring (`drawGraph`), lets
+every member join (`joinTask`: its four pair
 commitments with their `PairCommit` proofs, once per task) and runs the rounds with real proofs
 from the client:
 
@@ -23,7 +24,7 @@ plus 5,000 per reused / 22,100 per fresh storage word; the ratio to it is report
 transaction must stay under EIP-7825's cap of 2^24 gas.
 
 JSON: `submit_chunk`, `reveal_gas` (`revealMask`), `finalize_gas` (`finalizeRound` sealing one
-chunk), `register_gas`, `join_task` and `verify_only` are gas per transaction
+chunk), `register_gas`, `draw_graph_gas`, `join_task` and `verify_only` are gas per transaction
 (`submit_chunk`: steady state, an adding contributor; every case in `submit_chunk_cases`),
 `*_gas_per_param` the same per parameter of a chunk, plus `floor_gas_per_param`, `max_tx_gas`
 and `dropout_round_gas_per_param` (every transaction of round 1, which had a dropout, per
@@ -143,7 +144,9 @@ class Bench:
         )
         for member in self.members[: N_MEMBERS // 2 + 1]:
             self.zk.vote(member, proposal, True)
-        self.task_id = self.zk.execute(self.members[0], proposal)
+        self.zk.governance.execute(proposal, sender=self.members[0])
+        self.task_id = int(self.zk.governance.proposal(proposal).taskId)
+        self.record("draw_graph", self.zk.draw_graph(self.members[0], self.task_id))
         self.task = self.zk.secagg_task(self.task_id)
         self.rng = np.random.default_rng(2026)
 
@@ -303,6 +306,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "reveal_gas": median["reveal_mask"],
             "finalize_gas": median["finalize_round"],
             "register_gas": median["register_key"],
+            "draw_graph_gas": median["draw_graph"],
             "join_task": median["join_task"],
             "verify_only": verify_tx,
             "verify_only_execution": verify_exec,
@@ -368,6 +372,7 @@ def table(report: dict[str, Any]) -> str:
         ("revealMask (removes one pair's mask)", report["reveal_gas"]),
         ("finalizeRound (seals one chunk)", report["finalize_gas"]),
         ("registerKey (KeyPossession proof)", report["register_gas"]),
+        (f"drawGraph ({N_MEMBERS} members, once per task)", report["draw_graph_gas"]),
         ("joinTask (4 pair proofs, once per task)", report["join_task"]),
         ("verifyProof alone (transaction)", report["verify_only"]),
         ("verifyProof alone (execution)", report["verify_only_execution"]),

@@ -26,19 +26,6 @@ contract CkksAggregator is ICkksAggregator {
         uint256 domain;
     }
 
-    struct Round {
-        IFederatedAggregator.RoundStatus status; // stored: Open, Finalized or Aborted
-        uint64 submissionDeadline;
-        uint64 revealDeadline;
-        uint32 committed;
-        uint32 revealed;
-        uint128 contributors;
-        uint128 excluded;
-        bytes32 aggregateDigest;
-        string sumCid;
-        bytes32 sumHash;
-    }
-
     struct Ciphertext {
         bytes32 commitment;
         bytes32 digest;
@@ -53,11 +40,14 @@ contract CkksAggregator is ICkksAggregator {
 
     mapping(uint256 taskId => TaskRecord) private _tasks;
     mapping(uint256 taskId => mapping(address member => uint256 indexPlusOne)) private _memberSlot;
-    mapping(uint256 taskId => mapping(uint256 round => Round)) private _rounds;
+    /// @dev Stored with status Open, Finalized or Aborted; `roundInfo` derives Recovery.
+    mapping(uint256 taskId => mapping(uint256 round => RoundInfo)) private _rounds;
     mapping(uint256 taskId => mapping(uint256 round => mapping(address member => Ciphertext)))
         private _ciphertexts;
 
     /// @param governance_ The governance whose current members may commit and reveal.
+    /// @dev Deployed only by the aggregator's constructor, which checked the governance's binding.
+    // slither-disable-next-line missing-zero-check
     constructor(address governance_) {
         aggregator = msg.sender;
         governance = governance_;
@@ -87,20 +77,20 @@ contract CkksAggregator is ICkksAggregator {
     }
 
     /// @inheritdoc ICkksAggregator
-    function commitCiphertext(uint256 taskId, uint256 round, bytes32 commitment_) external {
+    function commitCiphertext(uint256 taskId, uint256 round, bytes32 commitmentHash) external {
         _requireParticipant(taskId);
-        Round storage r = _currentRound(taskId, round);
+        RoundInfo storage r = _currentRound(taskId, round);
         if (block.timestamp >= r.submissionDeadline) {
             revert RoundClosed(taskId, round, r.submissionDeadline);
         }
-        if (commitment_ == bytes32(0)) revert EmptyCommitment();
+        if (commitmentHash == bytes32(0)) revert EmptyCommitment();
         Ciphertext storage c = _ciphertexts[taskId][round][msg.sender];
         if (c.commitment != bytes32(0)) revert AlreadyCommitted(taskId, round, msg.sender);
 
-        c.commitment = commitment_;
+        c.commitment = commitmentHash;
         ++r.committed;
 
-        emit CiphertextCommitted(taskId, round, msg.sender, commitment_);
+        emit CiphertextCommitted(taskId, round, msg.sender, commitmentHash);
     }
 
     /// @inheritdoc ICkksAggregator
@@ -111,7 +101,7 @@ contract CkksAggregator is ICkksAggregator {
         bytes32 sha256Digest
     ) external {
         uint256 index = _requireParticipant(taskId);
-        Round storage r = _currentRound(taskId, round);
+        RoundInfo storage r = _currentRound(taskId, round);
         if (block.timestamp < r.submissionDeadline) {
             revert RoundStillOpen(taskId, round, r.submissionDeadline);
         }
@@ -147,7 +137,7 @@ contract CkksAggregator is ICkksAggregator {
     ) external {
         TaskRecord storage task = _requireTask(taskId);
         if (msg.sender != task.keyHolder) revert NotKeyHolder(taskId, msg.sender);
-        Round storage r = _currentRound(taskId, round);
+        RoundInfo storage r = _currentRound(taskId, round);
         if (block.timestamp < r.revealDeadline) {
             revert RevealsStillOpen(taskId, round, r.revealDeadline);
         }
@@ -177,7 +167,7 @@ contract CkksAggregator is ICkksAggregator {
     /// @inheritdoc ICkksAggregator
     function abortRound(uint256 taskId, uint256 round) external {
         TaskRecord storage task = _requireTask(taskId);
-        Round storage r = _currentRound(taskId, round);
+        RoundInfo storage r = _currentRound(taskId, round);
         if (block.timestamp < r.revealDeadline) {
             revert RevealsStillOpen(taskId, round, r.revealDeadline);
         }
@@ -214,27 +204,17 @@ contract CkksAggregator is ICkksAggregator {
     /// @inheritdoc ICkksAggregator
     function roundInfo(uint256 taskId, uint256 round) external view returns (RoundInfo memory) {
         _requireTask(taskId);
-        Round storage r = _rounds[taskId][round];
-        IFederatedAggregator.RoundStatus status = r.status;
-        if (status == IFederatedAggregator.RoundStatus.None) revert RoundNotStarted(taskId, round);
-        if (
-            status == IFederatedAggregator.RoundStatus.Open
-                && block.timestamp >= r.submissionDeadline
-        ) {
-            status = IFederatedAggregator.RoundStatus.Recovery;
+        RoundInfo memory info = _rounds[taskId][round];
+        if (info.status == IFederatedAggregator.RoundStatus.None) {
+            revert RoundNotStarted(taskId, round);
         }
-        return RoundInfo({
-            status: status,
-            submissionDeadline: r.submissionDeadline,
-            revealDeadline: r.revealDeadline,
-            committed: r.committed,
-            revealed: r.revealed,
-            contributors: r.contributors,
-            excluded: r.excluded,
-            aggregateDigest: r.aggregateDigest,
-            sumCid: r.sumCid,
-            sumHash: r.sumHash
-        });
+        if (
+            info.status == IFederatedAggregator.RoundStatus.Open
+                && block.timestamp >= info.submissionDeadline
+        ) {
+            info.status = IFederatedAggregator.RoundStatus.Recovery;
+        }
+        return info;
     }
 
     /// @inheritdoc ICkksAggregator
@@ -279,7 +259,11 @@ contract CkksAggregator is ICkksAggregator {
     }
 
     /// @dev The task's current round, still neither finalized nor aborted.
-    function _currentRound(uint256 taskId, uint256 round) private view returns (Round storage r) {
+    function _currentRound(uint256 taskId, uint256 round)
+        private
+        view
+        returns (RoundInfo storage r)
+    {
         uint256 current = _tasks[taskId].currentRound;
         if (round != current) revert NotCurrentRound(taskId, round, current);
         r = _rounds[taskId][round];
@@ -292,7 +276,7 @@ contract CkksAggregator is ICkksAggregator {
     function _openRound(uint256 taskId, TaskRecord storage task, uint256 round) private {
         uint64 submissionDeadline = uint64(block.timestamp) + task.submissionPeriod;
         uint64 revealDeadline = submissionDeadline + task.revealPeriod;
-        Round storage r = _rounds[taskId][round];
+        RoundInfo storage r = _rounds[taskId][round];
         r.status = IFederatedAggregator.RoundStatus.Open;
         r.submissionDeadline = submissionDeadline;
         r.revealDeadline = revealDeadline;

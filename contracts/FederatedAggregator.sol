@@ -4,14 +4,16 @@ pragma solidity ^0.8.28;
 import {CkksAggregator} from "./CkksAggregator.sol";
 import {ICkksAggregator} from "./interfaces/ICkksAggregator.sol";
 import {IFederatedAggregator} from "./interfaces/IFederatedAggregator.sol";
+import {IKeyRegistry} from "./interfaces/IKeyRegistry.sol";
+import {KeyRegistry} from "./KeyRegistry.sol";
 import {IModelGovernance} from "./interfaces/IModelGovernance.sol";
 import {IVerifierRegistry} from "./interfaces/IVerifierRegistry.sol";
-import {BabyJubJub} from "./libraries/BabyJubJub.sol";
 import {Groth16Call} from "./libraries/Groth16Call.sol";
 
 /// @title FederatedAggregator
-/// @notice Coordinator and bulletin board of zkfed's rounds (circuits/README.md): owned member
-///         keys, tasks, pair-secret commitments, Groth16-checked masked chunks summed on-chain
+/// @notice Coordinator and bulletin board of zkfed's rounds (circuits/README.md): tasks (over
+///         the members with keys in the `KeyRegistry` it deploys), rings drawn from chain
+///         randomness, pair-secret commitments, Groth16-checked masked chunks summed on-chain
 ///         mod p, dropped members' masks removed on-chain with proofs, and every round's exact
 ///         aggregate, from which each global model follows.
 /// @dev Deployment: the governance is deployed first with this contract's future address (the
@@ -49,25 +51,15 @@ contract FederatedAggregator is IFederatedAggregator {
     /// @dev `MaskReveal(W)` has 4 + W public signals: task, round, chunk, commitment, mask[W].
     uint256 private constant _MASK_REVEAL_FIXED_SIGNALS = 4;
 
-    /// @dev Tags of the two field hashes the contract derives, so a task domain can never equal
-    ///      a key binding (abi.encode of a uint256 and of an address can be the same bytes).
+    /// @dev Tag of the task domain, other than `KeyRegistry`'s key-binding tag, so a task domain
+    ///      can never equal a key binding (abi.encode of a uint256 and of an address can be the
+    ///      same bytes).
     bytes32 private constant _DOMAIN_TAG = keccak256("zkfed.task-domain");
-    bytes32 private constant _BINDING_TAG = keccak256("zkfed.key-binding");
-
-    /// @dev `KeyPossession` has 3 public signals: pk[2], binding.
-    bytes4 private constant _KEY_POSSESSION_SELECTOR =
-        bytes4(keccak256("verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[3])"));
-    uint256 private constant _KEY_POSSESSION_SIGNALS = 3;
 
     /// @dev `PairCommit` has 6 public signals: task, pk[2], neighbor[2], commitment.
     bytes4 private constant _PAIR_COMMIT_SELECTOR =
         bytes4(keccak256("verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[6])"));
     uint256 private constant _PAIR_COMMIT_SIGNALS = 6;
-
-    struct Key {
-        uint256 x;
-        uint256 y;
-    }
 
     /// @dev One slot: what submitChunk needs besides the configuration.
     struct TaskRecord {
@@ -100,17 +92,15 @@ contract FederatedAggregator is IFederatedAggregator {
     address public immutable governance;
 
     /// @inheritdoc IFederatedAggregator
-    address public immutable keyVerifier;
-
-    /// @inheritdoc IFederatedAggregator
     address public immutable registry;
 
     /// @inheritdoc IFederatedAggregator
     address public immutable ckks;
 
+    /// @inheritdoc IFederatedAggregator
+    address public immutable keys;
+
     uint256 private _taskCount;
-    mapping(address member => Key) private _keys;
-    mapping(bytes32 keyHash => address member) private _keyOwners;
     mapping(uint256 taskId => TaskConfig) private _configs;
     /// @dev The registered variant each SecAgg task copied at creation (one SLOAD for the
     ///      verifier, W and K on every submission).
@@ -129,6 +119,11 @@ contract FederatedAggregator is IFederatedAggregator {
     /// @dev Reused by every round: a round's first contribution to a chunk overwrites the words
     ///      left by an earlier round, so only a task's first round pays zero→non-zero writes.
     mapping(uint256 taskId => mapping(uint256 chunk => uint256[MAX_WORDS])) private _acc;
+    /// @dev A SecAgg task's neighbour graph once drawn (`drawGraph`): 2n bytes, byte p < n the
+    ///      member index at ring position p, byte n + i the ring position of member i.
+    mapping(uint256 taskId => bytes) private _graphs;
+    /// @dev The block whose hash seeds a task's draw, until it is drawn.
+    mapping(uint256 taskId => uint256 blockNumber) private _graphAnchors;
     /// @dev keccak256(task, round, chunk, revealer, dropped) → the pair's mask was removed.
     mapping(bytes32 pair => bool) private _revealed;
 
@@ -146,36 +141,10 @@ contract FederatedAggregator is IFederatedAggregator {
         if (keyVerifier_.code.length == 0) revert MissingKeyVerifier(address(registry_));
         governance = address(governance_);
         registry = address(registry_);
-        keyVerifier = keyVerifier_;
-        // Created here, so its code is this deployment's and only this contract opens its tasks.
+        // Created here, so their code is this deployment's (and only this contract opens CKKS
+        // tasks; key bindings name this contract).
         ckks = address(new CkksAggregator(address(governance_)));
-    }
-
-    // ---------------------------------------------------------------------------------------
-    // Registry
-    // ---------------------------------------------------------------------------------------
-
-    /// @inheritdoc IFederatedAggregator
-    function registerKey(uint256 x, uint256 y, Proof calldata proof) external {
-        _requireMember();
-        if (_keys[msg.sender].x != 0) revert KeyAlreadyRegistered(msg.sender);
-        if (!BabyJubJub.isValidPublicKey(x, y)) revert InvalidPublicKey(x, y);
-        bytes32 keyHash = keccak256(abi.encode(x, y));
-        address owner = _keyOwners[keyHash];
-        if (owner != address(0)) revert KeyInUse(x, y, owner);
-
-        bytes memory input =
-            Groth16Call.encode(_KEY_POSSESSION_SELECTOR, proof, _KEY_POSSESSION_SIGNALS);
-        Groth16Call.setInput(input, 0, x);
-        Groth16Call.setInput(input, 1, y);
-        Groth16Call.setInput(input, 2, _keyBinding(msg.sender));
-        if (!Groth16Call.verify(keyVerifier, input, _KEY_POSSESSION_SIGNALS)) {
-            revert InvalidKeyProof(msg.sender);
-        }
-
-        _keys[msg.sender] = Key(x, y);
-        _keyOwners[keyHash] = msg.sender;
-        emit KeyRegistered(msg.sender, x, y);
+        keys = address(new KeyRegistry(address(governance_), keyVerifier_));
     }
 
     // ---------------------------------------------------------------------------------------
@@ -206,25 +175,7 @@ contract FederatedAggregator is IFederatedAggregator {
             revert InvalidMinContributors(config.minContributors, n);
         }
 
-        uint256 chunks = 0;
-        bytes4 verifySelector = bytes4(0);
-        bytes4 revealSelector = bytes4(0);
-        // All zero in CKKS mode, which has no circuit.
-        // slither-disable-next-line uninitialized-local
-        CircuitVariant memory v;
-        if (config.mode == Mode.SecAgg) {
-            v = IVerifierRegistry(registry).circuit(config.variant);
-            _checkVariant(v, n);
-            uint256 perChunk = uint256(v.words) * v.lanes;
-            chunks = (uint256(config.paramCount) + perChunk - 1) / perChunk;
-            verifySelector =
-                Groth16Call.verifySelector(_FIXED_SIGNALS + uint256(v.neighbors) + v.words);
-            revealSelector = Groth16Call.verifySelector(_MASK_REVEAL_FIXED_SIGNALS + v.words);
-        } else {
-            if (config.keyHolder == address(0)) revert MissingKeyHolder();
-            if (bytes(config.contextCid).length == 0) revert MissingContext();
-        }
-        if (chunks > type(uint32).max) revert TooManyChunks(chunks, type(uint32).max);
+        (CircuitVariant memory v, uint256 chunks) = _circuitFor(config, n);
 
         taskId = ++_taskCount;
         _configs[taskId] = config;
@@ -238,11 +189,15 @@ contract FederatedAggregator is IFederatedAggregator {
         // casting to 'uint32' is safe because TooManyChunks refused anything larger
         // forge-lint: disable-next-line(unsafe-typecast)
         task.chunks = uint32(chunks);
-        task.verifySelector = verifySelector;
-        task.revealSelector = revealSelector;
+        if (chunks != 0) {
+            task.verifySelector =
+                Groth16Call.verifySelector(_FIXED_SIGNALS + uint256(v.neighbors) + v.words);
+            task.revealSelector = Groth16Call.verifySelector(_MASK_REVEAL_FIXED_SIGNALS + v.words);
+        }
 
         emit TaskCreated(taskId, config.mode, n, chunks, config.rounds);
         if (config.mode == Mode.SecAgg) {
+            _graphAnchors[taskId] = block.number;
             _openRound(taskId, task, 1);
         } else {
             // ckks was created by this contract's constructor: its code is known and calls back
@@ -250,6 +205,42 @@ contract FederatedAggregator is IFederatedAggregator {
             // slither-disable-next-line reentrancy-no-eth,reentrancy-events
             ICkksAggregator(ckks).openTask(taskId, config, members);
         }
+    }
+
+    /// @inheritdoc IFederatedAggregator
+    function drawGraph(uint256 taskId) external {
+        _taskOfMode(taskId, Mode.SecAgg);
+        if (_graphs[taskId].length != 0) revert GraphAlreadyDrawn(taskId);
+        uint256 anchor = _graphAnchors[taskId];
+        if (block.number <= anchor) revert GraphNotReady(taskId, anchor);
+        bytes32 anchorHash = blockhash(anchor);
+        if (anchorHash == bytes32(0)) {
+            // Older than the 256 blocks `blockhash` remembers: the draw waits for this block.
+            _graphAnchors[taskId] = block.number;
+            emit GraphAnchored(taskId, block.number);
+            return;
+        }
+        bytes32 seed = keccak256(abi.encode(anchorHash, _domain(taskId)));
+        uint256 n = _members[taskId].length;
+        bytes memory graph = new bytes(2 * n);
+        for (uint256 i; i < n; ++i) {
+            _setByte(graph, i, i);
+        }
+        // Fisher–Yates over the ring positions (i > 0, so i − 1 never underflows).
+        for (uint256 i = n - 1; i > 0; --i) {
+            // The seed comes from a block hash the creating transaction could not read (see
+            // `drawGraph` in the interface); the modulo bias over 2^256 is negligible.
+            // slither-disable-next-line weak-prng
+            uint256 j = uint256(keccak256(abi.encode(seed, i))) % (i + 1);
+            uint256 swapped = _byteAt(graph, i);
+            _setByte(graph, i, _byteAt(graph, j));
+            _setByte(graph, j, swapped);
+        }
+        for (uint256 p; p < n; ++p) {
+            _setByte(graph, n + _byteAt(graph, p), p);
+        }
+        _graphs[taskId] = graph;
+        emit GraphDrawn(taskId, seed);
     }
 
     // ---------------------------------------------------------------------------------------
@@ -264,9 +255,10 @@ contract FederatedAggregator is IFederatedAggregator {
 
         address pairVerifier = _circuits[taskId].pairVerifier;
         uint256 domain = _domain(taskId);
+        bytes memory graph = _graphs[taskId];
         for (uint256 s; s < active; ++s) {
-            bytes memory input =
-                _pairCommitCall(taskId, domain, index, s, commitments[s], proofs[s]);
+            address neighbor = _members[taskId][_neighbor(graph, index, s)];
+            bytes memory input = _pairCommitCall(domain, neighbor, commitments[s], proofs[s]);
             if (!Groth16Call.verify(pairVerifier, input, _PAIR_COMMIT_SIGNALS)) {
                 revert InvalidPairProof(taskId, msg.sender, s);
             }
@@ -394,26 +386,6 @@ contract FederatedAggregator is IFederatedAggregator {
     // ---------------------------------------------------------------------------------------
 
     /// @inheritdoc IFederatedAggregator
-    function publicKey(address member)
-        external
-        view
-        returns (bool registered, uint256 x, uint256 y)
-    {
-        Key storage key = _keys[member];
-        return (key.x != 0, key.x, key.y);
-    }
-
-    /// @inheritdoc IFederatedAggregator
-    function keyOwner(uint256 x, uint256 y) external view returns (address) {
-        return _keyOwners[keccak256(abi.encode(x, y))];
-    }
-
-    /// @inheritdoc IFederatedAggregator
-    function keyBinding(address account) external view returns (uint256) {
-        return _keyBinding(account);
-    }
-
-    /// @inheritdoc IFederatedAggregator
     function taskDomain(uint256 taskId) external view returns (uint256) {
         _requireTask(taskId);
         return _domain(taskId);
@@ -462,16 +434,26 @@ contract FederatedAggregator is IFederatedAggregator {
         view
         returns (address[] memory ring, uint256 slots)
     {
-        _requireTask(taskId);
+        _taskOfMode(taskId, Mode.SecAgg);
         uint256 index = _memberIndex(taskId, member);
         address[] storage members = _members[taskId];
-        uint256 n = members.length;
         uint256 k = _circuits[taskId].neighbors;
+        bytes memory graph = _drawnGraph(taskId);
         ring = new address[](k);
         for (uint256 s; s < k; ++s) {
-            ring[s] = members[_neighborIndex(index, s, n)];
+            ring[s] = members[_neighbor(graph, index, s)];
         }
-        slots = _slotsWord(index, n, k);
+        slots = _slotsWord(graph, index, k);
+    }
+
+    /// @inheritdoc IFederatedAggregator
+    function ringOrder(uint256 taskId) external view returns (uint256[] memory order) {
+        _taskOfMode(taskId, Mode.SecAgg);
+        bytes memory graph = _graphs[taskId];
+        order = new uint256[](graph.length / 2);
+        for (uint256 p; p < order.length; ++p) {
+            order[p] = _byteAt(graph, p);
+        }
     }
 
     /// @inheritdoc IFederatedAggregator
@@ -609,7 +591,7 @@ contract FederatedAggregator is IFederatedAggregator {
     }
 
     /// @dev The caller must be a member of the governance now: a member removed by vote
-    ///      registers, joins and submits nothing more (it counts as a dropout in running rounds,
+    ///      joins and submits nothing more (it counts as a dropout in running rounds,
     ///      and its neighbours remove their masks with it as with any dropout).
     function _requireMember() private view {
         if (!IModelGovernance(governance).isMember(msg.sender)) revert NotMember(msg.sender);
@@ -673,6 +655,7 @@ contract FederatedAggregator is IFederatedAggregator {
         index = _memberIndex(taskId, msg.sender);
         _requireMember();
         if (_commitments[taskId][msg.sender][0] != 0) revert AlreadyJoined(taskId, msg.sender);
+        if (_graphs[taskId].length == 0) revert GraphNotDrawn(taskId);
         active = _activeSlots(_circuits[taskId].neighbors, _members[taskId].length);
         if (commitments.length != active) revert WrongCommitmentCount(active, commitments.length);
         if (proofCount != active) revert WrongCommitmentCount(active, proofCount);
@@ -727,7 +710,7 @@ contract FederatedAggregator is IFederatedAggregator {
     {
         droppedIndex = _memberIndex(taskId, dropped);
         (bool found, uint256 slot) =
-            _slotOf(index, droppedIndex, _members[taskId].length, _circuits[taskId].neighbors);
+            _slotOf(_graphs[taskId], index, droppedIndex, _circuits[taskId].neighbors);
         if (!found) revert NotNeighbor(taskId, msg.sender, dropped);
         // The slot is active, so its commitment is non-zero once the caller has joined.
         commitment = _commitments[taskId][msg.sender][slot];
@@ -756,6 +739,25 @@ contract FederatedAggregator is IFederatedAggregator {
         }
     }
 
+    /// @dev A SecAgg task's registered variant (checked) and chunk count; for a CKKS task, which
+    ///      has no circuit, its key holder and context are checked and both are zero.
+    function _circuitFor(TaskConfig calldata config, uint256 n)
+        private
+        view
+        returns (CircuitVariant memory v, uint256 chunks)
+    {
+        if (config.mode == Mode.Ckks) {
+            if (config.keyHolder == address(0)) revert MissingKeyHolder();
+            if (bytes(config.contextCid).length == 0) revert MissingContext();
+            return (v, 0);
+        }
+        v = IVerifierRegistry(registry).circuit(config.variant);
+        _checkVariant(v, n);
+        uint256 perChunk = uint256(v.words) * v.lanes;
+        chunks = (uint256(config.paramCount) + perChunk - 1) / perChunk;
+        if (chunks > type(uint32).max) revert TooManyChunks(chunks, type(uint32).max);
+    }
+
     /// @dev What a task adds to the registry's checks: W and K within this contract's storage
     ///      layout, at least three members, and lane headroom for every member.
     function _checkVariant(CircuitVariant memory v, uint256 n) private pure {
@@ -778,7 +780,10 @@ contract FederatedAggregator is IFederatedAggregator {
         if (mode == Mode.Ckks) return members;
         uint256 kept;
         for (uint256 i; i < members.length; ++i) {
-            if (_keys[members[i]].x != 0) members[kept++] = members[i];
+            // Only whether a key exists matters here; `keys` is the registry deployed above.
+            // slither-disable-next-line unused-return,calls-loop
+            (bool registered,,) = IKeyRegistry(keys).publicKey(members[i]);
+            if (registered) members[kept++] = members[i];
         }
         // Shrink the array in place to the members with keys (kept ≤ length).
         assembly ("memory-safe") {
@@ -910,7 +915,6 @@ contract FederatedAggregator is IFederatedAggregator {
         uint256[] calldata words,
         Proof calldata proof
     ) private view returns (bytes memory input) {
-        TaskConfig storage config = _configs[taskId];
         uint256 k = _circuits[taskId].neighbors;
         input = Groth16Call.encode(
             _tasks[taskId].verifySelector, proof, _FIXED_SIGNALS + k + words.length
@@ -918,45 +922,46 @@ contract FederatedAggregator is IFederatedAggregator {
         Groth16Call.setInput(input, 0, _domain(taskId));
         Groth16Call.setInput(input, 1, round);
         Groth16Call.setInput(input, 2, chunk);
-        uint256 offset = _FIXED_SIGNALS + k;
         for (uint256 i; i < words.length; ++i) {
             uint256 word = words[i];
             if (word >= _P) revert WordOutOfField(i, word);
-            Groth16Call.setInput(input, offset + i, word);
+            Groth16Call.setInput(input, _FIXED_SIGNALS + k + i, word);
         }
-        uint256 n = _members[taskId].length;
-        // Inactive slots keep the zero that `encode` wrote.
-        uint256 active = _activeSlots(k, n);
-        uint256[MAX_NEIGHBORS] storage stored = _commitments[taskId][msg.sender];
-        uint256 first = stored[0];
-        if (first == 0) revert NotJoined(taskId, msg.sender);
-        Groth16Call.setInput(input, 3, first);
-        for (uint256 s = 1; s < active; ++s) {
-            Groth16Call.setInput(input, 3 + s, stored[s]);
+        {
+            // Inactive slots keep the zero that `encode` wrote.
+            uint256 active = _activeSlots(k, _members[taskId].length);
+            uint256[MAX_NEIGHBORS] storage stored = _commitments[taskId][msg.sender];
+            uint256 first = stored[0];
+            if (first == 0) revert NotJoined(taskId, msg.sender);
+            Groth16Call.setInput(input, 3, first);
+            for (uint256 s = 1; s < active; ++s) {
+                Groth16Call.setInput(input, 3 + s, stored[s]);
+            }
         }
-        Groth16Call.setInput(input, 3 + k, _slotsWord(index, n, k));
-        Groth16Call.setInput(input, 4 + k, config.bound);
+        Groth16Call.setInput(input, 3 + k, _memberSlotsWord(taskId, index, k));
+        Groth16Call.setInput(input, 4 + k, _configs[taskId].bound);
     }
 
-    /// @dev `PairCommit` public signals: D, pk[2] of the caller, neighbor[2] of slot s's
+    /// @dev `PairCommit` public signals: D, pk[2] of the caller, neighbor[2] of the slot's
     ///      neighbour, commitment.
     function _pairCommitCall(
-        uint256 taskId,
         uint256 domain,
-        uint256 index,
-        uint256 s,
+        address neighbor,
         uint256 commitment,
         Proof calldata proof
     ) private view returns (bytes memory input) {
-        address[] storage members = _members[taskId];
-        Key storage own = _keys[msg.sender];
-        Key storage other = _keys[members[_neighborIndex(index, s, members.length)]];
+        // Every member of a SecAgg task had a key at its creation, and keys never change; `keys`
+        // is the registry this contract deployed.
+        // slither-disable-next-line unused-return,calls-loop
+        (, uint256 ownX, uint256 ownY) = IKeyRegistry(keys).publicKey(msg.sender);
+        // slither-disable-next-line unused-return,calls-loop
+        (, uint256 otherX, uint256 otherY) = IKeyRegistry(keys).publicKey(neighbor);
         input = Groth16Call.encode(_PAIR_COMMIT_SELECTOR, proof, _PAIR_COMMIT_SIGNALS);
         Groth16Call.setInput(input, 0, domain);
-        Groth16Call.setInput(input, 1, own.x);
-        Groth16Call.setInput(input, 2, own.y);
-        Groth16Call.setInput(input, 3, other.x);
-        Groth16Call.setInput(input, 4, other.y);
+        Groth16Call.setInput(input, 1, ownX);
+        Groth16Call.setInput(input, 2, ownY);
+        Groth16Call.setInput(input, 3, otherX);
+        Groth16Call.setInput(input, 4, otherY);
         Groth16Call.setInput(input, 5, commitment);
     }
 
@@ -991,19 +996,16 @@ contract FederatedAggregator is IFederatedAggregator {
             uint256(keccak256(abi.encode(_DOMAIN_TAG, block.chainid, address(this), taskId))) % _P;
     }
 
-    /// @dev `account`'s `KeyPossession` binding (see `keyBinding`).
-    function _keyBinding(address account) private view returns (uint256) {
-        return
-            uint256(keccak256(abi.encode(_BINDING_TAG, block.chainid, address(this), account))) % _P;
-    }
-
     // ---------------------------------------------------------------------------------------
     // Internals: ring and views
     // ---------------------------------------------------------------------------------------
 
     /// @dev Neighbour slot s of member i among n: offsets +1, −1, +2, −2, … (mod n).
     function _neighborIndex(uint256 i, uint256 s, uint256 n) private pure returns (uint256) {
-        uint256 offset = s / 2 + 1;
+        // An inactive slot's offset can exceed n (K > n); reduce it first so i + n − offset ≥ 0.
+        uint256 offset = (s / 2 + 1) % n;
+        // Ring arithmetic, not randomness (slither mistakes any `% n` for a PRNG).
+        // slither-disable-next-line weak-prng
         return s % 2 == 0 ? (i + offset) % n : (i + n - offset) % n;
     }
 
@@ -1015,26 +1017,66 @@ contract FederatedAggregator is IFederatedAggregator {
         return k < n - 1 ? k : n - 1;
     }
 
+    /// @dev The member in slot s of member i on a drawn graph (see `_graphs`).
+    function _neighbor(bytes memory graph, uint256 i, uint256 s) private pure returns (uint256) {
+        uint256 n = graph.length / 2;
+        return _byteAt(graph, _neighborIndex(_byteAt(graph, n + i), s, n));
+    }
+
+    /// @dev Byte i of `data`; callers keep i below its length (graph indices are < 2n).
+    function _byteAt(bytes memory data, uint256 i) private pure returns (uint256 value) {
+        assembly ("memory-safe") {
+            value := byte(0, mload(add(add(data, 32), i)))
+        }
+    }
+
+    /// @dev Sets byte i of `data` (i below its length) to `value` (< 256: a member index).
+    function _setByte(bytes memory data, uint256 i, uint256 value) private pure {
+        assembly ("memory-safe") {
+            mstore8(add(add(data, 32), i), value)
+        }
+    }
+
+    function _memberSlotsWord(uint256 taskId, uint256 index, uint256 k)
+        private
+        view
+        returns (uint256)
+    {
+        return _slotsWord(_graphs[taskId], index, k);
+    }
+
+    function _drawnGraph(uint256 taskId) private view returns (bytes memory graph) {
+        graph = _graphs[taskId];
+        if (graph.length == 0) revert GraphNotDrawn(taskId);
+    }
+
     /// @dev The slots word of member i: bit s = sign of slot s (set when i is below the
     ///      neighbour), bit k + s = slot s active; both zero for an inactive slot.
-    function _slotsWord(uint256 i, uint256 n, uint256 k) private pure returns (uint256 slots) {
-        uint256 active = _activeSlots(k, n);
+    function _slotsWord(bytes memory graph, uint256 i, uint256 k)
+        private
+        pure
+        returns (uint256 slots)
+    {
+        uint256 active = _activeSlots(k, graph.length / 2);
         for (uint256 s; s < active; ++s) {
-            if (i < _neighborIndex(i, s, n)) slots |= 2 ** s;
+            if (i < _neighbor(graph, i, s)) slots |= 2 ** s;
             slots |= 2 ** (k + s);
         }
     }
 
-    /// @dev The active slot of member i whose neighbour is j, if any. At ring distance
-    ///      d = j − i (mod n), j is i's +d neighbour when 2d ≤ n (slot 2d − 2) and otherwise its
-    ///      −(n − d) neighbour (slot 2(n − d) − 1); either is active by `_activeSlots`, and a
-    ///      neighbour iff the slot is below k. The relation is symmetric.
-    function _slotOf(uint256 i, uint256 j, uint256 n, uint256 k)
+    /// @dev The active slot of member i whose neighbour is member j, if any. At ring distance
+    ///      d = pos(j) − pos(i) (mod n), j is i's +d neighbour when 2d ≤ n (slot 2d − 2) and
+    ///      otherwise its −(n − d) neighbour (slot 2(n − d) − 1); either is active by
+    ///      `_activeSlots`, and a neighbour iff the slot is below k. The relation is symmetric.
+    function _slotOf(bytes memory graph, uint256 i, uint256 j, uint256 k)
         private
         pure
         returns (bool found, uint256 slot)
     {
-        uint256 distance = (j + n - i) % n;
+        uint256 n = graph.length / 2;
+        // Ring arithmetic, not randomness.
+        // slither-disable-next-line weak-prng
+        uint256 distance = (_byteAt(graph, n + j) + n - _byteAt(graph, n + i)) % n;
         if (distance == 0) return (false, 0);
         slot = 2 * distance <= n ? 2 * distance - 2 : 2 * (n - distance) - 1;
         found = slot < k;
@@ -1047,12 +1089,15 @@ contract FederatedAggregator is IFederatedAggregator {
         view
         returns (uint256 required)
     {
-        uint256 n = _members[taskId].length;
+        if (contributors == 0) return 0;
+        // Contributors joined, so the graph is drawn.
+        bytes memory graph = _graphs[taskId];
+        uint256 n = graph.length / 2;
         uint256 active = _activeSlots(_circuits[taskId].neighbors, n);
         for (uint256 i; i < n; ++i) {
             if ((contributors >> i) & 1 == 0) continue;
             for (uint256 s; s < active; ++s) {
-                if ((contributors >> _neighborIndex(i, s, n)) & 1 == 0) ++required;
+                if ((contributors >> _neighbor(graph, i, s)) & 1 == 0) ++required;
             }
         }
     }

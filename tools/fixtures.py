@@ -6,8 +6,10 @@
 
 Everything but the proof is reproducible: fixed member keys and accounts, a fixed aggregator
 address and chain id (so the task's domain and the key bindings are known in advance: the Foundry
-suite deploys the aggregator at that address), a fixed update drawn from a seeded generator and
-the client's own quantising, packing and masking (zkfed.secagg). Groth16 proofs are
+suite deploys the aggregator at that address), a fixed hash of the task's creation block (the
+suite sets it with `vm.setBlockhash`, so `drawGraph` draws the ring written here), a fixed
+update drawn from a seeded generator and the client's own quantising, packing and masking
+(zkfed.secagg). Groth16 proofs are
 randomised, so a rewrite changes only `proof`. The proofs are made with the committed INSECURE
 development keys (circuits/keys/*.vkey.json); rewrite the fixtures whenever those keys change.
 Schema: tests/foundry/README.md.
@@ -36,6 +38,7 @@ from zkfed.circuits import (
 from zkfed.exceptions import ZkfedError
 from zkfed.field import P
 from zkfed.groth16 import Proof, verify
+from zkfed.masking import draw_ring
 from zkfed.proving import SnarkjsProver
 from zkfed.quantize import squared_norm_bound
 from zkfed.secagg import SecaggTask, join_inputs, mask_reveal_inputs, mask_update
@@ -51,8 +54,10 @@ MEMBER_ADDRESSES = tuple(f"0x{0x1000 + i:040x}" for i in range(5))
 TASK_ID = 1
 ROUND = 1
 CHUNK = 0
-MEMBER = 1  # neighbours 2 (+1) and 0 (-1): both signs appear in the proof
-DROPPED = 2  # the neighbour whose mask `mask_reveal_test.json` removes
+# The hash of the block that creates the task, which seeds its ring (drawGraph).
+ANCHOR_HASH = keccak(b"zkfed.fixtures.anchor-block")
+MEMBER = 2  # on the drawn ring (3, 0, 4, 1, 2) its neighbours are 3 and 1: both signs appear
+DROPPED = 3  # the neighbour whose mask `mask_reveal_test.json` removes
 SCALE_BITS = 8
 CLIP_NORM = 0.5
 UPDATE_SEED = 20240601
@@ -78,6 +83,12 @@ def key_binding(member: int) -> int:
     return _field_hash(b"zkfed.key-binding", ("address", MEMBER_ADDRESSES[member]))
 
 
+def ring() -> tuple[int, ...]:
+    """The ring `drawGraph` draws for the task from ANCHOR_HASH."""
+    seed = keccak(encode(["bytes32", "uint256"], [ANCHOR_HASH, task_domain()]))
+    return draw_ring(seed, len(MEMBER_ADDRESSES))
+
+
 def fixture_task() -> SecaggTask:
     """The fixtures' task: five members on the `masked_update_test` variant, one chunk."""
     circuit = load_circuit(TEST_VARIANT, ROOT)
@@ -90,6 +101,7 @@ def fixture_task() -> SecaggTask:
         bound=squared_norm_bound(CLIP_NORM, packing),
         members=tuple(public_key(sk) for sk in SECRET_KEYS),
         domain=task_domain(),
+        ring=ring(),
     )
 
 
@@ -103,6 +115,8 @@ def _header(task: SecaggTask, variant: str) -> dict[str, Any]:
         "memberAddresses": list(MEMBER_ADDRESSES),
         "task": task.task_id,
         "domain": str(task.seed_domain),
+        "anchorHash": "0x" + ANCHOR_HASH.hex(),
+        "ring": list(ring()),
         "round": ROUND,
         "chunk": CHUNK,
         "member": MEMBER,
@@ -114,7 +128,7 @@ def _header(task: SecaggTask, variant: str) -> dict[str, Any]:
 
 
 def masked_update_case() -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """(the fixture without its proof, the circuit inputs) of member 1's chunk 0."""
+    """(the fixture without its proof, the circuit inputs) of MEMBER's chunk 0."""
     task = fixture_task()
     rng = np.random.default_rng(UPDATE_SEED)
     update = rng.normal(0.0, 0.01, task.n_params)
@@ -124,8 +138,8 @@ def masked_update_case() -> tuple[dict[str, Any], list[dict[str, Any]]]:
 
 
 def mask_reveal_case() -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """(the fixture without its proof, the circuit inputs) of member 1 revealing the mask it
-    shares with member 2 for chunk 0."""
+    """(the fixture without its proof, the circuit inputs) of MEMBER removing the mask it shares
+    with DROPPED from chunk 0."""
     task = fixture_task()
     masks, inputs = mask_reveal_inputs(task, ROUND, CHUNK, SECRET_KEYS[MEMBER], DROPPED)
     content = {
@@ -137,8 +151,8 @@ def mask_reveal_case() -> tuple[dict[str, Any], list[dict[str, Any]]]:
 
 
 def key_possession_case() -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """(the fixture without its proof, the circuit inputs) of member 1 registering its key from
-    its account MEMBER_ADDRESSES[1]."""
+    """(the fixture without its proof, the circuit inputs) of MEMBER registering its key from
+    its account MEMBER_ADDRESSES[MEMBER]."""
     task = fixture_task()
     sk = SECRET_KEYS[MEMBER]
     pk = public_key(sk)
@@ -148,7 +162,7 @@ def key_possession_case() -> tuple[dict[str, Any], list[dict[str, Any]]]:
 
 
 def pair_commit_case() -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """(the fixture without its proofs, the circuit inputs) of member 1 joining the task: one
+    """(the fixture without its proofs, the circuit inputs) of MEMBER joining the task: one
     `PairCommit` proof per active neighbour slot, in slot order (the `joinTask` arguments)."""
     task = fixture_task()
     pairs = join_inputs(task, MEMBER, SECRET_KEYS[MEMBER])

@@ -850,12 +850,12 @@ class MemberSession:
         else:
             raise ConfigurationError("choose an account first.")
         sk = load_secret_key(self.keystore_path(), password)
-        registered, x, y = zk.aggregator.publicKey(account.address)
-        if registered and (int(x), int(y)) != public_key(sk):
+        registered = zk.public_key(account.address)
+        if registered is not None and registered != public_key(sk):
             raise KeystoreError(
                 "this keystore's key is not the one the account registered on-chain."
             )
-        if not registered:
+        if registered is None:
             with self.consortium.lock:
                 register_key(zk, self.consortium.prover, account, sk)
         self.account, self.secret_key = account, sk

@@ -246,12 +246,18 @@ class Zkfed:
     """
 
     def __init__(
-        self, aggregator: Any, governance: Any, registry: Any = None, ckks: Any = None
+        self,
+        aggregator: Any,
+        governance: Any,
+        registry: Any = None,
+        ckks: Any = None,
+        keys: Any = None,
     ) -> None:
         self.aggregator = aggregator
         self.governance = governance
         self._registry = registry
         self._ckks = ckks
+        self._keys = keys
         # Sealed aggregates never change: read each finalized round's events once.
         self._aggregates: dict[tuple[int, int], list[ChunkAggregate]] = {}
         self._checked: set[int] = set()  # tasks whose registered keys matched ours
@@ -287,6 +293,7 @@ class Zkfed:
             governance,
             project.VerifierRegistry.at(registry),
             project.CkksAggregator.at(aggregator.ckks()),
+            project.KeyRegistry.at(aggregator.keys()),
         )
 
     @classmethod
@@ -297,7 +304,13 @@ class Zkfed:
         aggregator = project.FederatedAggregator.at(aggregator_address)
         governance = project.ModelGovernance.at(aggregator.governance())
         registry = project.VerifierRegistry.at(aggregator.registry())
-        zk = cls(aggregator, governance, registry, project.CkksAggregator.at(aggregator.ckks()))
+        zk = cls(
+            aggregator,
+            governance,
+            registry,
+            project.CkksAggregator.at(aggregator.ckks()),
+            project.KeyRegistry.at(aggregator.keys()),
+        )
         zk.check_verifiers(project)
         return zk
 
@@ -309,6 +322,15 @@ class Zkfed:
 
             self._ckks = project.CkksAggregator.at(self.aggregator.ckks())
         return self._ckks
+
+    @property
+    def keys(self) -> Any:
+        """The deployment's `KeyRegistry`: members' keys."""
+        if self._keys is None:
+            from ape import project
+
+            self._keys = project.KeyRegistry.at(self.aggregator.keys())
+        return self._keys
 
     # --- the verifier registry -----------------------------------------------------------------
 
@@ -400,7 +422,7 @@ class Zkfed:
         from zkfed.circuits import KEY_POSSESSION, PAIR_COMMIT, load_circuit, mask_reveal_circuit
 
         # The aggregator's own key verifier (fixed at its construction), not the registry's word.
-        key_verifier = self.aggregator.keyVerifier()
+        key_verifier = self.keys.keyVerifier()
         # Every (address, role) pair: one address registered in two roles is checked for both.
         expected = [(key_verifier, load_circuit(KEY_POSSESSION).verifier_contract)]
         for v in self.variants():
@@ -428,16 +450,21 @@ class Zkfed:
 
     def key_binding(self, member: Any) -> int:
         """The `binding` input of a member's `KeyPossession` proof (chain, contract, account)."""
-        return int(self.aggregator.keyBinding(getattr(member, "address", member)))
+        return int(self.keys.keyBinding(getattr(member, "address", member)))
 
     def key_owner(self, pk: Point) -> str | None:
         """The member that registered a key, if any."""
-        owner = str(self.aggregator.keyOwner(pk[0], pk[1]))
+        owner = str(self.keys.keyOwner(pk[0], pk[1]))
         return None if int(owner, 16) == 0 else owner
 
     def register_key(self, member: Any, pk: Point, proof: Proof) -> Any:
         """Register a member's BabyJubJub public key with its `KeyPossession` proof."""
-        return self.aggregator.registerKey(pk[0], pk[1], proof.solidity_arguments(), sender=member)
+        return self.keys.registerKey(pk[0], pk[1], proof.solidity_arguments(), sender=member)
+
+    def public_key(self, member: Any) -> Point | None:
+        """The key a member registered, if any."""
+        registered, x, y = self.keys.publicKey(getattr(member, "address", member))
+        return (int(x), int(y)) if registered else None
 
     def propose_task(
         self,
@@ -458,18 +485,41 @@ class Zkfed:
         return self.governance.vote(proposal_id, support, sender=member)
 
     def execute(self, member: Any, proposal_id: int) -> int:
-        """Execute a succeeded task proposal; returns the new task id."""
+        """Execute a succeeded task proposal and, for a SecAgg task, draw its neighbour graph
+        (a second transaction: the draw needs the creation block's hash); returns the task id."""
         self.governance.execute(proposal_id, sender=member)
-        return int(self.governance.proposal(proposal_id).taskId)
+        task_id = int(self.governance.proposal(proposal_id).taskId)
+        if self.task_mode(task_id) == Mode.SECAGG:
+            self.draw_graph(member, task_id)
+        return task_id
+
+    def draw_graph(self, member: Any, task_id: int) -> Any:
+        """Draw a SecAgg task's ring from the hash of its creation block (anyone may, once);
+        returns the receipt, or None when it was drawn already.
+
+        If that block is older than `blockhash` remembers, the first call anchors the draw to
+        its own block and this method calls again (the next block's)."""
+        receipt = None
+        for _ in range(2):
+            if self.ring_order(task_id):
+                return receipt
+            receipt = self.aggregator.drawGraph(task_id, sender=member)
+        if not self.ring_order(task_id):
+            raise ChainError(f"the neighbour graph of task {task_id} could not be drawn.")
+        return receipt
+
+    def ring_order(self, task_id: int) -> tuple[int, ...]:
+        """A SecAgg task's ring: the member index at each ring position (empty until drawn)."""
+        return tuple(int(i) for i in self.aggregator.ringOrder(task_id))
 
     # --- reading a task ------------------------------------------------------------------------
 
     def task_members(self, task_id: int) -> list[str]:
-        """The task's member addresses; the index is the member's ring position."""
+        """The task's member addresses, by member index (ring positions: :meth:`ring_order`)."""
         return [str(a) for a in self.aggregator.taskMembers(task_id)]
 
     def member_index(self, task_id: int, account: Any) -> int:
-        """A member's ring position in a task."""
+        """A member's index in a task (of contributor bitmaps and signs; not its ring position)."""
         address = str(getattr(account, "address", account))
         members = self.task_members(task_id)
         if address not in members:
@@ -490,10 +540,18 @@ class Zkfed:
         packing = Packing(
             int(v.words), int(v.lanes), int(v.laneBits), int(v.valueBits), int(config.scaleBits)
         )
+        ring = self.ring_order(task_id)
+        if not ring:
+            raise ConfigurationError(
+                f"Task {task_id}'s neighbour graph is not drawn yet; anyone can draw it "
+                "(the executor of its proposal does, right after creating it)."
+            )
         keys = []
         for member in self.task_members(task_id):
-            _, x, y = self.aggregator.publicKey(member)
-            keys.append((int(x), int(y)))
+            key = self.public_key(member)
+            if key is None:
+                raise ChainError(f"task {task_id}'s member {member} has no registered key.")
+            keys.append(key)
         return SecaggTask(
             task_id=task_id,
             packing=packing,
@@ -503,6 +561,7 @@ class Zkfed:
             members=tuple(keys),
             t_min=int(config.minContributors),
             domain=int(self.aggregator.taskDomain(task_id)),
+            ring=ring,
         )
 
     def current_round(self, task_id: int) -> int:

@@ -101,10 +101,10 @@ interface ICkksAggregator {
     ) external;
 
     /// @notice Commits the caller to its encrypted update of the round, before the deadline.
-    /// @param commitment keccak256(abi.encode(D, round, member, sha256Digest)), D the task's
+    /// @param commitmentHash keccak256(abi.encode(D, round, member, sha256Digest)), D the task's
     ///        domain (`IFederatedAggregator.taskDomain`) and sha256Digest the ciphertext's sha256.
     ///        The ciphertext itself must stay private until the reveal window.
-    function commitCiphertext(uint256 taskId, uint256 round, bytes32 commitment) external;
+    function commitCiphertext(uint256 taskId, uint256 round, bytes32 commitmentHash) external;
 
     /// @notice Reveals the committed ciphertext's CID and sha256 after the deadline; only a
     ///         ciphertext matching the caller's commitment counts.

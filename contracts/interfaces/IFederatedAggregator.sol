@@ -10,8 +10,9 @@ pragma solidity ^0.8.28;
 /// @dev Rounds and task ids start at 1. The rules here are mirrored by the off-chain client; where
 ///      a rule decides what enters a model (chunk status), a view exposes it so both sides agree.
 ///
-///      Neighbour slots: the n members of a task sit on a ring in task order; slot s of member i
-///      holds the member at offset +1, −1, +2, −2, … (slot s ↦ ±(s/2 + 1) mod n). A slot is
+///      Neighbour slots: the n members of a SecAgg task sit on a ring in the random order
+///      `drawGraph` draws (`ringOrder`); slot s of member i holds the member at ring offset +1, −1,
+///      +2, −2, … from i's position (slot s ↦ ±(s/2 + 1) mod n). A slot is
 ///      active when its neighbour is neither i itself nor the neighbour of an earlier slot, which
 ///      makes exactly the slots s < min(K, n − 1) active; with n ≥ K + 1 every slot is. The active
 ///      relation is symmetric. Only active slots carry a pair secret, a commitment and a mask.
@@ -141,10 +142,13 @@ interface IFederatedAggregator {
     // Events
     // ---------------------------------------------------------------------------------------
 
-    event KeyRegistered(address indexed member, uint256 x, uint256 y);
     event TaskCreated(
         uint256 indexed taskId, Mode mode, uint256 members, uint256 chunks, uint256 rounds
     );
+    /// @notice A SecAgg task's neighbour graph was drawn from `seed` (see `drawGraph`).
+    event GraphDrawn(uint256 indexed taskId, bytes32 seed);
+    /// @notice The block whose hash was to seed the draw is forgotten; `blockNumber`'s is used.
+    event GraphAnchored(uint256 indexed taskId, uint256 blockNumber);
     /// @notice `member` committed to its pair secrets of the task, in active-slot order.
     event TaskJoined(uint256 indexed taskId, address indexed member, uint256[] commitments);
     event RoundOpened(
@@ -202,12 +206,6 @@ interface IFederatedAggregator {
     error MissingKeyVerifier(address registry);
     error NotGovernance(address caller);
     error NotMember(address account);
-    error KeyAlreadyRegistered(address member);
-    error InvalidPublicKey(uint256 x, uint256 y);
-    /// @notice Another member registered this key first: keys are owned, one member each.
-    error KeyInUse(uint256 x, uint256 y, address owner);
-    /// @notice The `KeyPossession` proof does not show that the caller knows the key's secret.
-    error InvalidKeyProof(address member);
 
     // Task configuration (the variant itself was checked by the registry).
     error InvalidCircuitVariant(uint256 words, uint256 neighbors);
@@ -220,6 +218,11 @@ interface IFederatedAggregator {
     error MissingKeyHolder();
     error MissingContext();
     error MissingModel();
+
+    // drawGraph.
+    error GraphNotReady(uint256 taskId, uint256 anchorBlock);
+    error GraphAlreadyDrawn(uint256 taskId);
+    error GraphNotDrawn(uint256 taskId);
 
     // joinTask.
     error TaskNotActive(uint256 taskId, TaskStatus status);
@@ -276,40 +279,34 @@ interface IFederatedAggregator {
     error AccumulatorOverwritten(uint256 taskId, uint256 round, uint256 chunk, uint256 laterRound);
 
     // ---------------------------------------------------------------------------------------
-    // Registry
-    // ---------------------------------------------------------------------------------------
-
-    /// @notice Registers the caller's BabyJubJub public key (pk = sk·Base8), once, with a proof
-    ///         that the caller knows sk.
-    /// @dev Refused unless the caller is a governance member, the key is on the curve, in the
-    ///      prime-order subgroup and not the identity, no other member owns it, and the
-    ///      `KeyPossession` proof verifies for public inputs (x, y, `keyBinding(msg.sender)`):
-    ///      the binding ties the proof to this chain, this contract and the caller, so a copied
-    ///      proof serves nobody else. Keys never change: pair secrets depend on them.
-    /// @param x Affine x of the key.
-    /// @param y Affine y of the key.
-    /// @param proof Groth16 proof of the `KeyPossession` statement.
-    function registerKey(uint256 x, uint256 y, Proof calldata proof) external;
-
-    // ---------------------------------------------------------------------------------------
     // Tasks and rounds
     // ---------------------------------------------------------------------------------------
 
     /// @notice Creates a task and opens its round 1; only governance (an executed proposal).
     /// @dev Members are a snapshot, in governance order, of the governance members that have a
-    ///      key (SecAgg) or of all governance members (CKKS). A SecAgg task's circuit variant is
+    ///      key in `keys` (SecAgg) or of all governance members (CKKS). A SecAgg task's circuit variant is
     ///      the registry's entry `config.variant` (`UnknownVariant` otherwise).
     ///      A CKKS task is opened on `ckks` (`ICkksAggregator.openTask`), which runs its rounds.
     /// @param config Task parameters; see `TaskConfig`.
     /// @return taskId The new task's id.
     function createTask(TaskConfig calldata config) external returns (uint256 taskId);
 
+    /// @notice Draws a SecAgg task's ring: a Fisher–Yates shuffle of the member indices seeded
+    ///         with keccak256(abi.encode(blockhash(anchor), D)), the anchor being the block that
+    ///         created the task (circuits/README.md, "Mask"). Nobody joins before it is drawn.
+    /// @dev Anyone, once, from the block after the anchor. The transaction that creates a task
+    ///      cannot read its own block's hash, so no member can steer the draw (only that block's
+    ///      builder could). If the anchor is older than the 256 blocks `blockhash` remembers, the
+    ///      call makes its own block the anchor (`GraphAnchored`) and a later call draws.
+    /// @param taskId A SecAgg task.
+    function drawGraph(uint256 taskId) external;
+
     /// @notice Commits the caller to its pair secrets of a task, once: one commitment
     ///         c_ij = Poseidon2(ECDH(sk_i, pk_j).x, D) per active neighbour slot (D is the
     ///         task's domain, `taskDomain`), each with a
     ///         `PairCommit` proof. Chunks and mask reveals are then proven against them.
-    /// @dev SecAgg tasks only, while the task is Active (also in a later round), by a task member
-    ///      that has not joined yet. Both arrays hold exactly one entry per active slot, in slot
+    /// @dev SecAgg tasks only, once its graph is drawn, while the task is Active (also in a
+    ///      later round), by a task member that has not joined yet. Both arrays hold exactly one entry per active slot, in slot
     ///      order (s = 0, 1, …); each commitment is non-zero and below p. The `PairCommit` public
     ///      inputs of slot s are D, the caller's key (x, y), slot s's neighbour's key (x, y),
     ///      commitment.
@@ -407,19 +404,8 @@ interface IFederatedAggregator {
     /// @notice The `CkksAggregator` this contract deployed, which runs CKKS tasks' rounds.
     function ckks() external view returns (address);
 
-    /// @notice Whether `member` registered a key, and the key.
-    function publicKey(address member) external view returns (bool registered, uint256 x, uint256 y);
-
-    /// @notice The member that registered the key (x, y), or zero.
-    function keyOwner(uint256 x, uint256 y) external view returns (address);
-
-    /// @notice The `binding` public input of `account`'s `KeyPossession` proof:
-    ///         keccak256(abi.encode(keccak256("zkfed.key-binding"), chainid, this contract,
-    ///         account)) mod p.
-    function keyBinding(address account) external view returns (uint256);
-
-    /// @notice The `KeyPossession` verifier, the registry's, fixed at deployment.
-    function keyVerifier() external view returns (address);
+    /// @notice The `KeyRegistry` this contract deployed: members' keys.
+    function keys() external view returns (address);
 
     /// @notice The deployment's `VerifierRegistry`: the only circuit variants a task may use.
     function registry() external view returns (address);
@@ -446,7 +432,8 @@ interface IFederatedAggregator {
         view
         returns (TaskStatus status, uint256 currentRound, uint256 chunks);
 
-    /// @notice The task's member snapshot; the index in this list is the ring position.
+    /// @notice The task's member snapshot; the index in this list is the member index (of
+    ///         contributor bitmaps and signs), its ring position is in `ringOrder`.
     function taskMembers(uint256 taskId) external view returns (address[] memory);
 
     /// @notice A member's K neighbour slots in public-input order (+1, −1, +2, −2, …) and the
@@ -454,10 +441,15 @@ interface IFederatedAggregator {
     /// @dev `ring` holds every slot's neighbour, an inactive slot's too (a repeat or the member
     ///      itself). `slots`: bit s (s < K) is the sign of slot s, set when the member's index is
     ///      below the neighbour's (0 for an inactive slot); bit K + s is set when slot s is active.
+    ///      SecAgg tasks only (`WrongMode`), once the ring is drawn (`GraphNotDrawn`).
     function neighbors(uint256 taskId, address member)
         external
         view
         returns (address[] memory ring, uint256 slots);
+
+    /// @notice A SecAgg task's ring: entry p is the index of the member at ring position p
+    ///         (empty until `drawGraph`).
+    function ringOrder(uint256 taskId) external view returns (uint256[] memory order);
 
     /// @notice A member's pair commitments by slot (K entries; 0 for an inactive slot or before
     ///         the member joined), as its `MaskedUpdate` statements take them.

@@ -31,7 +31,14 @@ class Consortium:
     store: LocalStore
 
     def open_task(self, n_params: int, initial: Any = None, rounds: int = 3) -> SecaggTask:
-        """A SecAgg task over every member with keys, through a governance vote."""
+        """A SecAgg task over every member with keys, through a governance vote, its ring
+        drawn."""
+        task_id = self.open_task_undrawn(n_params, initial, rounds)
+        self.zk.draw_graph(self.members[0], task_id)
+        return self.zk.secagg_task(task_id)
+
+    def open_task_undrawn(self, n_params: int, initial: Any = None, rounds: int = 3) -> int:
+        """The task of :meth:`open_task`, created but its ring not drawn yet; returns its id."""
         from zkfed.protocol import store_model
 
         packing = self.variant.packing
@@ -50,4 +57,5 @@ class Consortium:
         proposal = self.zk.propose_task(self.members[0], spec, "spec", b"\x22" * 32, b"\x33" * 32)
         for member in self.members[: N_MEMBERS // 2 + 1]:
             self.zk.vote(member, proposal, True)
-        return self.zk.secagg_task(self.zk.execute(self.members[0], proposal))
+        self.zk.governance.execute(proposal, sender=self.members[0])
+        return int(self.zk.governance.proposal(proposal).taskId)

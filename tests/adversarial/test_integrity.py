@@ -116,10 +116,11 @@ def test_the_chain_holds_the_exact_sum_after_a_dropout(
     consortium = deploy()
     zk = consortium.zk
     task = consortium.open_task(consortium.variant.packing.params_per_chunk)
-    contributors = [0, 1, 2, 3]
+    ring = zk.ring_order(task.task_id)
+    contributors = sorted(ring[2:])  # the two dropped sit side by side: nobody is isolated
     _round(consortium, prover, task, 1, contributors)
 
-    # Execute: members 4 and 5 dropped; their neighbours remove the masks on-chain.
+    # Execute: two members dropped; their neighbours remove the masks on-chain.
     _close(consortium, prover, task, 1, contributors)
 
     # Assert: the sealed words are exactly the packed sum of the contributors' chunks.
@@ -142,25 +143,31 @@ def test_the_chain_holds_the_exact_sum_after_a_dropout(
 
 
 def test_a_forged_mask_is_refused(deploy: Callable[..., Consortium], prover: Prover) -> None:
-    # Prepare: member 0 would like to take other words than its mask with dropped member 5 out
-    # of the sum (which would shift the aggregate): it proves the true mask but posts others.
+    # Prepare: a neighbour of dropped member 5 would like to take other words than its mask
+    # with 5 out of the sum (which would shift the aggregate): it proves the true mask but
+    # posts others.
     consortium = deploy()
     zk, members = consortium.zk, consortium.members
     task = consortium.open_task(consortium.variant.packing.params_per_chunk)
-    _round(consortium, prover, task, 1, [0, 1, 2, 3, 4])
+    dropped = 5
+    contributors = [i for i in range(len(members)) if i != dropped]
+    revealer = task.neighbor_indices(dropped)[0]
+    other = next(j for j in task.neighbor_indices(revealer) if j != dropped)
+    _round(consortium, prover, task, 1, contributors)
     chain.pending_timestamp = zk.round_state(task.task_id, 1).submission_deadline
-    masks, inputs = mask_reveal_inputs(task, 1, 0, SECRET_KEYS[0], 5)
+    masks, inputs = mask_reveal_inputs(task, 1, 0, SECRET_KEYS[revealer], dropped)
     circuit = mask_reveal_circuit(task.packing.words)
     proof = prover.prove(circuit.wasm, circuit.zkey, dict(inputs)).proof
     forged = [(masks[0] + 1) % P, *masks[1:]]
+    account, gone = members[revealer], members[dropped].address
 
     # Execute / Assert
-    with ape.reverts(zk.aggregator.InvalidProof, member=members[0].address):
-        zk.reveal_mask(members[0], task.task_id, 1, 0, members[5].address, forged, proof)
+    with ape.reverts(zk.aggregator.InvalidProof, member=account.address):
+        zk.reveal_mask(account, task.task_id, 1, 0, gone, forged, proof)
     with ape.reverts(zk.aggregator.NeighborContributed):
-        zk.reveal_mask(members[0], task.task_id, 1, 0, members[1].address, masks, proof)
-    zk.reveal_mask(members[0], task.task_id, 1, 0, members[5].address, masks, proof)
-    assert zk.revealed_masks(task, 1, 0, {0, 1, 2, 3, 4}) == {(0, 5)}
+        zk.reveal_mask(account, task.task_id, 1, 0, members[other].address, masks, proof)
+    zk.reveal_mask(account, task.task_id, 1, 0, gone, masks, proof)
+    assert zk.revealed_masks(task, 1, 0, set(contributors)) == {(revealer, dropped)}
 
 
 def test_an_earlier_round_verifies_after_later_rounds_reuse_its_slots(

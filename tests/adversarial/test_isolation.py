@@ -24,12 +24,13 @@ from zkfed.proving import Prover
 def test_an_isolated_contributor_does_not_unmask_itself(
     deploy: Callable[..., Consortium], prover: Prover
 ) -> None:
-    # Prepare: six members on a ring with K = 2; members 1 and 3, both neighbours of member 2,
-    # drop out (honestly, or a coalition staying offline to isolate it).
+    # Prepare: six members on a drawn ring with K = 2; both neighbours of member 2 drop out
+    # (honestly, or a coalition staying offline to isolate it).
     consortium = deploy()
     zk, members = consortium.zk, consortium.members
     task = consortium.open_task(consortium.variant.packing.params_per_chunk)
-    contributors = [0, 2, 4, 5]
+    dropped = task.neighbor_indices(2)
+    contributors = [i for i in range(len(members)) if i not in dropped]
     for i in contributors:
         update = np.random.default_rng(i).normal(0, 0.02, task.n_params)
         submit_update(

@@ -42,7 +42,7 @@ def test_a_key_another_member_registered_is_refused(
     replayed = _possession_proof(zk, prover, members[3], SECRET_KEYS[3])
 
     # Execute / Assert
-    with ape.reverts(zk.aggregator.KeyInUse, owner=members[3].address):
+    with ape.reverts(zk.keys.KeyInUse, owner=members[3].address):
         zk.register_key(members[1], pk3, replayed)
     assert zk.key_owner(pk3) == members[3].address
 
@@ -58,7 +58,7 @@ def test_a_front_runner_cannot_use_the_owners_possession_proof(
     proof = _possession_proof(zk, prover, members[3], SECRET_KEYS[3])
 
     # Execute / Assert: the proof is bound to member 3's account.
-    with ape.reverts(zk.aggregator.InvalidKeyProof, member=members[1].address):
+    with ape.reverts(zk.keys.InvalidKeyProof, member=members[1].address):
         zk.register_key(members[1], pk3, proof)
     zk.register_key(members[3], pk3, proof)
     assert zk.key_owner(pk3) == members[3].address
@@ -73,7 +73,7 @@ def test_a_possession_proof_from_another_deployment_is_refused(
     proof = _possession_proof(rehearsal.zk, prover, member, SECRET_KEYS[3])
 
     # Execute / Assert
-    with ape.reverts(production.zk.aggregator.InvalidKeyProof):
+    with ape.reverts(production.zk.keys.InvalidKeyProof):
         production.zk.register_key(member, public_key(SECRET_KEYS[3]), proof)
 
 
@@ -86,7 +86,7 @@ def test_the_v1_victim_stays_masked(deploy: Callable[..., Consortium], prover: P
 
     for i in (0, 2, 3, 4, 5):
         register_key(zk, prover, members[i], SECRET_KEYS[i])
-    with ape.reverts(zk.aggregator.KeyInUse):
+    with ape.reverts(zk.keys.KeyInUse):
         zk.register_key(
             members[1],
             public_key(SECRET_KEYS[3]),

@@ -3,11 +3,12 @@
 Deployment order is the one of record: the ``VerifierRegistry`` with its verifiers, then
 ``ModelGovernance``, bound to the aggregator's future address (the deployer's next CREATE
 address), then ``FederatedAggregator``, whose constructor checks the binding and deploys the
-``CkksAggregator``. The session's registry holds mock verifiers (one `MaskedUpdate` and one
-`MaskReveal(W)` verifier per variant of `REGISTERED`, a shared `PairCommit` one and the
-`KeyPossession` one) with the committed keys' hashes, so members register their keys with a
-stand-in proof; tests/contracts/test_real_proofs.py deploys its own registry of the generated
-verifiers. Tests create tasks the way members do: propose, vote, execute.
+``CkksAggregator`` and the ``KeyRegistry``. The session's registry holds mock verifiers (one
+`MaskedUpdate` and one `MaskReveal(W)` verifier per variant of `REGISTERED`, a shared
+`PairCommit` one and the `KeyPossession` one) with the committed keys' hashes, so members
+register their keys with a stand-in proof; tests/contracts/test_real_proofs.py deploys its own
+registry of the generated verifiers. Tests create tasks the way members do: propose, vote,
+execute, then (SecAgg) draw the task's ring.
 """
 
 from collections.abc import Callable
@@ -130,8 +131,9 @@ def governance_and_aggregator(
     )
     aggregator = deployer.deploy(project.FederatedAggregator, governance.address, registry.address)
     assert aggregator.address == predicted
+    keys = project.KeyRegistry.at(aggregator.keys())
     for member, (x, y) in zip(members, public_keys, strict=True):
-        aggregator.registerKey(x, y, ZERO_PROOF, sender=member)
+        keys.registerKey(x, y, ZERO_PROOF, sender=member)
     return governance, aggregator
 
 
@@ -143,6 +145,12 @@ def governance(governance_and_aggregator: tuple[Any, Any]) -> Any:
 @pytest.fixture(scope="session")
 def aggregator(governance_and_aggregator: tuple[Any, Any]) -> Any:
     return governance_and_aggregator[1]
+
+
+@pytest.fixture(scope="session")
+def key_registry(project: Any, aggregator: Any) -> Any:
+    """The `KeyRegistry` the session aggregator deployed, where members register their keys."""
+    return project.KeyRegistry.at(aggregator.keys())
 
 
 @pytest.fixture(scope="session")
@@ -161,7 +169,8 @@ def newcomer(accounts: Any, governance: Any, members: list[Any]) -> Any:
 
 @pytest.fixture(scope="session")
 def create_task(governance: Any, members: list[Any]) -> Callable[[tuple[Any, ...]], int]:
-    """Opens a task the way members do: a proposal, a majority of votes, execution."""
+    """Opens a task the way members do: a proposal, a majority of votes, execution; a SecAgg
+    task's ring is then drawn (the executor does, in the next block)."""
 
     def create(config: tuple[Any, ...]) -> int:
         return open_task(governance, members, config)

@@ -27,6 +27,7 @@ ACCEPT_ALL, REJECT_ALL, STRICT = 0, 1, 2
 
 # IFederatedAggregator enums.
 SECAGG, CKKS = 0, 1
+TASK_CONFIG_MODE = 2  # the position of `mode` in a TaskConfig tuple (see `task_config`)
 ROUND_OPEN, ROUND_RECOVERY, ROUND_FINALIZED, ROUND_ABORTED = 1, 2, 3, 4
 CHUNK_OPEN, CHUNK_VOID, CHUNK_AWAITING_REVEALS, CHUNK_RECOVERABLE = 0, 1, 2, 3
 
@@ -215,17 +216,38 @@ def _revert_data(error: Exception) -> list[bytes]:
     return readings
 
 
-def open_task(governance: Any, voters: Sequence[Any], config: tuple[Any, ...]) -> int:
-    """Opens a task the way members do: a proposal, votes of a majority of `voters` (the
-    governance's members), execution. Returns the task id."""
+def pass_proposal(governance: Any, voters: Sequence[Any], config: tuple[Any, ...]) -> int:
+    """Proposes a task and carries it by the votes of a majority of `voters` (the governance's
+    members), without executing it. Returns the proposal id."""
     proposal = ("bafkreispec", b"\x22" * 32, b"\x33" * 32, config)
     tx = governance.proposeTask(proposal, sender=voters[0])
     # Read ids from events: a simulated `return_value` may be replayed on the later state.
-    proposal_id = tx.events.filter(governance.ProposalCreated)[0].proposalId
+    proposal_id = int(tx.events.filter(governance.ProposalCreated)[0].proposalId)
     for voter in voters[: len(voters) // 2 + 1]:
         governance.vote(proposal_id, True, sender=voter)
+    return proposal_id
+
+
+def open_task(
+    governance: Any, voters: Sequence[Any], config: tuple[Any, ...], *, draw: bool = True
+) -> int:
+    """Opens a task the way members do: a proposal, votes of a majority of `voters` (the
+    governance's members), execution; then, unless `draw` is False, the executor draws a
+    SecAgg task's ring (`drawGraph`, from the next block). Returns the task id."""
+    proposal_id = pass_proposal(governance, voters, config)
     tx = governance.execute(proposal_id, sender=voters[0])
-    return int(tx.events.filter(governance.ProposalExecuted)[0].taskId)
+    task_id = int(tx.events.filter(governance.ProposalExecuted)[0].taskId)
+    if draw and config[TASK_CONFIG_MODE] == SECAGG:
+        aggregator = ape.project.FederatedAggregator.at(governance.aggregator())
+        aggregator.drawGraph(task_id, sender=voters[0])
+    return task_id
+
+
+def members_on_ring(aggregator: Any, task_id: int, members: Sequence[Any]) -> list[Any]:
+    """A SecAgg task's `members` (in task order) rearranged in the order of its drawn ring
+    (`ringOrder`): entry p is the member at ring position p, so with K = 2 the neighbours of
+    entry p are entries p ± 1 (mod n)."""
+    return [members[int(i)] for i in aggregator.ringOrder(task_id)]
 
 
 def admit_member(governance: Any, voters: Sequence[Any], account: Any) -> None:

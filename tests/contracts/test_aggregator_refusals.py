@@ -5,7 +5,7 @@ from typing import Any
 
 import ape
 from ape import chain
-from contract_helpers import REJECT_ALL, STRICT, ZERO_PROOF, P, task_config
+from contract_helpers import REJECT_ALL, STRICT, ZERO_PROOF, P, members_on_ring, task_config
 
 from zkfed.babyjubjub import Point, public_key
 
@@ -23,6 +23,7 @@ def _signals(aggregator: Any, task_id: int, member: Any, chunk: int, words: list
 
 
 def _submit(aggregator: Any, members: list[Any], task_id: int, who: range, chunk: int = 0) -> None:
+    """Members `who` of `members` (in task order, or in ring order) submit chunk `chunk`."""
     for i in who:
         aggregator.submitChunk(task_id, 1, chunk, WORDS, ZERO_PROOF, sender=members[i])
 
@@ -103,63 +104,66 @@ def test_replay_into_another_round_is_refused(
 def test_reveal_before_the_deadline_is_refused(
     aggregator: Any, members: list[Any], secagg_task: int
 ) -> None:
-    # Prepare
-    _submit(aggregator, members, secagg_task, range(3))
+    # Prepare: ring positions 0, 1, 2 contribute; position 5 neighbours position 0.
+    ring = members_on_ring(aggregator, secagg_task, members)
+    _submit(aggregator, ring, secagg_task, range(3))
 
     # Execute / Assert
     with ape.reverts(aggregator.RoundStillOpen):
-        aggregator.revealMask(secagg_task, 1, 0, members[5], MASKS, ZERO_PROOF, sender=members[0])
+        aggregator.revealMask(secagg_task, 1, 0, ring[5], MASKS, ZERO_PROOF, sender=ring[0])
 
 
 def test_reveal_for_a_void_chunk_is_refused(
     aggregator: Any, members: list[Any], secagg_task: int
 ) -> None:
-    # Prepare: two contributors, t_min = 3.
-    _submit(aggregator, members, secagg_task, range(2))
+    # Prepare: two contributors (ring positions 0 and 1), t_min = 3.
+    ring = members_on_ring(aggregator, secagg_task, members)
+    _submit(aggregator, ring, secagg_task, range(2))
     chain.pending_timestamp = aggregator.roundInfo(secagg_task, 1).submissionDeadline
 
-    # Execute / Assert
+    # Execute / Assert: position 5 is a dropped neighbour of position 0.
     with ape.reverts(aggregator.ChunkVoid, contributors=2, required=3):
-        aggregator.revealMask(secagg_task, 1, 0, members[5], MASKS, ZERO_PROOF, sender=members[0])
+        aggregator.revealMask(secagg_task, 1, 0, ring[5], MASKS, ZERO_PROOF, sender=ring[0])
 
 
 def test_reveal_twice_of_a_wrong_length_or_outside_the_field_is_refused(
     aggregator: Any, members: list[Any], secagg_task: int
 ) -> None:
-    # Prepare: 0, 1, 2 contribute; 0 removes its mask with its dropped neighbour 5.
-    _submit(aggregator, members, secagg_task, range(3))
+    # Prepare: ring positions 0, 1, 2 contribute; 0 removes its mask with its dropped
+    # neighbour 5 (K = 2: the neighbours of position p are p ± 1).
+    ring = members_on_ring(aggregator, secagg_task, members)
+    _submit(aggregator, ring, secagg_task, range(3))
     chain.pending_timestamp = aggregator.roundInfo(secagg_task, 1).submissionDeadline
-    aggregator.revealMask(secagg_task, 1, 0, members[5], MASKS, ZERO_PROOF, sender=members[0])
+    aggregator.revealMask(secagg_task, 1, 0, ring[5], MASKS, ZERO_PROOF, sender=ring[0])
 
     # Execute / Assert
     with ape.reverts(
-        aggregator.MaskAlreadyRevealed, revealer=members[0].address, dropped=members[5].address
+        aggregator.MaskAlreadyRevealed, revealer=ring[0].address, dropped=ring[5].address
     ):
-        aggregator.revealMask(secagg_task, 1, 0, members[5], MASKS, ZERO_PROOF, sender=members[0])
+        aggregator.revealMask(secagg_task, 1, 0, ring[5], MASKS, ZERO_PROOF, sender=ring[0])
     with ape.reverts(aggregator.WrongWordCount, expected=2, actual=3):
-        aggregator.revealMask(
-            secagg_task, 1, 0, members[3], [*MASKS, 1], ZERO_PROOF, sender=members[2]
-        )
+        aggregator.revealMask(secagg_task, 1, 0, ring[3], [*MASKS, 1], ZERO_PROOF, sender=ring[2])
     with ape.reverts(aggregator.WordOutOfField, index=0, word=P):
-        aggregator.revealMask(secagg_task, 1, 0, members[3], [P, 1], ZERO_PROOF, sender=members[2])
-    with ape.reverts(aggregator.NeighborContributed, neighbor=members[1].address):
-        aggregator.revealMask(secagg_task, 1, 0, members[1], MASKS, ZERO_PROOF, sender=members[2])
-    with ape.reverts(aggregator.NotNeighbor, member=members[0].address):
-        aggregator.revealMask(secagg_task, 1, 0, members[3], MASKS, ZERO_PROOF, sender=members[0])
+        aggregator.revealMask(secagg_task, 1, 0, ring[3], [P, 1], ZERO_PROOF, sender=ring[2])
+    with ape.reverts(aggregator.NeighborContributed, neighbor=ring[1].address):
+        aggregator.revealMask(secagg_task, 1, 0, ring[1], MASKS, ZERO_PROOF, sender=ring[2])
+    with ape.reverts(aggregator.NotNeighbor, member=ring[0].address):
+        aggregator.revealMask(secagg_task, 1, 0, ring[3], MASKS, ZERO_PROOF, sender=ring[0])
 
 
 def test_reveal_with_an_invalid_proof_is_refused(
     aggregator: Any, reveal_verifier: Any, deployer: Any, members: list[Any], secagg_task: int
 ) -> None:
-    # Prepare
-    _submit(aggregator, members, secagg_task, range(3))
+    # Prepare: ring positions 0, 1, 2 contribute; 5 is a dropped neighbour of 0.
+    ring = members_on_ring(aggregator, secagg_task, members)
+    _submit(aggregator, ring, secagg_task, range(3))
     chain.pending_timestamp = aggregator.roundInfo(secagg_task, 1).submissionDeadline
     before = list(aggregator.accumulator(secagg_task, 1, 0))
     reveal_verifier.setMode(REJECT_ALL, sender=deployer)
 
     # Execute / Assert
-    with ape.reverts(aggregator.InvalidProof, member=members[0].address):
-        aggregator.revealMask(secagg_task, 1, 0, members[5], MASKS, ZERO_PROOF, sender=members[0])
+    with ape.reverts(aggregator.InvalidProof, member=ring[0].address):
+        aggregator.revealMask(secagg_task, 1, 0, ring[5], MASKS, ZERO_PROOF, sender=ring[0])
     assert list(aggregator.accumulator(secagg_task, 1, 0)) == before
 
 
@@ -203,49 +207,49 @@ def test_secagg_round_with_something_to_aggregate_is_not_aborted(
 
 
 def test_key_outside_the_subgroup_is_refused(
-    aggregator: Any, reference_points: dict[str, Any], newcomer: Any
+    key_registry: Any, reference_points: dict[str, Any], newcomer: Any
 ) -> None:
     # Prepare: circomlib's Generator has order 8·l.
     gx, gy = reference_points["generator"]
 
     # Execute / Assert
-    with ape.reverts(aggregator.InvalidPublicKey, x=gx, y=gy):
-        aggregator.registerKey(gx, gy, ZERO_PROOF, sender=newcomer)
+    with ape.reverts(key_registry.InvalidPublicKey, x=gx, y=gy):
+        key_registry.registerKey(gx, gy, ZERO_PROOF, sender=newcomer)
 
 
 def test_key_of_another_member_is_refused(
-    aggregator: Any, members: list[Any], public_keys: list[Point], newcomer: Any
+    key_registry: Any, members: list[Any], public_keys: list[Point], newcomer: Any
 ) -> None:
     # Prepare: a copied key would cancel its owner's masks (equal pair secrets).
     x, y = public_keys[0]
 
     # Execute / Assert
-    with ape.reverts(aggregator.KeyInUse, x=x, y=y, owner=members[0].address):
-        aggregator.registerKey(x, y, ZERO_PROOF, sender=newcomer)
-    assert aggregator.keyOwner(x, y) == members[0].address
+    with ape.reverts(key_registry.KeyInUse, x=x, y=y, owner=members[0].address):
+        key_registry.registerKey(x, y, ZERO_PROOF, sender=newcomer)
+    assert key_registry.keyOwner(x, y) == members[0].address
 
 
 def test_key_without_a_valid_possession_proof_is_refused(
-    aggregator: Any, key_verifier: Any, deployer: Any, newcomer: Any
+    key_registry: Any, key_verifier: Any, deployer: Any, newcomer: Any
 ) -> None:
     # Prepare
     x, y = public_key(0xBADC0DE)
     key_verifier.setMode(REJECT_ALL, sender=deployer)
 
     # Execute / Assert
-    with ape.reverts(aggregator.InvalidKeyProof, member=newcomer.address):
-        aggregator.registerKey(x, y, ZERO_PROOF, sender=newcomer)
-    assert aggregator.keyOwner(x, y) == "0x" + "00" * 20
-    assert not aggregator.publicKey(newcomer).registered
+    with ape.reverts(key_registry.InvalidKeyProof, member=newcomer.address):
+        key_registry.registerKey(x, y, ZERO_PROOF, sender=newcomer)
+    assert key_registry.keyOwner(x, y) == "0x" + "00" * 20
+    assert not key_registry.publicKey(newcomer).registered
 
 
-def test_second_key_is_refused(aggregator: Any, members: list[Any]) -> None:
+def test_second_key_is_refused(key_registry: Any, members: list[Any]) -> None:
     # Prepare
     x, y = public_key(0xBADC0DE)
 
     # Execute / Assert
-    with ape.reverts(aggregator.KeyAlreadyRegistered, member=members[0].address):
-        aggregator.registerKey(x, y, ZERO_PROOF, sender=members[0])
+    with ape.reverts(key_registry.KeyAlreadyRegistered, member=members[0].address):
+        key_registry.registerKey(x, y, ZERO_PROOF, sender=members[0])
 
 
 def test_submission_before_joining_is_refused(

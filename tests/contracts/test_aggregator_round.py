@@ -7,6 +7,7 @@ shown to agree bit for bit.
 """
 
 from collections.abc import Callable
+from itertools import combinations
 from typing import Any
 
 import ape
@@ -61,7 +62,7 @@ def round_task(
     public_keys: list[Point],
 ) -> SecaggTask:
     """A task every member has joined with its real pair commitments (mock-verified proofs),
-    as the client sees it: the domain is the chain's."""
+    as the client sees it: the domain and the drawn ring are the chain's."""
     bound = squared_norm_bound(CLIP_NORM, TEST_VARIANT.packing)
     task_id = create_task(task_config(param_count=N_PARAMS, bound=bound))
     task = SecaggTask(
@@ -72,6 +73,7 @@ def round_task(
         bound=bound,
         members=tuple(public_keys),
         domain=int(aggregator.taskDomain(task_id)),
+        ring=tuple(int(i) for i in aggregator.ringOrder(task_id)),
     )
     for i, member in enumerate(members):
         commitments = [c for c, _ in join_inputs(task, i, secret_keys[i])]
@@ -92,26 +94,29 @@ def test_task_domain_follows_its_definition(aggregator: Any, round_task: SecaggT
 def test_ring_and_commitments_agree_with_client(
     aggregator: Any, members: list[Any], secret_keys: list[int], round_task: SecaggTask
 ) -> None:
-    # Prepare
+    # Prepare: slot s of member i holds the member at ring offset ±(s/2 + 1) from i's ring
+    # position (positions mod n), computed here from the drawn ring alone.
     n, k = len(members), TEST_VARIANT.neighbors
+    order = list(round_task.ring or ())
+    assert sorted(order) == list(range(n))
 
     # Execute
     on_chain = [aggregator.neighbors(round_task.task_id, m) for m in members]
 
     # Assert
     for i, (ring, slots) in enumerate(on_chain):
-        expected = ring_slots(n, k, i)
-        assert list(ring) == [members[j].address for j in expected if j is not None]
+        expected = [order[p] for p in ring_slots(n, k, order.index(i))]
+        assert round_task.slots(i) == expected
+        assert list(ring) == [members[j].address for j in expected]
         assert slots == slots_word(i, expected)
         assert list(aggregator.pairCommitments(round_task.task_id, members[i])) == (
             round_task.pair_commitments(i, secret_keys[i])
         )
         # Each pair's two members posted the same commitment (ECDH is symmetric).
         for slot, j in enumerate(expected):
-            assert j is not None
             theirs = aggregator.pairCommitments(round_task.task_id, members[j])
             assert (
-                theirs[ring_slots(n, k, j).index(i)]
+                theirs[round_task.slots(j).index(i)]
                 == round_task.pair_commitments(i, secret_keys[i])[slot]
             )
 
@@ -196,17 +201,33 @@ def test_full_round_with_dropouts_unmasks_to_the_sum(
 def test_finalize_in_batches_of_one_chains_the_digest(
     aggregator: Any, members: list[Any], outsider: Any, secagg_task: int
 ) -> None:
-    # Prepare: chunk 0 by {1, 2, 3}, whose dropped neighbours are 0 (of 1, which subtracted
-    # the pair's mask: it is added back) and 4 (of 3, which added it: it is subtracted);
-    # chunk 1 by everyone (no reveal needed); chunk 2 by two members (void); chunk 3 by nobody.
+    # Prepare: chunk 0 by three members with dropped neighbours on the drawn ring, chosen so
+    # that both signs occur: a revealer below its dropped neighbour added the pair's mask (it is
+    # subtracted), one above it subtracted the mask (it is added back); chunk 1 by everyone (no
+    # reveal needed); chunk 2 by two members (void); chunk 3 by nobody.
     task_id = secagg_task
+    addresses = [m.address for m in members]
+    neighbours = {
+        i: [addresses.index(a) for a in aggregator.neighbors(task_id, m).ring]
+        for i, m in enumerate(members)
+    }
+
+    def reveals_of(who: tuple[int, ...]) -> dict[tuple[int, int], int]:
+        # (revealer, dropped): the sign the contract applies to the revealed mask.
+        return {(i, j): -1 if i < j else +1 for i in who for j in neighbours[i] if j not in who}
+
+    first = next(
+        who
+        for who in combinations(range(len(members)), 3)
+        if set(reveals_of(who).values()) == {-1, +1}
+    )
     words = {i: [(i + 1) * 1_000_003, P - 1 - i] for i in range(len(members))}
-    chunk_contributors = {0: [1, 2, 3], 1: list(range(len(members))), 2: [4, 5], 3: []}
+    chunk_contributors = {0: list(first), 1: list(range(len(members))), 2: [4, 5], 3: []}
     for c, who in chunk_contributors.items():
         for i in who:
             aggregator.submitChunk(task_id, 1, c, words[i], ZERO_PROOF, sender=members[i])
     chain.pending_timestamp = aggregator.roundInfo(task_id, 1).submissionDeadline
-    reveals = {(1, 0): +1, (3, 4): -1}  # (revealer, dropped): sign the contract applies
+    reveals = reveals_of(first)
     masks = {pair: dummy_masks(*pair, TEST_VARIANT.words) for pair in reveals}
     for i, j in reveals:
         aggregator.revealMask(

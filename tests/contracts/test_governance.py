@@ -95,6 +95,7 @@ def test_double_vote_and_outsider_vote_are_refused(
 def test_membership_changes_by_vote(
     governance: Any,
     aggregator: Any,
+    key_registry: Any,
     members: list[Any],
     outsider: Any,
     create_task: Callable[[tuple[Any, ...]], int],
@@ -112,8 +113,8 @@ def test_membership_changes_by_vote(
     # Assert
     assert not governance.isMember(members[5])
     assert members[5].address not in list(aggregator.taskMembers(task_id))
-    with ape.reverts(aggregator.NotMember, account=outsider.address):
-        aggregator.registerKey(1, 2, ZERO_PROOF, sender=outsider)
+    with ape.reverts(key_registry.NotMember, account=outsider.address):
+        key_registry.registerKey(1, 2, ZERO_PROOF, sender=outsider)
 
 
 def test_member_removed_by_vote_cannot_join_a_task(

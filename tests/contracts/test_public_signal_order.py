@@ -128,33 +128,43 @@ def test_mask_reveal_signals_follow_the_registry(
     deployer: Any,
     members: list[Any],
 ) -> None:
-    # Prepare: members 0, 1, 2 contribute; member 0 reveals for its dropped neighbour 5.
+    # Prepare: member 0 and two others contribute; member 0 reveals for its slot-0 neighbour on
+    # the drawn ring, which dropped.
     variant = _variant(variant_name)
     task_id, _, reveal_verifier = create_variant_task(variant)
-    for i in range(3):
+    ring, _ = aggregator.neighbors(task_id, members[0])
+    dropped = [m.address for m in members].index(ring[0])
+    contributors = [0, *[i for i in range(1, len(members)) if i != dropped][:2]]
+    for i in contributors:
         words = [i + w for w in range(variant.words)]
         aggregator.submitChunk(task_id, 1, 0, words, ZERO_PROOF, sender=members[i])
     chain.pending_timestamp = aggregator.roundInfo(task_id, 1).submissionDeadline
-    masks = dummy_masks(0, 5, variant.words)
+    masks = dummy_masks(0, dropped, variant.words)
     values = _values(aggregator, task_id, members[0], chunk=0)
-    ring, _ = aggregator.neighbors(task_id, members[0])
-    slot = list(ring).index(members[5].address)
+    slot = list(ring).index(members[dropped].address)
     values |= {"commitment": [values["commitments"][slot]], "mask": masks}
     signals = _in_registry_order(_mask_reveal_entry(variant.words)["publicSignals"], values)
     reveal_verifier.setMode(STRICT, sender=deployer)
     reveal_verifier.allow(signals, sender=deployer)
 
     # Execute
-    tx = aggregator.revealMask(task_id, 1, 0, members[5], masks, ZERO_PROOF, sender=members[0])
+    tx = aggregator.revealMask(
+        task_id, 1, 0, members[dropped], masks, ZERO_PROOF, sender=members[0]
+    )
 
     # Assert
     revealed = tx.events.filter(aggregator.MaskRevealed)[0]
-    assert (revealed.revealer, revealed.dropped) == (members[0].address, members[5].address)
+    assert (revealed.revealer, revealed.dropped) == (members[0].address, members[dropped].address)
     assert signals[0] == aggregator.taskDomain(task_id) != task_id
 
 
 def test_pair_commit_signals_follow_the_registry(
-    aggregator: Any, pair_verifier: Any, deployer: Any, members: list[Any], unjoined_task: int
+    aggregator: Any,
+    key_registry: Any,
+    pair_verifier: Any,
+    deployer: Any,
+    members: list[Any],
+    unjoined_task: int,
 ) -> None:
     # Prepare: member 3 joins; each slot's proof must carry (D, own key, neighbour's key,
     # commitment) in the registry's order.
@@ -166,8 +176,8 @@ def test_pair_commit_signals_follow_the_registry(
     for neighbor, commitment in zip(ring, commitments, strict=True):
         values = {
             "task": [_domain(aggregator, task_id)],
-            "pk": list(aggregator.publicKey(members[3])[1:]),
-            "neighbor": list(aggregator.publicKey(neighbor)[1:]),
+            "pk": list(key_registry.publicKey(members[3])[1:]),
+            "neighbor": list(key_registry.publicKey(neighbor)[1:]),
             "commitment": [commitment],
         }
         pair_verifier.allow(_in_registry_order(signals, values), sender=deployer)
@@ -181,9 +191,10 @@ def test_pair_commit_signals_follow_the_registry(
 
 
 def test_key_possession_signals_follow_the_registry(
-    aggregator: Any, key_verifier: Any, deployer: Any, newcomer: Any
+    aggregator: Any, key_registry: Any, key_verifier: Any, deployer: Any, newcomer: Any
 ) -> None:
-    # Prepare: the proof must carry (pk, binding of the caller) in the registry's order.
+    # Prepare: the proof must carry (pk, binding of the caller) in the registry's order; the
+    # binding names the aggregator, not the KeyRegistry that checks it.
     x, y = public_key(0x5EED)
     binding = key_binding(chain.chain_id, aggregator.address, newcomer.address)
     values = {"pk": [x, y], "binding": [binding]}
@@ -193,9 +204,9 @@ def test_key_possession_signals_follow_the_registry(
     )
 
     # Execute
-    tx = aggregator.registerKey(x, y, ZERO_PROOF, sender=newcomer)
+    tx = key_registry.registerKey(x, y, ZERO_PROOF, sender=newcomer)
 
     # Assert
-    assert tx.events.filter(aggregator.KeyRegistered)[0].member == newcomer.address
-    assert aggregator.keyBinding(newcomer) == binding
-    assert aggregator.keyOwner(x, y) == newcomer.address
+    assert tx.events.filter(key_registry.KeyRegistered)[0].member == newcomer.address
+    assert key_registry.keyBinding(newcomer) == binding
+    assert key_registry.keyOwner(x, y) == newcomer.address

@@ -169,7 +169,7 @@ def test_keys_registered_with_real_proofs(
 
     # Assert
     assert owners == [m.address for m in members]
-    assert [tuple(registered.aggregator.publicKey(m))[1:] for m in members] == public_keys
+    assert [registered.public_key(m) for m in members] == public_keys
 
 
 def test_round_with_real_proofs(
@@ -199,7 +199,15 @@ def test_round_with_real_proofs(
 
     # Assert
     assert task.members == tuple(public_keys)
-    assert pairs == [(0, 5), (3, 4)]
+    # Each contributor removes its mask with each neighbour on the drawn ring that dropped.
+    addresses = [m.address for m in members]
+    assert pairs == [
+        (i, addresses.index(neighbor))
+        for i in CONTRIBUTORS
+        for neighbor in aggregator.neighbors(task.task_id, members[i]).ring
+        if addresses.index(neighbor) not in CONTRIBUTORS
+    ]
+    assert pairs
     assert all(
         aggregator.maskRevealed(task.task_id, 1, 0, members[i], members[j]) for i, j in pairs
     )
@@ -221,20 +229,22 @@ def test_real_mask_reveal_with_a_tampered_mask_is_refused(
     prover: SnarkjsProver,
     proved_round: RealRound,
 ) -> None:
-    # Prepare: member 0 proves its mask with dropped member 5, then posts one word changed.
+    # Prepare: a contributor i proves its mask with a dropped neighbour j, then posts one word
+    # changed.
     task, _, _ = proved_round
     aggregator = registered.aggregator
     wasm, zkey = _artifacts("mask_reveal_test")
     _submit_all(registered, members, proved_round)
-    masks, inputs = mask_reveal_inputs(task, 1, 0, secret_keys[0], 5)
+    i, j = required_reveals(task, set(CONTRIBUTORS))[0]
+    masks, inputs = mask_reveal_inputs(task, 1, 0, secret_keys[i], j)
     proof = _proof_arguments(prover.prove(wasm, zkey, inputs))
     tampered = [masks[0], (masks[1] + 1) % P]
 
     # Execute / Assert
-    with ape.reverts(aggregator.InvalidProof, member=members[0].address):
-        aggregator.revealMask(task.task_id, 1, 0, members[5], tampered, proof, sender=members[0])
-    aggregator.revealMask(task.task_id, 1, 0, members[5], masks, proof, sender=members[0])
-    assert aggregator.maskRevealed(task.task_id, 1, 0, members[0], members[5])
+    with ape.reverts(aggregator.InvalidProof, member=members[i].address):
+        aggregator.revealMask(task.task_id, 1, 0, members[j], tampered, proof, sender=members[i])
+    aggregator.revealMask(task.task_id, 1, 0, members[j], masks, proof, sender=members[i])
+    assert aggregator.maskRevealed(task.task_id, 1, 0, members[i], members[j])
 
 
 def test_real_proof_replayed_by_another_member_is_refused(
@@ -304,10 +314,10 @@ def test_key_proof_made_for_another_account_is_refused(
     proof = _proof_arguments(prover.prove(wasm, zkey, inputs))
 
     # Execute / Assert: B cannot take A's key with it; A can.
-    with ape.reverts(zk.aggregator.InvalidKeyProof, member=account_b.address):
-        zk.aggregator.registerKey(*pk, proof, sender=account_b)
+    with ape.reverts(zk.keys.InvalidKeyProof, member=account_b.address):
+        zk.keys.registerKey(*pk, proof, sender=account_b)
     assert zk.key_owner(pk) is None
-    zk.aggregator.registerKey(*pk, proof, sender=account_a)
+    zk.keys.registerKey(*pk, proof, sender=account_a)
     assert zk.key_owner(pk) == account_a.address
 
 
@@ -316,14 +326,14 @@ def test_malformed_proof_costs_little_gas(
     project: Any, zk: Zkfed, newcomers: tuple[Any, Any]
 ) -> None:
     # Prepare: an off-curve point makes the pairing precompile fail, and a failing precompile
-    # burns all the gas forwarded to it; the aggregator's cap on the verifier call bounds that.
+    # burns all the gas forwarded to it; the key registry's cap on the verifier call bounds that.
     account = newcomers[0]
     pk = public_key(0xB0B)
-    verifier = project.KeyPossessionVerifier.at(zk.aggregator.keyVerifier())
+    verifier = project.KeyPossessionVerifier.at(zk.keys.keyVerifier())
     signals = [*pk, zk.key_binding(account)]
 
     # Execute
-    receipt = zk.aggregator.registerKey(
+    receipt = zk.keys.registerKey(
         *pk, OFF_CURVE_PROOF, sender=account, gas=GAS_LIMIT, raise_on_revert=False
     )
     uncapped = verifier.verifyProof.transact(
@@ -333,5 +343,5 @@ def test_malformed_proof_costs_little_gas(
     # Assert: called directly, without a cap, the verifier burns nearly the whole limit.
     assert receipt.failed
     assert receipt.gas_used < MALFORMED_PROOF_GAS < uncapped.gas_used
-    with ape.reverts(zk.aggregator.InvalidKeyProof, member=account.address):
-        zk.aggregator.registerKey(*pk, OFF_CURVE_PROOF, sender=account, gas=GAS_LIMIT)
+    with ape.reverts(zk.keys.InvalidKeyProof, member=account.address):
+        zk.keys.registerKey(*pk, OFF_CURVE_PROOF, sender=account, gas=GAS_LIMIT)

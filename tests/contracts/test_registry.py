@@ -82,7 +82,7 @@ def deploy_on(
         zk = Zkfed.deploy(project, deployer, members, VOTING_PERIOD, registry.address)
         if keys:
             for member, (x, y) in zip(members, public_keys, strict=True):
-                zk.aggregator.registerKey(x, y, ZERO_PROOF, sender=member)
+                zk.keys.registerKey(x, y, ZERO_PROOF, sender=member)
         return zk
 
     return deploy
@@ -225,14 +225,15 @@ def test_unknown_variant_id_is_refused_by_the_views(registry: Any, variant_id: i
 
 
 def test_aggregator_takes_its_key_verifier_from_the_registry(
-    aggregator: Any, governance: Any, registry: Any, key_verifier: Any
+    aggregator: Any, governance: Any, registry: Any, key_registry: Any, key_verifier: Any
 ) -> None:
     # Execute
     zk = Zkfed(aggregator, governance)
 
     # Assert
     assert aggregator.registry() == registry.address
-    assert aggregator.keyVerifier() == registry.keyVerifier() == key_verifier.address
+    assert key_registry.keyVerifier() == registry.keyVerifier() == key_verifier.address
+    assert zk.keys.address == aggregator.keys() == key_registry.address
     assert [v.name for v in zk.variants()] == [v.name for v in REGISTERED]
     assert zk.development_keys()
     with pytest.raises(ConfigurationError, match="no circuit variant 'masked_update_huge'"):

@@ -941,6 +941,8 @@ contract CkksAggregatorTest is AggregatorFixture {
         agg.chunkStatus(taskId, 1, 0);
         vm.expectRevert(wrongMode);
         agg.accumulator(taskId, 1, 0);
+        vm.expectRevert(wrongMode);
+        agg.ringOrder(taskId);
     }
 
     /// @dev SecAgg's functions refuse a CKKS task, even when the same step on the CKKS
@@ -950,6 +952,11 @@ contract CkksAggregatorTest is AggregatorFixture {
         vm.warp(block.timestamp + REVEAL);
         bytes memory wrongMode =
             abi.encodeWithSelector(IFA.WrongMode.selector, taskId, IFA.Mode.Ckks);
+
+        vm.roll(block.number + 1);
+        vm.expectRevert(wrongMode);
+        vm.prank(members[1]);
+        agg.drawGraph(taskId);
 
         vm.expectRevert(wrongMode);
         vm.prank(members[1]);

@@ -5,6 +5,7 @@ import {Test} from "forge-std/Test.sol";
 import {FederatedAggregator} from "../../contracts/FederatedAggregator.sol";
 import {ModelGovernance} from "../../contracts/ModelGovernance.sol";
 import {IFederatedAggregator as IFA} from "../../contracts/interfaces/IFederatedAggregator.sol";
+import {IKeyRegistry} from "../../contracts/interfaces/IKeyRegistry.sol";
 import {IModelGovernance as IMG} from "../../contracts/interfaces/IModelGovernance.sol";
 import {IVerifierRegistry} from "../../contracts/interfaces/IVerifierRegistry.sol";
 import {MockGroth16Verifier} from "../../contracts/test/MockGroth16Verifier.sol";
@@ -69,8 +70,9 @@ contract ModelGovernanceTest is Test {
     function _registerKey(address member, uint256 sk) internal {
         (uint256 x, uint256 y) = Ref.publicKey(sk);
         IFA.Proof memory proof;
+        IKeyRegistry keys = IKeyRegistry(agg.keys());
         vm.prank(member);
-        agg.registerKey(x, y, proof);
+        keys.registerKey(x, y, proof);
     }
 
     function _deploy(address[] memory founders)
@@ -425,9 +427,9 @@ contract ModelGovernanceTest is Test {
         assertTrue(gov.isMember(dave));
         assertEq(gov.memberCount(), 4);
 
-        // The new member may register a key with the aggregator.
+        // The new member may register a key with the aggregator's key registry.
         _registerKey(dave, 99);
-        (bool registered,,) = agg.publicKey(dave);
+        (bool registered,,) = IKeyRegistry(agg.keys()).publicKey(dave);
         assertTrue(registered);
     }
 
@@ -538,12 +540,17 @@ contract ModelGovernanceTest is Test {
         gov.proposal(1);
     }
 
-    /// @dev Governance to finalized round: proposal, votes, execution, three joins (two pair
-    ///      commitments each: a ring of three, K = 2) and three submissions.
+    /// @dev Governance to finalized round: proposal, votes, execution, the ring drawn in the
+    ///      next block (by anyone), three joins (two pair commitments each: a ring of three,
+    ///      K = 2) and three submissions.
     function test_Integration_VotedTaskRunsARound() public {
         uint256 id = _propose();
         _pass(id);
         uint256 taskId = gov.execute(id);
+        vm.roll(block.number + 1);
+        vm.prank(outsider);
+        agg.drawGraph(taskId);
+        assertEq(agg.ringOrder(taskId).length, 3);
         address[3] memory who = [alice, bob, carol];
         for (uint256 i; i < 3; ++i) {
             uint256[] memory commitments = new uint256[](2);

@@ -25,7 +25,7 @@ def _overview(session: Session) -> None:
     consortium = [str(a) for a in zk.governance.members()]
     say(f"consortium  {len(consortium)} members")
     for address in consortium:
-        registered = bool(zk.aggregator.publicKey(address)[0])
+        registered = zk.public_key(address) is not None
         name = session.name_of(address)
         say(f"  {address} {'key registered' if registered else 'no key yet':15} {name}".rstrip())
     proposals = int(zk.governance.proposalCount())

@@ -84,9 +84,9 @@ def _register(session: Session, member: str, account: Any, sk: int) -> None:
             f"{member} ({address}) is not a member of the consortium; a membership proposal "
             "must pass before it can register a key."
         )
-    registered, x, y = zk.aggregator.publicKey(address)
-    if registered:
-        if (int(x), int(y)) != pk:
+    registered = zk.public_key(address)
+    if registered is not None:
+        if registered != pk:
             raise KeystoreError(
                 f"{address} already registered a different key than {member}'s keystore holds."
             )

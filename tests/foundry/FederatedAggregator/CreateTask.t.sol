@@ -163,7 +163,7 @@ contract CreateTaskTest is AggregatorFixture {
         c.minContributors = uint16(bound(minContributors, 3, N_MEMBERS));
         c.keyHolder = keyHolder;
 
-        uint256 taskId = gov.createTask(c);
+        uint256 taskId = _newTask(c);
         IFA.CircuitVariant memory expected = second ? extra : _variant();
         _assertCircuit(agg.taskCircuit(taskId), expected);
         _assertCircuit(agg.taskCircuit(taskId), registry.circuit(c.variant));
@@ -304,7 +304,7 @@ contract CreateTaskTest is AggregatorFixture {
         wide.neighbors = 8;
         IFA.TaskConfig memory c = _config();
         c.variant = _deployWithVariant(wide);
-        uint256 taskId = gov.createTask(c);
+        uint256 taskId = _newTask(c);
         assertEq(agg.taskCircuit(taskId).neighbors, 8);
         // Five of eight slots active: bits 8..12 of the slots word.
         (, uint256 slots) = agg.neighbors(taskId, members[0]);

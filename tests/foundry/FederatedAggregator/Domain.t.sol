@@ -3,17 +3,20 @@ pragma solidity ^0.8.28;
 
 import {FederatedAggregator} from "../../../contracts/FederatedAggregator.sol";
 import {IFederatedAggregator as IFA} from "../../../contracts/interfaces/IFederatedAggregator.sol";
+import {IKeyRegistry} from "../../../contracts/interfaces/IKeyRegistry.sol";
 import {MockGroth16Verifier} from "../../../contracts/test/MockGroth16Verifier.sol";
 import {MockModelGovernance} from "../../../contracts/test/MockModelGovernance.sol";
 import {AggregatorFixture} from "../utils/AggregatorFixture.sol";
+import {RingReference} from "../utils/RingReference.sol";
 
 /// @notice The task domain D = keccak256(abi.encode(keccak256("zkfed.task-domain"), chainid,
 ///         aggregator, taskId)) mod p is the first public input of every `PairCommit`,
 ///         `MaskedUpdate` and `MaskReveal` proof, so a proof made for one deployment or chain is
-///         refused by any other.
+///         refused by any other; it also seeds the task's ring with the creation block's hash.
 /// @dev Two deployments, A (the fixture's `agg`) and B, with the same verifiers, members, keys
-///      and configuration; each has task 1, which nobody has joined yet. `_use` points the
-///      fixture's helpers at one of them.
+///      and configuration; each has task 1, drawn on the same ring (B's creation-block hash is
+///      one found to draw A's ring from B's domain), which nobody has joined yet. `_use` points
+///      the fixture's helpers at one of them.
 contract DomainTest is AggregatorFixture {
     uint256 internal constant TASK = 1;
 
@@ -25,7 +28,8 @@ contract DomainTest is AggregatorFixture {
     function setUp() public override {
         super.setUp();
         (aggA, govA) = (agg, gov);
-        assertEq(gov.createTask(_config()), TASK);
+        assertEq(_newTask(_config()), TASK);
+        uint256[] memory ring = aggA.ringOrder(TASK);
 
         (govB, aggB) = _deploy();
         _use(aggB, govB);
@@ -33,7 +37,8 @@ contract DomainTest is AggregatorFixture {
         for (uint256 i; i < N_MEMBERS; ++i) {
             _registerKey(members[i], keys[i][0], keys[i][1]);
         }
-        assertEq(gov.createTask(_config()), TASK);
+        assertEq(_newTask(_config(), ring), TASK);
+        assertEq(aggB.ringOrder(TASK), ring);
         _use(aggA, govA);
     }
 
@@ -84,13 +89,43 @@ contract DomainTest is AggregatorFixture {
     /// @dev Task 1 and the account 0x…01 encode as the same word; the hashes' tags keep the
     ///      task's domain apart from the account's key binding.
     function test_TaskDomain_DiffersFromTheKeyBindingOfTheSameWord() public view {
-        assertTrue(aggA.taskDomain(TASK) != aggA.keyBinding(address(uint160(TASK))));
+        assertTrue(
+            aggA.taskDomain(TASK) != IKeyRegistry(aggA.keys()).keyBinding(address(uint160(TASK)))
+        );
         assertEq(abi.encode(TASK), abi.encode(address(uint160(TASK))));
     }
 
     function test_RevertWhen_TaskDomain_UnknownTask() public {
         vm.expectRevert(abi.encodeWithSelector(IFA.UnknownTask.selector, 0));
         aggA.taskDomain(0);
+    }
+
+    // --- drawGraph ------------------------------------------------------------------------
+
+    /// @dev The ring's seed is keccak256(abi.encode(anchor hash, D)): task 2 created in the same
+    ///      block on both deployments, whose hash is the same, gets two seeds and two rings.
+    function test_DrawGraph_SeedTakesTheDomain() public {
+        uint256 anchor = block.number;
+        assertEq(govA.createTask(_config()), 2);
+        assertEq(govB.createTask(_config()), 2);
+        bytes32 anchorHash = keccak256("one block");
+        vm.roll(anchor + 1);
+        vm.setBlockhash(anchor, anchorHash);
+        bytes32 seedA = _seed(aggA, 2, anchorHash);
+        bytes32 seedB = _seed(aggB, 2, anchorHash);
+        assertTrue(seedA != seedB);
+
+        vm.expectEmit(address(aggA));
+        emit IFA.GraphDrawn(2, seedA);
+        aggA.drawGraph(2);
+        vm.expectEmit(address(aggB));
+        emit IFA.GraphDrawn(2, seedB);
+        aggB.drawGraph(2);
+        assertEq(aggA.ringOrder(2), RingReference.shuffle(seedA, N_MEMBERS));
+        assertEq(aggB.ringOrder(2), RingReference.shuffle(seedB, N_MEMBERS));
+        assertTrue(
+            keccak256(abi.encode(aggA.ringOrder(2))) != keccak256(abi.encode(aggB.ringOrder(2)))
+        );
     }
 
     // --- joinTask -------------------------------------------------------------------------
@@ -159,18 +194,23 @@ contract DomainTest is AggregatorFixture {
 
     // --- revealMask -----------------------------------------------------------------------
 
+    /// @dev The members at ring positions 0–2 contribute; position 0 removes its mask with
+    ///      position 5.
     function test_RevertWhen_RevealMask_ProofForAnotherDeployment() public {
         _contributeOnBoth(3);
-        uint256[] memory masks = _masks(TASK, 1, 0, members[0], members[5]);
+        (uint256 revealer, uint256 dropped) = (_at(TASK, 0), _at(TASK, 5));
+        uint256[] memory masks = _masks(TASK, 1, 0, members[revealer], members[dropped]);
         revealVerifier.setMode(MockGroth16Verifier.Mode.Strict);
-        revealVerifier.allow(_revealInputs(TASK, 1, 0, 0, 5, masks));
-        assertEq(_revealInputs(TASK, 1, 0, 0, 5, masks)[0], aggA.taskDomain(TASK));
+        revealVerifier.allow(_revealInputs(TASK, 1, 0, revealer, dropped, masks));
+        assertEq(_revealInputs(TASK, 1, 0, revealer, dropped, masks)[0], aggA.taskDomain(TASK));
 
-        vm.expectRevert(abi.encodeWithSelector(IFA.InvalidProof.selector, TASK, 1, 0, members[0]));
-        vm.prank(members[0]);
-        aggB.revealMask(TASK, 1, 0, members[5], masks, _proof());
-        vm.prank(members[0]);
-        aggA.revealMask(TASK, 1, 0, members[5], masks, _proof());
+        vm.expectRevert(
+            abi.encodeWithSelector(IFA.InvalidProof.selector, TASK, 1, 0, members[revealer])
+        );
+        vm.prank(members[revealer]);
+        aggB.revealMask(TASK, 1, 0, members[dropped], masks, _proof());
+        vm.prank(members[revealer]);
+        aggA.revealMask(TASK, 1, 0, members[dropped], masks, _proof());
     }
 
     // --- finalizeRound --------------------------------------------------------------------
@@ -198,14 +238,14 @@ contract DomainTest is AggregatorFixture {
         assertTrue(digestA != digestB);
     }
 
-    /// @dev The first `count` members join and contribute chunk 0 on both deployments; both
-    ///      reach the submission deadline.
+    /// @dev Everyone joins and the members at ring positions 0 to `count` − 1 (the same on
+    ///      both) contribute chunk 0, on both deployments; both reach the submission deadline.
     function _contributeOnBoth(uint256 count) internal {
         for (uint256 d; d < 2; ++d) {
             _use(d == 0 ? aggA : aggB, d == 0 ? govA : govB);
             _joinAll(TASK);
-            for (uint256 i; i < count; ++i) {
-                _submit(TASK, 1, i, 0);
+            for (uint256 p; p < count; ++p) {
+                _submit(TASK, 1, _at(TASK, p), 0);
             }
         }
         _use(aggA, govA);

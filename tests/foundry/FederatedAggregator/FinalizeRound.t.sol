@@ -5,20 +5,25 @@ import {Vm} from "forge-std/Vm.sol";
 import {IFederatedAggregator as IFA} from "../../../contracts/interfaces/IFederatedAggregator.sol";
 import {AggregatorFixture} from "../utils/AggregatorFixture.sol";
 
-/// @dev Ring as in RevealMaskTest: contributors {0, 1, 2} of a chunk need six reveals. The task
-///      has three chunks; `finalizeRound` seals them in order, anyone may call it.
+/// @dev Ring as in RevealMaskTest: the contributors {r0, r1, r2} of a chunk (r[p] the member at
+///      ring position p) need six reveals. The task has three chunks; `finalizeRound` seals them
+///      in order, anyone may call it.
 contract FinalizeRoundTest is AggregatorFixture {
     uint256 internal taskId;
+    uint256[6] internal r;
 
     function setUp() public override {
         super.setUp();
         taskId = _createTask();
+        for (uint256 p; p < N_MEMBERS; ++p) {
+            r[p] = _at(taskId, p);
+        }
     }
 
     function _threeContributors(uint256 round, uint256 chunk) internal {
-        _submit(taskId, round, 0, chunk);
-        _submit(taskId, round, 1, chunk);
-        _submit(taskId, round, 2, chunk);
+        _submit(taskId, round, r[0], chunk);
+        _submit(taskId, round, r[1], chunk);
+        _submit(taskId, round, r[2], chunk);
     }
 
     function _everyone(uint256 round, uint256 chunk) internal {
@@ -28,12 +33,12 @@ contract FinalizeRoundTest is AggregatorFixture {
     }
 
     function _revealAll(uint256 round, uint256 chunk) internal {
-        _reveal(taskId, round, chunk, 0, 5);
-        _reveal(taskId, round, chunk, 0, 4);
-        _reveal(taskId, round, chunk, 1, 3);
-        _reveal(taskId, round, chunk, 1, 5);
-        _reveal(taskId, round, chunk, 2, 3);
-        _reveal(taskId, round, chunk, 2, 4);
+        _reveal(taskId, round, chunk, r[0], r[5]);
+        _reveal(taskId, round, chunk, r[0], r[4]);
+        _reveal(taskId, round, chunk, r[1], r[3]);
+        _reveal(taskId, round, chunk, r[1], r[5]);
+        _reveal(taskId, round, chunk, r[2], r[3]);
+        _reveal(taskId, round, chunk, r[2], r[4]);
     }
 
     /// @dev What sealing chunk c will emit, read before sealing: (count, words) when the chunk
@@ -183,7 +188,7 @@ contract FinalizeRoundTest is AggregatorFixture {
         _everyone(1, 0);
         _threeContributors(1, 1);
         _toSubmissionDeadline(taskId, 1);
-        _reveal(taskId, 1, 1, 0, 5);
+        _reveal(taskId, 1, 1, r[0], r[5]);
         uint256 deadline = agg.roundInfo(taskId, 1).revealDeadline;
 
         agg.finalizeRound(taskId, 1, 1);
@@ -206,7 +211,7 @@ contract FinalizeRoundTest is AggregatorFixture {
     function test_RevertWhen_FinalizeRound_RevealsPending() public {
         _threeContributors(1, 0);
         _toSubmissionDeadline(taskId, 1);
-        _reveal(taskId, 1, 0, 0, 5);
+        _reveal(taskId, 1, 0, r[0], r[5]);
         uint256 deadline = agg.roundInfo(taskId, 1).revealDeadline;
         vm.expectRevert(abi.encodeWithSelector(IFA.RevealsPending.selector, taskId, 1, 0, deadline));
         agg.finalizeRound(taskId, 1, 1);
@@ -278,7 +283,7 @@ contract FinalizeRoundTest is AggregatorFixture {
     function test_GlobalModel_SecAggIsTheInitialModel() public {
         IFA.TaskConfig memory c = _config();
         c.rounds = 3;
-        uint256 id = gov.createTask(c);
+        uint256 id = _newTask(c);
         _joinAll(id);
         for (uint256 i; i < N_MEMBERS; ++i) {
             _submit(id, 1, i, 0);

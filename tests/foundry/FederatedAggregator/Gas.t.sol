@@ -4,6 +4,7 @@ pragma solidity ^0.8.28;
 import {console2} from "forge-std/console2.sol";
 import {FederatedAggregator} from "../../../contracts/FederatedAggregator.sol";
 import {IFederatedAggregator as IFA} from "../../../contracts/interfaces/IFederatedAggregator.sol";
+import {IKeyRegistry} from "../../../contracts/interfaces/IKeyRegistry.sol";
 import {IVerifierRegistry} from "../../../contracts/interfaces/IVerifierRegistry.sol";
 import {MockGroth16Verifier} from "../../../contracts/test/MockGroth16Verifier.sol";
 import {AggregatorFixture} from "../utils/AggregatorFixture.sol";
@@ -38,7 +39,7 @@ contract GasTest is AggregatorFixture {
         defaultRevealVerifier = new MockGroth16Verifier(4 + uint256(DEFAULT_W));
         burner = new GasBurningVerifier(type(uint256).max);
         super.setUp();
-        taskId = gov.createTask(_defaultConfig());
+        taskId = _newTask(_defaultConfig());
         _joinAll(taskId);
     }
 
@@ -106,23 +107,26 @@ contract GasTest is AggregatorFixture {
         assertLt(gas + VERIFY_BUDGET, TX_CAP);
     }
 
+    /// @dev The members at ring positions 0–2 contribute chunk 0; position 0 removes its mask
+    ///      with position 5.
     function test_Gas_RoundTransactionsFitUnderCap() public {
         // Round 1: the first contribution pays zero→non-zero for 64 accumulator words.
-        _measuredSubmit(1, 0, 0, "submitChunk, first round, first contributor");
-        uint256 adding = _measuredSubmit(1, 1, 0, "submitChunk, adding");
-        _measuredSubmit(1, 2, 0, "submitChunk, third contributor (reaches t_min)");
+        _measuredSubmit(1, _at(taskId, 0), 0, "submitChunk, first round, first contributor");
+        uint256 adding = _measuredSubmit(1, _at(taskId, 1), 0, "submitChunk, adding");
+        _measuredSubmit(1, _at(taskId, 2), 0, "submitChunk, third contributor (reaches t_min)");
         console2.log(
             "  per parameter (adding, mock verifier)", adding / (uint256(DEFAULT_W) * DEFAULT_L)
         );
 
         _toSubmissionDeadline(taskId, 1);
         uint256[] memory masks = _defaultWords(42);
+        (address revealer, address dropped) = (members[_at(taskId, 0)], members[_at(taskId, 5)]);
         bytes memory data = abi.encodeCall(
-            FederatedAggregator.revealMask, (taskId, 1, 0, members[5], masks, _proof())
+            FederatedAggregator.revealMask, (taskId, 1, 0, dropped, masks, _proof())
         );
         vm.cool(address(agg));
-        vm.prank(members[0]);
-        agg.revealMask(taskId, 1, 0, members[5], masks, _proof());
+        vm.prank(revealer);
+        agg.revealMask(taskId, 1, 0, dropped, masks, _proof());
         uint256 reveal = _txGas(data);
         console2.log("revealMask (W = 64)", reveal);
         assertLt(reveal + VERIFY_BUDGET, TX_CAP);
@@ -144,7 +148,7 @@ contract GasTest is AggregatorFixture {
     /// @dev One join per member and task: K commitments stored zero→non-zero, K `PairCommit`
     ///      verifications (≈ 4 × the real verifier's cost on top, not reserved here).
     function test_Gas_JoinTask() public {
-        uint256 fresh = gov.createTask(_defaultConfig());
+        uint256 fresh = _newTask(_defaultConfig());
         (uint256[] memory commitments, IFA.Proof[] memory proofs) =
             _joinArguments(fresh, members[0]);
         bytes memory data =
@@ -155,6 +159,54 @@ contract GasTest is AggregatorFixture {
         uint256 gas = _txGas(data);
         console2.log("joinTask (K = 4, mock verifier)", gas);
         assertLt(gas + DEFAULT_K * VERIFY_BUDGET, TX_CAP);
+    }
+
+    /// @dev One draw per task, by anyone: a Fisher–Yates shuffle of n member indices (n − 1
+    ///      hashes) stored as 2n bytes. Measured for six members, the default variant's 16
+    ///      (lane headroom 2^(B − R)) and `MAX_MEMBERS` = 128 (on a variant with B − R = 8;
+    ///      governance members there report a key through a mocked `KeyRegistry.publicKey`).
+    function test_Gas_DrawGraph() public {
+        uint256 six = _measuredDraw(_defaultConfig(), "drawGraph, 6 members");
+        IFA.CircuitVariant memory wide = _variant();
+        wide.laneBits = 16;
+        wide.valueBits = 8;
+        IFA.TaskConfig memory c = _config();
+        c.variant = _deployWithVariant(wide);
+        vm.mockCall(
+            agg.keys(),
+            abi.encodeWithSelector(IKeyRegistry.publicKey.selector),
+            abi.encode(true, 1, 2)
+        );
+        uint256 previous = six;
+        uint256[2] memory sizes = [uint256(16), agg.MAX_MEMBERS()];
+        for (uint256 t; t < sizes.length; ++t) {
+            address[] memory crowd = new address[](sizes[t]);
+            for (uint256 i; i < crowd.length; ++i) {
+                crowd[i] = vm.addr(0x1000 + i);
+            }
+            gov.setMembers(crowd);
+            uint256 gas =
+                _measuredDraw(c, string.concat("drawGraph, ", vm.toString(sizes[t]), " members"));
+            assertGt(gas, previous);
+            previous = gas;
+        }
+    }
+
+    /// @dev Creates a task of `c` and draws its ring in the next block, storage cooled.
+    function _measuredDraw(IFA.TaskConfig memory c, string memory label)
+        internal
+        returns (uint256 gas)
+    {
+        uint256 id = gov.createTask(c);
+        vm.roll(block.number + 1);
+        vm.setBlockhash(block.number - 1, keccak256(abi.encode("gas", id)));
+        bytes memory data = abi.encodeCall(FederatedAggregator.drawGraph, (id));
+        vm.cool(address(agg));
+        agg.drawGraph(id);
+        gas = _txGas(data);
+        console2.log(label, gas);
+        assertEq(agg.ringOrder(id).length, agg.taskMembers(id).length);
+        assertLt(gas, TX_CAP);
     }
 
     /// @dev Early finalisation of ten Recoverable chunks (full participation): each sealed chunk
@@ -193,7 +245,7 @@ contract GasTest is AggregatorFixture {
     function test_Gas_VerifierBurningAllGasIsCapped() public {
         IFA.TaskConfig memory c = _defaultConfig();
         c.variant = BURNING_VARIANT;
-        uint256 fresh = gov.createTask(c);
+        uint256 fresh = _newTask(c);
         _joinAll(fresh);
         uint256[] memory words = _defaultWords(7);
 

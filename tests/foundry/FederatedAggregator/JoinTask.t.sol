@@ -5,14 +5,22 @@ import {IFederatedAggregator as IFA} from "../../../contracts/interfaces/IFedera
 import {MockGroth16Verifier} from "../../../contracts/test/MockGroth16Verifier.sol";
 import {AggregatorFixture} from "../utils/AggregatorFixture.sol";
 
-/// @dev Six members, K = 4, nobody joined yet: every member has four active slots, member i's
-///      neighbours being i + 1, i − 1, i + 2, i − 2 (mod 6).
+/// @dev Six members, K = 4, the ring drawn, nobody joined yet: every member has four active
+///      slots, member i's neighbours being the members at ring offsets +1, −1, +2, −2 from its
+///      position (`_neighbor`). Joining before the draw: DrawGraph.t.sol.
 contract JoinTaskTest is AggregatorFixture {
     uint256 internal taskId;
 
     function setUp() public override {
         super.setUp();
-        taskId = gov.createTask(_config());
+        taskId = _newTask(_config());
+    }
+
+    /// @dev Member i's neighbours by slot.
+    function _slotNeighbors(uint256 i) internal view returns (uint256[K] memory ring) {
+        for (uint256 s; s < K; ++s) {
+            ring[s] = _neighbor(taskId, i, s);
+        }
     }
 
     function test_JoinTask() public {
@@ -32,11 +40,11 @@ contract JoinTaskTest is AggregatorFixture {
     }
 
     /// @dev `PairCommit` public signals per slot: D, the sender's key, the slot's
-    ///      neighbour's key, the commitment. Member 3's slots hold members 4, 2, 5, 1.
+    ///      neighbour's key, the commitment. Member 3's slots hold its ring neighbours.
     function test_JoinTask_PublicInputOrder() public {
         (uint256[] memory commitments, IFA.Proof[] memory proofs) =
             _joinArguments(taskId, members[3]);
-        uint256[4] memory ring = [uint256(4), 2, 5, 1];
+        uint256[K] memory ring = _slotNeighbors(3);
         pairVerifier.setMode(MockGroth16Verifier.Mode.Strict);
         for (uint256 s; s < K; ++s) {
             assertEq(commitments[s], _commitment(taskId, members[3], members[ring[s]]));
@@ -54,7 +62,7 @@ contract JoinTaskTest is AggregatorFixture {
         (uint256[] memory commitments, IFA.Proof[] memory proofs) =
             _joinArguments(taskId, members[0]);
         pairVerifier.setMode(MockGroth16Verifier.Mode.Strict);
-        pairVerifier.allow(_expectedInputs(1, 0, commitments[0]));
+        pairVerifier.allow(_expectedInputs(_neighbor(taskId, 0, 0), 0, commitments[0]));
         vm.expectRevert(
             abi.encodeWithSelector(IFA.InvalidPairProof.selector, taskId, members[0], 0)
         );
@@ -68,7 +76,7 @@ contract JoinTaskTest is AggregatorFixture {
         (uint256[] memory commitments, IFA.Proof[] memory proofs) =
             _joinArguments(taskId, members[0]);
         pairVerifier.setMode(MockGroth16Verifier.Mode.Strict);
-        uint256[4] memory ring = [uint256(1), 5, 2, 4];
+        uint256[K] memory ring = _slotNeighbors(0);
         for (uint256 s; s < K; ++s) {
             pairVerifier.allow(_expectedInputs(0, ring[s], commitments[s]));
         }
@@ -97,7 +105,7 @@ contract JoinTaskTest is AggregatorFixture {
     }
 
     function test_JoinTask_PerTask() public {
-        uint256 other = gov.createTask(_config());
+        uint256 other = _newTask(_config());
         _join(taskId, members[0]);
         assertTrue(agg.hasJoined(taskId, members[0]));
         assertFalse(agg.hasJoined(other, members[0]));
@@ -252,11 +260,11 @@ contract JoinTaskTest is AggregatorFixture {
         assertFalse(agg.hasJoined(taskId, members[5]));
     }
 
-    /// @dev The failing slot is named: here slot 2 (+2) of member 1, neighbour 3.
+    /// @dev The failing slot is named: here slot 2 (+2) of member 1.
     function test_RevertWhen_JoinTask_InvalidPairProofInLaterSlot() public {
         (uint256[] memory commitments, IFA.Proof[] memory proofs) =
             _joinArguments(taskId, members[1]);
-        uint256[4] memory ring = [uint256(2), 0, 3, 5];
+        uint256[K] memory ring = _slotNeighbors(1);
         pairVerifier.setMode(MockGroth16Verifier.Mode.Strict);
         for (uint256 s; s < K; ++s) {
             if (s != 2) pairVerifier.allow(_expectedInputs(1, ring[s], commitments[s]));

@@ -7,9 +7,10 @@ import {MockGroth16Verifier} from "../../../contracts/test/MockGroth16Verifier.s
 import {AggregatorFixture} from "../utils/AggregatorFixture.sol";
 import {BabyJubJubReference} from "../utils/BabyJubJubReference.sol";
 
-/// @notice Neighbour slots of small consortia (n ≤ K) and of any ring: a slot is active iff its
-///         neighbour is neither the member nor the neighbour of an earlier slot. Sixteen members
-///         have keys; each test snapshots the first n into a task.
+/// @notice Neighbour slots of small consortia (n ≤ K) and of any drawn ring: a slot is active
+///         iff its neighbour is neither the member nor the neighbour of an earlier slot. Sixteen
+///         members have keys; each test snapshots the first n into a task, on a given ring
+///         (`_ring(order)`, a creation-block hash found to draw it) or a random one.
 contract NeighborSlotsTest is AggregatorFixture {
     uint256 internal constant MAX_N = 16;
 
@@ -41,17 +42,27 @@ contract NeighborSlotsTest is AggregatorFixture {
         return _append(super._variants(), _entry("masked_update_fixture_k2", k2));
     }
 
-    /// @dev A task over the first n members with K = k (2 or 4), nobody joined.
+    /// @dev A task over the first n members with K = k (2 or 4), its ring drawn, nobody
+    ///      joined.
     function _ring(uint256 n, uint8 k) internal returns (uint256 taskId) {
+        taskId = _newTask(_firstMembers(n, k));
+        assertEq(agg.taskCircuit(taskId).neighbors, k);
+    }
+
+    /// @dev The same on the ring `order` (entry p: the member at ring position p).
+    function _ring(uint256[] memory order) internal returns (uint256 taskId) {
+        taskId = _newTask(_firstMembers(order.length, K), order);
+    }
+
+    /// @dev Governance keeps the first n members; the configuration of a K = k task.
+    function _firstMembers(uint256 n, uint8 k) internal returns (IFA.TaskConfig memory c) {
         address[] memory first = new address[](n);
         for (uint256 i; i < n; ++i) {
             first[i] = members[i];
         }
         gov.setMembers(first);
-        IFA.TaskConfig memory c = _config();
+        c = _config();
         c.variant = k == 2 ? VARIANT_K2 : VARIANT;
-        taskId = gov.createTask(c);
-        assertEq(agg.taskCircuit(taskId).neighbors, k);
     }
 
     function _assertSlots(uint256 taskId, uint256[4][] memory rings, uint256[] memory words)
@@ -69,19 +80,20 @@ contract NeighborSlotsTest is AggregatorFixture {
     }
 
     // ---------------------------------------------------------------------------------------
-    // n = 3, 4, 5 with K = 4
+    // n = 3, 4, 5 with K = 4, on given rings
     // ---------------------------------------------------------------------------------------
 
-    /// @dev n = 3: slots +1, −1 active; +2 and −2 repeat them. Member 0: neighbours 1, 2
-    ///      (both above) → 0x33; member 1: 2 (above), 0 → 0x31; member 2: none above → 0x30.
+    /// @dev n = 3 on the ring (0, 2, 1): slots +1, −1 active; +2 and −2 repeat them. Member 0
+    ///      (position 0): neighbours 2, 1 (both above) → 0x33; member 1 (position 2): 0, 2
+    ///      (above) → 0x32; member 2 (position 1): 1, 0, none above → 0x30.
     function test_ThreeMembers_Slots() public {
-        uint256 taskId = _ring(3, K);
+        uint256 taskId = _ring(_order3());
         uint256[4][] memory rings = new uint256[4][](3);
-        rings[0] = [uint256(1), 2, 2, 1];
-        rings[1] = [uint256(2), 0, 0, 2];
-        rings[2] = [uint256(0), 1, 1, 0];
+        rings[0] = [uint256(2), 1, 1, 2];
+        rings[1] = [uint256(0), 2, 2, 0];
+        rings[2] = [uint256(1), 0, 0, 1];
         uint256[] memory words = new uint256[](3);
-        (words[0], words[1], words[2]) = (0x33, 0x31, 0x30);
+        (words[0], words[1], words[2]) = (0x33, 0x32, 0x30);
         _assertSlots(taskId, rings, words);
     }
 
@@ -107,22 +119,23 @@ contract NeighborSlotsTest is AggregatorFixture {
         assertTrue(_isRecoverable(taskId, 1, 0));
     }
 
-    /// @dev n = 4: slots +1, −1, +2 active; −2 repeats +2. Member 0: 1, 3, 2 → 0x77; member 1:
-    ///      2, 0, 3 → 0x75; member 2: 3, 1, 0 → 0x71; member 3: 0, 2, 1 → 0x70.
+    /// @dev n = 4 on the ring (1, 3, 0, 2): slots +1, −1, +2 active; −2 repeats +2. Member 0
+    ///      (position 2): 2, 3, 1 → 0x77; member 1 (position 0): 3, 2, 0 → 0x73; member 2
+    ///      (position 3): 1, 0, 3 → 0x74; member 3 (position 1): 0, 1, 2 → 0x70.
     function test_FourMembers_Slots() public {
-        uint256 taskId = _ring(4, K);
+        uint256 taskId = _ring(_order4());
         uint256[4][] memory rings = new uint256[4][](4);
-        rings[0] = [uint256(1), 3, 2, 2];
-        rings[1] = [uint256(2), 0, 3, 3];
-        rings[2] = [uint256(3), 1, 0, 0];
-        rings[3] = [uint256(0), 2, 1, 1];
+        rings[0] = [uint256(2), 3, 1, 1];
+        rings[1] = [uint256(3), 2, 0, 0];
+        rings[2] = [uint256(1), 0, 3, 3];
+        rings[3] = [uint256(0), 1, 2, 2];
         uint256[] memory words = new uint256[](4);
-        (words[0], words[1], words[2], words[3]) = (0x77, 0x75, 0x71, 0x70);
+        (words[0], words[1], words[2], words[3]) = (0x77, 0x73, 0x74, 0x70);
         _assertSlots(taskId, rings, words);
     }
 
     function test_FourMembers_JoinThreeCommitments() public {
-        uint256 taskId = _ring(4, K);
+        uint256 taskId = _ring(_order4());
         (uint256[] memory commitments, IFA.Proof[] memory proofs) =
             _joinArguments(taskId, members[1]);
         assertEq(commitments.length, 3);
@@ -132,9 +145,9 @@ contract NeighborSlotsTest is AggregatorFixture {
         vm.prank(members[1]);
         agg.joinTask(taskId, new uint256[](4), new IFA.Proof[](4));
 
-        // PairCommit statements for neighbours 2, 0, 3 only.
+        // PairCommit statements for neighbours 3, 2, 0 only.
         pairVerifier.setMode(MockGroth16Verifier.Mode.Strict);
-        uint256[3] memory ring = [uint256(2), 0, 3];
+        uint256[3] memory ring = [uint256(3), 2, 0];
         for (uint256 s; s < 3; ++s) {
             uint256[] memory inputs = new uint256[](6);
             (inputs[0], inputs[1], inputs[2]) = (_domain(taskId), keys[1][0], keys[1][1]);
@@ -148,16 +161,16 @@ contract NeighborSlotsTest is AggregatorFixture {
 
     /// @dev The inactive slot's commitment is 0 in the `MaskedUpdate` inputs.
     function test_FourMembers_MaskedUpdateInputs() public {
-        uint256 taskId = _ring(4, K);
+        uint256 taskId = _ring(_order4());
         _joinAll(taskId);
         uint256[] memory words = _words(3);
         uint256[] memory inputs = new uint256[](5 + K + W);
         (inputs[0], inputs[1], inputs[2]) = (_domain(taskId), 1, 0);
-        inputs[3] = _commitment(taskId, members[1], members[2]);
-        inputs[4] = _commitment(taskId, members[1], members[0]);
-        inputs[5] = _commitment(taskId, members[1], members[3]);
+        inputs[3] = _commitment(taskId, members[1], members[3]);
+        inputs[4] = _commitment(taskId, members[1], members[2]);
+        inputs[5] = _commitment(taskId, members[1], members[0]);
         inputs[6] = 0;
-        inputs[7] = 0x75;
+        inputs[7] = 0x73;
         inputs[8] = BOUND;
         for (uint256 w; w < W; ++w) {
             inputs[9 + w] = words[w];
@@ -168,10 +181,11 @@ contract NeighborSlotsTest is AggregatorFixture {
         agg.submitChunk(taskId, 1, 0, words, _proof());
     }
 
-    /// @dev Member 3 drops: each of 0, 1, 2 reveals its one mask with 3, though member 1 has 3
-    ///      in two slots (+2 active, −2 its inactive repeat). Three reveals, not four.
+    /// @dev Member 3 drops: each of 0, 1, 2 reveals its one mask with 3, though member 2 (across
+    ///      the ring from 3) has 3 in two slots (+2 active, −2 its inactive repeat). Three
+    ///      reveals, not four.
     function test_FourMembers_DropoutNeedsOneRevealPerPair() public {
-        uint256 taskId = _ring(4, K);
+        uint256 taskId = _ring(_order4());
         _joinAll(taskId);
         for (uint256 i; i < 3; ++i) {
             _submit(taskId, 1, i, 0);
@@ -180,26 +194,26 @@ contract NeighborSlotsTest is AggregatorFixture {
         (, uint256 required) = agg.chunkReveals(taskId, 1, 0);
         assertEq(required, 3);
 
-        // Member 1's reveal is proven against its slot +2 commitment.
-        uint256[] memory masks = _masks(taskId, 1, 0, members[1], members[3]);
-        uint256[] memory inputs = _revealInputs(taskId, 1, 0, 1, 3, masks);
-        assertEq(agg.pairCommitments(taskId, members[1])[2], inputs[3]);
+        // Member 2's reveal is proven against its slot +2 commitment.
+        uint256[] memory masks = _masks(taskId, 1, 0, members[2], members[3]);
+        uint256[] memory inputs = _revealInputs(taskId, 1, 0, 2, 3, masks);
+        assertEq(agg.pairCommitments(taskId, members[2])[2], inputs[3]);
         revealVerifier.setMode(MockGroth16Verifier.Mode.Strict);
         revealVerifier.allow(inputs);
-        _reveal(taskId, 1, 0, 1, 3);
+        _reveal(taskId, 1, 0, 2, 3);
         revealVerifier.setMode(MockGroth16Verifier.Mode.AcceptAll);
 
         vm.expectRevert(
             abi.encodeWithSelector(
-                IFA.MaskAlreadyRevealed.selector, taskId, 1, 0, members[1], members[3]
+                IFA.MaskAlreadyRevealed.selector, taskId, 1, 0, members[2], members[3]
             )
         );
-        vm.prank(members[1]);
+        vm.prank(members[2]);
         agg.revealMask(taskId, 1, 0, members[3], masks, _proof());
 
         _reveal(taskId, 1, 0, 0, 3);
         assertEq(uint8(agg.chunkStatus(taskId, 1, 0)), uint8(IFA.ChunkStatus.AwaitingReveals));
-        _reveal(taskId, 1, 0, 2, 3);
+        _reveal(taskId, 1, 0, 1, 3);
         (uint256 revealed,) = agg.chunkReveals(taskId, 1, 0);
         assertEq(revealed, 3);
         assertEq(uint8(agg.chunkStatus(taskId, 1, 0)), uint8(IFA.ChunkStatus.Recoverable));
@@ -207,33 +221,47 @@ contract NeighborSlotsTest is AggregatorFixture {
         assertEq(agg.roundInfo(taskId, 1).aggregatedChunks, 1);
     }
 
-    /// @dev n = 5 = K + 1: every slot active, every other member exactly once.
+    /// @dev n = 5 = K + 1 on the ring (4, 2, 0, 3, 1): every slot active, every other member
+    ///      exactly once.
     function test_FiveMembers_Slots() public {
-        uint256 taskId = _ring(5, K);
+        uint256[] memory order = new uint256[](5);
+        (order[0], order[1], order[2], order[3], order[4]) = (4, 2, 0, 3, 1);
+        uint256 taskId = _ring(order);
         uint256[4][] memory rings = new uint256[4][](5);
-        rings[0] = [uint256(1), 4, 2, 3];
-        rings[1] = [uint256(2), 0, 3, 4];
-        rings[2] = [uint256(3), 1, 4, 0];
-        rings[3] = [uint256(4), 2, 0, 1];
-        rings[4] = [uint256(0), 3, 1, 2];
+        rings[0] = [uint256(3), 2, 1, 4];
+        rings[1] = [uint256(4), 3, 2, 0];
+        rings[2] = [uint256(0), 4, 3, 1];
+        rings[3] = [uint256(1), 0, 4, 2];
+        rings[4] = [uint256(2), 1, 0, 3];
         uint256[] memory words = new uint256[](5);
-        (words[0], words[1], words[2], words[3], words[4]) = (0xFF, 0xFD, 0xF5, 0xF1, 0xF0);
+        (words[0], words[1], words[2], words[3], words[4]) = (0xFF, 0xF7, 0xF6, 0xF4, 0xF0);
         _assertSlots(taskId, rings, words);
         (uint256[] memory commitments,) = _joinArguments(taskId, members[0]);
         assertEq(commitments.length, K);
+    }
+
+    function _order3() internal pure returns (uint256[] memory order) {
+        order = new uint256[](3);
+        (order[0], order[1], order[2]) = (0, 2, 1);
+    }
+
+    function _order4() internal pure returns (uint256[] memory order) {
+        order = new uint256[](4);
+        (order[0], order[1], order[2], order[3]) = (1, 3, 0, 2);
     }
 
     // ---------------------------------------------------------------------------------------
     // Any ring
     // ---------------------------------------------------------------------------------------
 
-    /// @dev For n in [3, 16] and K in {2, 4}: the slots word matches the definition (active iff
-    ///      the neighbour is new, sign iff below it, 0 when inactive), min(K, n − 1) slots are
-    ///      active, the active relation is symmetric, and joining takes one commitment per
-    ///      active slot.
-    function testFuzz_ActiveSlots(uint256 nSeed, bool k4) public {
+    /// @dev For n in [3, 16], K in {2, 4} and any drawn ring: slot s holds the member at ring
+    ///      offset ±(s/2 + 1), the slots word matches the definition (active iff the neighbour
+    ///      is new, sign iff below it, 0 when inactive), min(K, n − 1) slots are active, the
+    ///      active relation is symmetric, and joining takes one commitment per active slot.
+    function testFuzz_ActiveSlots(uint256 nSeed, bool k4, bytes32 salt) public {
         uint256 n = bound(nSeed, 3, MAX_N);
         uint8 k = k4 ? 4 : 2;
+        anchorSalt = salt;
         uint256 taskId = _ring(n, k);
         uint256 expectedActive = k < n - 1 ? k : n - 1;
 
@@ -244,6 +272,7 @@ contract NeighborSlotsTest is AggregatorFixture {
             uint256 active;
             for (uint256 s; s < k; ++s) {
                 uint256 j = _indexOf(ring[s]);
+                assertEq(j, _neighbor(taskId, i, s), "ring offset");
                 bool fresh = j != i;
                 for (uint256 t; t < s; ++t) {
                     fresh = fresh && ring[t] != ring[s];
@@ -273,16 +302,19 @@ contract NeighborSlotsTest is AggregatorFixture {
     ///      non-contributing active neighbour) pairs; each is accepted once, against the
     ///      revealer's commitment for that neighbour, and together they make the chunk
     ///      recoverable.
-    function testFuzz_RevealsFollowActiveSlots(uint256 nSeed, bool k4, uint256 subset) public {
+    function testFuzz_RevealsFollowActiveSlots(uint256 nSeed, bool k4, uint256 subset, bytes32 salt)
+        public
+    {
         uint256 n = bound(nSeed, 3, MAX_N);
         uint8 k = k4 ? 4 : 2;
+        anchorSalt = salt;
         uint256 taskId = _ring(n, k);
         _joinAll(taskId);
         // A random set, plus three ring-consecutive members so that it reaches t_min.
         uint256 contributors = subset & (2 ** n - 1);
         uint256 start = (subset >> 128) % n;
         for (uint256 t; t < T_MIN; ++t) {
-            contributors |= 2 ** ((start + t) % n);
+            contributors |= 2 ** _at(taskId, start + t);
         }
         for (uint256 i; i < n; ++i) {
             if ((contributors >> i) & 1 == 1) _submit(taskId, 1, i, 0);
@@ -314,5 +346,31 @@ contract NeighborSlotsTest is AggregatorFixture {
             if (members[i] == member) return i;
         }
         revert("not a member");
+    }
+
+    /// @dev K = 8 on three members (n ≤ K is allowed): slot 7's offset −4 once underflowed for the
+    ///      member at ring position 0; every slot's neighbour is now its offset reduced mod n.
+    function test_Neighbors_LargeKOnSmallRing() public {
+        IFA.CircuitVariant memory wide = _variant();
+        wide.neighbors = 8;
+        IFA.TaskConfig memory c = _config();
+        c.variant = _deployWithVariant(wide);
+        address[] memory three = new address[](3);
+        for (uint256 i; i < 3; ++i) {
+            three[i] = members[i];
+        }
+        gov.setMembers(three);
+        uint256 taskId = _newTask(c);
+        (address[] memory ring, uint256 slots) = agg.neighbors(taskId, members[_at(taskId, 0)]);
+        assertEq(ring.length, 8);
+        assertEq(slots >> 8, 0x3);
+    }
+
+    /// @dev A CKKS task has no ring: `neighbors` says WrongMode, as `ringOrder` and
+    ///      `drawGraph` do.
+    function test_RevertWhen_Neighbors_CkksTask() public {
+        uint256 ckks = gov.createTask(_ckksConfig());
+        vm.expectRevert(abi.encodeWithSelector(IFA.WrongMode.selector, ckks, IFA.Mode.Ckks));
+        agg.neighbors(ckks, members[0]);
     }
 }

@@ -5,21 +5,25 @@ import {Test} from "forge-std/Test.sol";
 import {console2} from "forge-std/console2.sol";
 import {FederatedAggregator} from "../../../contracts/FederatedAggregator.sol";
 import {IFederatedAggregator as IFA} from "../../../contracts/interfaces/IFederatedAggregator.sol";
+import {IKeyRegistry} from "../../../contracts/interfaces/IKeyRegistry.sol";
 import {IModelGovernance} from "../../../contracts/interfaces/IModelGovernance.sol";
 import {IVerifierRegistry} from "../../../contracts/interfaces/IVerifierRegistry.sol";
 import {MockGroth16Call} from "../../../contracts/test/MockGroth16Call.sol";
 import {MockModelGovernance} from "../../../contracts/test/MockModelGovernance.sol";
 import {VerifierRegistry} from "../../../contracts/VerifierRegistry.sol";
+import {RingReference} from "../utils/RingReference.sol";
 
 /// @notice The snarkjs-generated verifiers of `contracts/verifiers/` and real proofs from the
 ///         client. Each test skips itself while its verifier or fixture does not exist yet (or
-///         the fixture predates task domains).
+///         the fixture predates task domains or drawn rings).
 /// @dev Fixtures live in `tests/fixtures/proofs/<variant>.json`, written by
 ///      `python tools/fixtures.py` (schema in tests/foundry/README.md), and need `fs_permissions`
 ///      read access to `tests/fixtures` in foundry.toml. All four belong to one task: task 1 of
 ///      five members (accounts `memberAddresses`, keys `memberKeys`) on the `masked_update_test`
 ///      variant, one chunk, on an aggregator at `aggregator` on chain `chainId`, which fixes the
-///      task's domain and the members' key bindings; the proving member is `member`.
+///      task's domain and the members' key bindings, created in a block whose hash is
+///      `anchorHash`, which with the domain fixes the drawn ring `ring`; the proving member is
+///      `member`.
 contract RealVerifierTest is Test {
     string internal constant FIXTURES = "tests/fixtures/proofs/";
 
@@ -59,6 +63,7 @@ contract RealVerifierTest is Test {
         uint256 taskId;
         address[] members;
         uint256 member; // the proving member (its index in `members`)
+        uint256[] ring; // the drawn ring: entry p is the member index at ring position p
         uint256[] commitments; // its K pair commitments by slot (0 for an inactive slot)
         uint256[] words; // its masked chunk
         IFA.Proof proof; // its `MaskedUpdate` proof of `words`
@@ -86,7 +91,8 @@ contract RealVerifierTest is Test {
         }
     }
 
-    /// @dev Skips when the fixture is missing or older than task domains (no `domain`).
+    /// @dev Skips when the fixture is missing or older than task domains (no `domain`) or
+    ///      drawn rings (no `ring`).
     function _fixture(string memory variant) internal returns (string memory json) {
         try vm.readFile(string.concat(FIXTURES, variant, ".json")) returns (string memory text) {
             json = text;
@@ -98,6 +104,22 @@ contract RealVerifierTest is Test {
                 true, string.concat(variant, ".json predates task domains: run tools/fixtures.py")
             );
         }
+        if (!vm.keyExistsJson(json, ".ring")) {
+            vm.skip(
+                true, string.concat(variant, ".json predates drawn rings: run tools/fixtures.py")
+            );
+        }
+    }
+
+    /// @dev The fixture's `ring`, checked to be the draw of `drawGraph` from its `anchorHash`
+    ///      and domain: seed keccak256(abi.encode(anchorHash, D)), shuffled by
+    ///      `RingReference.shuffle`.
+    function _ring(string memory json) internal view returns (uint256[] memory ring) {
+        ring = vm.parseJsonUintArray(json, ".ring");
+        assertEq(ring.length, _length(json, ".memberKeys"), "one ring position per member");
+        bytes32 seed =
+            keccak256(abi.encode(vm.parseJsonBytes32(json, ".anchorHash"), _domain(json)));
+        assertEq(ring, RingReference.shuffle(seed, ring.length), "ring = the draw from anchorHash");
     }
 
     /// @dev keccak256(abi.encode(keccak256(tag), chainId, aggregator, last)) mod p: the
@@ -188,25 +210,6 @@ contract RealVerifierTest is Test {
             uint256[] memory key = vm.parseJsonUintArray(json, _at(".memberKeys", i));
             (x[i], y[i]) = (key[0], key[1]);
         }
-    }
-
-    // ---------------------------------------------------------------------------------------
-    // Ring (IFederatedAggregator: slot s ↦ ±(s/2 + 1) mod n; active iff s < min(K, n − 1))
-    // ---------------------------------------------------------------------------------------
-
-    function _neighborIndex(uint256 i, uint256 s, uint256 n) internal pure returns (uint256) {
-        uint256 offset = s / 2 + 1;
-        return s % 2 == 0 ? (i + offset) % n : (i + n - offset) % n;
-    }
-
-    /// @dev The slot of member i that holds member j (j ≠ i, an active neighbour).
-    function _slotOf(uint256 i, uint256 j, uint256 n) internal pure returns (uint256) {
-        uint256 distance = (j + n - i) % n;
-        return 2 * distance <= n ? 2 * distance - 2 : 2 * (n - distance) - 1;
-    }
-
-    function _activeSlots(uint256 k, uint256 n) internal pure returns (uint256) {
-        return k < n - 1 ? k : n - 1;
     }
 
     /// @dev Another value in [1, p − 1], for a tampered commitment.
@@ -326,9 +329,12 @@ contract RealVerifierTest is Test {
         uint256[] memory signals = vm.parseJsonUintArray(json, ".publicSignals");
         uint256[] memory commitments = vm.parseJsonUintArray(json, ".commitments");
         uint256[] memory masks = vm.parseJsonUintArray(json, ".masks");
-        uint256 n = _length(json, ".memberKeys");
-        uint256 slot =
-            _slotOf(vm.parseJsonUint(json, ".member"), vm.parseJsonUint(json, ".dropped"), n);
+        uint256 slot = RingReference.slotOf(
+            _ring(json),
+            vm.parseJsonUint(json, ".member"),
+            vm.parseJsonUint(json, ".dropped"),
+            commitments.length
+        );
 
         assertEq(signals.length, 4 + masks.length, "D, round, chunk, commitment, masks[W]");
         assertEq(signals[0], _domain(json), "domain");
@@ -379,7 +385,7 @@ contract RealVerifierTest is Test {
         (IFA.Proof[] memory proofs, uint256[][] memory signals) = _pairProofs(json);
         uint256[] memory commitments = vm.parseJsonUintArray(json, ".commitments");
         uint256 k = vm.parseJsonUint(json, ".neighbors");
-        uint256 active = _activeSlots(k, _length(json, ".memberKeys"));
+        uint256 active = RingReference.activeSlots(k, _length(json, ".memberKeys"));
 
         assertEq(commitments.length, k, "one commitment per slot");
         assertEq(proofs.length, active, "one proof per active slot");
@@ -396,8 +402,8 @@ contract RealVerifierTest is Test {
         }
     }
 
-    /// @dev Slot s's `PairCommit` signals: D, the member's key, slot s's neighbour's key, the
-    ///      slot's commitment.
+    /// @dev Slot s's `PairCommit` signals: D, the member's key, the key of slot s's neighbour on
+    ///      the fixture's ring, the slot's commitment.
     function _checkPairSignals(
         string memory json,
         uint256 s,
@@ -406,7 +412,7 @@ contract RealVerifierTest is Test {
     ) internal view {
         (uint256[] memory keyX, uint256[] memory keyY) = _memberKeys(json);
         uint256 member = vm.parseJsonUint(json, ".member");
-        uint256 neighbor = _neighborIndex(member, s, keyX.length);
+        uint256 neighbor = RingReference.neighbor(_ring(json), member, s);
         assertEq(v.length, PAIR_COMMIT_SIGNALS, "D, pk[2], neighbor[2], commitment");
         assertEq(v[0], _domain(json), "domain");
         assertEq(v[1], keyX[member], "pk.x");
@@ -487,6 +493,7 @@ contract RealVerifierTest is Test {
         t.pairVerifier = circuit.pairVerifier;
         t.keyVerifier = t.registry.keyVerifier();
         string memory json = _fixture("masked_update_test");
+        t.ring = _ring(json);
         (uint256[] memory keyX, uint256[] memory keyY) = _memberKeys(json);
         t.taskId = vm.parseJsonUint(json, ".task");
         t.member = vm.parseJsonUint(json, ".member");
@@ -502,12 +509,12 @@ contract RealVerifierTest is Test {
 
         (t.agg, t.gov, t.members) = _fixtureAggregator(json, t.registry);
         _acceptStandIns(t.keyVerifier, KEY_POSSESSION_SIGNALS);
+        IKeyRegistry keys = IKeyRegistry(t.agg.keys());
         for (uint256 i; i < keyX.length; ++i) {
             vm.prank(t.members[i]);
-            t.agg
-                .registerKey(
-                    keyX[i], keyY[i], i == t.member ? _keyProof(t.member) : _standInProof()
-                );
+            keys.registerKey(
+                keyX[i], keyY[i], i == t.member ? _keyProof(t.member) : _standInProof()
+            );
         }
 
         IFA.TaskConfig memory c;
@@ -528,6 +535,13 @@ contract RealVerifierTest is Test {
         assertEq(id, t.taskId);
         assertEq(abi.encode(t.agg.taskCircuit(id)), abi.encode(circuit));
         assertEq(t.agg.taskDomain(t.taskId), _domain(json), "the fixtures' domain");
+
+        // The creation block's hash is the fixtures' `anchorHash`: the next block draws `ring`.
+        uint256 anchor = block.number;
+        vm.roll(anchor + 1);
+        vm.setBlockhash(anchor, vm.parseJsonBytes32(json, ".anchorHash"));
+        t.agg.drawGraph(t.taskId);
+        assertEq(t.agg.ringOrder(t.taskId), t.ring, "the fixtures' ring");
     }
 
     /// @dev `key_possession.json`'s proof, after checking it is the proving member's.
@@ -591,15 +605,14 @@ contract RealVerifierTest is Test {
         while (active < k && (slots >> (k + active)) & 1 == 1) {
             ++active;
         }
-        uint256 n = t.members.length;
         uint256[] memory commitments = new uint256[](active);
         IFA.Proof[] memory proofs = new IFA.Proof[](active);
         for (uint256 s; s < active; ++s) {
-            uint256 j = _neighborIndex(m, s, n);
+            uint256 j = RingReference.neighbor(t.ring, m, s);
             assertEq(ring[s], t.members[j]);
             (uint256 low, uint256 high) = m < j ? (m, j) : (j, m);
             commitments[s] = j == t.member
-                ? t.commitments[_slotOf(j, m, n)]
+                ? t.commitments[RingReference.slotOf(t.ring, j, m, k)]
                 : uint256(keccak256(abi.encode("stand-in pair", low, high))) % (P - 1) + 1;
             proofs[s] = _standInProof();
         }
@@ -614,31 +627,32 @@ contract RealVerifierTest is Test {
         VerifierRegistry registry = _fixtureRegistry();
         string memory json = _fixture("key_possession");
         (FederatedAggregator agg,, address[] memory members) = _fixtureAggregator(json, registry);
+        IKeyRegistry keys = IKeyRegistry(agg.keys());
         (uint256[] memory keyX, uint256[] memory keyY) = _memberKeys(json);
         uint256 member = vm.parseJsonUint(json, ".member");
         (uint256 x, uint256 y) = (keyX[member], keyY[member]);
         IFA.Proof memory proof = _proof(json, ".proof");
         address owner = members[member];
         address copier = members[(member + 1) % members.length];
-        assertEq(agg.keyBinding(owner), vm.parseJsonUint(json, ".binding"));
+        assertEq(keys.keyBinding(owner), vm.parseJsonUint(json, ".binding"));
 
-        vm.expectRevert(abi.encodeWithSelector(IFA.InvalidKeyProof.selector, copier));
+        vm.expectRevert(abi.encodeWithSelector(IKeyRegistry.InvalidKeyProof.selector, copier));
         vm.prank(copier);
-        agg.registerKey(x, y, proof);
+        keys.registerKey(x, y, proof);
 
         IFA.Proof memory tampered = _proof(json, ".proof");
         tampered.c[0] = _other(tampered.c[0]);
-        vm.expectRevert(abi.encodeWithSelector(IFA.InvalidKeyProof.selector, owner));
+        vm.expectRevert(abi.encodeWithSelector(IKeyRegistry.InvalidKeyProof.selector, owner));
         vm.prank(owner);
-        agg.registerKey(x, y, tampered);
+        keys.registerKey(x, y, tampered);
 
         vm.prank(owner);
-        agg.registerKey(x, y, proof);
-        assertEq(agg.keyOwner(x, y), owner);
+        keys.registerKey(x, y, proof);
+        assertEq(keys.keyOwner(x, y), owner);
 
-        vm.expectRevert(abi.encodeWithSelector(IFA.KeyInUse.selector, x, y, owner));
+        vm.expectRevert(abi.encodeWithSelector(IKeyRegistry.KeyInUse.selector, x, y, owner));
         vm.prank(copier);
-        agg.registerKey(x, y, proof);
+        keys.registerKey(x, y, proof);
     }
 
     /// @dev The same proof from the same account is refused by an aggregator at another address
@@ -647,6 +661,7 @@ contract RealVerifierTest is Test {
         VerifierRegistry registry = _fixtureRegistry();
         string memory json = _fixture("key_possession");
         (FederatedAggregator agg,, address[] memory members) = _fixtureAggregator(json, registry);
+        IKeyRegistry keys = IKeyRegistry(agg.keys());
         (uint256[] memory keyX, uint256[] memory keyY) = _memberKeys(json);
         uint256 member = vm.parseJsonUint(json, ".member");
         IFA.Proof memory proof = _proof(json, ".proof");
@@ -657,19 +672,20 @@ contract RealVerifierTest is Test {
         FederatedAggregator elsewhere =
             new FederatedAggregator(IModelGovernance(address(gov)), registry);
         gov.setMembers(members);
-        vm.expectRevert(abi.encodeWithSelector(IFA.InvalidKeyProof.selector, owner));
+        IKeyRegistry elsewhereKeys = IKeyRegistry(elsewhere.keys());
+        vm.expectRevert(abi.encodeWithSelector(IKeyRegistry.InvalidKeyProof.selector, owner));
         vm.prank(owner);
-        elsewhere.registerKey(keyX[member], keyY[member], proof);
+        elsewhereKeys.registerKey(keyX[member], keyY[member], proof);
 
         uint256 chainId = block.chainid;
         vm.chainId(chainId + 1);
-        vm.expectRevert(abi.encodeWithSelector(IFA.InvalidKeyProof.selector, owner));
+        vm.expectRevert(abi.encodeWithSelector(IKeyRegistry.InvalidKeyProof.selector, owner));
         vm.prank(owner);
-        agg.registerKey(keyX[member], keyY[member], proof);
+        keys.registerKey(keyX[member], keyY[member], proof);
 
         vm.chainId(chainId);
         vm.prank(owner);
-        agg.registerKey(keyX[member], keyY[member], proof);
+        keys.registerKey(keyX[member], keyY[member], proof);
     }
 
     function test_RealProof_JoinTask_StoresFixtureCommitments() public {

@@ -5,71 +5,94 @@ import {IFederatedAggregator as IFA} from "../../../contracts/interfaces/IFedera
 import {MockGroth16Verifier} from "../../../contracts/test/MockGroth16Verifier.sol";
 import {AggregatorFixture} from "../utils/AggregatorFixture.sol";
 
-/// @dev Six members, K = 4: member i's neighbours are i±1 and i±2; 0 and 3 are not neighbours.
-///      Chunk 0 has contributors {0, 1, 2} (= t_min), chunk 1 only {0, 1} (void), chunk 2
-///      {3, 4, 5}. Required reveals of chunk 0: 0→5, 0→4, 1→3, 1→5, 2→3, 2→4, each by the lower
-///      index (it had added the mask, so the contract subtracts it); of chunk 2: 3→1, 3→2, 4→0,
-///      4→2, 5→0, 5→1, each by the higher index (it had subtracted it, so the contract adds it).
+/// @dev Six members on the task's drawn ring, K = 4; r[p] is the member at ring position p, whose
+///      neighbours are r[p ± 1] and r[p ± 2]; r[0] and r[3] are not neighbours. Chunk 0 has
+///      contributors {r0, r1, r2} (= t_min), chunk 1 only {r0, r1} (void), chunk 2 {r3, r4, r5}.
+///      Required reveals of chunk 0: r0→r5, r0→r4, r1→r3, r1→r5, r2→r3, r2→r4; of chunk 2 the
+///      same pairs the other way round. A revealer whose index is below the dropped member's had
+///      added the mask, so the contract subtracts it; above, it adds it back.
 contract RevealMaskTest is AggregatorFixture {
     uint256 internal taskId;
+    uint256[6] internal r;
 
     function setUp() public override {
         super.setUp();
         taskId = _createTask();
-        _submit(taskId, 1, 0, 0);
-        _submit(taskId, 1, 1, 0);
-        _submit(taskId, 1, 2, 0);
-        _submit(taskId, 1, 0, 1);
-        _submit(taskId, 1, 1, 1);
-        _submit(taskId, 1, 3, 2);
-        _submit(taskId, 1, 4, 2);
-        _submit(taskId, 1, 5, 2);
+        for (uint256 p; p < N_MEMBERS; ++p) {
+            r[p] = _at(taskId, p);
+        }
+        _submit(taskId, 1, r[0], 0);
+        _submit(taskId, 1, r[1], 0);
+        _submit(taskId, 1, r[2], 0);
+        _submit(taskId, 1, r[0], 1);
+        _submit(taskId, 1, r[1], 1);
+        _submit(taskId, 1, r[3], 2);
+        _submit(taskId, 1, r[4], 2);
+        _submit(taskId, 1, r[5], 2);
         _toSubmissionDeadline(taskId, 1);
     }
 
-    function test_RevealMask() public {
-        uint256[] memory masks = _masks(taskId, 1, 0, members[0], members[5]);
-        vm.expectEmit(address(agg));
-        emit IFA.MaskRevealed(taskId, 1, members[0], 0, members[5]);
-        vm.prank(members[0]);
-        agg.revealMask(taskId, 1, 0, members[5], masks, _proof());
+    /// @dev A required reveal of the pair {r0, r5} whose revealer is below (`below`) or above
+    ///      the dropped member: r0 in chunk 0 or r5 in chunk 2, whichever has that order.
+    function _pair(bool below)
+        internal
+        view
+        returns (uint256 chunk, uint256 revealer, uint256 dropped)
+    {
+        (chunk, revealer, dropped) = (r[0] < r[5]) == below ? (0, r[0], r[5]) : (2, r[5], r[0]);
+        assertEq(revealer < dropped, below);
+    }
 
-        assertTrue(agg.maskRevealed(taskId, 1, 0, members[0], members[5]));
-        assertFalse(agg.maskRevealed(taskId, 1, 0, members[5], members[0]));
+    function test_RevealMask() public {
+        (address m0, address m5) = (members[r[0]], members[r[5]]);
+        uint256[] memory masks = _masks(taskId, 1, 0, m0, m5);
+        vm.expectEmit(address(agg));
+        emit IFA.MaskRevealed(taskId, 1, m0, 0, m5);
+        vm.prank(m0);
+        agg.revealMask(taskId, 1, 0, m5, masks, _proof());
+
+        assertTrue(agg.maskRevealed(taskId, 1, 0, m0, m5));
+        assertFalse(agg.maskRevealed(taskId, 1, 0, m5, m0));
         (uint256 done, uint256 required) = agg.chunkReveals(taskId, 1, 0);
         assertEq(done, 1);
         assertEq(required, 6);
     }
 
-    /// @dev Member 0 is below member 5: it added their mask, so the contract subtracts it.
+    /// @dev The revealer is below the dropped member: it added their mask, so the contract
+    ///      subtracts it.
     function test_RevealMask_SubtractsWhenRevealerBelowDropped() public {
-        uint256[] memory before = agg.accumulator(taskId, 1, 0);
-        uint256[] memory masks = _reveal(taskId, 1, 0, 0, 5);
-        uint256[] memory acc = agg.accumulator(taskId, 1, 0);
+        (uint256 chunk, uint256 revealer, uint256 dropped) = _pair(true);
+        uint256[] memory before = agg.accumulator(taskId, 1, chunk);
+        uint256[] memory masks = _reveal(taskId, 1, chunk, revealer, dropped);
+        uint256[] memory acc = agg.accumulator(taskId, 1, chunk);
         for (uint256 w; w < W; ++w) {
             assertEq(acc[w], addmod(before[w], P - masks[w], P));
         }
     }
 
-    /// @dev Member 3 is above member 1: it subtracted their mask, so the contract adds it.
+    /// @dev The revealer is above the dropped member: it subtracted their mask, so the contract
+    ///      adds it.
     function test_RevealMask_AddsWhenRevealerAboveDropped() public {
-        uint256[] memory before = agg.accumulator(taskId, 1, 2);
-        uint256[] memory masks = _reveal(taskId, 1, 2, 3, 1);
-        uint256[] memory acc = agg.accumulator(taskId, 1, 2);
+        (uint256 chunk, uint256 revealer, uint256 dropped) = _pair(false);
+        uint256[] memory before = agg.accumulator(taskId, 1, chunk);
+        uint256[] memory masks = _reveal(taskId, 1, chunk, revealer, dropped);
+        uint256[] memory acc = agg.accumulator(taskId, 1, chunk);
         for (uint256 w; w < W; ++w) {
             assertEq(acc[w], addmod(before[w], masks[w], P));
         }
     }
 
-    /// @dev The field's ends: a zero mask leaves the words, p − 1 moves them by one.
+    /// @dev The field's ends: a zero mask leaves the words, p − 1 moves them by one (a revealer
+    ///      below the dropped member: subtracted).
     function test_RevealMask_FieldEnds() public {
-        uint256[] memory before = agg.accumulator(taskId, 1, 0);
+        (uint256 chunk, uint256 revealer, uint256 dropped) = _pair(true);
+        uint256[] memory before = agg.accumulator(taskId, 1, chunk);
         uint256[] memory masks = new uint256[](W);
         masks[1] = P - 1;
         masks[2] = 1;
-        vm.prank(members[0]);
-        agg.revealMask(taskId, 1, 0, members[4], masks, _proof());
-        uint256[] memory acc = agg.accumulator(taskId, 1, 0);
+        vm.prank(members[revealer]);
+        agg.revealMask(taskId, 1, chunk, members[dropped], masks, _proof());
+        uint256[] memory acc = agg.accumulator(taskId, 1, chunk);
         assertEq(acc[0], before[0]);
         assertEq(acc[1], addmod(before[1], 1, P));
         assertEq(acc[2], addmod(before[2], P - 1, P));
@@ -81,7 +104,7 @@ contract RevealMaskTest is AggregatorFixture {
     function testFuzz_RevealMask_MovesAccumulatorByTheSignedMask(uint256[W] memory raw, bool above)
         public
     {
-        (uint256 chunk, uint256 revealer, uint256 dropped) = above ? (2, 4, 0) : (0, 2, 3);
+        (uint256 chunk, uint256 revealer, uint256 dropped) = _pair(!above);
         uint256[] memory masks = new uint256[](W);
         for (uint256 w; w < W; ++w) {
             masks[w] = bound(raw[w], 0, P - 1);
@@ -112,13 +135,16 @@ contract RevealMaskTest is AggregatorFixture {
     function testFuzz_RevealMask_AccumulatorEqualsPlainSum(
         uint256 subset,
         uint256 maskSalt,
-        uint256 valueSalt
+        uint256 valueSalt,
+        bytes32 ringSalt
     ) public {
+        anchorSalt = ringSalt;
         uint256 fresh = _createTask();
         uint256 contributors = subset & (2 ** N_MEMBERS - 1);
+        // Three ring-consecutive members, so that it reaches t_min.
         uint256 start = (subset >> 128) % N_MEMBERS;
         for (uint256 t; t < T_MIN; ++t) {
-            contributors |= 2 ** ((start + t) % N_MEMBERS);
+            contributors |= 2 ** _at(fresh, start + t);
         }
         uint256[] memory plain = _submitMasked(fresh, contributors, maskSalt, valueSalt);
         _toSubmissionDeadline(fresh, 1);
@@ -186,6 +212,7 @@ contract RevealMaskTest is AggregatorFixture {
         (address[] memory ring,) = agg.neighbors(id, members[i]);
         for (uint256 s; s < K; ++s) {
             uint256 j = _indexOf(ring[s]);
+            assertEq(j, _neighbor(id, i, s), "ring offset");
             uint256[] memory m = _pairMask(i, j, salt);
             for (uint256 w; w < W; ++w) {
                 y[w] = addmod(y[w], i < j ? m[w] : P - m[w], P);
@@ -202,8 +229,8 @@ contract RevealMaskTest is AggregatorFixture {
         (uint256 low, uint256 high) = i < j ? (i, j) : (j, i);
         m = new uint256[](W);
         for (uint256 w; w < W; ++w) {
-            uint256 r = uint256(keccak256(abi.encode(salt, low, high, w)));
-            m[w] = r % 5 == 0 ? 0 : r % 5 == 1 ? P - 1 : r % P;
+            uint256 random = uint256(keccak256(abi.encode(salt, low, high, w)));
+            m[w] = random % 5 == 0 ? 0 : random % 5 == 1 ? P - 1 : random % P;
         }
     }
 
@@ -215,109 +242,113 @@ contract RevealMaskTest is AggregatorFixture {
     }
 
     /// @dev `MaskReveal` public signals: D, round, chunk, the revealer's commitment of the slot
-    ///      holding the dropped neighbour, masks. Member 1's slot +2 holds member 3.
+    ///      holding the dropped neighbour, masks. r1's slot +2 holds r3, its slot −2 r5.
     function test_RevealMask_PublicInputOrder() public {
-        uint256[] memory masks = _masks(taskId, 1, 0, members[1], members[3]);
+        assertEq(_neighbor(taskId, r[1], 2), r[3]);
+        assertEq(_neighbor(taskId, r[1], 3), r[5]);
+        uint256[] memory masks = _masks(taskId, 1, 0, members[r[1]], members[r[3]]);
         revealVerifier.setMode(MockGroth16Verifier.Mode.Strict);
-        revealVerifier.allow(_revealInputs(taskId, 1, 0, 1, 3, masks));
+        revealVerifier.allow(_revealInputs(taskId, 1, 0, r[1], r[3], masks));
 
-        vm.prank(members[1]);
-        agg.revealMask(taskId, 1, 0, members[3], masks, _proof());
+        vm.prank(members[r[1]]);
+        agg.revealMask(taskId, 1, 0, members[r[3]], masks, _proof());
 
         // The same proof for another dropped neighbour (slot −2) is another statement.
-        vm.expectRevert(abi.encodeWithSelector(IFA.InvalidProof.selector, taskId, 1, 0, members[1]));
-        vm.prank(members[1]);
-        agg.revealMask(taskId, 1, 0, members[5], masks, _proof());
+        vm.expectRevert(
+            abi.encodeWithSelector(IFA.InvalidProof.selector, taskId, 1, 0, members[r[1]])
+        );
+        vm.prank(members[r[1]]);
+        agg.revealMask(taskId, 1, 0, members[r[5]], masks, _proof());
     }
 
     /// @dev Other masks than the proven ones are refused: the proof binds every word.
     function test_RevertWhen_RevealMask_MasksDifferFromTheProven() public {
-        uint256[] memory masks = _masks(taskId, 1, 0, members[1], members[3]);
+        uint256[] memory masks = _masks(taskId, 1, 0, members[r[1]], members[r[3]]);
         revealVerifier.setMode(MockGroth16Verifier.Mode.Strict);
-        revealVerifier.allow(_revealInputs(taskId, 1, 0, 1, 3, masks));
+        revealVerifier.allow(_revealInputs(taskId, 1, 0, r[1], r[3], masks));
         uint256[] memory before = agg.accumulator(taskId, 1, 0);
 
         masks[W - 1] = (masks[W - 1] + 1) % P;
-        vm.expectRevert(abi.encodeWithSelector(IFA.InvalidProof.selector, taskId, 1, 0, members[1]));
-        vm.prank(members[1]);
-        agg.revealMask(taskId, 1, 0, members[3], masks, _proof());
+        vm.expectRevert(
+            abi.encodeWithSelector(IFA.InvalidProof.selector, taskId, 1, 0, members[r[1]])
+        );
+        vm.prank(members[r[1]]);
+        agg.revealMask(taskId, 1, 0, members[r[3]], masks, _proof());
         assertEq(agg.accumulator(taskId, 1, 0), before);
     }
 
-    /// @dev Member 0's slot −2 (slot 3, the last one) holds member 4; slot −1 holds member 5.
+    /// @dev r0's slot −2 (slot 3, the last one) holds r4; its slot −1 holds r5.
     function test_RevealMask_PublicInputs_CommitmentOfTheDroppedNeighboursSlot() public {
-        uint256[] memory to4 = _masks(taskId, 1, 0, members[0], members[4]);
-        uint256[] memory to5 = _masks(taskId, 1, 0, members[0], members[5]);
+        assertEq(_neighbor(taskId, r[0], 3), r[4]);
+        assertEq(_neighbor(taskId, r[0], 1), r[5]);
+        uint256[] memory to4 = _masks(taskId, 1, 0, members[r[0]], members[r[4]]);
+        uint256[] memory to5 = _masks(taskId, 1, 0, members[r[0]], members[r[5]]);
         revealVerifier.setMode(MockGroth16Verifier.Mode.Strict);
-        revealVerifier.allow(_revealInputs(taskId, 1, 0, 0, 4, to4));
-        revealVerifier.allow(_revealInputs(taskId, 1, 0, 0, 5, to5));
+        revealVerifier.allow(_revealInputs(taskId, 1, 0, r[0], r[4], to4));
+        revealVerifier.allow(_revealInputs(taskId, 1, 0, r[0], r[5], to5));
         assertEq(
-            agg.pairCommitments(taskId, members[0])[3], _commitment(taskId, members[0], members[4])
+            agg.pairCommitments(taskId, members[r[0]])[3],
+            _commitment(taskId, members[r[0]], members[r[4]])
         );
 
-        vm.prank(members[0]);
-        agg.revealMask(taskId, 1, 0, members[4], to4, _proof());
-        vm.prank(members[0]);
-        agg.revealMask(taskId, 1, 0, members[5], to5, _proof());
+        vm.prank(members[r[0]]);
+        agg.revealMask(taskId, 1, 0, members[r[4]], to4, _proof());
+        vm.prank(members[r[0]]);
+        agg.revealMask(taskId, 1, 0, members[r[5]], to5, _proof());
         (uint256 done,) = agg.chunkReveals(taskId, 1, 0);
         assertEq(done, 2);
     }
 
     /// @dev A member removed by vote is a dropout like any other: its neighbours still remove
-    ///      their masks with it (here 0 and 1 with 5, who did not send chunk 0), and the chunk
-    ///      becomes Recoverable.
+    ///      their masks with it (here r0 and r1 with r5, who did not send chunk 0), and the
+    ///      chunk becomes Recoverable.
     function test_RevealMask_ForNeighbourRemovedFromGovernance() public {
-        _removeFromGovernance(members[5]);
+        _removeFromGovernance(members[r[5]]);
         uint256[] memory before = agg.accumulator(taskId, 1, 0);
-        uint256[] memory masks = _reveal(taskId, 1, 0, 0, 5);
-        uint256[] memory acc = agg.accumulator(taskId, 1, 0);
-        for (uint256 w; w < W; ++w) {
-            assertEq(acc[w], addmod(before[w], P - masks[w], P));
-        }
-        assertTrue(agg.maskRevealed(taskId, 1, 0, members[0], members[5]));
-        _reveal(taskId, 1, 0, 0, 4);
-        _reveal(taskId, 1, 0, 1, 3);
-        _reveal(taskId, 1, 0, 1, 5);
-        _reveal(taskId, 1, 0, 2, 3);
-        _reveal(taskId, 1, 0, 2, 4);
+        uint256[] memory masks = _reveal(taskId, 1, 0, r[0], r[5]);
+        _assertMovedBySignedMask(before, agg.accumulator(taskId, 1, 0), masks, r[0] < r[5]);
+        assertTrue(agg.maskRevealed(taskId, 1, 0, members[r[0]], members[r[5]]));
+        _reveal(taskId, 1, 0, r[0], r[4]);
+        _reveal(taskId, 1, 0, r[1], r[3]);
+        _reveal(taskId, 1, 0, r[1], r[5]);
+        _reveal(taskId, 1, 0, r[2], r[3]);
+        _reveal(taskId, 1, 0, r[2], r[4]);
         assertTrue(_isRecoverable(taskId, 1, 0));
     }
 
     /// @dev `revealMask` asks for no governance membership: a contributor removed after
-    ///      submitting (5, chunk 2) still removes its masks with its dropped neighbours, without
-    ///      which its chunk could not be recovered.
+    ///      submitting (r5, chunk 2) still removes its masks with its dropped neighbours,
+    ///      without which its chunk could not be recovered.
     function test_RevealMask_ByContributorRemovedFromGovernance() public {
-        _removeFromGovernance(members[5]);
+        _removeFromGovernance(members[r[5]]);
         uint256[] memory before = agg.accumulator(taskId, 1, 2);
-        uint256[] memory masks = _reveal(taskId, 1, 2, 5, 0);
-        uint256[] memory acc = agg.accumulator(taskId, 1, 2);
-        for (uint256 w; w < W; ++w) {
-            assertEq(acc[w], addmod(before[w], masks[w], P));
-        }
-        assertTrue(agg.maskRevealed(taskId, 1, 2, members[5], members[0]));
+        uint256[] memory masks = _reveal(taskId, 1, 2, r[5], r[0]);
+        _assertMovedBySignedMask(before, agg.accumulator(taskId, 1, 2), masks, r[5] < r[0]);
+        assertTrue(agg.maskRevealed(taskId, 1, 2, members[r[5]], members[r[0]]));
     }
 
     function test_RevertWhen_RevealMask_NotJoined() public {
-        uint256 fresh = gov.createTask(_config());
-        for (uint256 i; i < 3; ++i) {
-            _join(fresh, members[i]);
-            _submit(fresh, 1, i, 0);
+        uint256 fresh = _newTask(_config());
+        for (uint256 p; p < 3; ++p) {
+            _join(fresh, members[_at(fresh, p)]);
+            _submit(fresh, 1, _at(fresh, p), 0);
         }
         _toSubmissionDeadline(fresh, 1);
-        // Member 3 never joined (so never contributed): refused before the contributor checks.
-        vm.expectRevert(abi.encodeWithSelector(IFA.NotJoined.selector, fresh, members[3]));
-        vm.prank(members[3]);
-        agg.revealMask(fresh, 1, 0, members[4], new uint256[](W), _proof());
+        // The member at position 3 never joined (so never contributed): refused before the
+        // contributor checks, for its neighbour at position 4.
+        (address revealer, address dropped) = (members[_at(fresh, 3)], members[_at(fresh, 4)]);
+        vm.expectRevert(abi.encodeWithSelector(IFA.NotJoined.selector, fresh, revealer));
+        vm.prank(revealer);
+        agg.revealMask(fresh, 1, 0, dropped, new uint256[](W), _proof());
     }
 
     function test_RevertWhen_RevealMask_NotNeighborBeforeNotJoined() public {
-        uint256 fresh = gov.createTask(_config());
+        uint256 fresh = _newTask(_config());
         _toSubmissionDeadline(fresh, 1);
-        vm.expectRevert(
-            abi.encodeWithSelector(IFA.NotNeighbor.selector, fresh, members[3], members[0])
-        );
-        vm.prank(members[3]);
-        agg.revealMask(fresh, 1, 0, members[0], new uint256[](W), _proof());
+        (address revealer, address across) = (members[_at(fresh, 3)], members[_at(fresh, 0)]);
+        vm.expectRevert(abi.encodeWithSelector(IFA.NotNeighbor.selector, fresh, revealer, across));
+        vm.prank(revealer);
+        agg.revealMask(fresh, 1, 0, across, new uint256[](W), _proof());
     }
 
     function test_RevertWhen_RevealMask_BeforeDeadline() public {
@@ -334,16 +365,16 @@ contract RevealMaskTest is AggregatorFixture {
         vm.expectRevert(
             abi.encodeWithSelector(IFA.RevealWindowClosed.selector, taskId, 1, block.timestamp)
         );
-        vm.prank(members[0]);
-        agg.revealMask(taskId, 1, 0, members[5], new uint256[](W), _proof());
+        vm.prank(members[r[0]]);
+        agg.revealMask(taskId, 1, 0, members[r[5]], new uint256[](W), _proof());
     }
 
     function test_RevertWhen_RevealMask_AfterFinalization() public {
         _toRevealDeadline(taskId, 1);
         _finalize(taskId, 1);
         vm.expectRevert(abi.encodeWithSelector(IFA.NotCurrentRound.selector, taskId, 1, 2));
-        vm.prank(members[0]);
-        agg.revealMask(taskId, 1, 0, members[5], new uint256[](W), _proof());
+        vm.prank(members[r[0]]);
+        agg.revealMask(taskId, 1, 0, members[r[5]], new uint256[](W), _proof());
     }
 
     function test_RevertWhen_RevealMask_CkksTask() public {
@@ -356,77 +387,77 @@ contract RevealMaskTest is AggregatorFixture {
     function test_RevertWhen_RevealMask_CallerNotTaskMember() public {
         vm.expectRevert(abi.encodeWithSelector(IFA.NotTaskMember.selector, taskId, outsider));
         vm.prank(outsider);
-        agg.revealMask(taskId, 1, 0, members[5], new uint256[](W), _proof());
+        agg.revealMask(taskId, 1, 0, members[r[5]], new uint256[](W), _proof());
     }
 
     function test_RevertWhen_RevealMask_DroppedNotTaskMember() public {
         vm.expectRevert(abi.encodeWithSelector(IFA.NotTaskMember.selector, taskId, outsider));
-        vm.prank(members[0]);
+        vm.prank(members[r[0]]);
         agg.revealMask(taskId, 1, 0, outsider, new uint256[](W), _proof());
     }
 
     function test_RevertWhen_RevealMask_ChunkOutOfRange() public {
         vm.expectRevert(abi.encodeWithSelector(IFA.ChunkOutOfRange.selector, taskId, 3, CHUNKS));
-        vm.prank(members[0]);
-        agg.revealMask(taskId, 1, 3, members[5], new uint256[](W), _proof());
+        vm.prank(members[r[0]]);
+        agg.revealMask(taskId, 1, 3, members[r[5]], new uint256[](W), _proof());
     }
 
     function test_RevertWhen_RevealMask_NotNeighbor() public {
         vm.expectRevert(
-            abi.encodeWithSelector(IFA.NotNeighbor.selector, taskId, members[0], members[3])
+            abi.encodeWithSelector(IFA.NotNeighbor.selector, taskId, members[r[0]], members[r[3]])
         );
-        vm.prank(members[0]);
-        agg.revealMask(taskId, 1, 0, members[3], new uint256[](W), _proof());
+        vm.prank(members[r[0]]);
+        agg.revealMask(taskId, 1, 0, members[r[3]], new uint256[](W), _proof());
     }
 
     function test_RevertWhen_RevealMask_ForSelf() public {
         vm.expectRevert(
-            abi.encodeWithSelector(IFA.NotNeighbor.selector, taskId, members[0], members[0])
+            abi.encodeWithSelector(IFA.NotNeighbor.selector, taskId, members[r[0]], members[r[0]])
         );
-        vm.prank(members[0]);
-        agg.revealMask(taskId, 1, 0, members[0], new uint256[](W), _proof());
+        vm.prank(members[r[0]]);
+        agg.revealMask(taskId, 1, 0, members[r[0]], new uint256[](W), _proof());
     }
 
     function test_RevertWhen_RevealMask_CallerDidNotContribute() public {
         vm.expectRevert(
-            abi.encodeWithSelector(IFA.NotContributor.selector, taskId, 1, 0, members[3])
+            abi.encodeWithSelector(IFA.NotContributor.selector, taskId, 1, 0, members[r[3]])
         );
-        vm.prank(members[3]);
-        agg.revealMask(taskId, 1, 0, members[4], new uint256[](W), _proof());
+        vm.prank(members[r[3]]);
+        agg.revealMask(taskId, 1, 0, members[r[4]], new uint256[](W), _proof());
     }
 
     function test_RevertWhen_RevealMask_NeighborContributed() public {
         vm.expectRevert(
-            abi.encodeWithSelector(IFA.NeighborContributed.selector, taskId, 1, 0, members[1])
+            abi.encodeWithSelector(IFA.NeighborContributed.selector, taskId, 1, 0, members[r[1]])
         );
-        vm.prank(members[0]);
-        agg.revealMask(taskId, 1, 0, members[1], new uint256[](W), _proof());
+        vm.prank(members[r[0]]);
+        agg.revealMask(taskId, 1, 0, members[r[1]], new uint256[](W), _proof());
     }
 
     function test_RevertWhen_RevealMask_ChunkVoid() public {
         vm.expectRevert(abi.encodeWithSelector(IFA.ChunkVoid.selector, taskId, 1, 1, 2, T_MIN));
-        vm.prank(members[0]);
-        agg.revealMask(taskId, 1, 1, members[5], new uint256[](W), _proof());
+        vm.prank(members[r[0]]);
+        agg.revealMask(taskId, 1, 1, members[r[5]], new uint256[](W), _proof());
     }
 
     /// @dev Once per pair, with the same or other masks; the accumulator moves once.
     function test_RevertWhen_RevealMask_Twice() public {
-        uint256[] memory masks = _reveal(taskId, 1, 0, 0, 5);
+        uint256[] memory masks = _reveal(taskId, 1, 0, r[0], r[5]);
         uint256[] memory afterFirst = agg.accumulator(taskId, 1, 0);
         vm.expectRevert(
             abi.encodeWithSelector(
-                IFA.MaskAlreadyRevealed.selector, taskId, 1, 0, members[0], members[5]
+                IFA.MaskAlreadyRevealed.selector, taskId, 1, 0, members[r[0]], members[r[5]]
             )
         );
-        vm.prank(members[0]);
-        agg.revealMask(taskId, 1, 0, members[5], masks, _proof());
+        vm.prank(members[r[0]]);
+        agg.revealMask(taskId, 1, 0, members[r[5]], masks, _proof());
         vm.expectRevert(
             abi.encodeWithSelector(
-                IFA.MaskAlreadyRevealed.selector, taskId, 1, 0, members[0], members[5]
+                IFA.MaskAlreadyRevealed.selector, taskId, 1, 0, members[r[0]], members[r[5]]
             )
         );
-        vm.prank(members[0]);
-        agg.revealMask(taskId, 1, 0, members[5], new uint256[](W), _proof());
+        vm.prank(members[r[0]]);
+        agg.revealMask(taskId, 1, 0, members[r[5]], new uint256[](W), _proof());
         assertEq(agg.accumulator(taskId, 1, 0), afterFirst);
         (uint256 done,) = agg.chunkReveals(taskId, 1, 0);
         assertEq(done, 1);
@@ -435,40 +466,56 @@ contract RevealMaskTest is AggregatorFixture {
     function testFuzz_RevertWhen_RevealMask_WrongWordCount(uint8 length) public {
         vm.assume(length != W);
         vm.expectRevert(abi.encodeWithSelector(IFA.WrongWordCount.selector, W, length));
-        vm.prank(members[0]);
-        agg.revealMask(taskId, 1, 0, members[5], new uint256[](length), _proof());
+        vm.prank(members[r[0]]);
+        agg.revealMask(taskId, 1, 0, members[r[5]], new uint256[](length), _proof());
     }
 
     function testFuzz_RevertWhen_RevealMask_WordOutOfField(uint256 index, uint256 word) public {
         index = bound(index, 0, W - 1);
         word = bound(word, P, type(uint256).max);
-        uint256[] memory masks = _masks(taskId, 1, 0, members[0], members[5]);
+        uint256[] memory masks = _masks(taskId, 1, 0, members[r[0]], members[r[5]]);
         masks[index] = word;
         vm.expectRevert(abi.encodeWithSelector(IFA.WordOutOfField.selector, index, word));
-        vm.prank(members[0]);
-        agg.revealMask(taskId, 1, 0, members[5], masks, _proof());
+        vm.prank(members[r[0]]);
+        agg.revealMask(taskId, 1, 0, members[r[5]], masks, _proof());
     }
 
     function test_RevertWhen_RevealMask_InvalidProof() public {
         revealVerifier.setMode(MockGroth16Verifier.Mode.RejectAll);
-        vm.expectRevert(abi.encodeWithSelector(IFA.InvalidProof.selector, taskId, 1, 0, members[0]));
-        vm.prank(members[0]);
-        agg.revealMask(taskId, 1, 0, members[5], new uint256[](W), _proof());
+        vm.expectRevert(
+            abi.encodeWithSelector(IFA.InvalidProof.selector, taskId, 1, 0, members[r[0]])
+        );
+        vm.prank(members[r[0]]);
+        agg.revealMask(taskId, 1, 0, members[r[5]], new uint256[](W), _proof());
     }
 
     function test_RevertWhen_RevealMask_VerifierReverts() public {
         revealVerifier.setMode(MockGroth16Verifier.Mode.Reverting);
-        vm.expectRevert(abi.encodeWithSelector(IFA.InvalidProof.selector, taskId, 1, 0, members[0]));
-        vm.prank(members[0]);
-        agg.revealMask(taskId, 1, 0, members[5], new uint256[](W), _proof());
+        vm.expectRevert(
+            abi.encodeWithSelector(IFA.InvalidProof.selector, taskId, 1, 0, members[r[0]])
+        );
+        vm.prank(members[r[0]]);
+        agg.revealMask(taskId, 1, 0, members[r[5]], new uint256[](W), _proof());
+    }
+
+    /// @dev `acc` is `before` less the mask (`added`: the revealer had added it) or plus it.
+    function _assertMovedBySignedMask(
+        uint256[] memory before,
+        uint256[] memory acc,
+        uint256[] memory masks,
+        bool added
+    ) internal pure {
+        for (uint256 w; w < W; ++w) {
+            assertEq(acc[w], addmod(before[w], added ? P - masks[w] : masks[w], P));
+        }
     }
 
     function _revealAll() internal {
-        _reveal(taskId, 1, 0, 0, 5);
-        _reveal(taskId, 1, 0, 0, 4);
-        _reveal(taskId, 1, 0, 1, 3);
-        _reveal(taskId, 1, 0, 1, 5);
-        _reveal(taskId, 1, 0, 2, 3);
-        _reveal(taskId, 1, 0, 2, 4);
+        _reveal(taskId, 1, 0, r[0], r[5]);
+        _reveal(taskId, 1, 0, r[0], r[4]);
+        _reveal(taskId, 1, 0, r[1], r[3]);
+        _reveal(taskId, 1, 0, r[1], r[5]);
+        _reveal(taskId, 1, 0, r[2], r[3]);
+        _reveal(taskId, 1, 0, r[2], r[4]);
     }
 }

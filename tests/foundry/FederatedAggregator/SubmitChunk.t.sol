@@ -67,12 +67,12 @@ contract SubmitChunkTest is AggregatorFixture {
     }
 
     /// @dev The order of record (circuits/README.md): D, round, chunk, the member's
-    ///      commitments of its slots +1, −1, +2, −2, the slots word (bit s: own index < slot s's
-    ///      neighbour's; bit K + s: slot s active), bound, words. Member 0 of 6: neighbours
-    ///      1, 5, 2, 4, all above it, all slots active → slots 0xFF.
+    ///      commitments of its slots +1, −1, +2, −2 on the drawn ring, the slots word (bit s: own
+    ///      index < slot s's neighbour's; bit K + s: slot s active), bound, words. Member 0 of 6:
+    ///      its four neighbours all above it, all slots active → slots 0xFF.
     function test_SubmitChunk_PublicInputOrder_FirstMember() public {
         uint256[] memory words = _words(7);
-        uint256[] memory expected = _expectedInputs(0, 2, [uint256(1), 5, 2, 4], 0xFF, words);
+        uint256[] memory expected = _expectedInputs(0, 2, 0xFF, words);
         verifier.setMode(MockGroth16Verifier.Mode.Strict);
         verifier.allow(expected);
 
@@ -80,10 +80,17 @@ contract SubmitChunkTest is AggregatorFixture {
         agg.submitChunk(taskId, 1, 2, words, _proof());
     }
 
-    /// @dev Member 3 of 6: neighbours 4 (+), 2 (−), 5 (+), 1 (−) → slots 0xF5.
+    /// @dev Member 3 of 6: four of the other five are its neighbours, so some are above it and
+    ///      some below: sign bits set for those above only.
     function test_SubmitChunk_PublicInputOrder_MiddleMember() public {
         uint256[] memory words = _words(8);
-        uint256[] memory expected = _expectedInputs(3, 1, [uint256(4), 2, 5, 1], 0xF5, words);
+        uint256 slots = 0xF0;
+        for (uint256 s; s < K; ++s) {
+            if (_neighbor(taskId, 3, s) > 3) slots |= 2 ** s;
+        }
+        assertTrue(slots != 0xF0 && slots != 0xFF, "both signs");
+        assertEq(slots, _slotsWord(taskId, 3));
+        uint256[] memory expected = _expectedInputs(3, 1, slots, words);
         verifier.setMode(MockGroth16Verifier.Mode.Strict);
         verifier.allow(expected);
 
@@ -91,10 +98,10 @@ contract SubmitChunkTest is AggregatorFixture {
         agg.submitChunk(taskId, 1, 1, words, _proof());
     }
 
-    /// @dev Member 5 of 6 wraps around: neighbours 0 (−), 4 (−), 1 (−), 3 (−) → slots 0xF0.
+    /// @dev Member 5 of 6: its four neighbours all below it → slots 0xF0.
     function test_SubmitChunk_PublicInputOrder_LastMember() public {
         uint256[] memory words = _words(9);
-        uint256[] memory expected = _expectedInputs(5, 0, [uint256(0), 4, 1, 3], 0xF0, words);
+        uint256[] memory expected = _expectedInputs(5, 0, 0xF0, words);
         verifier.setMode(MockGroth16Verifier.Mode.Strict);
         verifier.allow(expected);
 
@@ -105,7 +112,7 @@ contract SubmitChunkTest is AggregatorFixture {
     function test_RevertWhen_SubmitChunk_ProofReplayedByAnotherMember() public {
         uint256[] memory words = _words(7);
         verifier.setMode(MockGroth16Verifier.Mode.Strict);
-        verifier.allow(_expectedInputs(0, 2, [uint256(1), 5, 2, 4], 0xFF, words));
+        verifier.allow(_expectedInputs(0, 2, 0xFF, words));
         vm.prank(members[0]);
         agg.submitChunk(taskId, 1, 2, words, _proof());
 
@@ -118,7 +125,7 @@ contract SubmitChunkTest is AggregatorFixture {
     function test_RevertWhen_SubmitChunk_ProofReplayedForAnotherChunk() public {
         uint256[] memory words = _words(7);
         verifier.setMode(MockGroth16Verifier.Mode.Strict);
-        verifier.allow(_expectedInputs(0, 2, [uint256(1), 5, 2, 4], 0xFF, words));
+        verifier.allow(_expectedInputs(0, 2, 0xFF, words));
         vm.expectRevert(abi.encodeWithSelector(IFA.InvalidProof.selector, taskId, 1, 1, members[0]));
         vm.prank(members[0]);
         agg.submitChunk(taskId, 1, 1, words, _proof());
@@ -129,7 +136,7 @@ contract SubmitChunkTest is AggregatorFixture {
     function test_RevertWhen_SubmitChunk_ProofReplayedInAnotherTask() public {
         uint256[] memory words = _words(7);
         verifier.setMode(MockGroth16Verifier.Mode.Strict);
-        verifier.allow(_expectedInputs(0, 2, [uint256(1), 5, 2, 4], 0xFF, words));
+        verifier.allow(_expectedInputs(0, 2, 0xFF, words));
         uint256 other = _createTask();
         vm.expectRevert(abi.encodeWithSelector(IFA.InvalidProof.selector, other, 1, 2, members[0]));
         vm.prank(members[0]);
@@ -269,7 +276,7 @@ contract SubmitChunkTest is AggregatorFixture {
     }
 
     function test_RevertWhen_SubmitChunk_NotJoined() public {
-        uint256 fresh = gov.createTask(_config());
+        uint256 fresh = _newTask(_config());
         _join(fresh, members[1]);
         // Refused before the proof: even a rejecting verifier is never reached.
         verifier.setMode(MockGroth16Verifier.Mode.RejectAll);
@@ -280,7 +287,7 @@ contract SubmitChunkTest is AggregatorFixture {
 
     /// @dev Joining is allowed mid-round; the member may submit right after.
     function test_SubmitChunk_AfterJoiningMidRound() public {
-        uint256 fresh = gov.createTask(_config());
+        uint256 fresh = _newTask(_config());
         vm.warp(block.timestamp + SUBMISSION / 2);
         _join(fresh, members[0]);
         vm.prank(members[0]);
@@ -331,19 +338,20 @@ contract SubmitChunkTest is AggregatorFixture {
         agg.submitChunk(taskId, 1, 0, _words(1), _proof());
     }
 
-    function _expectedInputs(
-        uint256 member,
-        uint256 chunk,
-        uint256[K] memory ring,
-        uint256 slots,
-        uint256[] memory words
-    ) internal view returns (uint256[] memory inputs) {
+    /// @dev The member's `MaskedUpdate` signals for `chunk` of round 1: its commitments with
+    ///      the neighbours of its slots on the drawn ring, in slot order, and `slots`.
+    function _expectedInputs(uint256 member, uint256 chunk, uint256 slots, uint256[] memory words)
+        internal
+        view
+        returns (uint256[] memory inputs)
+    {
         inputs = new uint256[](5 + K + W);
         inputs[0] = _domain(taskId);
         inputs[1] = 1;
         inputs[2] = chunk;
         for (uint256 s; s < K; ++s) {
-            inputs[3 + s] = _commitment(taskId, members[member], members[ring[s]]);
+            uint256 neighbor = _neighbor(taskId, member, s);
+            inputs[3 + s] = _commitment(taskId, members[member], members[neighbor]);
         }
         inputs[3 + K] = slots;
         inputs[4 + K] = BOUND;

@@ -12,25 +12,43 @@ contract ViewsTest is AggregatorFixture {
         taskId = _createTask();
     }
 
-    function test_Neighbors_RingOrderAndSlots() public view {
-        // Offsets +1, −1, +2, −2 among six members; bit s set when own index < slot s's
-        // neighbour's, bits K..2K−1 set as every slot is active (n ≥ K + 1).
+    /// @dev On the ring (3, 5, 1, 0, 4, 2): offsets +1, −1, +2, −2 from each member's position
+    ///      (member 0 sits at position 3: 4, 1, 2, 5); bit s set when own index < slot s's
+    ///      neighbour's, bits K..2K−1 set as every slot is active (n ≥ K + 1).
+    function test_Neighbors_RingOrderAndSlots() public {
+        uint256[] memory order = new uint256[](N_MEMBERS);
+        (order[0], order[1], order[2], order[3], order[4], order[5]) = (3, 5, 1, 0, 4, 2);
+        uint256 id = _newTask(_config(), order);
         uint256[4][6] memory expected = [
-            [uint256(1), 5, 2, 4],
-            [uint256(2), 0, 3, 5],
-            [uint256(3), 1, 4, 0],
-            [uint256(4), 2, 5, 1],
-            [uint256(5), 3, 0, 2],
-            [uint256(0), 4, 1, 3]
+            [uint256(4), 1, 2, 5],
+            [uint256(0), 5, 4, 3],
+            [uint256(3), 4, 5, 0],
+            [uint256(5), 2, 1, 4],
+            [uint256(2), 0, 3, 1],
+            [uint256(1), 3, 0, 2]
         ];
-        uint256[6] memory slots = [uint256(0xFF), 0xFD, 0xF5, 0xF5, 0xF1, 0xF0];
+        uint256[6] memory slots = [uint256(0xFF), 0xFE, 0xF7, 0xF9, 0xF0, 0xF0];
         for (uint256 i; i < N_MEMBERS; ++i) {
-            (address[] memory ring, uint256 s) = agg.neighbors(taskId, members[i]);
+            (address[] memory ring, uint256 s) = agg.neighbors(id, members[i]);
             assertEq(ring.length, K);
             for (uint256 j; j < K; ++j) {
                 assertEq(ring[j], members[expected[i][j]]);
             }
             assertEq(s, slots[i], "slots");
+        }
+    }
+
+    /// @dev On the fixture's drawn ring: slot s of member i holds the member at ring offset
+    ///      ±(s/2 + 1) from i's position, and the slots word follows the definition.
+    function test_Neighbors_FollowTheDrawnRing() public view {
+        uint256[] memory order = agg.ringOrder(taskId);
+        assertEq(order.length, N_MEMBERS);
+        for (uint256 i; i < N_MEMBERS; ++i) {
+            (address[] memory ring, uint256 slots) = agg.neighbors(taskId, members[i]);
+            for (uint256 s; s < K; ++s) {
+                assertEq(ring[s], members[_neighbor(taskId, i, s)]);
+            }
+            assertEq(slots, _slotsWord(taskId, i));
         }
     }
 
@@ -143,6 +161,8 @@ contract ViewsTest is AggregatorFixture {
         agg.hasJoined(2, members[0]);
         vm.expectRevert(abi.encodeWithSelector(IFA.UnknownTask.selector, 2));
         agg.taskDomain(2);
+        vm.expectRevert(abi.encodeWithSelector(IFA.UnknownTask.selector, 2));
+        agg.ringOrder(2);
     }
 
     function test_GlobalModel_FirstRoundIsInitialModel() public view {
@@ -187,14 +207,16 @@ contract ViewsTest is AggregatorFixture {
     }
 
     function test_ChunkReveals_RequiredCountsMissingNeighbourPairs() public {
-        // Contributors {0, 3}: 0's neighbours 1, 5, 2, 4 all dropped (4); 3's 4, 2, 5, 1 (4).
-        _submit(taskId, 1, 0, 0);
-        _submit(taskId, 1, 3, 0);
+        // Contributors at ring positions {0, 3}, not neighbours: each has its four neighbours
+        // dropped (4 + 4).
+        _submit(taskId, 1, _at(taskId, 0), 0);
+        _submit(taskId, 1, _at(taskId, 3), 0);
         (uint256 revealed, uint256 required) = agg.chunkReveals(taskId, 1, 0);
         assertEq(revealed, 0);
         assertEq(required, 8);
-        // Adding 1 removes the pairs 0–1 and 1–3 and adds 1's dropped neighbours 2 and 5.
-        _submit(taskId, 1, 1, 0);
+        // Adding position 1 removes its pairs with positions 0 and 3 and adds its dropped
+        // neighbours at positions 2 and 5.
+        _submit(taskId, 1, _at(taskId, 1), 0);
         (, required) = agg.chunkReveals(taskId, 1, 0);
         assertEq(required, 8);
     }

@@ -7,8 +7,9 @@ import {AggregatorFixture} from "../utils/AggregatorFixture.sol";
 import {AggregatorHandler} from "./handlers/AggregatorHandler.sol";
 
 /// @notice Invariants of a SecAgg task under random joins, masked submissions, mask reveals,
-///         time jumps, batched finalisations and aborts (see tests/foundry/README.md). Runs and
-///         depth come from the foundry.toml profile (`default` fast, `ci` ≥ 100,000 calls each).
+///         time jumps, batched finalisations, aborts and redraws (see tests/foundry/README.md).
+///         Runs and depth come from the foundry.toml profile (`default` fast, `ci` ≥ 100,000
+///         calls each).
 contract FederatedAggregatorInvariantTest is AggregatorFixture {
     uint256 internal constant TASK_CHUNKS = 2;
 
@@ -23,7 +24,7 @@ contract FederatedAggregatorInvariantTest is AggregatorFixture {
         c.submissionPeriod = 3 hours;
         c.revealPeriod = 3 hours;
         c.paramCount = uint64(TASK_CHUNKS * W * L);
-        taskId = gov.createTask(c);
+        taskId = _newTask(c);
         handler = new AggregatorHandler(agg, taskId, members);
         targetContract(address(handler));
     }
@@ -174,8 +175,15 @@ contract FederatedAggregatorInvariantTest is AggregatorFixture {
         }
     }
 
+    /// @dev The ring drawn before the campaign is the task's ring for good: no later
+    ///      `drawGraph` is accepted, and `ringOrder` keeps answering the same permutation.
+    function invariant_RingNeverChanges() public view {
+        assertEq(handler.redraws(), 0);
+        assertEq(agg.ringOrder(taskId), handler.ringOrder());
+    }
+
     function afterInvariant() external view {
-        string[13] memory keys = [
+        string[15] memory keys = [
             "join.ok",
             "join.refused",
             "submit.ok",
@@ -188,6 +196,8 @@ contract FederatedAggregatorInvariantTest is AggregatorFixture {
             "seal.void",
             "abort.ok",
             "abort.refused",
+            "redraw.ok",
+            "redraw.refused",
             "warp"
         ];
         for (uint256 i; i < keys.length; ++i) {

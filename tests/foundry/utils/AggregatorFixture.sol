@@ -4,21 +4,26 @@ pragma solidity ^0.8.28;
 import {Test} from "forge-std/Test.sol";
 import {FederatedAggregator} from "../../../contracts/FederatedAggregator.sol";
 import {IFederatedAggregator} from "../../../contracts/interfaces/IFederatedAggregator.sol";
+import {IKeyRegistry} from "../../../contracts/interfaces/IKeyRegistry.sol";
 import {IModelGovernance} from "../../../contracts/interfaces/IModelGovernance.sol";
 import {IVerifierRegistry} from "../../../contracts/interfaces/IVerifierRegistry.sol";
 import {MockGroth16Verifier} from "../../../contracts/test/MockGroth16Verifier.sol";
 import {MockModelGovernance} from "../../../contracts/test/MockModelGovernance.sol";
 import {VerifierRegistry} from "../../../contracts/VerifierRegistry.sol";
 import {BabyJubJubReference} from "./BabyJubJubReference.sol";
+import {RingReference} from "./RingReference.sol";
 
-/// @notice An aggregator behind a mock governance, six members with registered keys, and a
-///         `VerifierRegistry` of mock verifiers: `KeyPossession` and one small variant, id
-///         `VARIANT` (W = 4, K = 4; packing L = 15, B = 16, R = 12).
+/// @notice An aggregator behind a mock governance, six members with keys registered on its
+///         `KeyRegistry`, and a `VerifierRegistry` of mock verifiers: `KeyPossession` and one
+///         small variant, id `VARIANT` (W = 4, K = 4; packing L = 15, B = 16, R = 12).
 /// @dev Suites that need more variants override `_variants()` (ids in its order), or move to
-///      a fresh deployment with `_deployWithVariant`. `_createTask` returns a task every member
-///      has joined, with the pair commitments of `_commitment` (symmetric, as c_ij = c_ji for
-///      real ECDH secrets); reveals carry the pair masks of `_masks` (symmetric too, as both
-///      members of a pair expand the same seed).
+///      a fresh deployment with `_deployWithVariant`. `_newTask` creates a task and, for SecAgg,
+///      draws its ring at once (the creation block's hash set to `_anchorHash(taskId)`, one
+///      block later); `_createTask` returns such a task every member has joined, with the pair
+///      commitments of `_commitment` (symmetric, as c_ij = c_ji for real ECDH secrets); reveals
+///      carry the pair masks of `_masks` (symmetric too, as both members of a pair expand the
+///      same seed). The ring is random: "the neighbour of member i" is `_neighbor(taskId, i, s)`
+///      and "the member at ring position p" is `_at(taskId, p)`, never i ± 1.
 abstract contract AggregatorFixture is Test {
     uint256 internal constant P =
         21888242871839275222246405745257275088548364400416034343698204186575808495617;
@@ -51,6 +56,8 @@ abstract contract AggregatorFixture is Test {
     address[] internal members;
     uint256[2][] internal keys;
     address internal outsider = makeAddr("outsider");
+    /// @dev Seeds the creation-block hashes `_newTask` draws rings from; a test may fuzz it.
+    bytes32 internal anchorSalt = keccak256("zkfed.test-anchor");
 
     function setUp() public virtual {
         verifier = new MockGroth16Verifier(5 + uint256(K) + W);
@@ -165,11 +172,17 @@ abstract contract AggregatorFixture is Test {
         _enrol();
     }
 
+    /// @dev The `KeyRegistry` the aggregator deployed.
+    function _keyRegistry() internal view returns (IKeyRegistry) {
+        return IKeyRegistry(agg.keys());
+    }
+
     /// @dev Registers a key with a stand-in `KeyPossession` proof (the mock accepts it unless a
     ///      test made it strict).
     function _registerKey(address member, uint256 x, uint256 y) internal {
+        IKeyRegistry keyRegistry = _keyRegistry();
         vm.prank(member);
-        agg.registerKey(x, y, _proof());
+        keyRegistry.registerKey(x, y, _proof());
     }
 
     /// @dev The domain D of a task on aggregator `a`, recomputed from its definition.
@@ -183,7 +196,8 @@ abstract contract AggregatorFixture is Test {
         return _domain(agg, taskId);
     }
 
-    /// @dev The `KeyPossession` binding of `account` on aggregator `a`, from its definition.
+    /// @dev The `KeyPossession` binding of `account` on aggregator `a`'s key registry, from its
+    ///      definition (it names the aggregator, not the registry).
     function _binding(FederatedAggregator a, address account) internal view returns (uint256) {
         return uint256(
             keccak256(
@@ -239,8 +253,105 @@ abstract contract AggregatorFixture is Test {
 
     /// @dev A task of `_config()` that every member has joined.
     function _createTask() internal returns (uint256 taskId) {
-        taskId = gov.createTask(_config());
+        taskId = _newTask(_config());
         _joinAll(taskId);
+    }
+
+    /// @dev Creates a task of `c`; a SecAgg task's ring is drawn at once from the creation
+    ///      block's hash `_anchorHash(taskId)`, one block later.
+    function _newTask(IFederatedAggregator.TaskConfig memory c) internal returns (uint256 taskId) {
+        taskId = gov.createTask(c);
+        if (c.mode == IFederatedAggregator.Mode.SecAgg) {
+            _drawGraph(taskId, block.number, _anchorHash(taskId));
+        }
+    }
+
+    /// @dev Creates a SecAgg task of `c` whose drawn ring is `ring` (entry p: the member index
+    ///      at ring position p), searching for a creation-block hash that draws it.
+    function _newTask(IFederatedAggregator.TaskConfig memory c, uint256[] memory ring)
+        internal
+        returns (uint256 taskId)
+    {
+        taskId = gov.createTask(c);
+        _drawRing(taskId, block.number, ring);
+    }
+
+    /// @dev The hash `_newTask` gives the block that created `taskId`.
+    function _anchorHash(uint256 taskId) internal view returns (bytes32) {
+        return keccak256(abi.encode(anchorSalt, taskId));
+    }
+
+    /// @dev Draws the ring of `taskId`, created in block `anchor`, with `anchorHash` as that
+    ///      block's hash: from the next block at the earliest, as `drawGraph` requires.
+    function _drawGraph(uint256 taskId, uint256 anchor, bytes32 anchorHash) internal {
+        if (block.number <= anchor) vm.roll(anchor + 1);
+        vm.setBlockhash(anchor, anchorHash);
+        agg.drawGraph(taskId);
+        assertEq(agg.ringOrder(taskId).length, agg.taskMembers(taskId).length, "ring drawn");
+    }
+
+    /// @dev Draws `ring` for `taskId`, created in block `anchor` (see `_anchorHashFor`).
+    function _drawRing(uint256 taskId, uint256 anchor, uint256[] memory ring) internal {
+        _drawGraph(taskId, anchor, _anchorHashFor(agg, taskId, ring));
+        assertEq(agg.ringOrder(taskId), ring, "the searched ring");
+    }
+
+    /// @dev The seed `drawGraph` derives for a task of aggregator `a` from its anchor's hash.
+    function _seed(FederatedAggregator a, uint256 taskId, bytes32 anchorHash)
+        internal
+        view
+        returns (bytes32)
+    {
+        return keccak256(abi.encode(anchorHash, _domain(a, taskId)));
+    }
+
+    /// @dev A block hash from which `drawGraph` draws `ring` for task `taskId` of aggregator
+    ///      `a`, found by trying hashes in turn through `RingReference.shuffle` (about n! tries:
+    ///      for small rings only).
+    function _anchorHashFor(FederatedAggregator a, uint256 taskId, uint256[] memory ring)
+        internal
+        view
+        returns (bytes32 anchorHash)
+    {
+        uint256 n = ring.length;
+        uint256 domain = _domain(a, taskId);
+        for (uint256 attempt; attempt < 1_000_000; ++attempt) {
+            anchorHash = keccak256(abi.encode("zkfed.test-anchor-search", attempt));
+            uint256[] memory drawn =
+                RingReference.shuffle(keccak256(abi.encode(anchorHash, domain)), n);
+            bool equal = true;
+            for (uint256 p; p < n && equal; ++p) {
+                equal = drawn[p] == ring[p];
+            }
+            if (equal) return anchorHash;
+        }
+        revert("no anchor hash draws the ring");
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // The drawn ring (RingReference on `ringOrder`)
+    // ---------------------------------------------------------------------------------------
+
+    /// @dev The task's drawn ring; refuses an undrawn one.
+    function _ringOrder(uint256 taskId) internal view returns (uint256[] memory order) {
+        order = agg.ringOrder(taskId);
+        require(order.length != 0, "ring not drawn");
+    }
+
+    /// @dev The member index at ring position p (mod n).
+    function _at(uint256 taskId, uint256 p) internal view returns (uint256) {
+        uint256[] memory order = _ringOrder(taskId);
+        return order[p % order.length];
+    }
+
+    /// @dev The member index in slot s of member i.
+    function _neighbor(uint256 taskId, uint256 i, uint256 s) internal view returns (uint256) {
+        return RingReference.neighbor(_ringOrder(taskId), i, s);
+    }
+
+    /// @dev Member i's slots word, from the definition.
+    function _slotsWord(uint256 taskId, uint256 i) internal view returns (uint256) {
+        return RingReference.slotsWord(_ringOrder(taskId), i, agg.taskCircuit(taskId).neighbors);
     }
 
     /// @dev Every task member joins, in task order.

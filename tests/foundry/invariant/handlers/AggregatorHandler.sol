@@ -9,10 +9,11 @@ import {FederatedAggregator} from "../../../../contracts/FederatedAggregator.sol
 import {
     IFederatedAggregator as IFA
 } from "../../../../contracts/interfaces/IFederatedAggregator.sol";
+import {RingReference} from "../../utils/RingReference.sol";
 
-/// @notice Drives one SecAgg task through random joins, masked submissions, mask reveals, time
-///         jumps, batched finalisations and aborts, and keeps ghost records of what the
-///         aggregator accepted.
+/// @notice Drives one SecAgg task, its ring drawn, through random joins, masked submissions,
+///         mask reveals, time jumps, batched finalisations, aborts and attempts to redraw the
+///         ring, and keeps ghost records of what the aggregator accepted.
 /// @dev Every call is attempted as a real member would (including refused ones: second joins,
 ///      duplicates, reveals before the deadline or for void chunks, empty batches); only
 ///      accepted calls update the ghosts. A member joins the task before its first submission,
@@ -41,7 +42,9 @@ contract AggregatorHandler is CommonBase, StdCheats, StdUtils {
     uint256 public immutable k;
     uint256 public immutable tMin;
     uint256 public immutable domain;
-    /// member → slot → neighbour index, and member → slots word (from the aggregator's views)
+    /// the drawn ring (`ringOrder`); member → slot → neighbour index and member → slots word,
+    /// derived from it by `RingReference` (the aggregator's `neighbors` must agree)
+    uint256[] internal _order;
     uint256[MAX_K][] internal _ring;
     uint256[] internal _slots;
 
@@ -66,6 +69,8 @@ contract AggregatorHandler is CommonBase, StdCheats, StdUtils {
     mapping(uint256 => bytes32) public ghostDigest;
     /// `ChunkAggregated` / `RoundFinalized` events that broke the sealing rule or the chain
     uint256 public sealMismatches;
+    /// `drawGraph` calls accepted after the ring was drawn
+    uint256 public redraws;
 
     mapping(string => uint256) public calls;
 
@@ -80,14 +85,18 @@ contract AggregatorHandler is CommonBase, StdCheats, StdUtils {
         tMin = agg_.taskConfig(taskId_).minContributors;
         domain = agg_.taskDomain(taskId_);
         (,, chunks) = agg_.taskState(taskId_);
+        _order = agg_.ringOrder(taskId_);
+        require(_order.length == members_.length, "AggregatorHandler: ring not drawn");
         for (uint256 i; i < members_.length; ++i) {
             (address[] memory ring, uint256 slots) = agg_.neighbors(taskId_, members_[i]);
             uint256[MAX_K] memory indices;
-            for (uint256 s; s < ring.length; ++s) {
-                indices[s] = _indexOf(ring[s]);
+            for (uint256 s; s < k; ++s) {
+                indices[s] = RingReference.neighbor(_order, i, s);
+                require(ring[s] == members_[indices[s]], "AggregatorHandler: neighbors");
             }
             _ring.push(indices);
-            _slots.push(slots);
+            _slots.push(RingReference.slotsWord(_order, i, k));
+            require(slots == _slots[i], "AggregatorHandler: slots word");
         }
     }
 
@@ -263,6 +272,18 @@ contract AggregatorHandler is CommonBase, StdCheats, StdUtils {
         }
     }
 
+    /// @dev A drawn ring is never drawn again, however many blocks later (the anchor's hash
+    ///      forgotten or not): refused, counted in `redraws` if ever accepted.
+    function redraw(uint256 blocks) external {
+        vm.roll(block.number + _bound(blocks, 0, 300));
+        try agg.drawGraph(taskId) {
+            calls["redraw.ok"]++;
+            ++redraws;
+        } catch {
+            calls["redraw.refused"]++;
+        }
+    }
+
     function warp(uint256 seconds_) external {
         calls["warp"]++;
         vm.warp(block.timestamp + _bound(seconds_, 0, 2 hours));
@@ -363,15 +384,12 @@ contract AggregatorHandler is CommonBase, StdCheats, StdUtils {
         endedSnapshot[round] = snapshot(round);
     }
 
-    function _indexOf(address member) internal view returns (uint256) {
-        for (uint256 i; i < _members.length; ++i) {
-            if (_members[i] == member) return i;
-        }
-        revert("AggregatorHandler: not a member");
-    }
-
     function ghostCommitments(uint256 member) external view returns (uint256[] memory) {
         return _ghostCommitments[member];
+    }
+
+    function ringOrder() external view returns (uint256[] memory) {
+        return _order;
     }
 
     function members() external view returns (address[] memory) {

@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+pragma solidity ^0.8.28;
+
+import {IFederatedAggregator} from "./interfaces/IFederatedAggregator.sol";
+import {IKeyRegistry} from "./interfaces/IKeyRegistry.sol";
+import {IModelGovernance} from "./interfaces/IModelGovernance.sol";
+import {BabyJubJub} from "./libraries/BabyJubJub.sol";
+import {Groth16Call} from "./libraries/Groth16Call.sol";
+
+/// @title KeyRegistry
+/// @notice Owned member keys, registered with a `KeyPossession` proof bound to the chain, the
+///         deployment and the registrant (circuits/README.md, "Keys").
+contract KeyRegistry is IKeyRegistry {
+    /// @dev BN254 scalar field, where the binding must lie to be a public input.
+    uint256 private constant _P =
+        21888242871839275222246405745257275088548364400416034343698204186575808495617;
+
+    bytes32 private constant _BINDING_TAG = keccak256("zkfed.key-binding");
+
+    /// @dev `KeyPossession` has 3 public signals: pk[2], binding.
+    bytes4 private constant _KEY_POSSESSION_SELECTOR =
+        bytes4(keccak256("verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[3])"));
+    uint256 private constant _KEY_POSSESSION_SIGNALS = 3;
+
+    struct Key {
+        uint256 x;
+        uint256 y;
+    }
+
+    /// @inheritdoc IKeyRegistry
+    address public immutable aggregator;
+
+    /// @inheritdoc IKeyRegistry
+    address public immutable governance;
+
+    /// @inheritdoc IKeyRegistry
+    address public immutable keyVerifier;
+
+    mapping(address member => Key) private _keys;
+    mapping(bytes32 keyHash => address member) private _keyOwners;
+
+    /// @param governance_ The governance whose current members may register.
+    /// @param keyVerifier_ The `KeyPossession` verifier of the deployment's verifier registry.
+    /// @dev Deployed only by the aggregator's constructor, which checked the governance's binding
+    ///      and that the verifier has code.
+    // slither-disable-next-line missing-zero-check
+    constructor(address governance_, address keyVerifier_) {
+        aggregator = msg.sender;
+        governance = governance_;
+        keyVerifier = keyVerifier_;
+    }
+
+    /// @inheritdoc IKeyRegistry
+    function registerKey(uint256 x, uint256 y, IFederatedAggregator.Proof calldata proof) external {
+        if (!IModelGovernance(governance).isMember(msg.sender)) revert NotMember(msg.sender);
+        if (_keys[msg.sender].x != 0) revert KeyAlreadyRegistered(msg.sender);
+        if (!BabyJubJub.isValidPublicKey(x, y)) revert InvalidPublicKey(x, y);
+        bytes32 keyHash = keccak256(abi.encode(x, y));
+        address owner = _keyOwners[keyHash];
+        if (owner != address(0)) revert KeyInUse(x, y, owner);
+
+        bytes memory input =
+            Groth16Call.encode(_KEY_POSSESSION_SELECTOR, proof, _KEY_POSSESSION_SIGNALS);
+        Groth16Call.setInput(input, 0, x);
+        Groth16Call.setInput(input, 1, y);
+        Groth16Call.setInput(input, 2, _keyBinding(msg.sender));
+        if (!Groth16Call.verify(keyVerifier, input, _KEY_POSSESSION_SIGNALS)) {
+            revert InvalidKeyProof(msg.sender);
+        }
+
+        _keys[msg.sender] = Key(x, y);
+        _keyOwners[keyHash] = msg.sender;
+        emit KeyRegistered(msg.sender, x, y);
+    }
+
+    /// @inheritdoc IKeyRegistry
+    function publicKey(address member)
+        external
+        view
+        returns (bool registered, uint256 x, uint256 y)
+    {
+        Key storage key = _keys[member];
+        return (key.x != 0, key.x, key.y);
+    }
+
+    /// @inheritdoc IKeyRegistry
+    function keyOwner(uint256 x, uint256 y) external view returns (address) {
+        return _keyOwners[keccak256(abi.encode(x, y))];
+    }
+
+    /// @inheritdoc IKeyRegistry
+    function keyBinding(address account) external view returns (uint256) {
+        return _keyBinding(account);
+    }
+
+    function _keyBinding(address account) private view returns (uint256) {
+        return uint256(keccak256(abi.encode(_BINDING_TAG, block.chainid, aggregator, account))) % _P;
+    }
+}

@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+pragma solidity ^0.8.28;
+
+/// @notice The drawn neighbour ring re-implemented from its definition (IFederatedAggregator,
+///         `drawGraph`), on plain arrays, for the suites to check the aggregator against:
+///         `order[p]` is the member index at ring position p, as `ringOrder` returns it.
+library RingReference {
+    /// @dev Fisher–Yates over 0..n−1: for i = n − 1 down to 1, swap entries i and
+    ///      j = uint256(keccak256(abi.encode(seed, i))) mod (i + 1).
+    function shuffle(bytes32 seed, uint256 n) internal pure returns (uint256[] memory order) {
+        order = new uint256[](n);
+        for (uint256 i; i < n; ++i) {
+            order[i] = i;
+        }
+        for (uint256 i = n; i > 1; --i) {
+            uint256 j = uint256(keccak256(abi.encode(seed, i - 1))) % i;
+            (order[i - 1], order[j]) = (order[j], order[i - 1]);
+        }
+    }
+
+    /// @dev The ring position of member i.
+    function position(uint256[] memory order, uint256 i) internal pure returns (uint256) {
+        for (uint256 p; p < order.length; ++p) {
+            if (order[p] == i) return p;
+        }
+        revert("RingReference: not on the ring");
+    }
+
+    /// @dev The member in slot s of member i: ring offset +1, −1, +2, −2, … (s/2 + 1, plus for
+    ///      even s) from i's position, mod n.
+    function neighbor(uint256[] memory order, uint256 i, uint256 s)
+        internal
+        pure
+        returns (uint256)
+    {
+        uint256 n = order.length;
+        uint256 offset = (s / 2 + 1) % n;
+        uint256 p = position(order, i);
+        return order[s % 2 == 0 ? (p + offset) % n : (p + n - offset) % n];
+    }
+
+    /// @dev min(k, n − 1): slots from there on repeat an earlier neighbour or the member.
+    function activeSlots(uint256 k, uint256 n) internal pure returns (uint256) {
+        return k < n - 1 ? k : n - 1;
+    }
+
+    /// @dev The first slot of member i that holds member j (which must be among its first k).
+    function slotOf(uint256[] memory order, uint256 i, uint256 j, uint256 k)
+        internal
+        pure
+        returns (uint256)
+    {
+        for (uint256 s; s < k; ++s) {
+            if (neighbor(order, i, s) == j) return s;
+        }
+        revert("RingReference: not a neighbour");
+    }
+
+    /// @dev Member i's slots word for K = k: bit s set when i's index is below slot s's
+    ///      neighbour's, bit k + s set when slot s is active (both 0 for an inactive slot).
+    function slotsWord(uint256[] memory order, uint256 i, uint256 k)
+        internal
+        pure
+        returns (uint256 word)
+    {
+        uint256 active = activeSlots(k, order.length);
+        for (uint256 s; s < active; ++s) {
+            if (i < neighbor(order, i, s)) word |= 2 ** s;
+            word |= 2 ** (k + s);
+        }
+    }
+
+    /// @dev Whether `order` holds each of 0..n−1 exactly once.
+    function isPermutation(uint256[] memory order) internal pure returns (bool) {
+        uint256 n = order.length;
+        bool[] memory seen = new bool[](n);
+        for (uint256 p; p < n; ++p) {
+            if (order[p] >= n || seen[order[p]]) return false;
+            seen[order[p]] = true;
+        }
+        return true;
+    }
+}
