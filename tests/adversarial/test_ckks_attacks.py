@@ -65,6 +65,18 @@ def _open_ckks_task(consortium: Consortium, holder: KeyHolder) -> int:
     return zk.execute(consortium.members[0], proposal)
 
 
+def _commit_and_reveal(
+    consortium: Consortium, task_id: int, blobs: dict[int, bytes], reveal: set[int]
+) -> None:
+    """Members commit to `blobs` before the deadline; those in `reveal` reveal after it."""
+    zk, store, members = consortium.zk, consortium.store, consortium.members
+    for i, blob in blobs.items():
+        commit_ciphertext(zk, members[i], task_id, 1, blob)
+    chain.pending_timestamp = zk.ckks_round(task_id, 1).submission_deadline
+    for i in sorted(reveal):
+        reveal_ciphertext(zk, store, members[i], task_id, 1, blobs[i])
+
+
 def _cancelling(public: PublicContext, ciphertexts: list[bytes]) -> bytes:
     """Enc(0) - Σ ciphertexts, declared as one member's update (the v1 attack)."""
     parsed = [EncryptedVector.from_bytes(c) for c in ciphertexts]
@@ -131,11 +143,7 @@ def test_the_chain_counts_contributors_and_fixes_what_was_decrypted(
     blobs = {
         i: public.encrypt(np.random.default_rng(i).normal(0, 0.05, N_PARAMS)) for i in range(1, 5)
     }
-    for i, blob in blobs.items():
-        commit_ciphertext(zk, members[i], task_id, 1, blob)
-    chain.pending_timestamp = zk.ckks_round(task_id, 1).submission_deadline
-    for i, blob in blobs.items():
-        reveal_ciphertext(zk, store, members[i], task_id, 1, blob)
+    _commit_and_reveal(consortium, task_id, blobs, set(blobs))
     chain.pending_timestamp = zk.ckks_round(task_id, 1).reveal_deadline
 
     # Execute: the key holder decrypts only the victim's ciphertext (a sum of one, dressed as
@@ -171,11 +179,7 @@ def test_unusable_reveals_are_excluded_and_block_nothing(
     updates = {i: np.random.default_rng(i).normal(0, 0.05, N_PARAMS) for i in (2, 3, 4)}
     blobs = {1: inflated, 5: public.encrypt(np.ones(N_PARAMS))}
     blobs.update({i: public.encrypt(u) for i, u in updates.items()})
-    for i, blob in blobs.items():
-        commit_ciphertext(zk, members[i], task_id, 1, blob)
-    chain.pending_timestamp = zk.ckks_round(task_id, 1).submission_deadline
-    for i in (1, 2, 3, 4):
-        reveal_ciphertext(zk, store, members[i], task_id, 1, blobs[i])
+    _commit_and_reveal(consortium, task_id, blobs, {1, 2, 3, 4})
     unfetchable = "bafkreiaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
     zk.reveal_ciphertext(members[5], task_id, 1, unfetchable, sha256(blobs[5]).digest())
     chain.pending_timestamp = zk.ckks_round(task_id, 1).reveal_deadline
