@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from enum import IntEnum
 from typing import Any
@@ -288,13 +288,7 @@ class Zkfed:
         aggregator = deployer.deploy(project.FederatedAggregator, governance.address, registry)
         if aggregator.address != predicted:
             raise ChainError("the aggregator was not deployed at the address governance expects.")
-        return cls(
-            aggregator,
-            governance,
-            project.VerifierRegistry.at(registry),
-            project.CkksAggregator.at(aggregator.ckks()),
-            project.KeyRegistry.at(aggregator.keys()),
-        )
+        return cls(aggregator, governance, project.VerifierRegistry.at(registry))
 
     @classmethod
     def at(cls, project: Any, aggregator_address: str) -> Zkfed:
@@ -304,13 +298,7 @@ class Zkfed:
         aggregator = project.FederatedAggregator.at(aggregator_address)
         governance = project.ModelGovernance.at(aggregator.governance())
         registry = project.VerifierRegistry.at(aggregator.registry())
-        zk = cls(
-            aggregator,
-            governance,
-            registry,
-            project.CkksAggregator.at(aggregator.ckks()),
-            project.KeyRegistry.at(aggregator.keys()),
-        )
+        zk = cls(aggregator, governance, registry)
         zk.check_verifiers(project)
         return zk
 
@@ -815,12 +803,16 @@ class Zkfed:
         """CKKS: reveal the committed ciphertext's CID and sha256 after the deadline."""
         return self.ckks.revealCiphertext(task_id, round_index, cid, digest, sender=member)
 
-    def ciphertexts(self, task_id: int, round_index: int) -> dict[int, tuple[str, bytes]]:
-        """CKKS: (CID, sha256) of every revealed ciphertext of a round, by member index."""
-        contributors = self.ckks_round(task_id, round_index).contributors
+    def ciphertexts(
+        self, task_id: int, round_index: int, indices: Iterable[int] | None = None
+    ) -> dict[int, tuple[str, bytes]]:
+        """CKKS: (CID, sha256) of revealed ciphertexts of a round, by member index: the round's
+        contributors, or the members `indices` (e.g. those the key holder excluded)."""
+        if indices is None:
+            indices = self.ckks_round(task_id, round_index).contributors
         members = self.task_members(task_id)
         found = {}
-        for index in sorted(contributors):
+        for index in sorted(indices):
             cid, digest = self.ckks.ciphertext(task_id, round_index, members[index])
             found[index] = (str(cid), bytes(digest))
         return found

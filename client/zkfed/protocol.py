@@ -511,10 +511,9 @@ def finalize_ckks(
     return aggregate_digest, flooded, _gas(receipt)
 
 
-def _ckks_sum(zk: Zkfed, store: ContentStore, task_id: int, state: CkksRound) -> FloatArray:
+def _ckks_sum(store: ContentStore, state: CkksRound, size: int) -> FloatArray:
     """A finalized CKKS round's published sum, checked against its hash and the task's size."""
     values = fetch_model(store, state.sum_cid, state.sum_hash)
-    size = int(zk.aggregator.taskConfig(task_id).paramCount)
     if values.shape != (size,) or not np.isfinite(values).all():
         raise CorruptContentError(f"the published sum {state.sum_cid} is not {size} finite values.")
     return values
@@ -529,11 +528,12 @@ def ckks_round_model(zk: Zkfed, store: ContentStore, task_id: int, round_index: 
     """
     cid, digest = zk.initial_model(task_id)
     weights = fetch_model(store, cid, digest)
+    size = int(zk.aggregator.taskConfig(task_id).paramCount)
     for earlier in range(1, round_index):
         state = zk.ckks_round(task_id, earlier)
         if state.status != RoundStatus.FINALIZED:
             continue  # aborted: the model carries over unchanged
-        weights = weights + _ckks_sum(zk, store, task_id, state) / len(state.contributors)
+        weights = weights + _ckks_sum(store, state, size) / len(state.contributors)
     return weights
 
 
@@ -553,7 +553,7 @@ def verify_ckks_round(
         return Verdict(False, f"round {round_index} of task {task_id} is not finalized.")
     try:
         recomputed = ckks_aggregate(zk, store, context, task_id, round_index)
-        _ckks_sum(zk, store, task_id, state)
+        _ckks_sum(store, state, int(zk.aggregator.taskConfig(task_id).paramCount))
     except ZkfedError as error:
         return Verdict(False, str(error))
     if hashlib.sha256(recomputed).digest() != state.aggregate_digest:
@@ -561,11 +561,9 @@ def verify_ckks_round(
             False,
             "the key holder decrypted another aggregate than the sum of the revealed ciphertexts.",
         )
-    members = zk.task_members(task_id)
-    for index in sorted(state.excluded):
-        cid, digest = zk.ckks.ciphertext(task_id, round_index, members[index])
+    for index, (cid, digest) in zk.ciphertexts(task_id, round_index, state.excluded).items():
         try:
-            _ckks_ciphertext(store, context, index, str(cid), bytes(digest))
+            _ckks_ciphertext(store, context, index, cid, digest)
         except ZkfedError:
             continue
         return Verdict(False, f"the key holder excluded member {index}'s usable ciphertext.")
