@@ -5,10 +5,10 @@
 Deploys governance, the aggregator and the generated Groth16 verifiers of the default variant
 (W = 64, L = 21, K = 4: 1,344 parameters per chunk) on anvil (ape's `ethereum:local:foundry`),
 registers the six members' keys (`registerKey` on the KeyRegistry, with a `KeyPossession`
-proof), opens a one-chunk task through a governance vote, draws its ring (`drawGraph`), lets
-every member join (`joinTask`: its four pair
-commitments with their `PairCommit` proofs, once per task) and runs the rounds with real proofs
-from the client:
+proof), opens a one-chunk task through a governance vote (`createTask` takes one unused masking
+key of each member), draws its ring (`drawGraph`), lets every member join (`joinTask`: its four
+pair commitments with their `PairCommit` proofs, once per task) and runs the rounds with real
+proofs from the client:
 
 - round 1: members 0-4 submit (member 0 first: zero→non-zero accumulator slots), member 5
   drops, its four neighbours remove their masks with it on-chain (`revealMask` with a
@@ -18,17 +18,24 @@ from the client:
 Every submission is sent twice from the same chain state (anvil snapshot and revert): plain, and
 with the EIP-2930 access list anvil's `eth_createAccessList` computes for it, so the access
 list's saving is exact per transaction.
+`createTask`'s cost per member is measured on a later task, from one chain state: half the
+members register a second key and the same proposal is executed (a task of three), then, reverted,
+every member does (a task of six); the difference over the three more members is what each member
+adds (its key assignment and its place in the member list; the ring is drawn apart), and, from
+anvil's call trace of the same transactions, what the `KeyRegistry.assignKeys` call adds.
 `verify_only` is the verifier's `verifyProof` sent as a transaction. The floor is what storing the
 same words costs at the least: calldata 16 gas per non-zero byte (4 per zero byte) of the words
 plus 5,000 per reused / 22,100 per fresh storage word; the ratio to it is reported. Every
 transaction must stay under EIP-7825's cap of 2^24 gas.
 
 JSON: `submit_chunk`, `reveal_gas` (`revealMask`), `finalize_gas` (`finalizeRound` sealing one
-chunk), `register_gas`, `draw_graph_gas`, `join_task` and `verify_only` are gas per transaction
-(`submit_chunk`: steady state, an adding contributor; every case in `submit_chunk_cases`),
-`*_gas_per_param` the same per parameter of a chunk, plus `floor_gas_per_param`, `max_tx_gas`
-and `dropout_round_gas_per_param` (every transaction of round 1, which had a dropout, per
-parameter aggregated).
+chunk), `register_gas` (a member's first key), `register_next_gas` (a later key),
+`create_task_gas` (the governance's `execute` that creates the six-member task),
+`create_task_gas_per_member` (of which `assign_keys_gas_per_member`), `draw_graph_gas`,
+`join_task` and `verify_only` are gas per transaction (`submit_chunk`: steady state, an adding
+contributor; every case in `submit_chunk_cases`), `*_gas_per_param` the same per parameter of a
+chunk, plus `floor_gas_per_param`, `max_tx_gas` and `dropout_round_gas_per_param` (every
+transaction of round 1, which had a dropout, per parameter aggregated).
 """
 
 from __future__ import annotations
@@ -44,6 +51,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from eth_utils.crypto import keccak
 
 from zkfed.chain import TaskSpec, Zkfed, deploy_registry
 from zkfed.circuits import (
@@ -66,8 +74,10 @@ TARGET_SUBMIT_GAS_PER_PARAM = 1200
 N_MEMBERS = 6
 PERIOD = 3600
 SECRET_KEYS = [0x6A5_0000 + 104_729 * i for i in range(N_MEMBERS)]
+NEXT_KEYS = [sk + 1 for sk in SECRET_KEYS]  # each member's second masking key
 G_TX, G_ZERO_BYTE, G_NONZERO_BYTE = 21_000, 4, 16
 SSTORE_FRESH, SSTORE_REUSED = 22_100, 5_000
+ASSIGN_KEYS = keccak(text="assignKeys(uint256,address[])")[:4]
 
 
 def loadavg() -> list[float]:
@@ -89,6 +99,16 @@ def floor_gas(words: Sequence[int], fresh: bool) -> int:
     """The least any contract could pay to take these words and store them."""
     per_word = SSTORE_FRESH if fresh else SSTORE_REUSED
     return words_calldata_gas(words) + per_word * len(words)
+
+
+def call_gas(trace: dict[str, Any], to: str, selector: bytes) -> int:
+    """Gas used by the calls to `to` with `selector` in a `callTracer` trace, nested or not."""
+    used = 0
+    if trace.get("to", "").lower() == to.lower() and trace.get("input", "").startswith(
+        "0x" + selector.hex()
+    ):
+        used += int(trace["gasUsed"], 16)
+    return used + sum(call_gas(call, to, selector) for call in trace.get("calls", []))
 
 
 def _deployment_gas(contract: Any) -> int:
@@ -125,11 +145,11 @@ class Bench:
         ):
             deployments[name] = _deployment_gas(contract)
         self.deployments = deployments
-        key_circuit = load_circuit(KEY_POSSESSION)
+        self.key_circuit = load_circuit(KEY_POSSESSION)
         for member, sk in zip(self.members, SECRET_KEYS, strict=True):
-            self.record("register_key", register_key(self.zk, prover, member, sk, key_circuit))
+            self.record("register_key", self.register(member, sk))
         packing = circuit.packing()
-        spec = TaskSpec(
+        self.spec = TaskSpec(
             variant=variant.with_scale(packing.scale_bits),
             param_count=packing.params_per_chunk,
             bound=squared_norm_bound(1.0, packing),
@@ -139,16 +159,62 @@ class Bench:
             model_cid="bafkreibenchmarkinitialmodel",
             model_hash=b"\x11" * 32,
         )
-        proposal = self.zk.propose_task(
-            self.members[0], spec, "bafkreibenchspec", b"\x22" * 32, b"\x33" * 32
-        )
-        for member in self.members[: N_MEMBERS // 2 + 1]:
-            self.zk.vote(member, proposal, True)
-        self.zk.governance.execute(proposal, sender=self.members[0])
+        proposal = self.carry_proposal()
+        self.record("create_task", self.zk.governance.execute(proposal, sender=self.members[0]))
         self.task_id = int(self.zk.governance.proposal(proposal).taskId)
         self.record("draw_graph", self.zk.draw_graph(self.members[0], self.task_id))
         self.task = self.zk.secagg_task(self.task_id)
         self.rng = np.random.default_rng(2026)
+
+    def register(self, member: Any, sk: int) -> Any:
+        """The member registers one more masking key with a real `KeyPossession` proof."""
+        return register_key(self.zk, self.prover, member, sk, self.key_circuit)
+
+    def carry_proposal(self) -> int:
+        """A proposal of the bench's task, carried by a majority but not executed."""
+        proposal = self.zk.propose_task(
+            self.members[0], self.spec, "bafkreibenchspec", b"\x22" * 32, b"\x33" * 32
+        )
+        for member in self.members[: N_MEMBERS // 2 + 1]:
+            self.zk.vote(member, proposal, True)
+        return proposal
+
+    def create_task_per_member(self) -> tuple[float, float]:
+        """`createTask`'s gas per member of a later SecAgg task, and the part of it its
+        `assignKeys` call takes: one proposal executed from the same state once with half the
+        members holding a second key and once with all of them; the difference per extra
+        member. The chain is left as it was."""
+        from ape import chain
+
+        half = N_MEMBERS // 2
+        before = chain.snapshot()
+        proposal = self.carry_proposal()
+        for member, sk in zip(self.members[:half], NEXT_KEYS[:half], strict=True):
+            self.record("register_next_key", self.register(member, sk))
+        halfway = chain.snapshot()
+        few = self.execute(proposal, half)
+        chain.restore(halfway)
+        for member, sk in zip(self.members[half:], NEXT_KEYS[half:], strict=True):
+            self.record("register_next_key", self.register(member, sk))
+        every = self.execute(proposal, N_MEMBERS)
+        chain.restore(before)
+        extra = N_MEMBERS - half
+        return (every[0] - few[0]) / extra, (every[1] - few[1]) / extra
+
+    def execute(self, proposal: int, members: int) -> tuple[int, int]:
+        """Executes a carried task proposal and checks the task took `members` members; the
+        transaction's gas and its `assignKeys` call's."""
+        from ape import chain
+
+        receipt = self.zk.governance.execute(proposal, sender=self.members[0])
+        task_id = int(self.zk.governance.proposal(proposal).taskId)
+        if len(self.zk.task_members(task_id)) != members:
+            raise ZkfedError(f"task {task_id} should have {members} members.")
+        trace = chain.provider.make_request(
+            "debug_traceTransaction", [receipt.txn_hash, {"tracer": "callTracer"}]
+        )
+        self.record(f"create_later_task_{members}_members", receipt)
+        return int(receipt.gas_used), call_gas(trace, self.zk.keys.address, ASSIGN_KEYS)
 
     def join(self, member: int) -> None:
         """The member posts its pair commitments, each with a real `PairCommit` proof."""
@@ -286,6 +352,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             steady_words.append(bench.submit(member, 2, "submit_chunk_steady_adding"))
         bench.finalize(2)
         verify_tx, verify_exec = bench.verify_only()
+        create_per_member, assign_per_member = bench.create_task_per_member()
         report["deployments"] = bench.deployments
         al_addresses, al_keys = bench.access_list_addresses, bench.access_list_keys
         gas = bench.gas
@@ -306,6 +373,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "reveal_gas": median["reveal_mask"],
             "finalize_gas": median["finalize_round"],
             "register_gas": median["register_key"],
+            "register_next_gas": median["register_next_key"],
+            "create_task_gas": median["create_task"],
+            "create_task_gas_per_member": round(create_per_member, 1),
+            "assign_keys_gas_per_member": round(assign_per_member, 1),
             "draw_graph_gas": median["draw_graph"],
             "join_task": median["join_task"],
             "verify_only": verify_tx,
@@ -372,6 +443,10 @@ def table(report: dict[str, Any]) -> str:
         ("revealMask (removes one pair's mask)", report["reveal_gas"]),
         ("finalizeRound (seals one chunk)", report["finalize_gas"]),
         ("registerKey (KeyPossession proof)", report["register_gas"]),
+        ("  a later key of the same member", report["register_next_gas"]),
+        (f"createTask via execute ({N_MEMBERS} members)", report["create_task_gas"]),
+        ("  per member of a later task", round(report["create_task_gas_per_member"])),
+        ("    of which assignKeys", round(report["assign_keys_gas_per_member"])),
         (f"drawGraph ({N_MEMBERS} members, once per task)", report["draw_graph_gas"]),
         ("joinTask (4 pair proofs, once per task)", report["join_task"]),
         ("verifyProof alone (transaction)", report["verify_only"]),

@@ -12,7 +12,8 @@ import {Groth16Call} from "./libraries/Groth16Call.sol";
 
 /// @title FederatedAggregator
 /// @notice Coordinator and bulletin board of zkfed's rounds (circuits/README.md): tasks (over
-///         the members with keys in the `KeyRegistry` it deploys), rings drawn from chain
+///         the members with an unused masking key in the `KeyRegistry` it deploys, one key per
+///         task), rings drawn from chain
 ///         randomness, pair-secret commitments, Groth16-checked masked chunks summed on-chain
 ///         mod p, dropped members' masks removed on-chain with proofs, and every round's exact
 ///         aggregate, from which each global model follows.
@@ -168,7 +169,14 @@ contract FederatedAggregator is IFederatedAggregator {
         }
         if (config.paramCount == 0) revert ZeroParameterCount();
 
-        address[] memory members = _snapshot(config.mode);
+        taskId = ++_taskCount;
+        address[] memory members = IModelGovernance(governance).members();
+        if (config.mode == Mode.SecAgg) {
+            // A SecAgg task's members are those with an unused masking key, which it takes.
+            // `keys` is the registry this contract deployed: it calls nothing back.
+            // slither-disable-next-line reentrancy-no-eth,reentrancy-benign,reentrancy-events
+            members = IKeyRegistry(keys).assignKeys(taskId, members);
+        }
         uint256 n = members.length;
         if (n > MAX_MEMBERS) revert TooManyMembers(n, MAX_MEMBERS);
         if (config.minContributors < 3 || config.minContributors > n) {
@@ -177,7 +185,6 @@ contract FederatedAggregator is IFederatedAggregator {
 
         (CircuitVariant memory v, uint256 chunks) = _circuitFor(config, n);
 
-        taskId = ++_taskCount;
         _configs[taskId] = config;
         _circuits[taskId] = v;
         _members[taskId] = members;
@@ -258,7 +265,8 @@ contract FederatedAggregator is IFederatedAggregator {
         bytes memory graph = _graphs[taskId];
         for (uint256 s; s < active; ++s) {
             address neighbor = _members[taskId][_neighbor(graph, index, s)];
-            bytes memory input = _pairCommitCall(domain, neighbor, commitments[s], proofs[s]);
+            bytes memory input =
+                _pairCommitCall(taskId, domain, neighbor, commitments[s], proofs[s]);
             if (!Groth16Call.verify(pairVerifier, input, _PAIR_COMMIT_SIGNALS)) {
                 revert InvalidPairProof(taskId, msg.sender, s);
             }
@@ -775,22 +783,6 @@ contract FederatedAggregator is IFederatedAggregator {
     // Internals: effects
     // ---------------------------------------------------------------------------------------
 
-    function _snapshot(Mode mode) private view returns (address[] memory members) {
-        members = IModelGovernance(governance).members();
-        if (mode == Mode.Ckks) return members;
-        uint256 kept;
-        for (uint256 i; i < members.length; ++i) {
-            // Only whether a key exists matters here; `keys` is the registry deployed above.
-            // slither-disable-next-line unused-return,calls-loop
-            (bool registered,,) = IKeyRegistry(keys).publicKey(members[i]);
-            if (registered) members[kept++] = members[i];
-        }
-        // Shrink the array in place to the members with keys (kept ≤ length).
-        assembly ("memory-safe") {
-            mstore(members, kept)
-        }
-    }
-
     function _openRound(uint256 taskId, TaskRecord storage task, uint256 round) private {
         TaskConfig storage config = _configs[taskId];
         uint64 submissionDeadline = uint64(block.timestamp) + config.submissionPeriod;
@@ -945,17 +937,18 @@ contract FederatedAggregator is IFederatedAggregator {
     /// @dev `PairCommit` public signals: D, pk[2] of the caller, neighbor[2] of the slot's
     ///      neighbour, commitment.
     function _pairCommitCall(
+        uint256 taskId,
         uint256 domain,
         address neighbor,
         uint256 commitment,
         Proof calldata proof
     ) private view returns (bytes memory input) {
-        // Every member of a SecAgg task had a key at its creation, and keys never change; `keys`
-        // is the registry this contract deployed.
+        // Every member of a SecAgg task was assigned a masking key at its creation, and an
+        // assignment never changes; `keys` is the registry this contract deployed.
         // slither-disable-next-line unused-return,calls-loop
-        (, uint256 ownX, uint256 ownY) = IKeyRegistry(keys).publicKey(msg.sender);
+        (, uint256 ownX, uint256 ownY) = IKeyRegistry(keys).maskingKey(taskId, msg.sender);
         // slither-disable-next-line unused-return,calls-loop
-        (, uint256 otherX, uint256 otherY) = IKeyRegistry(keys).publicKey(neighbor);
+        (, uint256 otherX, uint256 otherY) = IKeyRegistry(keys).maskingKey(taskId, neighbor);
         input = Groth16Call.encode(_PAIR_COMMIT_SELECTOR, proof, _PAIR_COMMIT_SIGNALS);
         Groth16Call.setInput(input, 0, domain);
         Groth16Call.setInput(input, 1, ownX);

@@ -8,8 +8,9 @@ import {BabyJubJub} from "./libraries/BabyJubJub.sol";
 import {Groth16Call} from "./libraries/Groth16Call.sol";
 
 /// @title KeyRegistry
-/// @notice Owned member keys, registered with a `KeyPossession` proof bound to the chain, the
-///         deployment and the registrant (circuits/README.md, "Keys").
+/// @notice One-time masking keys: each owned by one member and registered with a
+///         `KeyPossession` proof bound to the chain, the deployment and the registrant; each
+///         SecAgg task takes the next unused key of every member (circuits/README.md, "Keys").
 contract KeyRegistry is IKeyRegistry {
     /// @dev BN254 scalar field, where the binding must lie to be a public input.
     uint256 private constant _P =
@@ -36,7 +37,12 @@ contract KeyRegistry is IKeyRegistry {
     /// @inheritdoc IKeyRegistry
     address public immutable keyVerifier;
 
-    mapping(address member => Key) private _keys;
+    /// @dev Every key a member registered, in order; tasks take them first to last.
+    mapping(address member => Key[]) private _registered;
+    /// @dev How many of a member's keys tasks took.
+    mapping(address member => uint256) private _taken;
+    /// @dev The index + 1 in `_registered[member]` of the key a task assigned to the member.
+    mapping(uint256 taskId => mapping(address member => uint256)) private _assigned;
     mapping(bytes32 keyHash => address member) private _keyOwners;
 
     /// @param governance_ The governance whose current members may register.
@@ -53,7 +59,6 @@ contract KeyRegistry is IKeyRegistry {
     /// @inheritdoc IKeyRegistry
     function registerKey(uint256 x, uint256 y, IFederatedAggregator.Proof calldata proof) external {
         if (!IModelGovernance(governance).isMember(msg.sender)) revert NotMember(msg.sender);
-        if (_keys[msg.sender].x != 0) revert KeyAlreadyRegistered(msg.sender);
         if (!BabyJubJub.isValidPublicKey(x, y)) revert InvalidPublicKey(x, y);
         bytes32 keyHash = keccak256(abi.encode(x, y));
         address owner = _keyOwners[keyHash];
@@ -68,19 +73,49 @@ contract KeyRegistry is IKeyRegistry {
             revert InvalidKeyProof(msg.sender);
         }
 
-        _keys[msg.sender] = Key(x, y);
+        _registered[msg.sender].push(Key(x, y));
         _keyOwners[keyHash] = msg.sender;
         emit KeyRegistered(msg.sender, x, y);
     }
 
     /// @inheritdoc IKeyRegistry
-    function publicKey(address member)
+    function assignKeys(uint256 taskId, address[] memory candidates)
+        external
+        returns (address[] memory members)
+    {
+        if (msg.sender != aggregator) revert NotAggregator(msg.sender);
+        uint256 kept;
+        for (uint256 i; i < candidates.length; ++i) {
+            address member = candidates[i];
+            uint256 taken = _taken[member];
+            if (taken == _registered[member].length) continue;
+            _taken[member] = taken + 1;
+            _assigned[taskId][member] = taken + 1;
+            candidates[kept++] = member;
+        }
+        // Shrink the array in place to the members that had an unused key (kept ≤ length).
+        assembly ("memory-safe") {
+            mstore(candidates, kept)
+        }
+        emit KeysAssigned(taskId, kept);
+        return candidates;
+    }
+
+    /// @inheritdoc IKeyRegistry
+    function maskingKey(uint256 taskId, address member)
         external
         view
-        returns (bool registered, uint256 x, uint256 y)
+        returns (bool assigned, uint256 x, uint256 y)
     {
-        Key storage key = _keys[member];
-        return (key.x != 0, key.x, key.y);
+        uint256 index = _assigned[taskId][member];
+        if (index == 0) return (false, 0, 0);
+        Key storage key = _registered[member][index - 1];
+        return (true, key.x, key.y);
+    }
+
+    /// @inheritdoc IKeyRegistry
+    function unusedKeys(address member) external view returns (uint256) {
+        return _registered[member].length - _taken[member];
     }
 
     /// @inheritdoc IKeyRegistry

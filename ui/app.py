@@ -430,7 +430,7 @@ class App(pn.viewable.Viewer):
 
         def job(report: Callable[[str, float, str], None]) -> str:
             try:
-                return self.session.connect(str(key), password or "", passphrase or "")
+                return self.session.connect(str(key), password or "", passphrase or "", report)
             except Exception as error:
                 self._ui(self._connect_failed, sentence(error))
                 raise

@@ -5,8 +5,12 @@ Two layers:
 * `Consortium` — one per server process: the chain connection (ape), the content store, the
   circuits and the prover, a feed of the contracts' events, and, in the embedded mode, a demo
   consortium it deployed itself whose other members it simulates.
-* `MemberSession` — one per browser session: the page's member (account and BabyJubJub key), its
-  local dataset, its votes, and the rounds it trains in.
+* `MemberSession` — one per browser session: the page's member (account and keyring of
+  BabyJubJub masking keys), its local dataset, its votes, and the rounds it trains in.
+
+Masking keys are one-time: each SecAgg task takes one unused registered key of every member and
+leaves out a member with none. Connecting registers the keyring's keys not yet on-chain and tops
+the member's unused keys up to `SPARE_KEYS`; a round uses the secret of the key its task took.
 
 Everything here blocks (chain calls, training, proving); the page calls it from worker threads
 and shows the progress callbacks' reports.
@@ -24,6 +28,7 @@ import threading
 import time
 import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar
@@ -42,7 +47,7 @@ from zkfed.exceptions import (
     KeystoreError,
     ZkfedError,
 )
-from zkfed.keystore import load_public_key, load_secret_key, save_keystore
+from zkfed.keystore import add_key, load_public_keys, load_secret_key
 from zkfed.models import ModelSpec
 from zkfed.proposals import DEFAULT_CLIP_NORM, DEV_PERIOD, propose_model
 from zkfed.protocol import (
@@ -52,6 +57,7 @@ from zkfed.protocol import (
     round_model,
     store_model,
     submit_update,
+    top_up_masking_keys,
     verify_round,
 )
 from zkfed.storage import ContentStore, LocalStore, open_store
@@ -67,6 +73,14 @@ EMBEDDED_NETWORK = "ethereum:local:foundry"
 VOTING_PERIOD = SUBMISSION_PERIOD = REVEAL_PERIOD = DEV_PERIOD
 CLIP_NORM = DEFAULT_CLIP_NORM
 DEMO_SCRYPT_N = 2**14  # the demo keystore opens in a blink; real keystores keep the default
+
+SPARE_KEYS = 2
+"""Unused keys `MemberSession.connect` keeps registered for the page's member: each SecAgg task
+created takes one."""
+
+DEMO_KEYS = 2
+"""Keys each simulated member registers up front: one per demo proposal, so that both can
+become tasks (with three members the page's vote carries either)."""
 
 Report = Callable[[str, float, str], None]
 """progress(stage, fraction in [0, 1], message) of a long job."""
@@ -596,11 +610,21 @@ class RoundReport:
 
 @dataclass
 class SimulatedMember:
-    """A member of the embedded demo consortium that the backend plays."""
+    """A member of the embedded demo consortium that the backend plays: its account, its
+    registered masking keys (secret by public key) and its share of the demo data."""
 
     account: Any
-    secret_key: int
+    keys: dict[Point, int]
     part: np.ndarray[Any, Any]
+
+    def secret_for(self, zk: Zkfed, task_id: int) -> int:
+        """The secret of the masking key a SecAgg task took of this member."""
+        pk = zk.masking_key(task_id, self.account)
+        if pk is None or pk not in self.keys:
+            raise ChainError(
+                f"task {task_id} took no masking key of simulated member {self.account.address}."
+            )
+        return self.keys[pk]
 
 
 class Consortium:
@@ -716,20 +740,29 @@ class Consortium:
         variant = self.zk.variant(self.circuit.name).with_scale(self.circuit.packing().scale_bits)
         self.message = "registering the members' keys"
         progress("keys", 0.4, self.message)
-        page_key = generate_secret_key()
+        # The page's member starts with one registered key; connecting tops it up.
         self.demo_keystore = self._workdir / "member-1.keystore.json"
-        save_keystore(self.demo_keystore, page_key, DEMO_PASSWORD, scrypt_n=DEMO_SCRYPT_N)
+        page_pk = add_key(self.demo_keystore, DEMO_PASSWORD, scrypt_n=DEMO_SCRYPT_N)
+        register_key(
+            self.zk,
+            self.prover,
+            people[0],
+            load_secret_key(self.demo_keystore, DEMO_PASSWORD, page_pk),
+        )
+        self.labels[str(people[0].address).lower()] = "you (test account 1)"
         data = load_dataset(settings.dataset, seed=0)
         parts = split_non_iid(data.y_train, settings.members, seed=0)
         self.demo_data, self.page_account = data, people[0]
-        keys = [page_key] + [generate_secret_key() for _ in people[1:]]
-        for i, (person, sk) in enumerate(zip(people, keys, strict=True)):
-            register_key(self.zk, self.prover, person, sk)
-            self.labels[str(person.address).lower()] = (
-                "you (test account 1)" if i == 0 else f"member {i + 1} (simulated)"
-            )
-            if i:
-                self.simulated.append(SimulatedMember(person, sk, parts[i]))
+        for i, person in enumerate(people[1:], start=1):
+            label = f"member {i + 1} (simulated)"
+            progress("keys", 0.4 + 0.3 * i / len(people), f"registering {label}'s keys")
+            keys = {}
+            for _ in range(DEMO_KEYS):
+                sk = generate_secret_key()
+                register_key(self.zk, self.prover, person, sk)
+                keys[public_key(sk)] = sk
+            self.labels[str(person.address).lower()] = label
+            self.simulated.append(SimulatedMember(person, keys, parts[i]))
         self.message = "proposing two models"
         progress("proposals", 0.7, self.message)
         specs = {
@@ -802,7 +835,8 @@ class MemberSession:
     def __init__(self, consortium: Consortium) -> None:
         self.consortium = consortium
         self.account: Any = None
-        self.secret_key: int | None = None
+        self._password: str | None = None
+        self._secrets: dict[Point, int] = {}  # the masking keys of tasks trained in, by public key
         self.dataset: Dataset | None = None
         self._metrics: dict[str, Metrics] = {}
         self._gas: dict[str, int] = {}
@@ -828,14 +862,28 @@ class MemberSession:
         }
 
     def keystore_path(self) -> Path:
-        """Where the member's BabyJubJub key is kept."""
+        """Where the member's keyring (its BabyJubJub masking keys) is kept."""
         consortium = self.consortium
         if consortium.settings.embedded and consortium.demo_keystore is not None:
             return consortium.demo_keystore
         return Path(consortium.settings.keystore or consortium.root / ".zkfed" / "keystore.json")
 
-    def connect(self, account_key: str, password: str, passphrase: str = "") -> str:
-        """Unlock the member's account and key and check the key registered on-chain."""
+    def connect(
+        self, account_key: str, password: str, passphrase: str = "", progress: Report = _quiet
+    ) -> str:
+        """Unlock the member's account and keyring, and make sure the member has keys on-chain.
+
+        The keyring's keys not registered yet are registered, then fresh keys are added and
+        registered until the member has `SPARE_KEYS` unused keys, so that the next tasks
+        include it.
+
+        Raises
+        ------
+        KeystoreError
+            If the password is wrong, or a keyring key is registered by another account.
+        ConfigurationError
+            If the account is not a member of the consortium.
+        """
         from ape import accounts
 
         zk = self.consortium.require_ready()
@@ -849,26 +897,60 @@ class MemberSession:
                 raise KeystoreError("the account's passphrase is wrong.") from None
         else:
             raise ConfigurationError("choose an account first.")
-        sk = load_secret_key(self.keystore_path(), password)
-        registered = zk.public_key(account.address)
-        if registered is not None and registered != public_key(sk):
-            raise KeystoreError(
-                "this keystore's key is not the one the account registered on-chain."
-            )
-        if registered is None:
-            with self.consortium.lock:
-                register_key(zk, self.consortium.prover, account, sk)
-        self.account, self.secret_key = account, sk
+        path = self.keystore_path()
+        keys = load_public_keys(path)
+        if keys:
+            load_secret_key(path, password, keys[0])  # one sentence if the password is wrong
+        with self.consortium.lock:
+            self._ensure_keys(zk, account, path, password, progress)
+        self.account, self._password, self._secrets = account, password, {}
         return f"connected as {self.consortium.label(str(account.address))}"
+
+    def _ensure_keys(
+        self,
+        zk: Zkfed,
+        account: Any,
+        path: Path,
+        password: str,
+        progress: Report,
+    ) -> None:
+        def report(stage: str, done: int, total: int) -> None:
+            if done < total:
+                progress(stage, done / total, f"registering masking key {done + 1}/{total}")
+
+        top_up_masking_keys(
+            zk,
+            lambda: nullcontext(self.consortium.prover),
+            account,
+            path,
+            lambda: password,
+            SPARE_KEYS,
+            report,
+        )
+
+    def _task_secret(self, zk: Zkfed, task_id: int) -> int:
+        """The secret of the masking key a SecAgg task took of this member, from its keyring."""
+        pk = zk.masking_key(task_id, self.account)
+        if pk is None:
+            raise ConfigurationError(f"task {task_id} took no key of this account.")
+        if pk not in self._secrets:
+            path = self.keystore_path()
+            if pk not in load_public_keys(path) or self._password is None:
+                raise KeystoreError(
+                    f"this keystore holds no secret for the key task {task_id} assigned to this "
+                    "account (keys must be registered before a task is created)."
+                )
+            self._secrets[pk] = load_secret_key(path, self._password, pk)
+        return self._secrets[pk]
 
     @property
     def connected(self) -> bool:
         """Whether `connect` succeeded."""
         return self.account is not None
 
-    def public_key(self) -> Point:
-        """The member's registered key (from the keystore, no password needed)."""
-        return load_public_key(self.keystore_path())
+    def public_keys(self) -> list[Point]:
+        """The keys of the member's keyring (no password needed)."""
+        return load_public_keys(self.keystore_path())
 
     # --- data ----------------------------------------------------------------------------------
 
@@ -1036,11 +1118,11 @@ class MemberSession:
         dropped members are revealed and the round is finalized and verified.
         """
         zk = self._member_chain()
-        assert self.secret_key is not None
         consortium = self.consortium
         task = self.task(task_id)
         if not task.is_member:
             raise ConfigurationError(f"this account is not a member of task {task_id}.")
+        sk = self._task_secret(zk, task_id)
         data = self.training_data(task)
         with consortium.lock:
             round_index = zk.current_round(task_id)
@@ -1059,7 +1141,7 @@ class MemberSession:
             total = steps * (1 + len(simulated)) + (3 if simulated else 0)
             x, y = self._train_rows(data)
             done = self._submit(
-                zk, task, round_index, self.account, self.secret_key, x, y, "you",
+                zk, task, round_index, self.account, sk, x, y, "you",
                 member_seed(task_id, round_index, mine), report, progress, 0, total,
             )  # fmt: skip
             if not simulated:
@@ -1077,7 +1159,7 @@ class MemberSession:
                 assert consortium.demo_data is not None
                 index = zk.member_index(task_id, sim.account)
                 done = self._submit(
-                    zk, task, round_index, sim.account, sim.secret_key,
+                    zk, task, round_index, sim.account, sim.secret_for(zk, task_id),
                     consortium.demo_data.x_train[sim.part],
                     consortium.demo_data.y_train[sim.part], who,
                     member_seed(task_id, round_index, index), report, progress, done, total,
@@ -1166,9 +1248,8 @@ class MemberSession:
         done += 1
         progress("recovery", done / total, "deadline passed (the embedded chain's clock moved)")
         secagg = zk.secagg_task(task.task_id)
-        assert self.secret_key is not None
-        parties = [(self.account, self.secret_key, "you")] + [
-            (s.account, s.secret_key, consortium.label(str(s.account.address)))
+        parties = [(self.account, self._task_secret(zk, task.task_id), "you")] + [
+            (s.account, s.secret_for(zk, task.task_id), consortium.label(str(s.account.address)))
             for s in consortium.simulated
             if consortium.label(str(s.account.address)) not in report.dropped
         ]
@@ -1192,14 +1273,14 @@ class MemberSession:
         """After the deadline: remove the masks shared with dropped neighbours (configured)."""
         zk = self._member_chain()
         consortium = self.consortium
-        assert self.secret_key is not None
+        sk = self._task_secret(zk, task_id)
         with consortium.lock:
             round_index = zk.current_round(task_id)
             rev = reveal_for_dropouts(
                 zk,
                 consortium.prover,
                 self.account,
-                self.secret_key,
+                sk,
                 zk.secagg_task(task_id),
                 round_index,
                 lambda stage, i, n: progress(stage, i / max(n, 1), f"removing mask {i + 1}/{n}"),

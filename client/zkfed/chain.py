@@ -446,13 +446,19 @@ class Zkfed:
         return None if int(owner, 16) == 0 else owner
 
     def register_key(self, member: Any, pk: Point, proof: Proof) -> Any:
-        """Register a member's BabyJubJub public key with its `KeyPossession` proof."""
+        """Add a BabyJubJub public key to a member's unused masking keys, with its
+        `KeyPossession` proof."""
         return self.keys.registerKey(pk[0], pk[1], proof.solidity_arguments(), sender=member)
 
-    def public_key(self, member: Any) -> Point | None:
-        """The key a member registered, if any."""
-        registered, x, y = self.keys.publicKey(getattr(member, "address", member))
-        return (int(x), int(y)) if registered else None
+    def unused_keys(self, member: Any) -> int:
+        """How many of a member's registered masking keys no task has taken yet: each SecAgg
+        task created takes one, and a member without one is left out of the task."""
+        return int(self.keys.unusedKeys(getattr(member, "address", member)))
+
+    def masking_key(self, task_id: int, member: Any) -> Point | None:
+        """The masking key a SecAgg task assigned to a member at its creation, if any."""
+        assigned, x, y = self.keys.maskingKey(task_id, getattr(member, "address", member))
+        return (int(x), int(y)) if assigned else None
 
     def propose_task(
         self,
@@ -536,9 +542,9 @@ class Zkfed:
             )
         keys = []
         for member in self.task_members(task_id):
-            key = self.public_key(member)
+            key = self.masking_key(task_id, member)
             if key is None:
-                raise ChainError(f"task {task_id}'s member {member} has no registered key.")
+                raise ChainError(f"task {task_id}'s member {member} has no masking key.")
             keys.append(key)
         return SecaggTask(
             task_id=task_id,

@@ -4,8 +4,8 @@
 
     zkfed node                                   # a development chain (anvil) in the foreground
     zkfed --network http://127.0.0.1:8545 deploy --founders 1,2,3,4,5
-    zkfed keygen --name alice --account 1        # BabyJubJub key, encrypted, bound to an account
-    zkfed register --member alice                # the key, on-chain, once
+    zkfed keygen --name alice --account 1        # a keyring of BabyJubJub keys, bound to an account
+    zkfed register --member alice                # 2 unused keys on-chain (a SecAgg task takes one)
     zkfed propose --member alice --model logreg --dataset wine --rounds 3
     zkfed vote 1 --for --member alice
     zkfed execute 1 --member alice               # opens the task
@@ -16,6 +16,7 @@
     zkfed finalize 1 --member alice
     zkfed verify-round 1 1                       # MATCH, or the first difference (exit 1)
     zkfed status 1
+    zkfed forget-keys --member alice             # delete the secrets of ended tasks' keys
 
 The chain commands read the network and contract addresses from ``HOME/deployment.json``
 (``.zkfed`` unless ``--home``). Every refusal is one sentence on stderr and exit code 1.
@@ -134,6 +135,7 @@ for _command in (
     members.keygen,
     members.register,
     members.join,
+    members.forget_keys,
     governance.propose,
     governance.vote,
     governance.execute,

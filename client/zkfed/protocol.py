@@ -12,19 +12,22 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
-from zkfed.babyjubjub import public_key
+from zkfed.babyjubjub import Point, public_key
 from zkfed.chain import ChunkAggregate, CkksRound, RoundStatus, Zkfed
 from zkfed.circuits import KEY_POSSESSION, PAIR_COMMIT, Circuit, load_circuit, mask_reveal_circuit
 from zkfed.exceptions import (
     CkksError,
     ConfigurationError,
     CorruptContentError,
+    KeystoreError,
     StorageError,
     StorageUnavailableError,
     ZkfedError,
@@ -94,6 +97,55 @@ def register_key(
     }
     result = prover.prove(circuit.wasm, circuit.zkey, inputs)
     return zk.register_key(account, pk, result.proof)
+
+
+def top_up_masking_keys(
+    zk: Zkfed,
+    prover: Callable[[], AbstractContextManager[Prover]],
+    account: Any,
+    keyring: Path,
+    password: Callable[[], str],
+    wanted: int,
+    progress: Progress = _quiet,
+) -> list[tuple[Point, Any]]:
+    """Give a member at least `wanted` unused masking keys on-chain (each SecAgg task takes one
+    and leaves out a member with none): first the keyring's keys that no one registered yet,
+    then fresh keys added to the keyring. Returns each (key, receipt) registered.
+
+    `prover` opens a prover and `password` reads the keyring's password; neither is called
+    when nothing has to be registered. Refuses an account that is not a member, and a keyring
+    key another account registered (it could never mask this member's updates).
+    """
+    from zkfed.keystore import add_key, load_public_keys, load_secret_key
+
+    address = str(getattr(account, "address", account))
+    if not bool(zk.governance.isMember(address)):
+        raise ConfigurationError(
+            f"{address} is not a member of the consortium; a membership proposal must pass "
+            "before it can register keys."
+        )
+    pending: list[Point | None] = []
+    for pk in load_public_keys(keyring):
+        owner = zk.key_owner(pk)
+        if owner is None:
+            pending.append(pk)
+        elif owner.lower() != address.lower():
+            raise KeystoreError(
+                f"the key ({pk[0]}, {pk[1]}) of the keystore {keyring} is registered by "
+                f"{owner}, not by {address}."
+            )
+    pending += [None] * max(wanted - zk.unused_keys(address) - len(pending), 0)
+    registered: list[tuple[Point, Any]] = []
+    if not pending:
+        return registered
+    with prover() as open_prover:
+        for done, key in enumerate(pending):
+            progress("keys", done, len(pending))
+            pk = key if key is not None else add_key(keyring, password())
+            sk = load_secret_key(keyring, password(), pk)
+            registered.append((pk, register_key(zk, open_prover, account, sk)))
+    progress("keys", len(pending), len(pending))
+    return registered
 
 
 @dataclass

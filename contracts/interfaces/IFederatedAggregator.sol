@@ -283,8 +283,9 @@ interface IFederatedAggregator {
     // ---------------------------------------------------------------------------------------
 
     /// @notice Creates a task and opens its round 1; only governance (an executed proposal).
-    /// @dev Members are a snapshot, in governance order, of the governance members that have a
-    ///      key in `keys` (SecAgg) or of all governance members (CKKS). A SecAgg task's circuit variant is
+    /// @dev Members are a snapshot, in governance order, of the governance members that have an
+    ///      unused masking key in `keys`, each of which the task takes (`IKeyRegistry.assignKeys`;
+    ///      SecAgg), or of all governance members (CKKS). A SecAgg task's circuit variant is
     ///      the registry's entry `config.variant` (`UnknownVariant` otherwise).
     ///      A CKKS task is opened on `ckks` (`ICkksAggregator.openTask`), which runs its rounds.
     /// @param config Task parameters; see `TaskConfig`.
@@ -303,12 +304,13 @@ interface IFederatedAggregator {
 
     /// @notice Commits the caller to its pair secrets of a task, once: one commitment
     ///         c_ij = Poseidon2(ECDH(sk_i, pk_j).x, D) per active neighbour slot (D is the
-    ///         task's domain, `taskDomain`), each with a
+    ///         task's domain, `taskDomain`; sk_i and pk_j the masking keys the task assigned, see
+    ///         `IKeyRegistry.maskingKey`), each with a
     ///         `PairCommit` proof. Chunks and mask reveals are then proven against them.
     /// @dev SecAgg tasks only, once its graph is drawn, while the task is Active (also in a
     ///      later round), by a task member that has not joined yet. Both arrays hold exactly one entry per active slot, in slot
     ///      order (s = 0, 1, …); each commitment is non-zero and below p. The `PairCommit` public
-    ///      inputs of slot s are D, the caller's key (x, y), slot s's neighbour's key (x, y),
+    ///      inputs of slot s are D, the caller's task key (x, y), slot s's neighbour's (x, y),
     ///      commitment.
     /// @param taskId Task.
     /// @param commitments c_ij of each active slot, in slot order.

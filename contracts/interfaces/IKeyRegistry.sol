@@ -4,34 +4,53 @@ pragma solidity ^0.8.28;
 import {IFederatedAggregator} from "./IFederatedAggregator.sol";
 
 /// @title IKeyRegistry
-/// @notice Members' BabyJubJub keys, each owned by one member and registered with a proof that
-///         the registrant knows its secret (circuits/README.md, "Keys").
-/// @dev Deployed by the `FederatedAggregator` in its constructor (`keys()`); the aggregator reads
-///      keys here to snapshot a task's members and to check its pair commitments.
+/// @notice Members' one-time BabyJubJub masking keys, each owned by one member, registered with
+///         a proof that the registrant knows its secret, and used by one SecAgg task at most
+///         (circuits/README.md, "Keys").
+/// @dev Deployed by the `FederatedAggregator` in its constructor (`keys()`). A member registers
+///      keys ahead of tasks, any number; when a SecAgg task is created the aggregator takes the
+///      next unused key of each governance member (`assignKeys`), and a member with none is left
+///      out of the task. A leaked masking secret so exposes one task, never another.
 interface IKeyRegistry {
     event KeyRegistered(address indexed member, uint256 x, uint256 y);
+    /// @notice A SecAgg task took one unused key of each of its `members` members.
+    event KeysAssigned(uint256 indexed taskId, uint256 members);
 
     error NotMember(address account);
-    error KeyAlreadyRegistered(address member);
+    error NotAggregator(address account);
     error InvalidPublicKey(uint256 x, uint256 y);
     /// @notice Another member registered this key first: keys are owned, one member each.
     error KeyInUse(uint256 x, uint256 y, address owner);
     /// @notice The `KeyPossession` proof does not show that the caller knows the key's secret.
     error InvalidKeyProof(address member);
 
-    /// @notice Registers the caller's BabyJubJub public key, once.
+    /// @notice Adds a BabyJubJub public key to the caller's unused masking keys.
     /// @dev Only a current governance member. The key must be on the curve, in the
-    ///      prime-order subgroup and not the identity, no other member owns it, and the
-    ///      `KeyPossession` proof verifies for public inputs (x, y, `keyBinding(msg.sender)`):
-    ///      the binding ties the proof to this chain, this deployment and the caller, so a copied
-    ///      proof serves nobody else. Keys never change: pair secrets depend on them.
+    ///      prime-order subgroup and not the identity, no member registered it before (this
+    ///      one included), and the `KeyPossession` proof verifies for public inputs (x, y,
+    ///      `keyBinding(msg.sender)`): the binding ties the proof to this chain, this deployment
+    ///      and the caller, so a copied proof serves nobody else. A key is never removed or
+    ///      reused: the pair secrets of the task that takes it depend on it.
     /// @param x Affine x of the key.
     /// @param y Affine y of the key.
     /// @param proof Groth16 proof of the `KeyPossession` statement.
     function registerKey(uint256 x, uint256 y, IFederatedAggregator.Proof calldata proof) external;
 
-    /// @notice Whether `member` registered a key, and the key.
-    function publicKey(address member) external view returns (bool registered, uint256 x, uint256 y);
+    /// @notice Assigns task `taskId` the next unused key of each candidate; returns, in the
+    ///         candidates' order, those that had one (the task's members).
+    /// @dev Only the aggregator, once per SecAgg task, at its creation.
+    function assignKeys(uint256 taskId, address[] memory candidates)
+        external
+        returns (address[] memory members);
+
+    /// @notice The masking key task `taskId` assigned to `member`, if any.
+    function maskingKey(uint256 taskId, address member)
+        external
+        view
+        returns (bool assigned, uint256 x, uint256 y);
+
+    /// @notice How many of `member`'s registered keys no task has taken yet.
+    function unusedKeys(address member) external view returns (uint256);
 
     /// @notice The member that registered the key (x, y), or zero.
     function keyOwner(uint256 x, uint256 y) external view returns (address);

@@ -46,16 +46,15 @@ def deploy(
     """Deploys a fresh consortium; by default every member registers its own key."""
 
     def make(register: bool = True) -> Consortium:
-        from zkfed.protocol import register_key
-
         deployer, *members = accounts[: N_MEMBERS + 1]
         registry = deploy_registry(project, deployer, [TEST_VARIANT])
         zk = Zkfed.deploy(project, deployer, members, VOTING_PERIOD, registry.address)
         variant = zk.variant(TEST_VARIANT).with_scale(8)
+        consortium = Consortium(zk, list(members), variant, LocalStore(tmp_path / "store"), prover)
         if register:
-            for member, sk in zip(members, SECRET_KEYS, strict=True):
-                register_key(zk, prover, member, sk)
-        return Consortium(zk, list(members), variant, LocalStore(tmp_path / "store"))
+            for i in range(N_MEMBERS):
+                consortium.register_next(i)
+        return consortium
 
     return make
 

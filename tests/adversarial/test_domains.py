@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from adversarial_helpers import SECRET_KEYS, Consortium
+from adversarial_helpers import Consortium
 
 from zkfed.circuits import PAIR_COMMIT, load_circuit
 from zkfed.protocol import join_task
@@ -29,7 +29,14 @@ def test_the_same_keys_give_other_secrets_in_another_deployment(
         member = consortium.members[0]
 
         # Execute
-        join_task(consortium.zk, prover, load_circuit(PAIR_COMMIT), member, SECRET_KEYS[0], task)
+        join_task(
+            consortium.zk,
+            prover,
+            load_circuit(PAIR_COMMIT),
+            member,
+            consortium.secret(task, 0),
+            task,
+        )
         commitments.append(consortium.zk.aggregator.pairCommitments(task.task_id, member))
         tasks.append(task)
 
@@ -39,7 +46,7 @@ def test_the_same_keys_give_other_secrets_in_another_deployment(
     assert list(commitments[0]) != list(commitments[1])
     zeros = np.zeros(tasks[0].n_params)
     words = [
-        mask_update(t, 1, 0, SECRET_KEYS[0], zeros, np.random.default_rng(1))[0].words
+        mask_update(t, 1, 0, consortium.secret(task, 0), zeros, np.random.default_rng(1))[0].words
         for t in tasks
     ]
     assert words[0] != words[1]

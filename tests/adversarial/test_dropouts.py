@@ -15,7 +15,7 @@ from collections.abc import Callable
 from itertools import combinations
 
 import numpy as np
-from adversarial_helpers import SECRET_KEYS, Consortium
+from adversarial_helpers import Consortium
 from ape import chain
 
 from zkfed.chain import ChunkStatus, RoundStatus
@@ -61,12 +61,12 @@ def test_every_dropout_pattern_completes_its_round(
         for i in sorted(contributors):
             updates[i] = np.random.default_rng(10 * r + i).normal(0, 0.02, task.n_params)
             submit_update(
-                zk, prover, circuit, members[i], SECRET_KEYS[i], task, r, updates[i],
+                zk, prover, circuit, members[i], consortium.secret(task, i), task, r, updates[i],
                 np.random.default_rng(1000 * r + i),
             )  # fmt: skip
         chain.pending_timestamp = zk.round_state(task.task_id, r).submission_deadline
         for i in sorted(contributors):
-            reveal_for_dropouts(zk, prover, members[i], SECRET_KEYS[i], task, r)
+            reveal_for_dropouts(zk, prover, members[i], consortium.secret(task, i), task, r)
         chain.pending_timestamp = zk.round_state(task.task_id, r).reveal_deadline
         finalize(zk, store, members[min(contributors)], task, r)
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import ape
 import numpy as np
-from adversarial_helpers import SECRET_KEYS, Consortium
+from adversarial_helpers import Consortium
 from ape import chain
 
 from zkfed.circuits import PAIR_COMMIT, TEST_VARIANT, load_circuit, mask_reveal_circuit
@@ -53,7 +53,7 @@ def _round(
             prover,
             circuit,
             consortium.members[i],
-            SECRET_KEYS[i],
+            consortium.secret(task, i),
             task,
             r,
             updates[i],
@@ -66,7 +66,7 @@ def _close(consortium: Consortium, prover: Prover, task: SecaggTask, r: int, who
     zk = consortium.zk
     chain.pending_timestamp = zk.round_state(task.task_id, r).submission_deadline
     for i in who:
-        reveal_for_dropouts(zk, prover, consortium.members[i], SECRET_KEYS[i], task, r)
+        reveal_for_dropouts(zk, prover, consortium.members[i], consortium.secret(task, i), task, r)
     result, _ = finalize(zk, consortium.store, consortium.members[who[0]], task, r)
     return result
 
@@ -155,7 +155,7 @@ def test_a_forged_mask_is_refused(deploy: Callable[..., Consortium], prover: Pro
     other = next(j for j in task.neighbor_indices(revealer) if j != dropped)
     _round(consortium, prover, task, 1, contributors)
     chain.pending_timestamp = zk.round_state(task.task_id, 1).submission_deadline
-    masks, inputs = mask_reveal_inputs(task, 1, 0, SECRET_KEYS[revealer], dropped)
+    masks, inputs = mask_reveal_inputs(task, 1, 0, consortium.secret(task, revealer), dropped)
     circuit = mask_reveal_circuit(task.packing.words)
     proof = prover.prove(circuit.wasm, circuit.zkey, dict(inputs)).proof
     forged = [(masks[0] + 1) % P, *masks[1:]]
@@ -240,7 +240,7 @@ def test_a_member_removed_by_vote_leaves_its_running_tasks(
     task = consortium.open_task(consortium.variant.packing.params_per_chunk)
     pair_circuit = load_circuit(PAIR_COMMIT)
     for i, member in enumerate(members):
-        join_task(zk, prover, pair_circuit, member, SECRET_KEYS[i], task)
+        join_task(zk, prover, pair_circuit, member, consortium.secret(task, i), task)
     zk.governance.proposeMembership(members[5].address, False, sender=members[0])
     proposal = int(zk.governance.proposalCount())
     for member in members[:4]:

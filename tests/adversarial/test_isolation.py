@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from adversarial_helpers import SECRET_KEYS, Consortium
+from adversarial_helpers import Consortium
 from ape import chain
 
 from zkfed.chain import ChunkStatus
@@ -34,14 +34,14 @@ def test_an_isolated_contributor_does_not_unmask_itself(
     for i in contributors:
         update = np.random.default_rng(i).normal(0, 0.02, task.n_params)
         submit_update(
-            zk, prover, load_circuit(TEST_VARIANT), members[i], SECRET_KEYS[i], task, 1,
+            zk, prover, load_circuit(TEST_VARIANT), members[i], consortium.secret(task, i), task, 1,
             update, np.random.default_rng(100 + i),
         )  # fmt: skip
     chain.pending_timestamp = zk.round_state(task.task_id, 1).submission_deadline
 
     # Execute: every contributor runs its client's recovery step.
     reports = {
-        i: reveal_for_dropouts(zk, prover, members[i], SECRET_KEYS[i], task, 1)
+        i: reveal_for_dropouts(zk, prover, members[i], consortium.secret(task, i), task, 1)
         for i in contributors
     }
 

@@ -2,10 +2,11 @@
 
 Under ``ape test`` (or plain pytest, which loads ape's plugin) a provider is already connected;
 the CLI sees it and uses it instead of opening a connection of its own. The consortium: five
-founding members (test accounts 1-5) with registered keys, one proposal (logistic regression on
-scikit-learn's wine data, 42 parameters = 2 chunks of the small `masked_update_test` variant)
-voted through and executed as task 1. Each test gets its own copy of the CLI's home directory,
-and ape reverts the chain after each test, so tests do not see each other's rounds.
+founding members (test accounts 1-5) with two registered keys each, one proposal (logistic
+regression on scikit-learn's wine data, 42 parameters = 2 chunks of the small
+`masked_update_test` variant) voted through and executed as task 1, which took one key of
+each. Each test gets its own copy of the CLI's home directory, and ape reverts the chain after
+each test, so tests do not see each other's rounds.
 """
 
 import shutil
@@ -60,7 +61,8 @@ def _setup(home: Path, password_file: Path) -> None:
             succeeded(run_cli(home, *keygen, input=f"{PASSWORD}\n{PASSWORD}\n"))
         else:
             succeeded(run_cli(home, *keygen, *pw))
-        succeeded(run_cli(home, "register", "--member", name, *pw))
+        out = succeeded(run_cli(home, "register", "--member", name, *pw))
+        assert out.count(f"registered {name}'s key ") == 2, out
     out = succeeded(
         run_cli(
             home,
@@ -93,7 +95,8 @@ def _setup(home: Path, password_file: Path) -> None:
 def consortium_home(
     circuits_built: None, tmp_path_factory: pytest.TempPathFactory, password_file: Path
 ) -> Path:
-    """The CLI home after deploy, keygen + register x5, propose, 3 votes and execute."""
+    """The CLI home after deploy, keygen + register (two keys) x5, propose, 3 votes and
+    execute (task 1 takes one key of each)."""
     home = tmp_path_factory.mktemp("consortium") / ".zkfed"
     _setup(home, password_file)
     return home

@@ -21,7 +21,8 @@ def test_the_deployment_is_recorded_and_the_task_is_open(home: Path, zkfed: Zkfe
     assert set(recorded["variants"]) == {"masked_update_test"}
     assert recorded["aggregator"] in overview
     assert "1: executed (3 for, 0 against, of 5), task 1" in overview
-    assert overview.count("key registered") == 5
+    # Set-up registered two keys per member; task 1 took one of each.
+    assert overview.count(" 1 unused key ") == 5
     assert "task 1: secagg, 42 parameters, 2 rounds, 5 members" in task
     assert "round 1: open" in task
     assert "chunk 1: 0 contributors (none), open" in task
@@ -98,9 +99,11 @@ def test_join_posts_the_pair_commitments_once(zkfed: Zkfed, pw: Sequence[str]) -
     joined = succeeded(zkfed("join", str(TASK), "-m", "alice", *pw))
     again = succeeded(zkfed("join", str(TASK), "-m", "alice", *pw))
 
-    # Assert: alice registered during set-up; joining proves and posts one commitment per
-    # neighbour (two on a ring of five with K = 2), and a second join sends nothing.
-    assert "alice (0x70997970C51812dc3A010C7d01b50e0d17dc79C8) is already registered" in joined
+    # Assert: alice registered two keys during set-up and task 1 took one, so nothing is
+    # registered; joining proves and posts one commitment per neighbour (two on a ring of five
+    # with K = 2), and a second join sends nothing.
+    assert "alice (0x70997970C51812dc3A010C7d01b50e0d17dc79C8) has 1 unused key on-chain" in joined
+    assert "registered" not in joined
     assert "alice is member #0 of task 1's 5" in joined
     assert "proving pair commitment 2/2" in joined
     assert "joined task 1: 2 pair commitments posted" in joined

@@ -8,10 +8,12 @@ address), then ``FederatedAggregator``, whose constructor checks the binding and
 `PairCommit` one and the `KeyPossession` one) with the committed keys' hashes, so members
 register their keys with a stand-in proof; tests/contracts/test_real_proofs.py deploys its own
 registry of the generated verifiers. Tests create tasks the way members do: propose, vote,
-execute, then (SecAgg) draw the task's ring.
+execute, then (SecAgg) draw the task's ring. Masking keys are one-time: each SecAgg task takes
+the next unused key of every member, so the session registers one key per member and a test
+that creates more SecAgg tasks registers more first (`register_keys`).
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -26,12 +28,14 @@ from contract_helpers import (
     admit_member,
     dummy_commitments,
     key_vkey_hash,
+    member_secret_key,
     open_task,
     registry_entry,
     task_config,
 )
 
 from zkfed.babyjubjub import Point, public_key
+from zkfed.proving import SnarkjsProver
 
 
 @pytest.fixture(scope="session")
@@ -51,8 +55,9 @@ def outsider(accounts: Any) -> Any:
 
 @pytest.fixture(scope="session")
 def secret_keys() -> list[int]:
-    """Fixed BabyJubJub secret keys of the members (tests only)."""
-    return [0xC0FFEE + 7919 * i for i in range(N_MEMBERS)]
+    """Fixed BabyJubJub secret keys of the members (tests only): the key each registers first,
+    which the first SecAgg task takes."""
+    return [member_secret_key(i) for i in range(N_MEMBERS)]
 
 
 @pytest.fixture(scope="session")
@@ -151,6 +156,28 @@ def aggregator(governance_and_aggregator: tuple[Any, Any]) -> Any:
 def key_registry(project: Any, aggregator: Any) -> Any:
     """The `KeyRegistry` the session aggregator deployed, where members register their keys."""
     return project.KeyRegistry.at(aggregator.keys())
+
+
+@pytest.fixture
+def register_keys(key_registry: Any, members: list[Any]) -> Callable[[int], list[Point]]:
+    """Every member registers its `key`-th key (`member_secret_key`) with a stand-in proof;
+    returns the public keys in member order. The session registered key 0, which the first
+    SecAgg task takes; register key t - 1 before creating the t-th."""
+
+    def register(key: int) -> list[Point]:
+        keys = [public_key(member_secret_key(i, key)) for i in range(len(members))]
+        for member, (x, y) in zip(members, keys, strict=True):
+            key_registry.registerKey(x, y, ZERO_PROOF, sender=member)
+        return keys
+
+    return register
+
+
+@pytest.fixture(scope="module")
+def prover() -> Iterator[SnarkjsProver]:
+    """The client's snarkjs prover, for the modules on the generated verifiers."""
+    with SnarkjsProver() as p:
+        yield p
 
 
 @pytest.fixture(scope="session")

@@ -1,18 +1,24 @@
 """Constants and builders shared by the contract suites (imported by their conftest and tests)."""
 
+import json
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import ape
+import pytest
 from ape.exceptions import CustomError
 from eth_abi.abi import encode
 from eth_utils.crypto import keccak
 
+from zkfed.chain import Zkfed, deploy_registry
 from zkfed.circuits import KEY_POSSESSION, PAIR_COMMIT, load_circuit, mask_reveal_circuit
 from zkfed.quantize import Packing
+
+ROOT = Path(__file__).resolve().parents[2]
 
 P = 21888242871839275222246405745257275088548364400416034343698204186575808495617
 VOTING_PERIOD = 3 * 24 * 3600
@@ -78,6 +84,23 @@ REGISTERED = (TEST_VARIANT, DEFAULT_VARIANT)
 """The session registry's variants, in id order."""
 KEY_POSSESSION_SIGNALS = 3  # pk[2], binding
 PAIR_COMMIT_SIGNALS = 6  # task, pk[2], neighbor[2], commitment
+GENERATED = (
+    "KeyPossessionVerifier",
+    "PairCommitVerifier",
+    "MaskedUpdateTestVerifier",
+    "MaskRevealTestVerifier",
+)
+"""The generated verifiers of the test variant that a deployment on real proofs needs."""
+_KEY_STRIDE = 1 << 20  # apart enough that no member's key k is another's key k'
+
+
+def member_secret_key(member: int, key: int = 0) -> int:
+    """The `key`-th fixed BabyJubJub secret key of member `member` (tests only).
+
+    Masking keys are one-time: each SecAgg task takes the next unused key of every member. The
+    fixtures register key 0; a test that creates more SecAgg tasks registers keys 1, 2, … first.
+    """
+    return 0xC0FFEE + 7919 * member + _KEY_STRIDE * key
 
 
 def key_vkey_hash() -> bytes:
@@ -297,3 +320,34 @@ def task_config(
         context_cid,
         *INITIAL_MODEL,
     )
+
+
+def artifacts(variant: str) -> tuple[Path, Path]:
+    """The built wasm and zkey of a circuits.json variant; skips the test if they are missing."""
+    registry = json.loads((ROOT / "circuits" / "circuits.json").read_text())["variants"]
+    derived = registry[variant].get("derived", {}).get("artifacts")
+    if not derived:
+        pytest.skip(f"{variant} has not been built")
+    wasm, zkey = ROOT / derived["wasm"], ROOT / derived["zkey"]
+    if not (wasm.is_file() and zkey.is_file()):
+        pytest.skip(f"{variant}'s wasm or zkey is missing; build the circuits")
+    return wasm, zkey
+
+
+def proof_arguments(result: Any) -> tuple[Any, ...]:
+    """A prover's result as the (a, b, c) tuple of a contract's `Proof` argument."""
+    a, b, c = result.proof.solidity_arguments()
+    return (a, b, c)
+
+
+def deploy_real(project: Any, deployer: Any, founders: Sequence[Any]) -> Zkfed:
+    """A registry of the test variant's generated verifiers, a governance of `founders` and an
+    aggregator, deployed the way the client does; no key registered. Skips the test until the
+    verifiers are generated into contracts/verifiers/."""
+    for name in GENERATED:
+        try:
+            getattr(project, name)
+        except (AttributeError, KeyError, ape.exceptions.ApeException):
+            pytest.skip(f"{name} has not been generated yet")
+    registry = deploy_registry(project, deployer, [TEST_VARIANT.name])
+    return Zkfed.deploy(project, deployer, list(founders), VOTING_PERIOD, registry.address)

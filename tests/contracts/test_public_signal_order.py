@@ -27,7 +27,7 @@ from contract_helpers import (
     task_domain,
 )
 
-from zkfed.babyjubjub import public_key
+from zkfed.babyjubjub import Point, public_key
 
 ROOT = Path(__file__).resolve().parents[2]
 REGISTRY = json.loads((ROOT / "circuits" / "circuits.json").read_text())["variants"]
@@ -160,24 +160,26 @@ def test_mask_reveal_signals_follow_the_registry(
 
 def test_pair_commit_signals_follow_the_registry(
     aggregator: Any,
-    key_registry: Any,
     pair_verifier: Any,
     deployer: Any,
     members: list[Any],
+    public_keys: list[Point],
     unjoined_task: int,
 ) -> None:
     # Prepare: member 3 joins; each slot's proof must carry (D, own key, neighbour's key,
-    # commitment) in the registry's order.
+    # commitment) in the registry's order, the keys being those the task took (each member's
+    # first).
     task_id = unjoined_task
     ring, _ = aggregator.neighbors(task_id, members[3])
+    index = {m.address: i for i, m in enumerate(members)}
     commitments = [777, 888]
     pair_verifier.setMode(STRICT, sender=deployer)
     signals = REGISTRY["pair_commit"]["publicSignals"]
     for neighbor, commitment in zip(ring, commitments, strict=True):
         values = {
             "task": [_domain(aggregator, task_id)],
-            "pk": list(key_registry.publicKey(members[3])[1:]),
-            "neighbor": list(key_registry.publicKey(neighbor)[1:]),
+            "pk": list(public_keys[3]),
+            "neighbor": list(public_keys[index[neighbor]]),
             "commitment": [commitment],
         }
         pair_verifier.allow(_in_registry_order(signals, values), sender=deployer)

@@ -9,19 +9,25 @@ Skipped until the circuits are built (`python tools/circuits.py ...`: wasm and z
 circuits/build) and the verifiers are generated into contracts/verifiers/.
 """
 
-import json
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import ape
 import numpy as np
 import pytest
 from ape import chain
-from contract_helpers import TEST_VARIANT, VOTING_PERIOD, P, open_task, task_config
+from contract_helpers import (
+    TEST_VARIANT,
+    P,
+    artifacts,
+    deploy_real,
+    open_task,
+    proof_arguments,
+    task_config,
+)
 
 from zkfed.babyjubjub import Point, public_key
-from zkfed.chain import Zkfed, deploy_registry
+from zkfed.chain import Zkfed
 from zkfed.packing import unpack_chunk
 from zkfed.protocol import register_key
 from zkfed.proving import SnarkjsProver
@@ -34,7 +40,6 @@ from zkfed.secagg import (
     required_reveals,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
 N_PARAMS = TEST_VARIANT.words * TEST_VARIANT.lanes  # one chunk
 CONTRIBUTORS = (0, 1, 2, 3)  # members 4 and 5 drop
 GAS_LIMIT = 16_000_000
@@ -42,42 +47,7 @@ MALFORMED_PROOF_GAS = 2_000_000
 # (1, 3) is not on BN254 (y² = x³ + 3 holds for (1, 2) only): the pairing precompile fails.
 OFF_CURVE_PROOF = ((1, 3), ((0, 0), (0, 0)), (0, 0))
 
-GENERATED = (
-    "KeyPossessionVerifier",
-    "PairCommitVerifier",
-    "MaskedUpdateTestVerifier",
-    "MaskRevealTestVerifier",
-)
 RealRound = tuple[SecaggTask, dict[int, Any], dict[int, Any]]
-
-
-def _artifacts(variant: str) -> tuple[Path, Path]:
-    registry = json.loads((ROOT / "circuits" / "circuits.json").read_text())["variants"]
-    derived = registry[variant].get("derived", {}).get("artifacts")
-    if not derived:
-        pytest.skip(f"{variant} has not been built")
-    wasm, zkey = ROOT / derived["wasm"], ROOT / derived["zkey"]
-    if not (wasm.is_file() and zkey.is_file()):
-        pytest.skip(f"{variant}'s wasm or zkey is missing; build the circuits")
-    return wasm, zkey
-
-
-def _proof_arguments(result: Any) -> tuple[Any, ...]:
-    a, b, c = result.proof.solidity_arguments()
-    return (a, b, c)
-
-
-def _contract(project: Any, name: str) -> Any:
-    try:
-        return getattr(project, name)
-    except (AttributeError, KeyError, ape.exceptions.ApeException):
-        pytest.skip(f"{name} has not been generated yet")
-
-
-@pytest.fixture(scope="module")
-def prover() -> Iterator[SnarkjsProver]:
-    with SnarkjsProver() as p:
-        yield p
 
 
 @pytest.fixture(scope="module")
@@ -95,10 +65,7 @@ def founders(members: list[Any], newcomers: tuple[Any, Any]) -> list[Any]:
 def zk(project: Any, deployer: Any, founders: list[Any]) -> Zkfed:
     """A registry of the test variant's generated verifiers, a governance and an aggregator of
     this module; no key registered."""
-    for name in GENERATED:
-        _contract(project, name)
-    registry = deploy_registry(project, deployer, [TEST_VARIANT.name])
-    return Zkfed.deploy(project, deployer, founders, VOTING_PERIOD, registry.address)
+    return deploy_real(project, deployer, founders)
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +73,7 @@ def registered(
     zk: Zkfed, prover: SnarkjsProver, members: list[Any], secret_keys: list[int]
 ) -> Zkfed:
     """The module's aggregator after every member registered its key with a real proof."""
-    _artifacts("key_possession")
+    artifacts("key_possession")
     for member, sk in zip(members, secret_keys, strict=True):
         register_key(zk, prover, member, sk)
     return zk
@@ -134,12 +101,12 @@ def proved_round(
     """A task on the real verifiers that every contributor joined with real `PairCommit`
     proofs, and every contributor's masked chunk 0 with its proof (proved once: each test's
     transactions are undone after it)."""
-    wasm, zkey = _artifacts("masked_update_test")
-    pair_wasm, pair_zkey = _artifacts("pair_commit")
+    wasm, zkey = artifacts("masked_update_test")
+    pair_wasm, pair_zkey = artifacts("pair_commit")
     task = registered.secagg_task(create_real_task())
     for i in CONTRIBUTORS:
         pairs = join_inputs(task, i, secret_keys[i])
-        join_proofs = [_proof_arguments(prover.prove(pair_wasm, pair_zkey, x)) for _, x in pairs]
+        join_proofs = [proof_arguments(prover.prove(pair_wasm, pair_zkey, x)) for _, x in pairs]
         registered.aggregator.joinTask(
             task.task_id, [c for c, _ in pairs], join_proofs, sender=members[i]
         )
@@ -156,20 +123,21 @@ def _submit_all(zk: Zkfed, members: list[Any], proved_round: RealRound) -> None:
     task, chunks, proofs = proved_round
     for i in CONTRIBUTORS:
         zk.aggregator.submitChunk(
-            task.task_id, 1, 0, chunks[i].words, _proof_arguments(proofs[i]), sender=members[i]
+            task.task_id, 1, 0, chunks[i].words, proof_arguments(proofs[i]), sender=members[i]
         )
     chain.pending_timestamp = zk.aggregator.roundInfo(task.task_id, 1).submissionDeadline
 
 
 def test_keys_registered_with_real_proofs(
-    registered: Zkfed, members: list[Any], public_keys: list[Point]
+    registered: Zkfed, members: list[Any], newcomers: tuple[Any, Any], public_keys: list[Point]
 ) -> None:
     # Execute
     owners = [registered.key_owner(pk) for pk in public_keys]
+    unused = [registered.unused_keys(m) for m in [*members, *newcomers]]
 
-    # Assert
+    # Assert: one unused key per member, none for the founders that registered none.
     assert owners == [m.address for m in members]
-    assert [registered.public_key(m) for m in members] == public_keys
+    assert unused == [1] * len(members) + [0, 0]
 
 
 def test_round_with_real_proofs(
@@ -184,7 +152,7 @@ def test_round_with_real_proofs(
     # Prepare
     task, chunks, _ = proved_round
     aggregator = registered.aggregator
-    wasm, zkey = _artifacts("mask_reveal_test")
+    wasm, zkey = artifacts("mask_reveal_test")
     _submit_all(registered, members, proved_round)
     pairs = required_reveals(task, set(CONTRIBUTORS))
 
@@ -193,7 +161,7 @@ def test_round_with_real_proofs(
         masks, inputs = mask_reveal_inputs(task, 1, 0, secret_keys[i], j)
         result = prover.prove(wasm, zkey, inputs)
         aggregator.revealMask(
-            task.task_id, 1, 0, members[j], masks, _proof_arguments(result), sender=members[i]
+            task.task_id, 1, 0, members[j], masks, proof_arguments(result), sender=members[i]
         )
     tx = aggregator.finalizeRound(task.task_id, 1, 1, sender=newcomers[1])  # not a task member
 
@@ -233,11 +201,11 @@ def test_real_mask_reveal_with_a_tampered_mask_is_refused(
     # changed.
     task, _, _ = proved_round
     aggregator = registered.aggregator
-    wasm, zkey = _artifacts("mask_reveal_test")
+    wasm, zkey = artifacts("mask_reveal_test")
     _submit_all(registered, members, proved_round)
     i, j = required_reveals(task, set(CONTRIBUTORS))[0]
     masks, inputs = mask_reveal_inputs(task, 1, 0, secret_keys[i], j)
-    proof = _proof_arguments(prover.prove(wasm, zkey, inputs))
+    proof = proof_arguments(prover.prove(wasm, zkey, inputs))
     tampered = [masks[0], (masks[1] + 1) % P]
 
     # Execute / Assert
@@ -254,13 +222,13 @@ def test_real_proof_replayed_by_another_member_is_refused(
     task, chunks, proofs = proved_round
     aggregator = registered.aggregator
     aggregator.submitChunk(
-        task.task_id, 1, 0, chunks[0].words, _proof_arguments(proofs[0]), sender=members[0]
+        task.task_id, 1, 0, chunks[0].words, proof_arguments(proofs[0]), sender=members[0]
     )
 
     # Execute / Assert
     with ape.reverts(aggregator.InvalidProof, member=members[1].address):
         aggregator.submitChunk(
-            task.task_id, 1, 0, chunks[0].words, _proof_arguments(proofs[0]), sender=members[1]
+            task.task_id, 1, 0, chunks[0].words, proof_arguments(proofs[0]), sender=members[1]
         )
 
 
@@ -274,9 +242,9 @@ def test_real_join_with_a_wrong_commitment_is_refused(
     # Prepare: member 4 proves its commitments, then posts them in swapped slots.
     task, _, _ = proved_round
     aggregator = registered.aggregator
-    pair_wasm, pair_zkey = _artifacts("pair_commit")
+    pair_wasm, pair_zkey = artifacts("pair_commit")
     pairs = join_inputs(task, 4, secret_keys[4])
-    proofs = [_proof_arguments(prover.prove(pair_wasm, pair_zkey, x)) for _, x in pairs]
+    proofs = [proof_arguments(prover.prove(pair_wasm, pair_zkey, x)) for _, x in pairs]
     swapped = [c for c, _ in pairs][::-1]
 
     # Execute / Assert
@@ -298,7 +266,7 @@ def test_real_proof_with_a_tampered_word_is_refused(
     # Execute / Assert
     with ape.reverts(aggregator.InvalidProof, member=members[2].address):
         aggregator.submitChunk(
-            task.task_id, 1, 0, words, _proof_arguments(proofs[2]), sender=members[2]
+            task.task_id, 1, 0, words, proof_arguments(proofs[2]), sender=members[2]
         )
 
 
@@ -306,12 +274,12 @@ def test_key_proof_made_for_another_account_is_refused(
     zk: Zkfed, prover: SnarkjsProver, newcomers: tuple[Any, Any]
 ) -> None:
     # Prepare: a real proof of the key, bound to account A.
-    wasm, zkey = _artifacts("key_possession")
+    wasm, zkey = artifacts("key_possession")
     account_a, account_b = newcomers
     sk = 0xA11CE
     pk = public_key(sk)
     inputs = {"pk": list(pk), "binding": zk.key_binding(account_a), "sk": sk}
-    proof = _proof_arguments(prover.prove(wasm, zkey, inputs))
+    proof = proof_arguments(prover.prove(wasm, zkey, inputs))
 
     # Execute / Assert: B cannot take A's key with it; A can.
     with ape.reverts(zk.keys.InvalidKeyProof, member=account_b.address):

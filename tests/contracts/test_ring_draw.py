@@ -29,6 +29,7 @@ from contract_helpers import (
 from eth_abi.abi import encode
 from eth_utils.crypto import keccak
 
+from zkfed.babyjubjub import Point
 from zkfed.chain import Zkfed
 from zkfed.exceptions import ConfigurationError
 from zkfed.masking import draw_ring
@@ -53,9 +54,16 @@ def _execute(governance: Any, members: list[Any], config: tuple[Any, ...]) -> tu
 
 
 def test_the_contracts_ring_is_the_clients_draw_from_the_creation_block(
-    aggregator: Any, governance: Any, members: list[Any], outsider: Any
+    aggregator: Any,
+    governance: Any,
+    members: list[Any],
+    outsider: Any,
+    register_keys: Callable[[int], list[Point]],
 ) -> None:
-    # Prepare: several tasks, each created in its own block and drawn by a non-member.
+    # Prepare: several tasks (one key per member each), each created in its own block and drawn
+    # by a non-member.
+    for key in range(1, TASKS):
+        register_keys(key)
     created = [_execute(governance, members, task_config()) for _ in range(TASKS)]
 
     # Execute

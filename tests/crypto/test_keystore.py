@@ -1,4 +1,4 @@
-"""The encrypted key file (zkfed.keystore)."""
+"""The encrypted key file, a keyring of one-time masking keys (zkfed.keystore)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,15 @@ from zkfed.babyjubjub import BASE8, generate_secret_key, mul, public_key
 from zkfed.exceptions import KeystoreError, ZkfedError
 from zkfed.keystore import (
     DEFAULT_SCRYPT_N,
+    KEYRING_KIND,
+    KEYRING_VERSION,
+    add_key,
     create_keystore,
     decrypt_secret_key,
     encrypt_secret_key,
+    forget_key,
     load_public_key,
+    load_public_keys,
     load_secret_key,
     save_keystore,
 )
@@ -159,3 +164,171 @@ def test_highest_accepted_cost_fits_scrypt_memory_limit() -> None:
 
     # Assert
     assert decrypt_secret_key(document, "pw") == 99
+
+
+# --- keyrings ----------------------------------------------------------------------------------
+
+
+def test_a_version_1_file_is_a_keyring_of_one_key(tmp_path: Path) -> None:
+    # Prepare
+    path = tmp_path / "member.json"
+    save_keystore(path, 5, "pw", scrypt_n=FAST_N)
+
+    # Execute
+    keys = load_public_keys(path)
+
+    # Assert
+    assert json.loads(path.read_text())["version"] == 1
+    assert keys == [public_key(5)] == [load_public_key(path)]
+    assert load_secret_key(path, "pw", public_key(5)) == load_secret_key(path, "pw") == 5
+
+
+def test_add_key_grows_a_keyring_and_each_secret_is_found_by_its_public_key(
+    tmp_path: Path,
+) -> None:
+    # Prepare: a keyring from an earlier client's one-key file.
+    path = tmp_path / "member.json"
+    save_keystore(path, 5, "pw", scrypt_n=FAST_N)
+
+    # Execute
+    added = [add_key(path, "pw"), add_key(path, "pw")]
+
+    # Assert
+    document = json.loads(path.read_text())
+    assert (document["version"], document["kind"]) == (KEYRING_VERSION, KEYRING_KIND)
+    assert [entry["version"] for entry in document["keys"]] == [1, 1, 1]
+    # New keys take the cost of the keyring's first key.
+    assert {entry["kdf"]["n"] for entry in document["keys"]} == {FAST_N}
+    assert load_public_keys(path) == [public_key(5), *added]
+    assert len(set(added)) == 2
+    for pk in added:
+        assert public_key(load_secret_key(path, "pw", pk)) == pk
+    assert load_public_key(path) == public_key(5)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert list(tmp_path.iterdir()) == [path]
+
+
+def test_add_key_creates_a_missing_keyring(tmp_path: Path) -> None:
+    # Prepare
+    path = tmp_path / "new.json"
+
+    # Execute
+    pk = add_key(path, "pw", scrypt_n=FAST_N)
+
+    # Assert
+    assert json.loads(path.read_text())["kind"] == KEYRING_KIND
+    assert load_public_keys(path) == [pk]
+    assert public_key(load_secret_key(path, "pw")) == pk
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_add_key_checks_the_password_before_adding(tmp_path: Path) -> None:
+    # Prepare
+    path = tmp_path / "member.json"
+    first = add_key(path, "pw", scrypt_n=FAST_N)
+    before = path.read_text()
+
+    # Execute / Assert
+    with pytest.raises(KeystoreError, match="password is wrong"):
+        add_key(path, "another password")
+    assert path.read_text() == before
+    assert load_public_keys(path) == [first]
+
+
+def test_a_keyring_of_several_keys_needs_the_public_key_named(tmp_path: Path) -> None:
+    # Prepare
+    path = tmp_path / "member.json"
+    add_key(path, "pw", scrypt_n=FAST_N)
+    add_key(path, "pw")
+
+    # Execute / Assert
+    with pytest.raises(KeystoreError, match="holds 2 keys; name the public key"):
+        load_secret_key(path, "pw")
+
+
+def test_a_key_not_in_the_keyring_is_named_in_the_error(tmp_path: Path) -> None:
+    # Prepare
+    path = tmp_path / "member.json"
+    add_key(path, "pw", scrypt_n=FAST_N)
+    other = public_key(7)
+
+    # Execute / Assert
+    for action in (lambda: load_secret_key(path, "pw", other), lambda: forget_key(path, other)):
+        with pytest.raises(KeystoreError, match=rf"holds no secret for key \({other[0]}, "):
+            action()
+
+
+def test_forget_key_deletes_only_that_secret(tmp_path: Path) -> None:
+    # Prepare
+    path = tmp_path / "member.json"
+    keys = [add_key(path, "pw", scrypt_n=FAST_N) for _ in range(3)]
+    gone = load_secret_key(path, "pw", keys[1])
+
+    # Execute
+    forget_key(path, keys[1])
+
+    # Assert
+    assert load_public_keys(path) == [keys[0], keys[2]]
+    assert str(keys[1][0]) not in path.read_text()
+    assert all(public_key(load_secret_key(path, "pw", pk)) == pk for pk in (keys[0], keys[2]))
+    with pytest.raises(KeystoreError, match="holds no secret for key"):
+        load_secret_key(path, "pw", public_key(gone))
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert list(tmp_path.iterdir()) == [path]
+
+
+def test_a_keyring_whose_keys_were_all_forgotten_is_empty(tmp_path: Path) -> None:
+    # Prepare
+    path = tmp_path / "member.json"
+    pk = add_key(path, "pw", scrypt_n=FAST_N)
+
+    # Execute
+    forget_key(path, pk)
+
+    # Assert
+    assert load_public_keys(path) == []
+    with pytest.raises(KeystoreError, match="holds no keys"):
+        load_secret_key(path, "pw")
+    with pytest.raises(KeystoreError, match="holds no keys"):
+        load_public_key(path)
+    again = add_key(path, "pw", scrypt_n=FAST_N)
+    assert load_public_keys(path) == [again]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"version": 3, "kind": "zkfed-babyjubjub-keyring", "keys": []}', "is version 3"),
+        ('{"version": 2, "kind": "zkfed-babyjubjub-keyring", "keys": {}}', "not a list of keys"),
+        ('{"version": 2, "kind": "zkfed-babyjubjub-keyring", "keys": [1]}', "not a list of keys"),
+        ('{"version": 2, "kind": "zkfed-babyjubjub-keyring", "keys": [{}]}', "malformed"),
+    ],
+)
+def test_malformed_keyrings_raise_keystore_error(
+    tmp_path: Path, content: str, message: str
+) -> None:
+    # Prepare
+    path = tmp_path / "bad.json"
+    path.write_text(content)
+
+    # Execute / Assert
+    with pytest.raises(KeystoreError, match=message):
+        load_public_keys(path)
+    with pytest.raises(KeystoreError, match=message):
+        add_key(path, "pw", scrypt_n=FAST_N)
+    assert path.read_text() == content
+
+
+def test_keys_added_at_once_by_several_writers_are_all_kept(tmp_path: Path) -> None:
+    # Prepare
+    from concurrent.futures import ThreadPoolExecutor
+
+    path = tmp_path / "member.json"
+    first = add_key(path, "pw", scrypt_n=FAST_N)
+
+    # Execute
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        added = list(pool.map(lambda _: add_key(path, "pw"), range(16)))
+
+    # Assert
+    assert sorted(load_public_keys(path)) == sorted([first, *added])

@@ -10,10 +10,12 @@ import {MockModelGovernance} from "../../contracts/test/MockModelGovernance.sol"
 import {AggregatorFixture} from "./utils/AggregatorFixture.sol";
 import {BabyJubJubReference as Ref} from "./utils/BabyJubJubReference.sol";
 
-/// @notice The `KeyRegistry` each `FederatedAggregator` deploys: owned keys, registered by
-///         current governance members with a `KeyPossession` proof bound to the chain, the
-///         aggregator and the registrant.
-/// @dev `newcomer` and `rival` are governance members without keys; members 0–5 have keys.
+/// @notice The `KeyRegistry` each `FederatedAggregator` deploys: one-time masking keys, owned,
+///         registered (any number each) by current governance members with a `KeyPossession`
+///         proof bound to the chain, the aggregator and the registrant, and handed out by
+///         `assignKeys` one per SecAgg task and member, in registration order.
+/// @dev `newcomer` and `rival` are governance members without keys; members 0–5 have one
+///      unused key each (`keys[i]`), no task created yet.
 contract KeyRegistryTest is AggregatorFixture {
     address internal newcomer = makeAddr("newcomer");
     address internal rival = makeAddr("rival");
@@ -40,6 +42,36 @@ contract KeyRegistryTest is AggregatorFixture {
     /// @dev Makes the key verifier accept only the statements registered with `allow`.
     function _strict() internal {
         keyVerifier.setMode(MockGroth16Verifier.Mode.Strict);
+    }
+
+    /// @dev `maskingKey(taskId, member)` is (false, 0, 0).
+    function _assertNoKey(uint256 taskId, address member) internal view {
+        (bool assigned, uint256 x, uint256 y) = keyRegistry.maskingKey(taskId, member);
+        assertFalse(assigned, "assigned");
+        assertEq(x, 0, "x of no key");
+        assertEq(y, 0, "y of no key");
+    }
+
+    /// @dev `maskingKey(taskId, member)` is (true, x, y).
+    function _assertKey(uint256 taskId, address member, uint256 x, uint256 y) internal view {
+        (bool assigned, uint256 kx, uint256 ky) = keyRegistry.maskingKey(taskId, member);
+        assertTrue(assigned, "not assigned");
+        assertEq(kx, x, "x");
+        assertEq(ky, y, "y");
+    }
+
+    /// @dev `assignKeys` as the aggregator calls it.
+    function _assign(uint256 taskId, address[] memory candidates)
+        internal
+        returns (address[] memory kept)
+    {
+        vm.prank(address(agg));
+        kept = keyRegistry.assignKeys(taskId, candidates);
+    }
+
+    function _one(address account) internal pure returns (address[] memory list) {
+        list = new address[](1);
+        list[0] = account;
     }
 
     // --- constructor ----------------------------------------------------------------------
@@ -74,8 +106,7 @@ contract KeyRegistryTest is AggregatorFixture {
         IKeyRegistry otherKeys = IKeyRegistry(other.keys());
         assertTrue(address(otherKeys) != address(keyRegistry));
         assertEq(otherKeys.aggregator(), address(other));
-        (bool registered,,) = otherKeys.publicKey(members[0]);
-        assertFalse(registered);
+        assertEq(otherKeys.unusedKeys(members[0]), 0);
         assertEq(otherKeys.keyOwner(keys[0][0], keys[0][1]), address(0));
     }
 
@@ -97,18 +128,18 @@ contract KeyRegistryTest is AggregatorFixture {
         emit IKeyRegistry.KeyRegistered(newcomer, x, y);
         _registerKey(newcomer, x, y);
 
-        (bool registered, uint256 kx, uint256 ky) = keyRegistry.publicKey(newcomer);
-        assertTrue(registered);
-        assertEq(kx, x);
-        assertEq(ky, y);
+        assertEq(keyRegistry.unusedKeys(newcomer), 1);
         assertEq(keyRegistry.keyOwner(x, y), newcomer);
+        // Registered, not assigned: no task has it yet.
+        _assertNoKey(1, newcomer);
     }
 
-    function test_PublicKey_UnregisteredIsEmpty() public view {
-        (bool registered, uint256 x, uint256 y) = keyRegistry.publicKey(newcomer);
-        assertFalse(registered);
-        assertEq(x, 0);
-        assertEq(y, 0);
+    function test_UnusedKeys_UnregisteredIsZero() public view {
+        assertEq(keyRegistry.unusedKeys(newcomer), 0);
+        assertEq(keyRegistry.unusedKeys(outsider), 0);
+        for (uint256 i; i < N_MEMBERS; ++i) {
+            assertEq(keyRegistry.unusedKeys(members[i]), 1);
+        }
     }
 
     function test_KeyOwner_FixtureMembers() public view {
@@ -126,8 +157,8 @@ contract KeyRegistryTest is AggregatorFixture {
         (uint256 x, uint256 y) = Ref.publicKey(sk);
         vm.assume(keyRegistry.keyOwner(x, y) == address(0));
         _registerKey(newcomer, x, y);
-        (bool registered,,) = keyRegistry.publicKey(newcomer);
-        assertTrue(registered);
+        assertEq(keyRegistry.unusedKeys(newcomer), 1);
+        assertEq(keyRegistry.keyOwner(x, y), newcomer);
     }
 
     /// @dev The proof's public signals are (x, y, keyBinding(caller)), in that order.
@@ -150,8 +181,7 @@ contract KeyRegistryTest is AggregatorFixture {
         vm.prank(rival);
         keyRegistry.registerKey(x, y, _proof());
         assertEq(keyRegistry.keyOwner(x, y), address(0));
-        (bool registered,,) = keyRegistry.publicKey(rival);
-        assertFalse(registered);
+        assertEq(keyRegistry.unusedKeys(rival), 0);
 
         // The rightful owner's transaction still goes through afterwards.
         _registerKey(newcomer, x, y);
@@ -188,8 +218,8 @@ contract KeyRegistryTest is AggregatorFixture {
         keyRegistry.registerKey(x, y, _proof());
 
         assertEq(keyRegistry.keyOwner(x, y), first);
-        (bool registered,,) = keyRegistry.publicKey(second);
-        assertFalse(registered);
+        assertEq(keyRegistry.unusedKeys(first), 1);
+        assertEq(keyRegistry.unusedKeys(second), 0);
     }
 
     /// @dev Copying another member's registered key is refused before the proof is checked:
@@ -271,26 +301,47 @@ contract KeyRegistryTest is AggregatorFixture {
         vm.expectRevert(abi.encodeWithSelector(IKeyRegistry.NotMember.selector, newcomer));
         vm.prank(newcomer);
         keyRegistry.registerKey(x, y, _proof());
-        (bool registered,,) = keyRegistry.publicKey(newcomer);
-        assertFalse(registered);
+        assertEq(keyRegistry.unusedKeys(newcomer), 0);
     }
 
-    function test_RevertWhen_RegisterKey_AlreadyRegistered() public {
+    /// @dev A member that has a key registers another one: keys are one-time, so a member
+    ///      keeps a pool of them.
+    function test_RegisterKey_MemberWithAKeyAddsAnother() public {
         (uint256 x, uint256 y) = Ref.publicKey(777);
-        vm.expectRevert(
-            abi.encodeWithSelector(IKeyRegistry.KeyAlreadyRegistered.selector, members[0])
-        );
-        vm.prank(members[0]);
-        keyRegistry.registerKey(x, y, _proof());
+        vm.expectEmit(address(keyRegistry));
+        emit IKeyRegistry.KeyRegistered(members[0], x, y);
+        _registerKey(members[0], x, y);
+        assertEq(keyRegistry.unusedKeys(members[0]), 2);
+        assertEq(keyRegistry.keyOwner(x, y), members[0]);
+        assertEq(keyRegistry.keyOwner(keys[0][0], keys[0][1]), members[0]);
     }
 
-    /// @dev Re-registering one's own key is `KeyAlreadyRegistered`, not `KeyInUse`.
+    /// @dev Re-registering one's own key is `KeyInUse` naming oneself, before the proof is
+    ///      checked, and adds no key: two tasks must never share a masking key.
     function test_RevertWhen_RegisterKey_OwnKeyAgain() public {
+        keyVerifier.setMode(MockGroth16Verifier.Mode.RejectAll);
         vm.expectRevert(
-            abi.encodeWithSelector(IKeyRegistry.KeyAlreadyRegistered.selector, members[0])
+            abi.encodeWithSelector(
+                IKeyRegistry.KeyInUse.selector, keys[0][0], keys[0][1], members[0]
+            )
         );
         vm.prank(members[0]);
         keyRegistry.registerKey(keys[0][0], keys[0][1], _proof());
+        assertEq(keyRegistry.unusedKeys(members[0]), 1);
+    }
+
+    /// @dev ... also once a task took the key: a used key stays owned for good.
+    function test_RevertWhen_RegisterKey_OwnUsedKeyAgain() public {
+        _newTask(_config());
+        assertEq(keyRegistry.unusedKeys(members[0]), 0);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IKeyRegistry.KeyInUse.selector, keys[0][0], keys[0][1], members[0]
+            )
+        );
+        vm.prank(members[0]);
+        keyRegistry.registerKey(keys[0][0], keys[0][1], _proof());
+        assertEq(keyRegistry.unusedKeys(members[0]), 0);
     }
 
     function test_RevertWhen_RegisterKey_OffCurve() public {
@@ -317,6 +368,247 @@ contract KeyRegistryTest is AggregatorFixture {
         vm.expectPartialRevert(IKeyRegistry.InvalidPublicKey.selector);
         vm.prank(newcomer);
         keyRegistry.registerKey(0, 1, _proof());
+    }
+
+    // --- several keys, assignKeys, maskingKey -----------------------------------------------
+
+    /// @dev A member registers several keys: each is owned by it and counted unused, none is
+    ///      assigned to a task.
+    function test_RegisterKey_SeveralKeys() public {
+        for (uint256 n; n < 4; ++n) {
+            (uint256 x, uint256 y) = Ref.publicKey(5000 + n);
+            vm.expectEmit(address(keyRegistry));
+            emit IKeyRegistry.KeyRegistered(newcomer, x, y);
+            _registerKey(newcomer, x, y);
+            assertEq(keyRegistry.unusedKeys(newcomer), n + 1);
+            assertEq(keyRegistry.keyOwner(x, y), newcomer);
+        }
+        assertEq(keyRegistry.unusedKeys(rival), 0);
+        _assertNoKey(0, newcomer);
+        _assertNoKey(1, newcomer);
+    }
+
+    /// @dev Only the aggregator assigns keys; nothing is taken by a refused call.
+    function testFuzz_RevertWhen_AssignKeys_NotAggregator(address caller) public {
+        vm.assume(caller != address(agg));
+        assumeNotForgeAddress(caller);
+        vm.expectRevert(abi.encodeWithSelector(IKeyRegistry.NotAggregator.selector, caller));
+        vm.prank(caller);
+        keyRegistry.assignKeys(1, _one(members[0]));
+        assertEq(keyRegistry.unusedKeys(members[0]), 1);
+        _assertNoKey(1, members[0]);
+    }
+
+    /// @dev ... not the governance, nor a member with a key for itself.
+    function test_RevertWhen_AssignKeys_GovernanceOrMember() public {
+        address[2] memory callers = [address(gov), members[0]];
+        for (uint256 i; i < callers.length; ++i) {
+            vm.expectRevert(abi.encodeWithSelector(IKeyRegistry.NotAggregator.selector, callers[i]));
+            vm.prank(callers[i]);
+            keyRegistry.assignKeys(1, _one(members[0]));
+        }
+        assertEq(keyRegistry.unusedKeys(members[0]), 1);
+    }
+
+    /// @dev The candidates with an unused key are kept, in the candidates' order, each taking
+    ///      its next key; the others (no key, never a member) are dropped; the event counts the
+    ///      kept ones.
+    function test_AssignKeys_KeepsCandidatesWithAnUnusedKey() public {
+        address[] memory candidates = new address[](5);
+        (candidates[0], candidates[1], candidates[2]) = (newcomer, members[3], outsider);
+        (candidates[3], candidates[4]) = (members[1], rival);
+        vm.expectEmit(address(keyRegistry));
+        emit IKeyRegistry.KeysAssigned(7, 2);
+        address[] memory kept = _assign(7, candidates);
+
+        assertEq(kept.length, 2);
+        assertEq(kept[0], members[3]);
+        assertEq(kept[1], members[1]);
+        _assertKey(7, members[3], keys[3][0], keys[3][1]);
+        _assertKey(7, members[1], keys[1][0], keys[1][1]);
+        _assertNoKey(7, newcomer);
+        _assertNoKey(7, outsider);
+        _assertNoKey(7, rival);
+        _assertNoKey(7, members[0]); // not a candidate: keeps its key
+        assertEq(keyRegistry.unusedKeys(members[3]), 0);
+        assertEq(keyRegistry.unusedKeys(members[1]), 0);
+        assertEq(keyRegistry.unusedKeys(members[0]), 1);
+    }
+
+    /// @dev No candidate has an unused key: nobody is kept.
+    function test_AssignKeys_NoCandidateWithAKey() public {
+        address[] memory candidates = new address[](2);
+        (candidates[0], candidates[1]) = (newcomer, rival);
+        vm.expectEmit(address(keyRegistry));
+        emit IKeyRegistry.KeysAssigned(1, 0);
+        assertEq(_assign(1, candidates).length, 0);
+        assertEq(_assign(2, new address[](0)).length, 0);
+    }
+
+    /// @dev Tasks take a member's keys first registered first, one each, `unusedKeys` counting
+    ///      down; once all are taken the member is left out, and earlier tasks keep their keys.
+    function test_AssignKeys_TakesKeysInRegistrationOrder() public {
+        uint256[2][] memory pool = new uint256[2][](3);
+        pool[0] = keys[0];
+        for (uint256 n = 1; n < 3; ++n) {
+            (pool[n][0], pool[n][1]) = Ref.publicKey(5000 + n);
+            _registerKey(members[0], pool[n][0], pool[n][1]);
+        }
+        assertEq(keyRegistry.unusedKeys(members[0]), 3);
+
+        for (uint256 t; t < 3; ++t) {
+            address[] memory kept = _assign(100 + t, _one(members[0]));
+            assertEq(kept.length, 1);
+            assertEq(kept[0], members[0]);
+            _assertKey(100 + t, members[0], pool[t][0], pool[t][1]);
+            assertEq(keyRegistry.unusedKeys(members[0]), 2 - t);
+        }
+        assertEq(_assign(103, _one(members[0])).length, 0);
+        _assertNoKey(103, members[0]);
+        for (uint256 t; t < 3; ++t) {
+            _assertKey(100 + t, members[0], pool[t][0], pool[t][1]);
+        }
+    }
+
+    /// @dev A key registered after a member ran out serves its next task.
+    function test_AssignKeys_KeyRegisteredLaterServesTheNextTask() public {
+        assertEq(_assign(1, _one(members[2])).length, 1);
+        assertEq(_assign(2, _one(members[2])).length, 0);
+        (uint256 x, uint256 y) = Ref.publicKey(5555);
+        _registerKey(members[2], x, y);
+        assertEq(keyRegistry.unusedKeys(members[2]), 1);
+        assertEq(_assign(3, _one(members[2])).length, 1);
+        _assertKey(1, members[2], keys[2][0], keys[2][1]);
+        _assertNoKey(2, members[2]);
+        _assertKey(3, members[2], x, y);
+        assertEq(keyRegistry.unusedKeys(members[2]), 0);
+    }
+
+    /// @dev `maskingKey` is (false, 0, 0) for a task that does not exist (yet), for a task's
+    ///      non-member (an outsider, a governance member without a key) and task 0; a created
+    ///      task's members have the key it took.
+    function test_MaskingKey_OnlyAssignedKeys() public {
+        _assertNoKey(0, members[0]);
+        _assertNoKey(1, members[0]);
+        uint256 taskId = _newTask(_config());
+        assertEq(taskId, 1);
+        for (uint256 i; i < N_MEMBERS; ++i) {
+            _assertKey(taskId, members[i], keys[i][0], keys[i][1]);
+        }
+        _assertNoKey(taskId, outsider);
+        _assertNoKey(taskId, newcomer);
+        _assertNoKey(taskId, address(0));
+        _assertNoKey(0, members[0]);
+        _assertNoKey(2, members[0]);
+        _assertNoKey(type(uint256).max, members[0]);
+    }
+
+    /// @dev Ghost state of `testFuzz_AssignKeys_DistinctAndInOrder`: account a's n-th key at
+    ///      a * 32 + n of the pools, and every assignment made (task, account, key).
+    struct Ghost {
+        address[5] accounts;
+        uint256[] poolX;
+        uint256[] poolY;
+        uint256[5] registered;
+        uint256[5] taken;
+        uint256[] recTask;
+        uint256[] recAccount;
+        uint256[] recX;
+        uint256[] recY;
+        uint256 records;
+    }
+
+    /// @dev Over any sequence of registrations (by `members[0]` and `members[1]`, one key each
+    ///      already, and `newcomer`, `rival`) and assignments (each to a new task, of any subset
+    ///      of them and the keyless `outsider`, in a rotated order): every assignment keeps
+    ///      exactly the candidates with an unused key, in order, and gives each its oldest unused
+    ///      key; `unusedKeys` is always registered − taken; at the end every assignment is
+    ///      unchanged and no two of them share a key.
+    /// forge-config: default.fuzz.runs = 64
+    /// forge-config: ci.fuzz.runs = 1024
+    function testFuzz_AssignKeys_DistinctAndInOrder(uint256 seed, uint256 steps) public {
+        steps = bound(steps, 1, 24);
+        Ghost memory g;
+        g.accounts = [members[0], newcomer, rival, outsider, members[1]];
+        g.poolX = new uint256[](5 * 32);
+        g.poolY = new uint256[](5 * 32);
+        (g.poolX[0], g.poolY[0], g.registered[0]) = (keys[0][0], keys[0][1], 1);
+        (g.poolX[4 * 32], g.poolY[4 * 32], g.registered[4]) = (keys[1][0], keys[1][1], 1);
+        g.recTask = new uint256[](5 * 24);
+        g.recAccount = new uint256[](5 * 24);
+        g.recX = new uint256[](5 * 24);
+        g.recY = new uint256[](5 * 24);
+
+        for (uint256 i; i < steps; ++i) {
+            uint256 step = uint256(keccak256(abi.encode(seed, i)));
+            if (step & 1 == 0) _ghostRegister(g, [uint256(0), 1, 2, 4][(step >> 1) % 4], i);
+            else _ghostAssign(g, 1 + i, (step >> 1) & 31, (step >> 6) % 5);
+            for (uint256 a; a < 5; ++a) {
+                assertEq(
+                    keyRegistry.unusedKeys(g.accounts[a]), g.registered[a] - g.taken[a], "unused"
+                );
+            }
+        }
+
+        for (uint256 r; r < g.records; ++r) {
+            _assertKey(g.recTask[r], g.accounts[g.recAccount[r]], g.recX[r], g.recY[r]);
+            for (uint256 q; q < r; ++q) {
+                assertTrue(g.recX[q] != g.recX[r] || g.recY[q] != g.recY[r], "a key assigned twice");
+            }
+        }
+    }
+
+    /// @dev Account a registers a fresh key (secret 7,000,000 + i).
+    function _ghostRegister(Ghost memory g, uint256 a, uint256 i) internal {
+        (uint256 x, uint256 y) = Ref.publicKey(7_000_000 + i);
+        _registerKey(g.accounts[a], x, y);
+        (g.poolX[a * 32 + g.registered[a]], g.poolY[a * 32 + g.registered[a]]) = (x, y);
+        ++g.registered[a];
+    }
+
+    /// @dev Task `taskId` is assigned keys of the accounts in `subset` (bit a: account a), in
+    ///      account order rotated by `rotation`.
+    function _ghostAssign(Ghost memory g, uint256 taskId, uint256 subset, uint256 rotation)
+        internal
+    {
+        uint256[] memory order = new uint256[](5);
+        uint256 count;
+        for (uint256 r; r < 5; ++r) {
+            uint256 a = (r + rotation) % 5;
+            if ((subset >> a) & 1 == 1) order[count++] = a;
+        }
+        address[] memory candidates = new address[](count);
+        uint256 expected;
+        for (uint256 c; c < count; ++c) {
+            candidates[c] = g.accounts[order[c]];
+            if (g.taken[order[c]] < g.registered[order[c]]) ++expected;
+        }
+        address[] memory kept = _assign(taskId, candidates);
+        assertEq(kept.length, expected, "kept count");
+        uint256 k;
+        for (uint256 c; c < count; ++c) {
+            uint256 a = order[c];
+            if (g.taken[a] == g.registered[a]) {
+                _assertNoKey(taskId, g.accounts[a]);
+                continue;
+            }
+            assertEq(kept[k++], g.accounts[a], "kept in order");
+            _ghostTake(g, taskId, a);
+        }
+        for (uint256 a; a < 5; ++a) {
+            if ((subset >> a) & 1 == 0) _assertNoKey(taskId, g.accounts[a]);
+        }
+    }
+
+    /// @dev Account a, kept for task `taskId`, got its oldest unused key: record it.
+    function _ghostTake(Ghost memory g, uint256 taskId, uint256 a) internal view {
+        uint256 x = g.poolX[a * 32 + g.taken[a]];
+        uint256 y = g.poolY[a * 32 + g.taken[a]];
+        _assertKey(taskId, g.accounts[a], x, y);
+        (g.recTask[g.records], g.recAccount[g.records]) = (taskId, a);
+        (g.recX[g.records], g.recY[g.records]) = (x, y);
+        ++g.records;
+        ++g.taken[a];
     }
 
     // --- keyBinding -----------------------------------------------------------------------

@@ -429,8 +429,9 @@ contract ModelGovernanceTest is Test {
 
         // The new member may register a key with the aggregator's key registry.
         _registerKey(dave, 99);
-        (bool registered,,) = IKeyRegistry(agg.keys()).publicKey(dave);
-        assertTrue(registered);
+        (uint256 x, uint256 y) = Ref.publicKey(99);
+        assertEq(IKeyRegistry(agg.keys()).keyOwner(x, y), dave);
+        assertEq(IKeyRegistry(agg.keys()).unusedKeys(dave), 1);
     }
 
     function test_Execute_RemoveMember() public {

@@ -11,8 +11,10 @@ import numpy as np
 import pytest
 
 from ui.backend import (
+    DEMO_KEYS,
     DEMO_PASSWORD,
     MAX_UPLOAD_BYTES,
+    SPARE_KEYS,
     ChainEvent,
     Consortium,
     MemberSession,
@@ -26,6 +28,7 @@ from ui.backend import (
 )
 from zkfed.datasets import load_dataset, split_non_iid
 from zkfed.exceptions import ChainError, ConfigurationError, DatasetError, KeystoreError
+from zkfed.keystore import add_key, forget_key, load_public_keys
 from zkfed.models import ModelSpec
 
 MEMBERS = [
@@ -278,6 +281,8 @@ def test_member_session_on_a_configured_deployment(configured: Consortium) -> No
     with pytest.raises(KeystoreError):
         session.connect("test:1", "not the password")
     session.connect("test:1", DEMO_PASSWORD)
+    zk, me = configured.require_ready(), session.account.address
+    unused = zk.unused_keys(me)
     wine = load_dataset("wine", seed=0)
     share = split_non_iid(wine.y_train, 4, seed=0)[0]
     session.use_upload("clinic.csv", dataset_csv(wine, share), "label", None)
@@ -300,6 +305,9 @@ def test_member_session_on_a_configured_deployment(configured: Consortium) -> No
     assert "circuit masked_update_test: 2 words x 15 lanes of 16 bits" in proposals[1].terms
     assert "insecure development keys" in proposals[1].terms
     assert [t.task_id for t in session.tasks()] == [task_id]
+    # Connecting topped the member up; the task took one key, whose secret the keyring holds.
+    assert unused >= SPARE_KEYS and zk.unused_keys(me) == unused - 1
+    assert zk.masking_key(task_id, me) in session.public_keys()
     assert report.round == 1 and report.gas > 0 and report.prove_seconds > 0
     stages = [stage for stage, _, _ in reports]
     # The member's first submission to the task joins it first (its pair commitments).
@@ -318,3 +326,59 @@ def test_embedded_keystore_is_the_demo_one(demo: Consortium) -> None:
     assert demo.demo_keystore is not None
     assert Path(demo.demo_keystore).is_file()
     assert MemberSession(demo).account_choices()
+
+
+def test_connect_registers_the_keyrings_keys_and_tops_the_member_up(
+    configured: Consortium,
+) -> None:
+    # Prepare: a key added to the keyring elsewhere, not registered.
+    path = Path(configured.settings.keystore)
+    extra = add_key(path, DEMO_PASSWORD)
+    session = MemberSession(configured)
+    reports: list[tuple[str, float, str]] = []
+
+    # Execute
+    session.connect("test:1", DEMO_PASSWORD, progress=lambda *step: reports.append(step))
+
+    # Assert
+    zk, me = configured.require_ready(), str(session.account.address)
+    keys = load_public_keys(path)
+    assert extra in keys
+    assert all(str(zk.key_owner(pk)).lower() == me.lower() for pk in keys)
+    assert zk.unused_keys(me) >= SPARE_KEYS
+    assert reports and all(stage == "keys" for stage, _, _ in reports)
+    assert reports[-1][2].startswith("registering masking key ")
+
+
+def test_a_task_key_missing_from_the_keyring_is_refused(configured: Consortium) -> None:
+    # Prepare: a task takes one of the member's keys, whose secret the keyring then loses.
+    path = Path(configured.settings.keystore)
+    saved = path.read_text()
+    session = MemberSession(configured)
+    session.connect("test:1", DEMO_PASSWORD)
+    session.vote(1, True)
+    task_id = session.execute(1)
+    zk = configured.require_ready()
+    forget_key(path, zk.masking_key(task_id, session.account))
+    assert configured.feed is not None
+    configured.feed.poll_once()
+
+    # Execute / Assert
+    try:
+        with pytest.raises(
+            KeystoreError,
+            match=f"this keystore holds no secret for the key task {task_id} assigned to this",
+        ):
+            session.run_round(task_id)
+    finally:
+        path.write_text(saved)
+
+
+def test_simulated_members_register_a_key_per_demo_proposal(demo: Consortium) -> None:
+    # Assert
+    zk = demo.require_ready()
+    assert demo.simulated
+    for sim in demo.simulated:
+        assert len(sim.keys) == DEMO_KEYS
+        assert zk.unused_keys(sim.account) == DEMO_KEYS
+        assert {str(zk.key_owner(pk)) for pk in sim.keys} == {str(sim.account.address)}

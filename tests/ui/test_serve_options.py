@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import serve_app
 from playwright.sync_api import Browser, expect
+from ui_helpers import serve_app
 
 PASSWORD = "correct horse battery staple"
 

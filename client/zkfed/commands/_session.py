@@ -13,6 +13,7 @@ throwaway anvil that stops when the command ends; `zkfed deploy` refuses to depl
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -104,6 +105,26 @@ def read_password(password_file: Path | None, *, confirm: bool = False) -> str:
 def say(message: str) -> None:
     """One line of output."""
     click.echo(message)
+
+
+def warn(message: str) -> None:
+    """One line of warning, on stderr."""
+    click.echo(f"warning: {message}", err=True)
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 key``, ``2 keys``, ``0 keys``."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def key_label(pk: tuple[int, int]) -> str:
+    """A public key, short enough for a line of output (its x coordinate's leading digits)."""
+    return f"key {str(pk[0])[:12]}…"
+
+
+def lazy_password(password_file: Path | None) -> Callable[[], str]:
+    """The keystore password, read (or prompted for) when first needed, then remembered."""
+    return functools.cache(functools.partial(read_password, password_file))
 
 
 def when(timestamp: int, now: int) -> str:
@@ -371,6 +392,15 @@ class Session:
             except ConfigurationError:
                 continue
         return ""
+
+    def warn_without_keys(self, name: str, address: str) -> None:
+        """Warn when a consortium member has no unused key: the next SecAgg task leaves it out."""
+        zk = self.zk
+        if bool(zk.governance.isMember(address)) and zk.unused_keys(address) == 0:
+            warn(
+                f"{name} ({address}) has no unused key registered, so the next SecAgg task "
+                f"will leave it out; run 'zkfed register --member {name}'."
+            )
 
     def require_task(self, task_id: int) -> None:
         """Refuse a task id the aggregator does not know."""

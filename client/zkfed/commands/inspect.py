@@ -7,7 +7,15 @@ from typing import TYPE_CHECKING
 import click
 
 from zkfed.chain import Mode, RoundStatus
-from zkfed.commands._session import Session, Settings, open_session, pass_settings, say, when
+from zkfed.commands._session import (
+    Session,
+    Settings,
+    open_session,
+    pass_settings,
+    plural,
+    say,
+    when,
+)
 from zkfed.commands.governance import ProposalState
 from zkfed.exceptions import ConfigurationError, ZkfedError
 from zkfed.secagg import required_reveals
@@ -23,11 +31,10 @@ def _overview(session: Session) -> None:
     say(f"governance  {deployment.governance}")
     say(f"store       {deployment.store}")
     consortium = [str(a) for a in zk.governance.members()]
-    say(f"consortium  {len(consortium)} members")
+    say(f"consortium  {len(consortium)} members (a SecAgg task takes an unused key of each)")
     for address in consortium:
-        registered = zk.public_key(address) is not None
-        name = session.name_of(address)
-        say(f"  {address} {'key registered' if registered else 'no key yet':15} {name}".rstrip())
+        unused = plural(zk.unused_keys(address), "unused key")
+        say(f"  {address} {unused:15} {session.name_of(address)}".rstrip())
     proposals = int(zk.governance.proposalCount())
     if proposals:
         say("proposals")
@@ -111,12 +118,22 @@ def _ckks_round_status(session: Session, task_id: int, r: int) -> None:
 @click.argument("task_id", metavar="[TASK]", required=False, type=int)
 @pass_settings
 def status(settings: Settings, task_id: int | None) -> None:
-    """The deployment (members, proposals), or a task's rounds, deadlines, chunks and models."""
+    """The deployment (members, proposals), or a task's rounds, deadlines, chunks and models.
+
+    Either way, warns of each local member that has no unused key: the next SecAgg task would
+    leave it out.
+    """
     with open_session(settings) as session:
         if task_id is None:
             _overview(session)
         else:
             _task_status(session, task_id)
+        for name, spec in session.home.members().items():
+            try:
+                address = str(session.account(spec).address)
+            except ConfigurationError:
+                continue  # an account this network does not know
+            session.warn_without_keys(name, address)
 
 
 @click.command("verify-round")

@@ -1,38 +1,56 @@
-"""A member's identity: a BabyJubJub keystore bound to an account, registered on the aggregator.
+"""A member's identity: a keyring of one-time BabyJubJub masking keys, bound to an account.
 
-A task's members are the consortium members whose keys are registered when its proposal is
-executed (the aggregator takes that snapshot). ``zkfed join`` registers the key if needed and,
-given a secure-aggregation task, posts the member's pair commitments for it (one proof per
-neighbour, once per task); ``zkfed submit`` does that itself when it was not done.
+Each SecAgg task takes one unused registered key of every consortium member when its proposal
+is executed, and leaves out a member that has none; the task's masks are derived from the keys
+it took, so a leaked secret exposes that task only. A member therefore keeps a few keys
+registered ahead: ``zkfed register`` tops its pool of unused keys up (``--keys``, default 2),
+adding fresh keys to its keyring. ``zkfed join TASK`` posts, for a SecAgg task, the member's
+pair commitments made with the key that task took (once per task; ``zkfed submit`` does it when
+it was not done), and ``zkfed forget-keys`` deletes the secrets of keys whose task has ended.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 import click
 
-from zkfed.babyjubjub import public_key
 from zkfed.chain import Mode
 from zkfed.commands._session import (
     Session,
     Settings,
     account_option,
+    key_label,
+    lazy_password,
     member_option,
     open_session,
     pass_settings,
     password_file_option,
+    plural,
     read_password,
     say,
 )
 from zkfed.config import check_name
 from zkfed.exceptions import ConfigurationError, KeystoreError
-from zkfed.keystore import DEFAULT_SCRYPT_N, create_keystore, load_public_key, load_secret_key
+from zkfed.keystore import (
+    DEFAULT_SCRYPT_N,
+    add_key,
+    forget_key,
+    load_public_keys,
+)
+
+DEFAULT_SPARE_KEYS = 2
+"""Unused keys `zkfed register` keeps on-chain: enough for the next two tasks."""
+
+_TASK_ACTIVE = 1
+"""IFederatedAggregator.TaskStatus.Active: the task still runs rounds."""
 
 
 @click.command()
-@click.option("--name", required=True, help="Member name: the keystore is HOME/keys/NAME.json.")
+@click.option("--name", required=True, help="Member name: the keyring is HOME/keys/NAME.json.")
 @account_option()
 @password_file_option()
 @click.option("--scrypt-n", default=DEFAULT_SCRYPT_N, hidden=True, type=int)
@@ -44,7 +62,7 @@ def keygen(
     password_file: Path | None,
     scrypt_n: int,
 ) -> None:
-    """Create a member's BabyJubJub key, encrypted with a password, bound to an account."""
+    """Create a member's keyring with a first BabyJubJub key, bound to an account."""
     if account is None:
         raise click.UsageError(
             "Bind the key to the account it transacts with: --account INDEX|ADDRESS|ALIAS."
@@ -54,58 +72,62 @@ def keygen(
         raise KeystoreError(f"A keystore already exists at {path}; choose another --name.")
     password = read_password(password_file, confirm=True)
     path.parent.mkdir(parents=True, exist_ok=True)
-    pk = create_keystore(path, password, scrypt_n=scrypt_n)
+    pk = add_key(path, password, scrypt_n=scrypt_n)
     settings.home.bind_member(name, account)
     say(f"member {name}: keystore {path}, account {account}")
     say(f"public key ({pk[0]}, {pk[1]})")
 
 
-def _unlock(session: Session, member: str, password_file: Path | None) -> int:
-    """The member's secret key, after checking it against the keystore's public key."""
-    path = session.home.keystore(member)
-    pk = load_public_key(path)
-    sk = load_secret_key(path, read_password(password_file))
-    if public_key(sk) != pk:
-        raise KeystoreError(f"The keystore {path} holds a key that does not match its public key.")
-    return sk
-
-
-def _register(session: Session, member: str, account: Any, sk: int) -> None:
-    from contextlib import closing
-
-    from zkfed.protocol import register_key
+def ensure_keys(
+    session: Session, member: str, account: Any, password: Callable[[], str], wanted: int
+) -> int:
+    """Register the keyring's keys that are not on-chain yet, then add fresh keys to the
+    keyring and register them until the member has `wanted` unused keys
+    (:func:`zkfed.protocol.top_up_masking_keys`); returns how many it has. The password is
+    asked for only when a key must be registered."""
+    from zkfed.protocol import top_up_masking_keys
     from zkfed.proving import open_prover
 
     zk = session.zk
-    pk = public_key(sk)
     address = str(account.address)
     if not bool(zk.governance.isMember(address)):
         raise ConfigurationError(
             f"{member} ({address}) is not a member of the consortium; a membership proposal "
             "must pass before it can register a key."
         )
-    registered = zk.public_key(address)
-    if registered is not None:
-        if registered != pk:
-            raise KeystoreError(
-                f"{address} already registered a different key than {member}'s keystore holds."
-            )
-        say(f"{member} ({address}) is already registered with this key")
-        return
-    with closing(open_prover()) as prover:
-        receipt = register_key(zk, prover, account, sk)
-    say(f"registered {member}'s key for {address} (gas {int(receipt.gas_used):,})")
+    registered = top_up_masking_keys(
+        zk,
+        lambda: closing(open_prover()),
+        account,
+        session.home.keystore(member),
+        password,
+        wanted,
+    )
+    for pk, receipt in registered:
+        say(f"registered {member}'s {key_label(pk)} for {address} (gas {int(receipt.gas_used):,})")
+    unused = zk.unused_keys(address)
+    say(f"{member} ({address}) has {plural(unused, 'unused key')} on-chain")
+    return unused
 
 
 @click.command()
 @member_option(required=True)
+@click.option(
+    "--keys",
+    "wanted",
+    default=DEFAULT_SPARE_KEYS,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Unused keys to keep on-chain: each SecAgg task takes one, and leaves out a member "
+    "with none.",
+)
 @password_file_option()
 @pass_settings
-def register(settings: Settings, member: str, password_file: Path | None) -> None:
-    """Register a member's public key on the aggregator (once per member)."""
+def register(settings: Settings, member: str, wanted: int, password_file: Path | None) -> None:
+    """Register keys until the member has --keys unused ones on-chain (one per future task)."""
     with open_session(settings) as session:
         account = session.member_account(member)
-        _register(session, member, account, _unlock(session, member, password_file))
+        ensure_keys(session, member, account, lazy_password(password_file), wanted)
 
 
 @click.command()
@@ -114,18 +136,19 @@ def register(settings: Settings, member: str, password_file: Path | None) -> Non
 @password_file_option()
 @pass_settings
 def join(settings: Settings, task_id: int | None, member: str, password_file: Path | None) -> None:
-    """Register if needed; with TASK, check membership and post the pair commitments.
+    """Register a key if the member has none unused; with TASK, post the pair commitments.
 
-    A task's members are fixed when its proposal is executed: every consortium member whose key
-    is registered by then. Register before the proposal you want to train on executes; then join
-    the task (once) to commit to the secrets shared with your neighbours.
+    A SecAgg task's members are fixed when its proposal is executed: every consortium member
+    with an unused registered key, which the task takes. Register keys before the proposal you
+    want to train on executes; then join the task (once) to commit, with the key it took, to
+    the secrets shared with your neighbours.
     """
-    from zkfed.commands.rounds import ensure_joined
+    from zkfed.commands.rounds import ensure_joined, task_secret_key
 
+    password = lazy_password(password_file)
     with open_session(settings) as session:
         account = session.member_account(member)
-        sk = _unlock(session, member, password_file)
-        _register(session, member, account, sk)
+        ensure_keys(session, member, account, password, 1)
         if task_id is None:
             return
         session.require_task(task_id)
@@ -134,12 +157,49 @@ def join(settings: Settings, task_id: int | None, member: str, password_file: Pa
         if address not in members:
             raise ConfigurationError(
                 f"{member} ({address}) is not a member of task {task_id}: its members were fixed "
-                "when its proposal executed; a later task will include this key."
+                "when its proposal executed, from those with an unused registered key; a later "
+                "task will take one of this member's keys."
             )
-        say(f"{member} is member #{members.index(address)} of task {task_id}'s {len(members)}")
+        me = members.index(address)
+        say(f"{member} is member #{me} of task {task_id}'s {len(members)}")
         if session.zk.task_mode(task_id) != Mode.SECAGG:
             return
         if session.zk.has_joined(task_id, account):
             say(f"{member} already joined task {task_id}: its pair commitments are on-chain")
             return
-        ensure_joined(session, session.zk.secagg_task(task_id), account, sk)
+        task = session.zk.secagg_task(task_id)
+        ensure_joined(session, task, account, task_secret_key(session, member, password, task, me))
+
+
+@click.command("forget-keys")
+@member_option(required=True)
+@pass_settings
+def forget_keys(settings: Settings, member: str) -> None:
+    """Delete from the member's keyring the secrets of keys whose task has ended.
+
+    A key serves the one task that took it; once that task is no longer active its secret only
+    endangers the task's pair secrets if the keyring leaks. Keys of running tasks and keys no
+    task has taken yet are kept. No password is needed.
+    """
+    with open_session(settings) as session:
+        zk = session.zk
+        address = str(session.member_account(member).address)
+        path = session.home.keystore(member)
+        held = set(load_public_keys(path))
+        forgotten = 0
+        for task_id in range(1, int(zk.aggregator.taskCount()) + 1):
+            pk = zk.masking_key(task_id, address)
+            if pk is None or pk not in held:
+                continue
+            status, _, _ = zk.aggregator.taskState(task_id)
+            if int(status) == _TASK_ACTIVE:
+                say(f"task {task_id} is still active: keeping the secret of its {key_label(pk)}")
+                continue
+            forget_key(path, pk)
+            held.discard(pk)
+            forgotten += 1
+            say(f"task {task_id} has ended: deleted the secret of its {key_label(pk)}")
+        say(
+            f"forgot {plural(forgotten, 'key')}; {member}'s keyring holds "
+            f"{plural(len(held), 'key')}"
+        )

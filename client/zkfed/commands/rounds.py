@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,6 @@ from typing import Any
 import click
 import numpy as np
 
-from zkfed.babyjubjub import public_key
 from zkfed.chain import ChunkStatus, RoundStatus
 from zkfed.circuits import PAIR_COMMIT, load_circuit, mask_reveal_circuit
 from zkfed.commands._session import (
@@ -25,18 +24,18 @@ from zkfed.commands._session import (
     Settings,
     account_option,
     describe_error,
+    lazy_password,
     member_option,
     open_session,
     pass_settings,
     password_file_option,
-    read_password,
     say,
     when,
 )
 from zkfed.config import SavedUpdate
 from zkfed.datasets import BUNDLED, Dataset, IntArray, load_dataset, split_non_iid
-from zkfed.exceptions import ConfigurationError, DatasetError, ZkfedError
-from zkfed.keystore import load_secret_key
+from zkfed.exceptions import ConfigurationError, DatasetError, KeystoreError, ZkfedError
+from zkfed.keystore import load_public_keys, load_secret_key
 from zkfed.proving import open_prover, prove_all
 from zkfed.secagg import SecaggTask, mask_reveal_inputs, mask_update
 
@@ -54,16 +53,19 @@ def _open_round(session: Session, task_id: int) -> int:
     return round_index
 
 
-def _secret_key(
-    session: Session, member: str, password_file: Path | None, task: SecaggTask, me: int
+def task_secret_key(
+    session: Session, member: str, password: Callable[[], str], task: SecaggTask, me: int
 ) -> int:
-    sk = load_secret_key(session.home.keystore(member), read_password(password_file))
-    if public_key(sk) != task.members[me]:
-        raise ConfigurationError(
-            f"{member}'s keystore does not hold the key registered for member #{me} of task "
-            f"{task.task_id}."
+    """The secret of the masking key a SecAgg task took of the member (its member #`me`), from
+    the member's keyring; the password is asked for only when the keyring holds that key."""
+    path = session.home.keystore(member)
+    pk = task.members[me]
+    if pk not in load_public_keys(path):
+        raise KeystoreError(
+            f"{member}'s keystore holds no secret for the key task {task.task_id} assigned to it "
+            "(register keys before a task is created: 'zkfed register')."
         )
-    return sk
+    return load_secret_key(path, password(), pk)
 
 
 def ensure_joined(session: Session, task: SecaggTask, account: Any, sk: int) -> None:
@@ -162,6 +164,7 @@ def train(
         address = str(account.address)
         me = zk.member_index(task_id, account)
         round_index = _open_round(session, task_id)
+        session.warn_without_keys(member, address)
         path = session.home.update_file(address, task_id, round_index)
         if session.home.signed_chunks(address, task_id, round_index):
             raise ConfigurationError(
@@ -317,7 +320,7 @@ def submit(settings: Settings, task_id: int, member: str, password_file: Path | 
         if not todo:
             say(f"all {task.n_chunks} chunks of round {round_index} are already on-chain")
             return
-        sk = _secret_key(session, member, password_file, task, me)
+        sk = task_secret_key(session, member, lazy_password(password_file), task, me)
         ensure_joined(session, task, account, sk)
         circuit = session.circuit_for_task(task_id)
         rng = np.random.default_rng(update.quantization_seed)
@@ -401,7 +404,7 @@ def reveal(
         if not todo:
             say(f"nothing to reveal: no neighbour of {member} dropped a chunk it contributed to")
             return
-        sk = _secret_key(session, member, password_file, task, me)
+        sk = task_secret_key(session, member, lazy_password(password_file), task, me)
         reveal_circuit = mask_reveal_circuit(task.packing.words)
         members = zk.task_members(task_id)
         again = f"zkfed reveal {task_id} {r} --member {member}"

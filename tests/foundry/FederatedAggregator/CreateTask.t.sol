@@ -375,4 +375,132 @@ contract CreateTaskTest is AggregatorFixture {
         vm.expectRevert(IFA.MissingContext.selector);
         gov.createTask(c);
     }
+
+    // --- one-time masking keys ---------------------------------------------------------------
+
+    /// @dev `maskingKey(taskId, member)`, asserted assigned, as a pair.
+    function _taskKey(uint256 taskId, address member) internal view returns (uint256[2] memory) {
+        (bool assigned, uint256 x, uint256 y) = _keyRegistry().maskingKey(taskId, member);
+        assertTrue(assigned, "no key assigned");
+        return [x, y];
+    }
+
+    function _assertNoTaskKey(uint256 taskId, address member) internal view {
+        (bool assigned, uint256 x, uint256 y) = _keyRegistry().maskingKey(taskId, member);
+        assertFalse(assigned, "a key assigned");
+        assertEq(x + y, 0);
+    }
+
+    /// @dev A SecAgg task takes one key of each member: the first one registered.
+    function test_CreateTask_TakesOneKeyPerMember() public {
+        uint256 taskId = _createTask();
+        for (uint256 i; i < N_MEMBERS; ++i) {
+            assertEq(_keyRegistry().unusedKeys(members[i]), 0);
+            uint256[2] memory key = _taskKey(taskId, members[i]);
+            assertEq(key[0], keys[i][0]);
+            assertEq(key[1], keys[i][1]);
+        }
+        _assertNoTaskKey(taskId, outsider);
+    }
+
+    /// @dev Each further SecAgg task takes every member's next key in registration order,
+    ///      `unusedKeys` counting down, and no two tasks get the same key of a member.
+    function test_CreateTask_LaterTasksTakeTheNextKeys() public {
+        _registerSpareKeys(2);
+        uint256[3] memory ids;
+        for (uint256 t; t < 3; ++t) {
+            ids[t] = _newTask(_config());
+            assertEq(agg.taskMembers(ids[t]), members);
+            for (uint256 i; i < N_MEMBERS; ++i) {
+                assertEq(_keyRegistry().unusedKeys(members[i]), 2 - t, "unused");
+                (uint256 x, uint256 y) = _nthKey(members[i], t);
+                uint256[2] memory key = _taskKey(ids[t], members[i]);
+                assertEq(key[0], x, "x in registration order");
+                assertEq(key[1], y, "y in registration order");
+            }
+        }
+        for (uint256 i; i < N_MEMBERS; ++i) {
+            for (uint256 t; t < 3; ++t) {
+                for (uint256 u; u < t; ++u) {
+                    assertTrue(
+                        keccak256(abi.encode(_taskKey(ids[t], members[i])))
+                            != keccak256(abi.encode(_taskKey(ids[u], members[i]))),
+                        "two tasks share a key"
+                    );
+                }
+            }
+        }
+    }
+
+    /// @dev Keys are one-time: a second SecAgg task of the same members without new keys has
+    ///      nobody left, and its creation takes nothing.
+    function test_RevertWhen_CreateTask_KeysAllTaken() public {
+        uint256 first = _createTask();
+        vm.expectRevert(abi.encodeWithSelector(IFA.InvalidMinContributors.selector, T_MIN, 0));
+        gov.createTask(_config());
+        assertEq(agg.taskCount(), first);
+        _assertNoTaskKey(first + 1, members[0]);
+    }
+
+    /// @dev A member whose keys are all taken is left out of the next SecAgg task (still a
+    ///      governance member); the others take their next key.
+    function test_CreateTask_LeavesOutMembersWithoutAnUnusedKey() public {
+        _newTask(_config());
+        for (uint256 i; i < 4; ++i) {
+            (uint256 x, uint256 y) = _spareKey(i, 1);
+            _registerKey(members[i], x, y);
+        }
+        vm.expectEmit(address(agg));
+        emit IFA.TaskCreated(2, IFA.Mode.SecAgg, 4, CHUNKS, ROUNDS);
+        uint256 second = _newTask(_config());
+        address[] memory snapshot = agg.taskMembers(second);
+        assertEq(snapshot.length, 4);
+        for (uint256 i; i < 4; ++i) {
+            assertEq(snapshot[i], members[i]);
+            (uint256 x, uint256 y) = _spareKey(i, 1);
+            assertEq(_taskKey(second, members[i])[0], x);
+            assertEq(_taskKey(second, members[i])[1], y);
+        }
+        for (uint256 i = 4; i < N_MEMBERS; ++i) {
+            assertTrue(gov.isMember(members[i]));
+            _assertNoTaskKey(second, members[i]);
+            assertEq(_taskKey(1, members[i])[0], keys[i][0], "its first task keeps its key");
+        }
+    }
+
+    /// @dev Too few members with an unused key for t_min: the task is refused and no key is
+    ///      taken (the creation reverts as a whole); one more key makes it go through.
+    function test_RevertWhen_CreateTask_TooFewUnusedKeys() public {
+        _newTask(_config());
+        for (uint256 i; i < 2; ++i) {
+            (uint256 x, uint256 y) = _spareKey(i, 1);
+            _registerKey(members[i], x, y);
+        }
+        vm.expectRevert(abi.encodeWithSelector(IFA.InvalidMinContributors.selector, T_MIN, 2));
+        gov.createTask(_config());
+        assertEq(_keyRegistry().unusedKeys(members[0]), 1);
+        assertEq(_keyRegistry().unusedKeys(members[1]), 1);
+        _assertNoTaskKey(2, members[0]);
+
+        (uint256 x2, uint256 y2) = _spareKey(2, 1);
+        _registerKey(members[2], x2, y2);
+        uint256 second = _newTask(_config());
+        assertEq(agg.taskMembers(second).length, 3);
+        assertEq(_keyRegistry().unusedKeys(members[0]), 0);
+    }
+
+    /// @dev A CKKS task takes no key (its members need none): the next SecAgg task still gets
+    ///      every member's first key.
+    function test_CreateTask_CkksTakesNoKey() public {
+        uint256 ckks = gov.createTask(_ckksConfig());
+        for (uint256 i; i < N_MEMBERS; ++i) {
+            assertEq(_keyRegistry().unusedKeys(members[i]), 1);
+            _assertNoTaskKey(ckks, members[i]);
+        }
+        uint256 secagg = _newTask(_config());
+        assertEq(agg.taskMembers(secagg), members);
+        for (uint256 i; i < N_MEMBERS; ++i) {
+            assertEq(_taskKey(secagg, members[i])[0], keys[i][0]);
+        }
+    }
 }

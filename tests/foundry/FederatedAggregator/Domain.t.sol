@@ -74,6 +74,7 @@ contract DomainTest is AggregatorFixture {
         assertLt(domain, P);
         assertEq(aggB.taskDomain(TASK), _domain(aggB, TASK));
         assertTrue(aggB.taskDomain(TASK) != domain, "another deployment");
+        _registerSpareKeys(1); // task 1 took every member's first key
         uint256 second = gov.createTask(_config());
         assertTrue(aggA.taskDomain(second) != domain, "another task");
     }
@@ -105,6 +106,11 @@ contract DomainTest is AggregatorFixture {
     /// @dev The ring's seed is keccak256(abi.encode(anchor hash, D)): task 2 created in the same
     ///      block on both deployments, whose hash is the same, gets two seeds and two rings.
     function test_DrawGraph_SeedTakesTheDomain() public {
+        // Task 1 took every member's first key on both deployments.
+        _registerSpareKeys(1);
+        _use(aggB, govB);
+        _registerSpareKeys(1);
+        _use(aggA, govA);
         uint256 anchor = block.number;
         assertEq(govA.createTask(_config()), 2);
         assertEq(govB.createTask(_config()), 2);

@@ -13,8 +13,8 @@ import {RingReference} from "../utils/RingReference.sol";
 ///         read the drawn ring; nobody joins before the draw.
 /// @dev Each test creates its tasks itself (`gov.createTask`, nothing drawn) and sets the
 ///      anchor's hash with `vm.setBlockhash`. Crowds of up to `MAX_MEMBERS` run on the variant
-///      `WIDE_VARIANT` (B − R = 8: lane headroom 256), their members reporting a key through a
-///      mocked `KeyRegistry.publicKey`.
+///      `WIDE_VARIANT` (B − R = 8: lane headroom 256), every member given a key by a mocked
+///      `KeyRegistry.assignKeys` (which keeps all candidates).
 contract DrawGraphTest is AggregatorFixture {
     /// @dev Registry id of the fixture's variant with B = 16, R = 8.
     uint32 internal constant WIDE_VARIANT = 1;
@@ -34,7 +34,7 @@ contract DrawGraphTest is AggregatorFixture {
         assertEq(agg.ringOrder(taskId).length, 0);
     }
 
-    /// @dev Governance of n fresh accounts, each reporting a key; a task of them on
+    /// @dev Governance of n fresh accounts, each with an unused key; a task of them on
     ///      `WIDE_VARIANT`, created in this block, not drawn.
     function _crowdTask(uint256 n) internal returns (uint256 taskId) {
         address[] memory crowd = new address[](n);
@@ -42,10 +42,9 @@ contract DrawGraphTest is AggregatorFixture {
             crowd[i] = vm.addr(0x1000 + i);
         }
         gov.setMembers(crowd);
+        // Every one of them has an unused key: the registry keeps all candidates.
         vm.mockCall(
-            agg.keys(),
-            abi.encodeWithSelector(IKeyRegistry.publicKey.selector),
-            abi.encode(true, 1, 2)
+            agg.keys(), abi.encodeWithSelector(IKeyRegistry.assignKeys.selector), abi.encode(crowd)
         );
         IFA.TaskConfig memory c = _config();
         c.variant = WIDE_VARIANT;

@@ -283,6 +283,7 @@ contract FinalizeRoundTest is AggregatorFixture {
     function test_GlobalModel_SecAggIsTheInitialModel() public {
         IFA.TaskConfig memory c = _config();
         c.rounds = 3;
+        _registerSpareKeys(1); // task 1 took every member's first key
         uint256 id = _newTask(c);
         _joinAll(id);
         for (uint256 i; i < N_MEMBERS; ++i) {

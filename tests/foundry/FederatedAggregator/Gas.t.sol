@@ -148,6 +148,7 @@ contract GasTest is AggregatorFixture {
     /// @dev One join per member and task: K commitments stored zero→non-zero, K `PairCommit`
     ///      verifications (≈ 4 × the real verifier's cost on top, not reserved here).
     function test_Gas_JoinTask() public {
+        _registerSpareKeys(1); // the setUp task took every member's first key
         uint256 fresh = _newTask(_defaultConfig());
         (uint256[] memory commitments, IFA.Proof[] memory proofs) =
             _joinArguments(fresh, members[0]);
@@ -164,19 +165,15 @@ contract GasTest is AggregatorFixture {
     /// @dev One draw per task, by anyone: a Fisher–Yates shuffle of n member indices (n − 1
     ///      hashes) stored as 2n bytes. Measured for six members, the default variant's 16
     ///      (lane headroom 2^(B − R)) and `MAX_MEMBERS` = 128 (on a variant with B − R = 8;
-    ///      governance members there report a key through a mocked `KeyRegistry.publicKey`).
+    ///      governance members there all keep a key through a mocked `KeyRegistry.assignKeys`).
     function test_Gas_DrawGraph() public {
+        _registerSpareKeys(1); // the setUp task took every member's first key
         uint256 six = _measuredDraw(_defaultConfig(), "drawGraph, 6 members");
         IFA.CircuitVariant memory wide = _variant();
         wide.laneBits = 16;
         wide.valueBits = 8;
         IFA.TaskConfig memory c = _config();
         c.variant = _deployWithVariant(wide);
-        vm.mockCall(
-            agg.keys(),
-            abi.encodeWithSelector(IKeyRegistry.publicKey.selector),
-            abi.encode(true, 1, 2)
-        );
         uint256 previous = six;
         uint256[2] memory sizes = [uint256(16), agg.MAX_MEMBERS()];
         for (uint256 t; t < sizes.length; ++t) {
@@ -185,6 +182,11 @@ contract GasTest is AggregatorFixture {
                 crowd[i] = vm.addr(0x1000 + i);
             }
             gov.setMembers(crowd);
+            vm.mockCall(
+                agg.keys(),
+                abi.encodeWithSelector(IKeyRegistry.assignKeys.selector),
+                abi.encode(crowd)
+            );
             uint256 gas =
                 _measuredDraw(c, string.concat("drawGraph, ", vm.toString(sizes[t]), " members"));
             assertGt(gas, previous);
@@ -245,6 +247,7 @@ contract GasTest is AggregatorFixture {
     function test_Gas_VerifierBurningAllGasIsCapped() public {
         IFA.TaskConfig memory c = _defaultConfig();
         c.variant = BURNING_VARIANT;
+        _registerSpareKeys(1); // the setUp task took every member's first key
         uint256 fresh = _newTask(c);
         _joinAll(fresh);
         uint256[] memory words = _defaultWords(7);

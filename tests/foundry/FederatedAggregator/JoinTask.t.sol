@@ -105,6 +105,7 @@ contract JoinTaskTest is AggregatorFixture {
     }
 
     function test_JoinTask_PerTask() public {
+        _registerSpareKeys(1); // task 1 took every member's first key
         uint256 other = _newTask(_config());
         _join(taskId, members[0]);
         assertTrue(agg.hasJoined(taskId, members[0]));
@@ -113,6 +114,45 @@ contract JoinTaskTest is AggregatorFixture {
         assertTrue(
             agg.pairCommitments(other, members[0])[0] != agg.pairCommitments(taskId, members[0])[0]
         );
+    }
+
+    /// @dev A later task's `PairCommit` signals carry the keys that task took (each member's
+    ///      second), not those of the first task: proofs made with the first keys are refused.
+    function test_JoinTask_LaterTaskProvesWithItsOwnKeys() public {
+        _registerSpareKeys(1);
+        uint256 other = _newTask(_config());
+        (uint256[] memory commitments, IFA.Proof[] memory proofs) =
+            _joinArguments(other, members[3]);
+        pairVerifier.setMode(MockGroth16Verifier.Mode.Strict);
+        for (uint256 s; s < K; ++s) {
+            // Statements over the members' first keys only: refused.
+            pairVerifier.allow(_pairInputs(other, 0, 3, _neighbor(other, 3, s), commitments[s]));
+        }
+        vm.expectRevert(abi.encodeWithSelector(IFA.InvalidPairProof.selector, other, members[3], 0));
+        vm.prank(members[3]);
+        agg.joinTask(other, commitments, proofs);
+
+        for (uint256 s; s < K; ++s) {
+            pairVerifier.allow(_pairInputs(other, 1, 3, _neighbor(other, 3, s), commitments[s]));
+        }
+        vm.prank(members[3]);
+        agg.joinTask(other, commitments, proofs);
+        assertTrue(agg.hasJoined(other, members[3]));
+    }
+
+    /// @dev `PairCommit` signals of task `id` over the n-th keys of `member` and `neighbor`.
+    function _pairInputs(
+        uint256 id,
+        uint256 n,
+        uint256 member,
+        uint256 neighbor,
+        uint256 commitment
+    ) internal view returns (uint256[] memory inputs) {
+        inputs = new uint256[](6);
+        inputs[0] = _domain(id);
+        (inputs[1], inputs[2]) = _nthKey(members[member], n);
+        (inputs[3], inputs[4]) = _nthKey(members[neighbor], n);
+        inputs[5] = commitment;
     }
 
     function test_RevertWhen_JoinTask_UnknownTask() public {

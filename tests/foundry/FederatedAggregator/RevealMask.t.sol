@@ -139,6 +139,7 @@ contract RevealMaskTest is AggregatorFixture {
         bytes32 ringSalt
     ) public {
         anchorSalt = ringSalt;
+        _registerSpareKeys(1); // task 1 took every member's first key
         uint256 fresh = _createTask();
         uint256 contributors = subset & (2 ** N_MEMBERS - 1);
         // Three ring-consecutive members, so that it reaches t_min.
@@ -328,6 +329,7 @@ contract RevealMaskTest is AggregatorFixture {
     }
 
     function test_RevertWhen_RevealMask_NotJoined() public {
+        _registerSpareKeys(1); // task 1 took every member's first key
         uint256 fresh = _newTask(_config());
         for (uint256 p; p < 3; ++p) {
             _join(fresh, members[_at(fresh, p)]);
@@ -343,6 +345,7 @@ contract RevealMaskTest is AggregatorFixture {
     }
 
     function test_RevertWhen_RevealMask_NotNeighborBeforeNotJoined() public {
+        _registerSpareKeys(1); // task 1 took every member's first key
         uint256 fresh = _newTask(_config());
         _toSubmissionDeadline(fresh, 1);
         (address revealer, address across) = (members[_at(fresh, 3)], members[_at(fresh, 0)]);
@@ -352,6 +355,7 @@ contract RevealMaskTest is AggregatorFixture {
     }
 
     function test_RevertWhen_RevealMask_BeforeDeadline() public {
+        _registerSpareKeys(1); // task 1 took every member's first key
         uint256 fresh = _createTask();
         _submit(fresh, 1, 0, 0);
         uint256 deadline = agg.roundInfo(fresh, 1).submissionDeadline;

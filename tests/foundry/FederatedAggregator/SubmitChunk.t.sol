@@ -137,6 +137,7 @@ contract SubmitChunkTest is AggregatorFixture {
         uint256[] memory words = _words(7);
         verifier.setMode(MockGroth16Verifier.Mode.Strict);
         verifier.allow(_expectedInputs(0, 2, 0xFF, words));
+        _registerSpareKeys(1); // task 1 took every member's first key
         uint256 other = _createTask();
         vm.expectRevert(abi.encodeWithSelector(IFA.InvalidProof.selector, other, 1, 2, members[0]));
         vm.prank(members[0]);
@@ -276,6 +277,7 @@ contract SubmitChunkTest is AggregatorFixture {
     }
 
     function test_RevertWhen_SubmitChunk_NotJoined() public {
+        _registerSpareKeys(1); // task 1 took every member's first key
         uint256 fresh = _newTask(_config());
         _join(fresh, members[1]);
         // Refused before the proof: even a rejecting verifier is never reached.
@@ -287,6 +289,7 @@ contract SubmitChunkTest is AggregatorFixture {
 
     /// @dev Joining is allowed mid-round; the member may submit right after.
     function test_SubmitChunk_AfterJoiningMidRound() public {
+        _registerSpareKeys(1); // task 1 took every member's first key
         uint256 fresh = _newTask(_config());
         vm.warp(block.timestamp + SUBMISSION / 2);
         _join(fresh, members[0]);
@@ -298,6 +301,7 @@ contract SubmitChunkTest is AggregatorFixture {
 
     /// @dev The submission checks (here the words' range) come before the join check.
     function test_RevertWhen_SubmitChunk_NotJoinedWithWordOutOfField() public {
+        _registerSpareKeys(1); // task 1 took every member's first key
         uint256 fresh = gov.createTask(_config());
         uint256[] memory words = _words(1);
         words[1] = P;

@@ -18,6 +18,7 @@ contract ViewsTest is AggregatorFixture {
     function test_Neighbors_RingOrderAndSlots() public {
         uint256[] memory order = new uint256[](N_MEMBERS);
         (order[0], order[1], order[2], order[3], order[4], order[5]) = (3, 5, 1, 0, 4, 2);
+        _registerSpareKeys(1); // task 1 took every member's first key
         uint256 id = _newTask(_config(), order);
         uint256[4][6] memory expected = [
             [uint256(4), 1, 2, 5],
@@ -72,6 +73,7 @@ contract ViewsTest is AggregatorFixture {
             five[i] = members[i];
         }
         gov.setMembers(five);
+        _registerSpareKeys(1); // task 1 took every member's first key
         uint256 id = _createTask();
         for (uint256 i; i < 5; ++i) {
             (address[] memory ring,) = agg.neighbors(id, members[i]);
@@ -103,6 +105,7 @@ contract ViewsTest is AggregatorFixture {
     }
 
     function test_PairCommitments_ZeroBeforeJoining() public {
+        _registerSpareKeys(1); // task 1 took every member's first key
         uint256 fresh = gov.createTask(_config());
         assertFalse(agg.hasJoined(fresh, members[0]));
         uint256[] memory stored = agg.pairCommitments(fresh, members[0]);

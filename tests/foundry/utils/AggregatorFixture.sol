@@ -13,8 +13,9 @@ import {VerifierRegistry} from "../../../contracts/VerifierRegistry.sol";
 import {BabyJubJubReference} from "./BabyJubJubReference.sol";
 import {RingReference} from "./RingReference.sol";
 
-/// @notice An aggregator behind a mock governance, six members with keys registered on its
-///         `KeyRegistry`, and a `VerifierRegistry` of mock verifiers: `KeyPossession` and one
+/// @notice An aggregator behind a mock governance, six members with one masking key each
+///         registered on its `KeyRegistry` (enough for one SecAgg task; `_registerSpareKeys`
+///         for more), and a `VerifierRegistry` of mock verifiers: `KeyPossession` and one
 ///         small variant, id `VARIANT` (W = 4, K = 4; packing L = 15, B = 16, R = 12).
 /// @dev Suites that need more variants override `_variants()` (ids in its order), or move to
 ///      a fresh deployment with `_deployWithVariant`. `_newTask` creates a task and, for SecAgg,
@@ -54,7 +55,11 @@ abstract contract AggregatorFixture is Test {
     MockGroth16Verifier internal keyVerifier;
 
     address[] internal members;
+    /// @dev The first key of each of the first `keys.length` members, registered by `_enrol`.
     uint256[2][] internal keys;
+    /// @dev Every key registered through `_registerKey`, per key registry and member, in
+    ///      registration order (the order SecAgg tasks take them).
+    mapping(address registry => mapping(address member => uint256[2][])) internal _registeredKeys;
     address internal outsider = makeAddr("outsider");
     /// @dev Seeds the creation-block hashes `_newTask` draws rings from; a test may fuzz it.
     bytes32 internal anchorSalt = keccak256("zkfed.test-anchor");
@@ -178,11 +183,43 @@ abstract contract AggregatorFixture is Test {
     }
 
     /// @dev Registers a key with a stand-in `KeyPossession` proof (the mock accepts it unless a
-    ///      test made it strict).
+    ///      test made it strict), and records it in `_registeredKeys`.
     function _registerKey(address member, uint256 x, uint256 y) internal {
         IKeyRegistry keyRegistry = _keyRegistry();
         vm.prank(member);
         keyRegistry.registerKey(x, y, _proof());
+        _registeredKeys[address(keyRegistry)][member].push([x, y]);
+    }
+
+    /// @dev Gives every fixture member with a key (the first `keys.length`) that is still a
+    ///      governance member `count` more keys (`_spareKey`), so that `count` more SecAgg tasks
+    ///      can take one each: a task takes one unused key per member, and a member without one
+    ///      is left out of it.
+    function _registerSpareKeys(uint256 count) internal {
+        for (uint256 i; i < keys.length; ++i) {
+            if (!gov.isMember(members[i])) continue;
+            for (uint256 c; c < count; ++c) {
+                uint256 n = _registeredKeys[address(_keyRegistry())][members[i]].length;
+                (uint256 x, uint256 y) = _spareKey(i, n);
+                _registerKey(members[i], x, y);
+            }
+        }
+    }
+
+    /// @dev A further key of fixture member i, told apart by n: sk = 2^20 + 2^8·n + i (i < 256),
+    ///      distinct from the fixture's first keys (sk = 1000 + i) and any other small secret
+    ///      the tests use.
+    function _spareKey(uint256 i, uint256 n) internal view returns (uint256 x, uint256 y) {
+        require(i < 256, "spare key index");
+        return BabyJubJubReference.publicKey((1 << 20) + (n << 8) + i);
+    }
+
+    /// @dev The n-th key `member` registered through the fixture on the current aggregator's key
+    ///      registry (n = 0: the fixture's `keys` entry): the key the member's (n + 1)-th SecAgg
+    ///      task there takes.
+    function _nthKey(address member, uint256 n) internal view returns (uint256 x, uint256 y) {
+        uint256[2] storage key = _registeredKeys[address(_keyRegistry())][member][n];
+        return (key[0], key[1]);
     }
 
     /// @dev The domain D of a task on aggregator `a`, recomputed from its definition.
