@@ -120,11 +120,10 @@ contract FederatedAggregator is IFederatedAggregator {
     /// @dev Reused by every round: a round's first contribution to a chunk overwrites the words
     ///      left by an earlier round, so only a task's first round pays zero→non-zero writes.
     mapping(uint256 taskId => mapping(uint256 chunk => uint256[MAX_WORDS])) private _acc;
-    /// @dev A SecAgg task's neighbour graph once drawn (`drawGraph`): 2n bytes, byte p < n the
-    ///      member index at ring position p, byte n + i the ring position of member i.
-    mapping(uint256 taskId => bytes) private _graphs;
-    /// @dev The block whose hash seeds a task's draw, until it is drawn.
-    mapping(uint256 taskId => uint256 blockNumber) private _graphAnchors;
+    /// @dev keccak256(abi.encodePacked(round, words)) of each contributor's words, by chunk and
+    ///      member index; reused by every round like `_acc` (an earlier round's never matches).
+    mapping(uint256 taskId => mapping(uint256 chunk => mapping(uint256 index => bytes32))) private
+        _wordHashes;
     /// @dev keccak256(task, round, chunk, revealer, dropped) → the pair's mask was removed.
     mapping(bytes32 pair => bool) private _revealed;
 
@@ -204,7 +203,6 @@ contract FederatedAggregator is IFederatedAggregator {
 
         emit TaskCreated(taskId, config.mode, n, chunks, config.rounds);
         if (config.mode == Mode.SecAgg) {
-            _graphAnchors[taskId] = block.number;
             _openRound(taskId, task, 1);
         } else {
             // ckks was created by this contract's constructor: its code is known and calls back
@@ -212,42 +210,6 @@ contract FederatedAggregator is IFederatedAggregator {
             // slither-disable-next-line reentrancy-no-eth,reentrancy-events
             ICkksAggregator(ckks).openTask(taskId, config, members);
         }
-    }
-
-    /// @inheritdoc IFederatedAggregator
-    function drawGraph(uint256 taskId) external {
-        _taskOfMode(taskId, Mode.SecAgg);
-        if (_graphs[taskId].length != 0) revert GraphAlreadyDrawn(taskId);
-        uint256 anchor = _graphAnchors[taskId];
-        if (block.number <= anchor) revert GraphNotReady(taskId, anchor);
-        bytes32 anchorHash = blockhash(anchor);
-        if (anchorHash == bytes32(0)) {
-            // Older than the 256 blocks `blockhash` remembers: the draw waits for this block.
-            _graphAnchors[taskId] = block.number;
-            emit GraphAnchored(taskId, block.number);
-            return;
-        }
-        bytes32 seed = keccak256(abi.encode(anchorHash, _domain(taskId)));
-        uint256 n = _members[taskId].length;
-        bytes memory graph = new bytes(2 * n);
-        for (uint256 i; i < n; ++i) {
-            _setByte(graph, i, i);
-        }
-        // Fisher–Yates over the ring positions (i > 0, so i − 1 never underflows).
-        for (uint256 i = n - 1; i > 0; --i) {
-            // The seed comes from a block hash the creating transaction could not read (see
-            // `drawGraph` in the interface); the modulo bias over 2^256 is negligible.
-            // slither-disable-next-line weak-prng
-            uint256 j = uint256(keccak256(abi.encode(seed, i))) % (i + 1);
-            uint256 swapped = _byteAt(graph, i);
-            _setByte(graph, i, _byteAt(graph, j));
-            _setByte(graph, j, swapped);
-        }
-        for (uint256 p; p < n; ++p) {
-            _setByte(graph, n + _byteAt(graph, p), p);
-        }
-        _graphs[taskId] = graph;
-        emit GraphDrawn(taskId, seed);
     }
 
     // ---------------------------------------------------------------------------------------
@@ -262,7 +224,7 @@ contract FederatedAggregator is IFederatedAggregator {
 
         address pairVerifier = _circuits[taskId].pairVerifier;
         uint256 domain = _domain(taskId);
-        bytes memory graph = _graphs[taskId];
+        bytes memory graph = _graph(taskId);
         for (uint256 s; s < active; ++s) {
             address neighbor = _members[taskId][_neighbor(graph, index, s)];
             bytes memory input =
@@ -296,7 +258,26 @@ contract FederatedAggregator is IFederatedAggregator {
         }
 
         _recordContribution(taskId, round, chunk, record, index, words);
-        emit ChunkSubmitted(taskId, round, msg.sender, chunk);
+        _announce(taskId, round, chunk, index, words);
+    }
+
+    /// @inheritdoc IFederatedAggregator
+    function withdrawChunk(
+        uint256 taskId,
+        uint256 round,
+        uint256 chunk,
+        address member,
+        uint256[] calldata words
+    ) external {
+        _requireUnsealed(taskId, round, chunk);
+        uint256 index = _memberIndex(taskId, member);
+        if (keccak256(abi.encodePacked(round, words)) != _wordHashes[taskId][chunk][index]) {
+            revert NotTheSubmittedWords(taskId, round, chunk, member);
+        }
+        _requireIsolated(taskId, round, chunk, member, index);
+        _leave(taskId, round, chunk, index);
+        _unmask(_acc[taskId][chunk], words, true);
+        emit ChunkWithdrawn(taskId, round, chunk, member);
     }
 
     /// @inheritdoc IFederatedAggregator
@@ -452,16 +433,6 @@ contract FederatedAggregator is IFederatedAggregator {
             ring[s] = members[_neighbor(graph, index, s)];
         }
         slots = _slotsWord(graph, index, k);
-    }
-
-    /// @inheritdoc IFederatedAggregator
-    function ringOrder(uint256 taskId) external view returns (uint256[] memory order) {
-        _taskOfMode(taskId, Mode.SecAgg);
-        bytes memory graph = _graphs[taskId];
-        order = new uint256[](graph.length / 2);
-        for (uint256 p; p < order.length; ++p) {
-            order[p] = _byteAt(graph, p);
-        }
     }
 
     /// @inheritdoc IFederatedAggregator
@@ -663,7 +634,7 @@ contract FederatedAggregator is IFederatedAggregator {
         index = _memberIndex(taskId, msg.sender);
         _requireMember();
         if (_commitments[taskId][msg.sender][0] != 0) revert AlreadyJoined(taskId, msg.sender);
-        if (_graphs[taskId].length == 0) revert GraphNotDrawn(taskId);
+        if (_graph(taskId).length == 0) revert GraphNotDrawn(taskId);
         active = _activeSlots(_circuits[taskId].neighbors, _members[taskId].length);
         if (commitments.length != active) revert WrongCommitmentCount(active, commitments.length);
         if (proofCount != active) revert WrongCommitmentCount(active, proofCount);
@@ -700,6 +671,56 @@ contract FederatedAggregator is IFederatedAggregator {
         if (length != w) revert WrongWordCount(w, length);
     }
 
+    /// @dev A chunk of the task's current round, in recovery and not sealed yet.
+    function _requireUnsealed(uint256 taskId, uint256 round, uint256 chunk) private view {
+        TaskRecord storage task = _taskOfMode(taskId, Mode.SecAgg);
+        Round storage r = _currentRound(taskId, task, round);
+        if (block.timestamp < r.submissionDeadline) {
+            revert RoundStillOpen(taskId, round, r.submissionDeadline);
+        }
+        if (chunk >= task.chunks) revert ChunkOutOfRange(taskId, chunk, task.chunks);
+        if (chunk < r.sealedChunks) revert ChunkSealed(taskId, round, chunk);
+    }
+
+    /// @dev Refuses to withdraw a non-contributor, a member whose component reaches
+    ///      minContributors, or one that removed a mask in the chunk (its words would no longer
+    ///      be what the accumulator holds of it).
+    function _requireIsolated(
+        uint256 taskId,
+        uint256 round,
+        uint256 chunk,
+        address member,
+        uint256 index
+    ) private view {
+        uint256 contributors = _chunks[taskId][round][chunk].contributors;
+        if ((contributors >> index) & 1 == 0) revert NotContributor(taskId, round, chunk, member);
+        uint256 required = _configs[taskId].minContributors;
+        uint256 size = _componentSize(
+            _graph(taskId), contributors, index, _circuits[taskId].neighbors, required
+        );
+        if (size >= required) revert ComponentNotIsolated(taskId, round, chunk, member, size);
+        _requireNoReveal(taskId, round, chunk, member, index);
+    }
+
+    /// @dev Refuses a member that removed a mask of the chunk.
+    function _requireNoReveal(
+        uint256 taskId,
+        uint256 round,
+        uint256 chunk,
+        address member,
+        uint256 index
+    ) private view {
+        bytes memory graph = _graph(taskId);
+        address[] storage members = _members[taskId];
+        uint256 active = _activeSlots(_circuits[taskId].neighbors, members.length);
+        for (uint256 s; s < active; ++s) {
+            address neighbor = members[_neighbor(graph, index, s)];
+            if (_revealed[_pairKey(taskId, round, chunk, member, neighbor)]) {
+                revert MaskAlreadyRevealed(taskId, round, chunk, member, neighbor);
+            }
+        }
+    }
+
     function _requireRevealWindow(uint256 taskId, uint256 round, Round storage r) private view {
         if (block.timestamp < r.submissionDeadline) {
             revert RoundStillOpen(taskId, round, r.submissionDeadline);
@@ -718,7 +739,7 @@ contract FederatedAggregator is IFederatedAggregator {
     {
         droppedIndex = _memberIndex(taskId, dropped);
         (bool found, uint256 slot) =
-            _slotOf(_graphs[taskId], index, droppedIndex, _circuits[taskId].neighbors);
+            _slotOf(_graph(taskId), index, droppedIndex, _circuits[taskId].neighbors);
         if (!found) revert NotNeighbor(taskId, msg.sender, dropped);
         // The slot is active, so its commitment is non-zero once the caller has joined.
         commitment = _commitments[taskId][msg.sender][slot];
@@ -806,6 +827,33 @@ contract FederatedAggregator is IFederatedAggregator {
         } else {
             _openRound(taskId, task, round + 1);
         }
+    }
+
+    /// @dev Member `index` no longer contributes to the chunk, which keeps at least
+    ///      minContributors (so `chunksAtThreshold` never changes): a withdrawal that would leave
+    ///      fewer is refused, since the chunk is void either way.
+    function _leave(uint256 taskId, uint256 round, uint256 chunk, uint256 index) private {
+        ChunkRecord storage record = _chunks[taskId][round][chunk];
+        uint32 count = record.count;
+        if (count <= _configs[taskId].minContributors) {
+            revert TooFewWouldRemain(taskId, round, chunk, count);
+        }
+        record.count = count - 1;
+        // casting to 'uint128' is safe because index < MAX_MEMBERS = 128
+        // forge-lint: disable-next-line(unsafe-typecast)
+        record.contributors ^= uint128(2 ** index);
+    }
+
+    /// @dev Keeps the hash of a contribution's words (for `withdrawChunk`) and announces them.
+    function _announce(
+        uint256 taskId,
+        uint256 round,
+        uint256 chunk,
+        uint256 index,
+        uint256[] calldata words
+    ) private {
+        _wordHashes[taskId][chunk][index] = keccak256(abi.encodePacked(round, words));
+        emit ChunkSubmitted(taskId, round, msg.sender, chunk, words);
     }
 
     function _recordContribution(
@@ -930,7 +978,7 @@ contract FederatedAggregator is IFederatedAggregator {
                 Groth16Call.setInput(input, 3 + s, stored[s]);
             }
         }
-        Groth16Call.setInput(input, 3 + k, _memberSlotsWord(taskId, index, k));
+        Groth16Call.setInput(input, 3 + k, _slotsWord(_drawnGraph(taskId), index, k));
         Groth16Call.setInput(input, 4 + k, _configs[taskId].bound);
     }
 
@@ -1010,7 +1058,7 @@ contract FederatedAggregator is IFederatedAggregator {
         return k < n - 1 ? k : n - 1;
     }
 
-    /// @dev The member in slot s of member i on a drawn graph (see `_graphs`).
+    /// @dev The member in slot s of member i on a drawn graph (`IKeyRegistry.graph`).
     function _neighbor(bytes memory graph, uint256 i, uint256 s) private pure returns (uint256) {
         uint256 n = graph.length / 2;
         return _byteAt(graph, _neighborIndex(_byteAt(graph, n + i), s, n));
@@ -1023,23 +1071,15 @@ contract FederatedAggregator is IFederatedAggregator {
         }
     }
 
-    /// @dev Sets byte i of `data` (i below its length) to `value` (< 256: a member index).
-    function _setByte(bytes memory data, uint256 i, uint256 value) private pure {
-        assembly ("memory-safe") {
-            mstore8(add(add(data, 32), i), value)
-        }
-    }
-
-    function _memberSlotsWord(uint256 taskId, uint256 index, uint256 k)
-        private
-        view
-        returns (uint256)
-    {
-        return _slotsWord(_graphs[taskId], index, k);
+    /// @dev The task's ring as `keys` stores it (empty until drawn; see `IKeyRegistry.graph`).
+    function _graph(uint256 taskId) private view returns (bytes memory) {
+        // `keys` is the registry this contract deployed.
+        // slither-disable-next-line calls-loop
+        return IKeyRegistry(keys).graph(taskId);
     }
 
     function _drawnGraph(uint256 taskId) private view returns (bytes memory graph) {
-        graph = _graphs[taskId];
+        graph = _graph(taskId);
         if (graph.length == 0) revert GraphNotDrawn(taskId);
     }
 
@@ -1075,6 +1115,33 @@ contract FederatedAggregator is IFederatedAggregator {
         found = slot < k;
     }
 
+    /// @dev The number of members in member i's component of the graph whose vertices are the
+    ///      `contributors` and whose edges join ring neighbours (breadth first), counted up to
+    ///      `limit`: a member's update is hidden in the sum of its component (SECURITY.md, P6).
+    function _componentSize(
+        bytes memory graph,
+        uint256 contributors,
+        uint256 i,
+        uint256 k,
+        uint256 limit
+    ) private pure returns (uint256 size) {
+        uint256 n = graph.length / 2;
+        uint256 active = _activeSlots(k, n);
+        uint256[] memory queue = new uint256[](n);
+        queue[0] = i;
+        size = 1;
+        uint256 seen = 2 ** i;
+        for (uint256 head; head < size && size < limit; ++head) {
+            for (uint256 s; s < active; ++s) {
+                uint256 j = _neighbor(graph, queue[head], s);
+                if ((contributors >> j) & 1 == 1 && (seen >> j) & 1 == 0) {
+                    seen |= 2 ** j;
+                    queue[size++] = j;
+                }
+            }
+        }
+    }
+
     /// @dev Number of (contributor, non-contributing active neighbour) pairs of a contributor
     ///      set: each pair of distinct members once per direction, however small the ring.
     function _requiredReveals(uint256 taskId, uint256 contributors)
@@ -1084,7 +1151,7 @@ contract FederatedAggregator is IFederatedAggregator {
     {
         if (contributors == 0) return 0;
         // Contributors joined, so the graph is drawn.
-        bytes memory graph = _graphs[taskId];
+        bytes memory graph = _graph(taskId);
         uint256 n = graph.length / 2;
         uint256 active = _activeSlots(_circuits[taskId].neighbors, n);
         for (uint256 i; i < n; ++i) {

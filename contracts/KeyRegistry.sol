@@ -44,6 +44,17 @@ contract KeyRegistry is IKeyRegistry {
     /// @dev The index + 1 in `_registered[member]` of the key a task assigned to the member.
     mapping(uint256 taskId => mapping(address member => uint256)) private _assigned;
     mapping(bytes32 keyHash => address member) private _keyOwners;
+    /// @dev Per SecAgg task: its member count and the block whose hash seeds its draw (the
+    ///      creation block, or a later one after `GraphAnchored`), set by `assignKeys`.
+    mapping(uint256 taskId => Draw) private _draws;
+    /// @dev A SecAgg task's ring once drawn: 2n bytes, byte p < n the member index at ring
+    ///      position p, byte n + i the ring position of member i.
+    mapping(uint256 taskId => bytes) private _graphs;
+
+    struct Draw {
+        uint64 anchor;
+        uint32 members;
+    }
 
     /// @param governance_ The governance whose current members may register.
     /// @param keyVerifier_ The `KeyPossession` verifier of the deployment's verifier registry.
@@ -97,8 +108,64 @@ contract KeyRegistry is IKeyRegistry {
         assembly ("memory-safe") {
             mstore(candidates, kept)
         }
+        // casting is safe: block numbers fit 64 bits, and kept ≤ candidates ≤ MAX_MEMBERS.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        _draws[taskId] = Draw(uint64(block.number), uint32(kept));
         emit KeysAssigned(taskId, kept);
         return candidates;
+    }
+
+    /// @inheritdoc IKeyRegistry
+    function drawGraph(uint256 taskId) external {
+        Draw storage draw = _draws[taskId];
+        uint256 n = draw.members;
+        if (n == 0) revert NoSuchTask(taskId);
+        if (_graphs[taskId].length != 0) revert GraphAlreadyDrawn(taskId);
+        uint256 anchor = draw.anchor;
+        if (block.number <= anchor) revert GraphNotReady(taskId, anchor);
+        bytes32 anchorHash = blockhash(anchor);
+        if (anchorHash == bytes32(0)) {
+            // Older than the 256 blocks `blockhash` remembers: the draw waits for this block.
+            draw.anchor = uint64(block.number);
+            emit GraphAnchored(taskId, block.number);
+            return;
+        }
+        // The aggregator is the contract that deployed this one; its domain is a pure view.
+        bytes32 seed =
+            keccak256(abi.encode(anchorHash, IFederatedAggregator(aggregator).taskDomain(taskId)));
+        bytes memory ring = new bytes(2 * n);
+        for (uint256 i; i < n; ++i) {
+            _setByte(ring, i, i);
+        }
+        // Fisher–Yates over the ring positions (i > 0, so i − 1 never underflows).
+        for (uint256 i = n - 1; i > 0; --i) {
+            // The seed comes from a block hash the creating transaction could not read (see
+            // `drawGraph` in the interface); the modulo bias over 2^256 is negligible.
+            // slither-disable-next-line weak-prng
+            uint256 j = uint256(keccak256(abi.encode(seed, i))) % (i + 1);
+            uint256 swapped = _byteAt(ring, i);
+            _setByte(ring, i, _byteAt(ring, j));
+            _setByte(ring, j, swapped);
+        }
+        for (uint256 p; p < n; ++p) {
+            _setByte(ring, n + _byteAt(ring, p), p);
+        }
+        _graphs[taskId] = ring;
+        emit GraphDrawn(taskId, seed);
+    }
+
+    /// @inheritdoc IKeyRegistry
+    function graph(uint256 taskId) external view returns (bytes memory) {
+        return _graphs[taskId];
+    }
+
+    /// @inheritdoc IKeyRegistry
+    function ringOrder(uint256 taskId) external view returns (uint256[] memory order) {
+        bytes memory ring = _graphs[taskId];
+        order = new uint256[](ring.length / 2);
+        for (uint256 p; p < order.length; ++p) {
+            order[p] = _byteAt(ring, p);
+        }
     }
 
     /// @inheritdoc IKeyRegistry
@@ -130,5 +197,19 @@ contract KeyRegistry is IKeyRegistry {
 
     function _keyBinding(address account) private view returns (uint256) {
         return uint256(keccak256(abi.encode(_BINDING_TAG, block.chainid, aggregator, account))) % _P;
+    }
+
+    /// @dev Byte i of `data`; callers keep i below its length (graph indices are < 2n).
+    function _byteAt(bytes memory data, uint256 i) private pure returns (uint256 value) {
+        assembly ("memory-safe") {
+            value := byte(0, mload(add(add(data, 32), i)))
+        }
+    }
+
+    /// @dev Sets byte i of `data` (i below its length) to `value` (< 256: a member index).
+    function _setByte(bytes memory data, uint256 i, uint256 value) private pure {
+        assembly ("memory-safe") {
+            mstore8(add(add(data, 32), i), value)
+        }
     }
 }

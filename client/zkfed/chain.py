@@ -497,14 +497,14 @@ class Zkfed:
         for _ in range(2):
             if self.ring_order(task_id):
                 return receipt
-            receipt = self.aggregator.drawGraph(task_id, sender=member)
+            receipt = self.keys.drawGraph(task_id, sender=member)
         if not self.ring_order(task_id):
             raise ChainError(f"the neighbour graph of task {task_id} could not be drawn.")
         return receipt
 
     def ring_order(self, task_id: int) -> tuple[int, ...]:
         """A SecAgg task's ring: the member index at each ring position (empty until drawn)."""
-        return tuple(int(i) for i in self.aggregator.ringOrder(task_id))
+        return tuple(int(i) for i in self.keys.ringOrder(task_id))
 
     # --- reading a task ------------------------------------------------------------------------
 
@@ -747,6 +747,38 @@ class Zkfed:
             proof.solidity_arguments(),
             sender=member,
         )
+
+    def withdraw_chunk(
+        self,
+        member: Any,
+        task_id: int,
+        round_index: int,
+        chunk: int,
+        contributor: str,
+        words: Sequence[int],
+    ) -> Any:
+        """Take an isolated contributor's words back out of a chunk (anyone may, with the words
+        it submitted), so the rest of the chunk aggregates without it."""
+        return self.aggregator.withdrawChunk(
+            task_id, round_index, chunk, contributor, list(words), sender=member
+        )
+
+    def submitted_words(
+        self, task_id: int, round_index: int, chunk: int, contributor: str
+    ) -> list[int] | None:
+        """The words a member submitted for a chunk of a round, from its `ChunkSubmitted` event
+        (the contract checks them against the hash it stored when they were submitted)."""
+        from ape import chain as ape_chain
+
+        logs = self.aggregator.ChunkSubmitted.range(
+            0,
+            ape_chain.blocks.height + 1,
+            search_topics={"taskId": task_id, "round": round_index, "member": contributor},
+        )
+        for log in logs:
+            if int(log.chunk) == chunk:
+                return [int(w) for w in log.words]
+        return None
 
     def task_mode(self, task_id: int) -> Mode:
         """A task's aggregation mode."""

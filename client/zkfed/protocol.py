@@ -24,6 +24,7 @@ from zkfed.babyjubjub import Point, public_key
 from zkfed.chain import ChunkAggregate, CkksRound, RoundStatus, Zkfed
 from zkfed.circuits import KEY_POSSESSION, PAIR_COMMIT, Circuit, load_circuit, mask_reveal_circuit
 from zkfed.exceptions import (
+    ChainError,
     CkksError,
     ConfigurationError,
     CorruptContentError,
@@ -225,7 +226,7 @@ def isolated_chunks(zk: Zkfed, task: SecaggTask, round_index: int, member: int) 
     """Chunks a member contributed to whose component (:func:`contributor_component`) has fewer
     than t_min contributors: removing its masks there would publish a sum of fewer than t_min
     updates (its own alone when every neighbour dropped), so its client refuses, as SecAgg+
-    clients do, and the chunk stays void."""
+    clients do; its words are withdrawn instead (:func:`withdraw_isolated`)."""
     refused = []
     for chunk in range(task.n_chunks):
         contributors = zk.contributors(task.task_id, round_index, chunk)
@@ -233,6 +234,46 @@ def isolated_chunks(zk: Zkfed, task: SecaggTask, round_index: int, member: int) 
         if settled and len(contributor_component(task, contributors, member)) < task.t_min:
             refused.append(chunk)
     return refused
+
+
+def withdraw_isolated(
+    zk: Zkfed, account: Any, task: SecaggTask, round_index: int, progress: Progress = _quiet
+) -> SubmitReport:
+    """Take every isolated contributor's words out of the round's chunks (`withdrawChunk`;
+    anyone may), so each chunk aggregates the contributors whose component reaches t_min.
+
+    A contributor is isolated when its component (:func:`contributor_component`) has fewer than
+    t_min members; a whole component goes at once, so no one left owes a reveal for it. A
+    chunk whose other contributors are fewer than t_min is void either way and left alone, and
+    a member that already removed a mask in the chunk cannot be withdrawn (the contract
+    refuses): it is skipped and the chunk stays void.
+    """
+    members = zk.task_members(task.task_id)
+    todo = []
+    for chunk in range(task.n_chunks):
+        contributors = zk.contributors(task.task_id, round_index, chunk)
+        isolated = {
+            i
+            for i in contributors
+            if len(contributor_component(task, contributors, i)) < task.t_min
+        }
+        if not isolated or len(contributors) - len(isolated) < task.t_min:
+            continue  # nothing to withdraw, or void either way (the contract refuses then)
+        revealers = {i for i, _ in zk.revealed_masks(task, round_index, chunk, contributors)}
+        todo += [(chunk, i) for i in sorted(isolated - revealers)]
+    report = SubmitReport()
+    for done, (chunk, i) in enumerate(todo):
+        progress("withdraw", done, len(todo))
+        words = zk.submitted_words(task.task_id, round_index, chunk, members[i])
+        if words is None:
+            raise ChainError(
+                f"member #{i}'s words for chunk {chunk} of round {round_index} are not on record."
+            )
+        receipt = zk.withdraw_chunk(account, task.task_id, round_index, chunk, members[i], words)
+        report.gas += _gas(receipt)
+        report.chunks += 1
+    progress("withdraw", len(todo), len(todo))
+    return report
 
 
 def pending_reveals(
@@ -398,10 +439,12 @@ def finalize(
     """Seal the round's aggregates on-chain (in batches of `batch` chunks, resuming where an
     earlier call stopped), derive the new model, store it and publish its CID.
 
-    Anyone may finalize; a round someone else finalized is only derived and published. Returns
-    (result, gas).
+    Anyone may finalize; a round someone else finalized is only derived and published. Isolated
+    contributors' words are withdrawn first (:func:`withdraw_isolated`). Returns (result, gas).
     """
     gas = 0
+    if zk.round_state(task.task_id, round_index).status != RoundStatus.FINALIZED:
+        gas += withdraw_isolated(zk, account, task, round_index).gas
     while zk.round_state(task.task_id, round_index).status != RoundStatus.FINALIZED:
         gas += _gas(zk.finalize_round(account, task.task_id, round_index, batch))
     weights, aggregated, void, contributors = compute_round(zk, store, task, round_index)

@@ -11,7 +11,7 @@ pragma solidity ^0.8.28;
 ///      a rule decides what enters a model (chunk status), a view exposes it so both sides agree.
 ///
 ///      Neighbour slots: the n members of a SecAgg task sit on a ring in the random order
-///      `drawGraph` draws (`ringOrder`); slot s of member i holds the member at ring offset +1, −1,
+///      `IKeyRegistry.drawGraph` draws (`ringOrder` there); slot s of member i holds the member at ring offset +1, −1,
 ///      +2, −2, … from i's position (slot s ↦ ±(s/2 + 1) mod n). A slot is
 ///      active when its neighbour is neither i itself nor the neighbour of an earlier slot, which
 ///      makes exactly the slots s < min(K, n − 1) active; with n ≥ K + 1 every slot is. The active
@@ -145,10 +145,6 @@ interface IFederatedAggregator {
     event TaskCreated(
         uint256 indexed taskId, Mode mode, uint256 members, uint256 chunks, uint256 rounds
     );
-    /// @notice A SecAgg task's neighbour graph was drawn from `seed` (see `drawGraph`).
-    event GraphDrawn(uint256 indexed taskId, bytes32 seed);
-    /// @notice The block whose hash was to seed the draw is forgotten; `blockNumber`'s is used.
-    event GraphAnchored(uint256 indexed taskId, uint256 blockNumber);
     /// @notice `member` committed to its pair secrets of the task, in active-slot order.
     event TaskJoined(uint256 indexed taskId, address indexed member, uint256[] commitments);
     event RoundOpened(
@@ -157,8 +153,19 @@ interface IFederatedAggregator {
         uint64 submissionDeadline,
         uint64 revealDeadline
     );
+    /// @notice `member` submitted a chunk's masked `words` (kept here so anyone can withdraw
+    ///         them with `withdrawChunk` should the member end up isolated).
     event ChunkSubmitted(
-        uint256 indexed taskId, uint256 indexed round, address indexed member, uint256 chunk
+        uint256 indexed taskId,
+        uint256 indexed round,
+        address indexed member,
+        uint256 chunk,
+        uint256[] words
+    );
+    /// @notice `member`'s words were taken out of a chunk's accumulator: its component of
+    ///         contributors was too small to hide it, and the rest of the chunk aggregates.
+    event ChunkWithdrawn(
+        uint256 indexed taskId, uint256 indexed round, uint256 indexed chunk, address member
     );
     /// @notice `revealer` removed from a chunk's accumulator the mask it shares with `dropped`.
     event MaskRevealed(
@@ -219,9 +226,7 @@ interface IFederatedAggregator {
     error MissingContext();
     error MissingModel();
 
-    // drawGraph.
-    error GraphNotReady(uint256 taskId, uint256 anchorBlock);
-    error GraphAlreadyDrawn(uint256 taskId);
+    // The ring (`IKeyRegistry.drawGraph`) must be drawn before joining.
     error GraphNotDrawn(uint256 taskId);
 
     // joinTask.
@@ -256,6 +261,16 @@ interface IFederatedAggregator {
     // revealMask.
     error NotNeighbor(uint256 taskId, address member, address neighbor);
     error NotContributor(uint256 taskId, uint256 round, uint256 chunk, address member);
+    error ChunkSealed(uint256 taskId, uint256 round, uint256 chunk);
+    /// @notice The words given are not the ones `member` submitted for this chunk and round.
+    error NotTheSubmittedWords(uint256 taskId, uint256 round, uint256 chunk, address member);
+    /// @notice The chunk has `count` contributors: without one it would fall below
+    ///         minContributors and be void anyway, so nobody is withdrawn.
+    error TooFewWouldRemain(uint256 taskId, uint256 round, uint256 chunk, uint256 count);
+    /// @notice `member`'s component of contributors holds at least minContributors: it stays.
+    error ComponentNotIsolated(
+        uint256 taskId, uint256 round, uint256 chunk, address member, uint256 size
+    );
     error NeighborContributed(uint256 taskId, uint256 round, uint256 chunk, address neighbor);
     error ChunkVoid(
         uint256 taskId, uint256 round, uint256 chunk, uint256 contributors, uint256 required
@@ -292,15 +307,26 @@ interface IFederatedAggregator {
     /// @return taskId The new task's id.
     function createTask(TaskConfig calldata config) external returns (uint256 taskId);
 
-    /// @notice Draws a SecAgg task's ring: a Fisher–Yates shuffle of the member indices seeded
-    ///         with keccak256(abi.encode(blockhash(anchor), D)), the anchor being the block that
-    ///         created the task (circuits/README.md, "Mask"). Nobody joins before it is drawn.
-    /// @dev Anyone, once, from the block after the anchor. The transaction that creates a task
-    ///      cannot read its own block's hash, so no member can steer the draw (only that block's
-    ///      builder could). If the anchor is older than the 256 blocks `blockhash` remembers, the
-    ///      call makes its own block the anchor (`GraphAnchored`) and a later call draws.
-    /// @param taskId A SecAgg task.
-    function drawGraph(uint256 taskId) external;
+    /// @notice Takes a contributor's words back out of a chunk's accumulator when its component
+    ///         among the chunk's contributors (members joined by ring edges whose ends both
+    ///         contributed) is smaller than minContributors: removing its masks would publish
+    ///         that component's sum, so instead it leaves the chunk and the rest aggregates
+    ///         (SECURITY.md, P6). The member then counts as a non-contributor of the chunk.
+    /// @dev Anyone, from the submission deadline until the chunk is sealed, with the exact words
+    ///      the member submitted (`ChunkSubmitted`; checked against a hash stored at
+    ///      submission), for a member that removed no mask in the chunk, while the chunk keeps at
+    ///      least minContributors without it (`TooFewWouldRemain`). Its component's other
+    ///      members, each as isolated, are withdrawn the same way; a neighbour of a withdrawn
+    ///      member is always in its component, so no remaining contributor owes a reveal for it.
+    /// @param member The isolated contributor.
+    /// @param words The words it submitted.
+    function withdrawChunk(
+        uint256 taskId,
+        uint256 round,
+        uint256 chunk,
+        address member,
+        uint256[] calldata words
+    ) external;
 
     /// @notice Commits the caller to its pair secrets of a task, once: one commitment
     ///         c_ij = Poseidon2(ECDH(sk_i, pk_j).x, D) per active neighbour slot (D is the
@@ -435,7 +461,7 @@ interface IFederatedAggregator {
         returns (TaskStatus status, uint256 currentRound, uint256 chunks);
 
     /// @notice The task's member snapshot; the index in this list is the member index (of
-    ///         contributor bitmaps and signs), its ring position is in `ringOrder`.
+    ///         contributor bitmaps and signs), its ring position is in `IKeyRegistry.ringOrder`.
     function taskMembers(uint256 taskId) external view returns (address[] memory);
 
     /// @notice A member's K neighbour slots in public-input order (+1, −1, +2, −2, …) and the
@@ -448,10 +474,6 @@ interface IFederatedAggregator {
         external
         view
         returns (address[] memory ring, uint256 slots);
-
-    /// @notice A SecAgg task's ring: entry p is the index of the member at ring position p
-    ///         (empty until `drawGraph`).
-    function ringOrder(uint256 taskId) external view returns (uint256[] memory order);
 
     /// @notice A member's pair commitments by slot (K entries; 0 for an inactive slot or before
     ///         the member joined), as its `MaskedUpdate` statements take them.

@@ -16,7 +16,16 @@ interface IKeyRegistry {
     /// @notice A SecAgg task took one unused key of each of its `members` members.
     event KeysAssigned(uint256 indexed taskId, uint256 members);
 
+    /// @notice A SecAgg task's ring was drawn from `seed` (see `drawGraph`).
+    event GraphDrawn(uint256 indexed taskId, bytes32 seed);
+    /// @notice The draw's anchor block was older than `blockhash` remembers; it is now this one.
+    event GraphAnchored(uint256 indexed taskId, uint256 blockNumber);
+
     error NotMember(address account);
+    /// @notice No SecAgg task with this id took keys here.
+    error NoSuchTask(uint256 taskId);
+    error GraphNotReady(uint256 taskId, uint256 anchorBlock);
+    error GraphAlreadyDrawn(uint256 taskId);
     error NotAggregator(address account);
     error InvalidPublicKey(uint256 x, uint256 y);
     /// @notice Another member registered this key first: keys are owned, one member each.
@@ -42,6 +51,24 @@ interface IKeyRegistry {
     function assignKeys(uint256 taskId, address[] memory candidates)
         external
         returns (address[] memory members);
+
+    /// @notice Draws a SecAgg task's ring: a Fisher–Yates shuffle of the member indices seeded
+    ///         with keccak256(abi.encode(blockhash(anchor), D)), the anchor being the block that
+    ///         created the task and D its domain (circuits/README.md, "Mask"). Nobody joins
+    ///         before it is drawn.
+    /// @dev Anyone, once, from the block after the anchor. The transaction that creates a task
+    ///      cannot read its own block's hash, so no member can steer the draw (only that block's
+    ///      builder could). If the anchor is older than the 256 blocks `blockhash` remembers, the
+    ///      call makes its own block the anchor (`GraphAnchored`) and a later call draws.
+    /// @param taskId A SecAgg task.
+    function drawGraph(uint256 taskId) external;
+
+    /// @notice A SecAgg task's ring once drawn (empty before): 2n bytes, byte p < n the member
+    ///         index at ring position p, byte n + i the ring position of member i.
+    function graph(uint256 taskId) external view returns (bytes memory);
+
+    /// @notice A SecAgg task's ring: the member index at each ring position, empty until drawn.
+    function ringOrder(uint256 taskId) external view returns (uint256[] memory order);
 
     /// @notice The masking key task `taskId` assigned to `member`, if any.
     function maskingKey(uint256 taskId, address member)

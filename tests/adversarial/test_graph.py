@@ -60,6 +60,6 @@ def test_nobody_joins_before_the_ring_is_drawn(deploy: Callable[..., Consortium]
             task_id, [1], [((1, 2), ((1, 2), (1, 2)), (1, 2))], sender=members[0]
         )
     zk.draw_graph(members[5], task_id)
-    with ape.reverts(zk.aggregator.GraphAlreadyDrawn, taskId=task_id):
-        zk.aggregator.drawGraph(task_id, sender=members[4])
+    with ape.reverts(zk.keys.GraphAlreadyDrawn, taskId=task_id):
+        zk.keys.drawGraph(task_id, sender=members[4])
     assert sorted(zk.ring_order(task_id)) == list(range(len(members)))

@@ -9,6 +9,7 @@ import {MockGroth16Verifier} from "../../contracts/test/MockGroth16Verifier.sol"
 import {MockModelGovernance} from "../../contracts/test/MockModelGovernance.sol";
 import {AggregatorFixture} from "./utils/AggregatorFixture.sol";
 import {BabyJubJubReference as Ref} from "./utils/BabyJubJubReference.sol";
+import {RingReference} from "./utils/RingReference.sol";
 
 /// @notice The `KeyRegistry` each `FederatedAggregator` deploys: one-time masking keys, owned,
 ///         registered (any number each) by current governance members with a `KeyPossession`
@@ -443,6 +444,48 @@ contract KeyRegistryTest is AggregatorFixture {
         emit IKeyRegistry.KeysAssigned(1, 0);
         assertEq(_assign(1, candidates).length, 0);
         assertEq(_assign(2, new address[](0)).length, 0);
+    }
+
+    /// @dev `assignKeys` records the task's draw: its anchor (this block) and its kept member
+    ///      count. A task created through the aggregator among eight governance members of
+    ///      whom six have a key draws, from the next block, a ring of those six; the creation
+    ///      block itself is refused, naming the anchor.
+    function test_AssignKeys_RecordsTheDraw() public {
+        uint256 anchor = block.number;
+        uint256 taskId = gov.createTask(_config());
+        assertEq(agg.taskMembers(taskId).length, N_MEMBERS);
+        assertEq(keyRegistry.graph(taskId).length, 0);
+        vm.expectRevert(abi.encodeWithSelector(IKeyRegistry.GraphNotReady.selector, taskId, anchor));
+        keyRegistry.drawGraph(taskId);
+
+        vm.roll(anchor + 1);
+        bytes32 anchorHash = keccak256("registry anchor");
+        vm.setBlockhash(anchor, anchorHash);
+        bytes32 seed = _seed(agg, taskId, anchorHash);
+        vm.expectEmit(address(keyRegistry));
+        emit IKeyRegistry.GraphDrawn(taskId, seed);
+        keyRegistry.drawGraph(taskId);
+        assertEq(keyRegistry.ringOrder(taskId), RingReference.shuffle(seed, N_MEMBERS));
+        assertEq(keyRegistry.graph(taskId).length, 2 * N_MEMBERS);
+    }
+
+    /// @dev A task id no `assignKeys` kept anyone for has no draw: `NoSuchTask`, whether no
+    ///      candidate had a key, nothing was ever assigned under the id, or it is a CKKS task
+    ///      (which takes no keys).
+    function test_RevertWhen_DrawGraph_NoSuchTask() public {
+        address[] memory candidates = new address[](2);
+        (candidates[0], candidates[1]) = (newcomer, rival);
+        assertEq(_assign(7, candidates).length, 0);
+        uint256 ckksTask = gov.createTask(_ckksConfig());
+        vm.roll(block.number + 1);
+        vm.setBlockhash(block.number - 1, keccak256("any hash"));
+        uint256[3] memory ids = [uint256(7), 8, ckksTask];
+        for (uint256 k; k < ids.length; ++k) {
+            vm.expectRevert(abi.encodeWithSelector(IKeyRegistry.NoSuchTask.selector, ids[k]));
+            keyRegistry.drawGraph(ids[k]);
+            assertEq(keyRegistry.ringOrder(ids[k]).length, 0);
+            assertEq(keyRegistry.graph(ids[k]).length, 0);
+        }
     }
 
     /// @dev Tasks take a member's keys first registered first, one each, `unusedKeys` counting

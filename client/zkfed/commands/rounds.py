@@ -29,6 +29,7 @@ from zkfed.commands._session import (
     open_session,
     pass_settings,
     password_file_option,
+    plural,
     say,
     when,
 )
@@ -398,8 +399,8 @@ def reveal(
         for chunk in isolated_chunks(zk, task, r, me):
             say(
                 f"chunk {chunk}: too few of {member}'s neighbours contributed (fewer than "
-                f"{task.t_min} connected contributors), so its masks stay in place and the chunk "
-                "stays void rather than publish a small sum"
+                f"{task.t_min} connected contributors), so its masks stay in place rather than "
+                "publish a small sum; finalizing withdraws its words and the rest aggregates"
             )
         if not todo:
             say(f"nothing to reveal: no neighbour of {member} dropped a chunk it contributed to")
@@ -439,7 +440,7 @@ def finalize_command(
     account: str | None,
 ) -> None:
     """Seal the round's exact aggregates on-chain, derive the new model, publish it (anyone)."""
-    from zkfed.protocol import finalize
+    from zkfed.protocol import finalize, withdraw_isolated
 
     with open_session(settings) as session:
         zk = session.zk
@@ -456,6 +457,12 @@ def finalize_command(
             raise ConfigurationError(
                 f"Round {r} of task {task_id} takes submissions until "
                 f"{when(state.submission_deadline, now)}; finalize after that."
+            )
+        withdrawn = withdraw_isolated(zk, caller, task, r)
+        if withdrawn.chunks:
+            say(
+                f"withdrew {plural(withdrawn.chunks, 'isolated contribution')}: components of "
+                f"fewer than {task.t_min} contributors leave their chunks (gas {withdrawn.gas:,})"
             )
         statuses = [zk.chunk_status(task_id, r, chunk) for chunk in range(task.n_chunks)]
         if ChunkStatus.AWAITING_REVEALS in statuses:

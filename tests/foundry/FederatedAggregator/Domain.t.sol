@@ -29,7 +29,7 @@ contract DomainTest is AggregatorFixture {
         super.setUp();
         (aggA, govA) = (agg, gov);
         assertEq(_newTask(_config()), TASK);
-        uint256[] memory ring = aggA.ringOrder(TASK);
+        uint256[] memory ring = IKeyRegistry(aggA.keys()).ringOrder(TASK);
 
         (govB, aggB) = _deploy();
         _use(aggB, govB);
@@ -38,7 +38,7 @@ contract DomainTest is AggregatorFixture {
             _registerKey(members[i], keys[i][0], keys[i][1]);
         }
         assertEq(_newTask(_config(), ring), TASK);
-        assertEq(aggB.ringOrder(TASK), ring);
+        assertEq(IKeyRegistry(aggB.keys()).ringOrder(TASK), ring);
         _use(aggA, govA);
     }
 
@@ -121,16 +121,18 @@ contract DomainTest is AggregatorFixture {
         bytes32 seedB = _seed(aggB, 2, anchorHash);
         assertTrue(seedA != seedB);
 
-        vm.expectEmit(address(aggA));
-        emit IFA.GraphDrawn(2, seedA);
-        aggA.drawGraph(2);
-        vm.expectEmit(address(aggB));
-        emit IFA.GraphDrawn(2, seedB);
-        aggB.drawGraph(2);
-        assertEq(aggA.ringOrder(2), RingReference.shuffle(seedA, N_MEMBERS));
-        assertEq(aggB.ringOrder(2), RingReference.shuffle(seedB, N_MEMBERS));
+        IKeyRegistry keysA = IKeyRegistry(aggA.keys());
+        IKeyRegistry keysB = IKeyRegistry(aggB.keys());
+        vm.expectEmit(address(keysA));
+        emit IKeyRegistry.GraphDrawn(2, seedA);
+        keysA.drawGraph(2);
+        vm.expectEmit(address(keysB));
+        emit IKeyRegistry.GraphDrawn(2, seedB);
+        keysB.drawGraph(2);
+        assertEq(keysA.ringOrder(2), RingReference.shuffle(seedA, N_MEMBERS));
+        assertEq(keysB.ringOrder(2), RingReference.shuffle(seedB, N_MEMBERS));
         assertTrue(
-            keccak256(abi.encode(aggA.ringOrder(2))) != keccak256(abi.encode(aggB.ringOrder(2)))
+            keccak256(abi.encode(keysA.ringOrder(2))) != keccak256(abi.encode(keysB.ringOrder(2)))
         );
     }
 

@@ -7,19 +7,28 @@ import {IVerifierRegistry} from "../../../contracts/interfaces/IVerifierRegistry
 import {AggregatorFixture} from "../utils/AggregatorFixture.sol";
 import {RingReference} from "../utils/RingReference.sol";
 
-/// @notice `drawGraph`: a SecAgg task's ring, drawn once, by anyone, from the block after the
-///         task's creation block (its anchor) with seed keccak256(abi.encode(blockhash(anchor),
-///         D)); re-anchored when the anchor's hash is forgotten. `ringOrder` and `neighbors`
+/// @notice `KeyRegistry.drawGraph`: a SecAgg task's ring, drawn once, by anyone, from the block
+///         after the task's creation block (its anchor, recorded by `assignKeys`) with seed
+///         keccak256(abi.encode(blockhash(anchor), D)); re-anchored when the anchor's hash is
+///         forgotten. The registry's `ringOrder` and `graph` and the aggregator's `neighbors`
 ///         read the drawn ring; nobody joins before the draw.
 /// @dev Each test creates its tasks itself (`gov.createTask`, nothing drawn) and sets the
 ///      anchor's hash with `vm.setBlockhash`. Crowds of up to `MAX_MEMBERS` run on the variant
-///      `WIDE_VARIANT` (B − R = 8: lane headroom 256), every member given a key by a mocked
-///      `KeyRegistry.assignKeys` (which keeps all candidates).
+///      `WIDE_VARIANT` (B − R = 8: lane headroom 256), every member registering a real key
+///      (`_enrolCrowd`) so that the registry records the task's draw.
 contract DrawGraphTest is AggregatorFixture {
     /// @dev Registry id of the fixture's variant with B = 16, R = 8.
     uint32 internal constant WIDE_VARIANT = 1;
 
     bytes32 internal constant ANCHOR_HASH = keccak256("the creation block");
+
+    /// @dev The aggregator's `KeyRegistry`, where rings are drawn.
+    IKeyRegistry internal keyRegistry;
+
+    function setUp() public override {
+        super.setUp();
+        keyRegistry = _keyRegistry();
+    }
 
     function _variants() internal view override returns (IVerifierRegistry.Variant[] memory) {
         IFA.CircuitVariant memory wide = _variant();
@@ -31,25 +40,17 @@ contract DrawGraphTest is AggregatorFixture {
     /// @dev A SecAgg task of the fixture's members, created in this block, not drawn.
     function _undrawn() internal returns (uint256 taskId) {
         taskId = gov.createTask(_config());
-        assertEq(agg.ringOrder(taskId).length, 0);
+        assertEq(keyRegistry.ringOrder(taskId).length, 0);
     }
 
-    /// @dev Governance of n fresh accounts, each with an unused key; a task of them on
-    ///      `WIDE_VARIANT`, created in this block, not drawn.
+    /// @dev Governance of n fresh accounts, each with an unused key (`_enrolCrowd`); a task of
+    ///      them on `WIDE_VARIANT`, created in this block, not drawn.
     function _crowdTask(uint256 n) internal returns (uint256 taskId) {
-        address[] memory crowd = new address[](n);
-        for (uint256 i; i < n; ++i) {
-            crowd[i] = vm.addr(0x1000 + i);
-        }
-        gov.setMembers(crowd);
-        // Every one of them has an unused key: the registry keeps all candidates.
-        vm.mockCall(
-            agg.keys(), abi.encodeWithSelector(IKeyRegistry.assignKeys.selector), abi.encode(crowd)
-        );
+        address[] memory crowd = _enrolCrowd(n);
         IFA.TaskConfig memory c = _config();
         c.variant = WIDE_VARIANT;
         taskId = gov.createTask(c);
-        assertEq(agg.taskMembers(taskId).length, n);
+        assertEq(agg.taskMembers(taskId), crowd);
     }
 
     /// @dev In the next block, with the anchor's hash set to `anchorHash`: expects `GraphDrawn`
@@ -61,10 +62,10 @@ contract DrawGraphTest is AggregatorFixture {
         vm.roll(anchor + 1);
         vm.setBlockhash(anchor, anchorHash);
         seed = keccak256(abi.encode(anchorHash, _domain(taskId)));
-        vm.expectEmit(address(agg));
-        emit IFA.GraphDrawn(taskId, seed);
+        vm.expectEmit(address(keyRegistry));
+        emit IKeyRegistry.GraphDrawn(taskId, seed);
         vm.prank(caller);
-        agg.drawGraph(taskId);
+        keyRegistry.drawGraph(taskId);
     }
 
     // --- the draw ---------------------------------------------------------------------------
@@ -75,7 +76,7 @@ contract DrawGraphTest is AggregatorFixture {
         uint256 taskId = _undrawn();
         bytes32 seed = _expectDraw(taskId, block.number, ANCHOR_HASH, outsider);
         assertEq(seed, _seed(agg, taskId, ANCHOR_HASH));
-        uint256[] memory ring = agg.ringOrder(taskId);
+        uint256[] memory ring = keyRegistry.ringOrder(taskId);
         assertEq(ring, RingReference.shuffle(seed, N_MEMBERS));
         assertTrue(RingReference.isPermutation(ring));
     }
@@ -93,10 +94,10 @@ contract DrawGraphTest is AggregatorFixture {
         vm.setBlockhash(block.number - 1, keccak256("the previous block"));
         vm.setBlockhash(anchor, anchorHash);
         bytes32 seed = keccak256(abi.encode(anchorHash, _domain(taskId)));
-        vm.expectEmit(address(agg));
-        emit IFA.GraphDrawn(taskId, seed);
-        agg.drawGraph(taskId);
-        assertEq(agg.ringOrder(taskId), RingReference.shuffle(seed, N_MEMBERS));
+        vm.expectEmit(address(keyRegistry));
+        emit IKeyRegistry.GraphDrawn(taskId, seed);
+        keyRegistry.drawGraph(taskId);
+        assertEq(keyRegistry.ringOrder(taskId), RingReference.shuffle(seed, N_MEMBERS));
     }
 
     /// @dev For any n from 3 to `MAX_MEMBERS` and any anchor hash, `ringOrder` holds each member
@@ -109,7 +110,7 @@ contract DrawGraphTest is AggregatorFixture {
         uint256 anchor = block.number;
         uint256 taskId = _crowdTask(n);
         bytes32 seed = _expectDraw(taskId, anchor, anchorHash, outsider);
-        uint256[] memory ring = agg.ringOrder(taskId);
+        uint256[] memory ring = keyRegistry.ringOrder(taskId);
         assertEq(ring.length, n);
         assertTrue(RingReference.isPermutation(ring), "a permutation");
         assertEq(ring, RingReference.shuffle(seed, n));
@@ -121,14 +122,16 @@ contract DrawGraphTest is AggregatorFixture {
         vm.assume(anchorHash != bytes32(0));
         uint256 anchor = block.number;
         uint256 first = _crowdTask(16);
+        _enrolCrowd(16); // a second key each, for the second task
         IFA.TaskConfig memory c = _config();
         c.variant = WIDE_VARIANT;
         uint256 second = gov.createTask(c);
+        assertEq(agg.taskMembers(second), agg.taskMembers(first));
         bytes32 firstSeed = _expectDraw(first, anchor, anchorHash, outsider);
         bytes32 secondSeed = _expectDraw(second, anchor, anchorHash, outsider);
         assertTrue(firstSeed != secondSeed);
-        uint256[] memory a = agg.ringOrder(first);
-        uint256[] memory b = agg.ringOrder(second);
+        uint256[] memory a = keyRegistry.ringOrder(first);
+        uint256[] memory b = keyRegistry.ringOrder(second);
         assertEq(a, RingReference.shuffle(firstSeed, 16));
         assertEq(b, RingReference.shuffle(secondSeed, 16));
         assertTrue(keccak256(abi.encode(a)) != keccak256(abi.encode(b)), "different rings");
@@ -137,7 +140,29 @@ contract DrawGraphTest is AggregatorFixture {
     function test_RingOrder_EmptyBeforeTheDraw() public {
         uint256 taskId = _undrawn();
         vm.roll(block.number + 1);
-        assertEq(agg.ringOrder(taskId).length, 0);
+        assertEq(keyRegistry.ringOrder(taskId).length, 0);
+    }
+
+    /// @dev `graph` is the stored ring: 2n bytes, byte p the member index at ring position p
+    ///      (`ringOrder`'s entry p), byte n + i the ring position of member i; empty before
+    ///      the draw.
+    /// forge-config: default.fuzz.runs = 32
+    /// forge-config: ci.fuzz.runs = 256
+    function testFuzz_Graph_Layout(uint256 n, bytes32 anchorHash) public {
+        vm.assume(anchorHash != bytes32(0));
+        n = bound(n, 3, 48);
+        uint256 anchor = block.number;
+        uint256 taskId = _crowdTask(n);
+        assertEq(keyRegistry.graph(taskId).length, 0);
+        bytes32 seed = _expectDraw(taskId, anchor, anchorHash, outsider);
+        uint256[] memory ring = RingReference.shuffle(seed, n);
+        bytes memory graph = keyRegistry.graph(taskId);
+        assertEq(graph.length, 2 * n);
+        for (uint256 p; p < n; ++p) {
+            assertEq(uint8(graph[p]), ring[p], "byte p: the member at position p");
+            assertEq(uint8(graph[n + ring[p]]), p, "byte n + i: the position of member i");
+        }
+        assertEq(keyRegistry.ringOrder(taskId), ring);
     }
 
     // --- re-anchoring -----------------------------------------------------------------------
@@ -154,19 +179,21 @@ contract DrawGraphTest is AggregatorFixture {
         assertEq(blockhash(anchor), bytes32(0));
         uint256 reanchor = block.number;
 
-        vm.expectEmit(address(agg));
-        emit IFA.GraphAnchored(taskId, reanchor);
-        agg.drawGraph(taskId);
-        assertEq(agg.ringOrder(taskId).length, 0);
+        vm.expectEmit(address(keyRegistry));
+        emit IKeyRegistry.GraphAnchored(taskId, reanchor);
+        keyRegistry.drawGraph(taskId);
+        assertEq(keyRegistry.ringOrder(taskId).length, 0);
         vm.expectRevert(abi.encodeWithSelector(IFA.GraphNotDrawn.selector, taskId));
         agg.neighbors(taskId, members[0]);
 
-        vm.expectRevert(abi.encodeWithSelector(IFA.GraphNotReady.selector, taskId, reanchor));
-        agg.drawGraph(taskId);
+        vm.expectRevert(
+            abi.encodeWithSelector(IKeyRegistry.GraphNotReady.selector, taskId, reanchor)
+        );
+        keyRegistry.drawGraph(taskId);
 
         bytes32 newHash = keccak256("the new anchor");
         bytes32 seed = _expectDraw(taskId, reanchor, newHash, members[3]);
-        assertEq(agg.ringOrder(taskId), RingReference.shuffle(seed, N_MEMBERS));
+        assertEq(keyRegistry.ringOrder(taskId), RingReference.shuffle(seed, N_MEMBERS));
         assertTrue(seed != _seed(agg, taskId, ANCHOR_HASH));
     }
 
@@ -175,17 +202,17 @@ contract DrawGraphTest is AggregatorFixture {
         uint256 taskId = _undrawn();
         vm.roll(block.number + 300);
         uint256 second = block.number;
-        vm.expectEmit(address(agg));
-        emit IFA.GraphAnchored(taskId, second);
-        agg.drawGraph(taskId);
+        vm.expectEmit(address(keyRegistry));
+        emit IKeyRegistry.GraphAnchored(taskId, second);
+        keyRegistry.drawGraph(taskId);
 
         vm.roll(second + 257);
-        vm.expectEmit(address(agg));
-        emit IFA.GraphAnchored(taskId, second + 257);
-        agg.drawGraph(taskId);
+        vm.expectEmit(address(keyRegistry));
+        emit IKeyRegistry.GraphAnchored(taskId, second + 257);
+        keyRegistry.drawGraph(taskId);
 
         bytes32 seed = _expectDraw(taskId, second + 257, ANCHOR_HASH, outsider);
-        assertEq(agg.ringOrder(taskId), RingReference.shuffle(seed, N_MEMBERS));
+        assertEq(keyRegistry.ringOrder(taskId), RingReference.shuffle(seed, N_MEMBERS));
     }
 
     /// @dev A zero hash is a forgotten one, however recent the anchor.
@@ -194,10 +221,10 @@ contract DrawGraphTest is AggregatorFixture {
         uint256 taskId = _undrawn();
         vm.roll(anchor + 1);
         vm.setBlockhash(anchor, bytes32(0));
-        vm.expectEmit(address(agg));
-        emit IFA.GraphAnchored(taskId, anchor + 1);
-        agg.drawGraph(taskId);
-        assertEq(agg.ringOrder(taskId).length, 0);
+        vm.expectEmit(address(keyRegistry));
+        emit IKeyRegistry.GraphAnchored(taskId, anchor + 1);
+        keyRegistry.drawGraph(taskId);
+        assertEq(keyRegistry.ringOrder(taskId).length, 0);
     }
 
     // --- refusals ---------------------------------------------------------------------------
@@ -207,8 +234,8 @@ contract DrawGraphTest is AggregatorFixture {
     function test_RevertWhen_DrawGraph_InTheAnchorBlock() public {
         uint256 anchor = block.number;
         uint256 taskId = _undrawn();
-        vm.expectRevert(abi.encodeWithSelector(IFA.GraphNotReady.selector, taskId, anchor));
-        agg.drawGraph(taskId);
+        vm.expectRevert(abi.encodeWithSelector(IKeyRegistry.GraphNotReady.selector, taskId, anchor));
+        keyRegistry.drawGraph(taskId);
     }
 
     /// @dev Once drawn, never again: later blocks, another hash or a forgotten anchor change
@@ -217,33 +244,43 @@ contract DrawGraphTest is AggregatorFixture {
         uint256 anchor = block.number;
         uint256 taskId = _undrawn();
         _expectDraw(taskId, anchor, ANCHOR_HASH, outsider);
-        uint256[] memory ring = agg.ringOrder(taskId);
+        uint256[] memory ring = keyRegistry.ringOrder(taskId);
 
         vm.roll(block.number + bound(delay, 0, 1000));
         if (block.number - anchor <= 256) vm.setBlockhash(anchor, otherHash);
-        vm.expectRevert(abi.encodeWithSelector(IFA.GraphAlreadyDrawn.selector, taskId));
-        agg.drawGraph(taskId);
-        assertEq(agg.ringOrder(taskId), ring);
+        vm.expectRevert(abi.encodeWithSelector(IKeyRegistry.GraphAlreadyDrawn.selector, taskId));
+        keyRegistry.drawGraph(taskId);
+        assertEq(keyRegistry.ringOrder(taskId), ring);
     }
 
+    /// @dev A CKKS task takes no keys, so the registry knows no draw of it (`NoSuchTask`) and
+    ///      has no ring for it.
     function test_RevertWhen_DrawGraph_CkksTask() public {
         uint256 ckks = gov.createTask(_ckksConfig());
         vm.roll(block.number + 1);
-        bytes memory wrongMode = abi.encodeWithSelector(IFA.WrongMode.selector, ckks, IFA.Mode.Ckks);
-        vm.expectRevert(wrongMode);
-        agg.drawGraph(ckks);
-        vm.expectRevert(wrongMode);
-        agg.ringOrder(ckks);
+        vm.setBlockhash(block.number - 1, ANCHOR_HASH);
+        vm.expectRevert(abi.encodeWithSelector(IKeyRegistry.NoSuchTask.selector, ckks));
+        keyRegistry.drawGraph(ckks);
+        assertEq(keyRegistry.ringOrder(ckks).length, 0);
+        assertEq(keyRegistry.graph(ckks).length, 0);
+        vm.expectRevert(abi.encodeWithSelector(IFA.WrongMode.selector, ckks, IFA.Mode.Ckks));
+        agg.neighbors(ckks, members[0]);
     }
 
+    /// @dev An id no task took keys for, above the last task's or 0, is `NoSuchTask`.
     function testFuzz_RevertWhen_DrawGraph_UnknownTask(uint256 taskId) public {
         uint256 known = _undrawn();
         taskId = bound(taskId, known + 1, type(uint256).max);
         vm.roll(block.number + 1);
-        vm.expectRevert(abi.encodeWithSelector(IFA.UnknownTask.selector, taskId));
-        agg.drawGraph(taskId);
-        vm.expectRevert(abi.encodeWithSelector(IFA.UnknownTask.selector, 0));
-        agg.drawGraph(0);
+        vm.setBlockhash(block.number - 1, ANCHOR_HASH);
+        vm.expectRevert(abi.encodeWithSelector(IKeyRegistry.NoSuchTask.selector, taskId));
+        keyRegistry.drawGraph(taskId);
+        vm.expectRevert(abi.encodeWithSelector(IKeyRegistry.NoSuchTask.selector, 0));
+        keyRegistry.drawGraph(0);
+        assertEq(keyRegistry.ringOrder(taskId).length, 0);
+        // The known task still draws.
+        keyRegistry.drawGraph(known);
+        assertEq(keyRegistry.ringOrder(known).length, N_MEMBERS);
     }
 
     // --- before the draw --------------------------------------------------------------------
@@ -313,7 +350,7 @@ contract DrawGraphTest is AggregatorFixture {
         uint256 anchor = block.number;
         uint256 taskId = _crowdTask(n);
         _expectDraw(taskId, anchor, anchorHash, outsider);
-        uint256[] memory ring = agg.ringOrder(taskId);
+        uint256[] memory ring = keyRegistry.ringOrder(taskId);
         uint256[] memory position = new uint256[](n);
         for (uint256 p; p < n; ++p) {
             position[ring[p]] = p;

@@ -366,8 +366,8 @@ contract NeighborSlotsTest is AggregatorFixture {
         assertEq(slots >> 8, 0x3);
     }
 
-    /// @dev A CKKS task has no ring: `neighbors` says WrongMode, as `ringOrder` and
-    ///      `drawGraph` do.
+    /// @dev A CKKS task has no ring: `neighbors` says WrongMode (and the key registry, which
+    ///      took no keys for it, draws none: `NoSuchTask`, DrawGraph.t.sol).
     function test_RevertWhen_Neighbors_CkksTask() public {
         uint256 ckks = gov.createTask(_ckksConfig());
         vm.expectRevert(abi.encodeWithSelector(IFA.WrongMode.selector, ckks, IFA.Mode.Ckks));

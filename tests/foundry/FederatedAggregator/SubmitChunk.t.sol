@@ -16,7 +16,7 @@ contract SubmitChunkTest is AggregatorFixture {
     function test_SubmitChunk() public {
         uint256[] memory words = _words(1);
         vm.expectEmit(address(agg));
-        emit IFA.ChunkSubmitted(taskId, 1, members[2], 1);
+        emit IFA.ChunkSubmitted(taskId, 1, members[2], 1, words);
         vm.prank(members[2]);
         agg.submitChunk(taskId, 1, 1, words, _proof());
 

@@ -12,12 +12,16 @@ import {AggregatorHandler} from "./handlers/AggregatorHandler.sol";
 ///         calls each).
 contract FederatedAggregatorInvariantTest is AggregatorFixture {
     uint256 internal constant TASK_CHUNKS = 2;
+    /// @dev Ten members (K = 4): enough for a contributor more than two ring positions from
+    ///      every other to be isolated while the chunk keeps t_min without it (withdrawable).
+    uint256 internal constant TASK_MEMBERS = 10;
 
     AggregatorHandler internal handler;
     uint256 internal taskId;
 
     function setUp() public override {
         super.setUp();
+        _enrolMembers(TASK_MEMBERS);
         IFA.TaskConfig memory c = _config();
         c.rounds = 1000;
         // Short windows so that a campaign crosses several deadlines in a few dozen calls.
@@ -25,6 +29,7 @@ contract FederatedAggregatorInvariantTest is AggregatorFixture {
         c.revealPeriod = 3 hours;
         c.paramCount = uint64(TASK_CHUNKS * W * L);
         taskId = _newTask(c);
+        assertEq(agg.taskMembers(taskId), members);
         handler = new AggregatorHandler(agg, taskId, members);
         targetContract(address(handler));
     }
@@ -93,19 +98,22 @@ contract FederatedAggregatorInvariantTest is AggregatorFixture {
         }
     }
 
-    /// @dev No member contributes a chunk twice in a round, and the recorded contributor set
-    ///      matches the accepted submissions.
+    /// @dev No member contributes a chunk twice in a round (nor is withdrawn twice), and the
+    ///      recorded contributor set matches the accepted submissions less the accepted
+    ///      withdrawals.
     function invariant_NoMemberContributesAChunkTwice() public view {
         uint256 current = handler.currentRound();
         for (uint256 round = 1; round <= current; ++round) {
             for (uint256 c; c < TASK_CHUNKS; ++c) {
                 (uint256 bitmap, uint256 count) = agg.chunkContributors(taskId, round, c);
                 uint256 bits;
-                for (uint256 m; m < N_MEMBERS; ++m) {
+                for (uint256 m; m < TASK_MEMBERS; ++m) {
                     uint256 accepted = handler.ghostSubmissions(round, c, m);
+                    uint256 withdrawn = handler.ghostWithdrawals(round, c, m);
                     assertLe(accepted, 1);
-                    assertEq((bitmap >> m) & 1, accepted);
-                    bits += accepted;
+                    assertLe(withdrawn, accepted);
+                    assertEq((bitmap >> m) & 1, accepted - withdrawn);
+                    bits += accepted - withdrawn;
                 }
                 assertEq(count, bits);
                 assertEq(count, handler.ghostCount(round, c));
@@ -134,8 +142,8 @@ contract FederatedAggregatorInvariantTest is AggregatorFixture {
                 (, uint256 count) = agg.chunkContributors(taskId, round, c);
                 if (count < T_MIN) {
                     assertEq(revealed, 0);
-                    for (uint256 i; i < N_MEMBERS; ++i) {
-                        for (uint256 j; j < N_MEMBERS; ++j) {
+                    for (uint256 i; i < TASK_MEMBERS; ++i) {
+                        for (uint256 j; j < TASK_MEMBERS; ++j) {
                             assertFalse(agg.maskRevealed(taskId, round, c, members[i], members[j]));
                         }
                     }
@@ -157,7 +165,7 @@ contract FederatedAggregatorInvariantTest is AggregatorFixture {
     ///      members that joined have contributed a chunk.
     function invariant_ContributorsJoinedAndCommitmentsNeverChange() public view {
         uint256 joined;
-        for (uint256 m; m < N_MEMBERS; ++m) {
+        for (uint256 m; m < TASK_MEMBERS; ++m) {
             uint256[] memory ghost = handler.ghostCommitments(m);
             uint256[] memory stored = agg.pairCommitments(taskId, members[m]);
             assertEq(agg.hasJoined(taskId, members[m]), ghost.length != 0);
@@ -179,11 +187,17 @@ contract FederatedAggregatorInvariantTest is AggregatorFixture {
     ///      `drawGraph` is accepted, and `ringOrder` keeps answering the same permutation.
     function invariant_RingNeverChanges() public view {
         assertEq(handler.redraws(), 0);
-        assertEq(agg.ringOrder(taskId), handler.ringOrder());
+        assertEq(_keyRegistry().ringOrder(taskId), handler.ringOrder());
+    }
+
+    /// @dev Only isolated contributors are withdrawn: each accepted `withdrawChunk` named a
+    ///      member whose component of the chunk's contributors was below t_min.
+    function invariant_OnlyIsolatedContributorsWithdrawn() public view {
+        assertEq(handler.withdrawMismatches(), 0);
     }
 
     function afterInvariant() external view {
-        string[15] memory keys = [
+        string[17] memory keys = [
             "join.ok",
             "join.refused",
             "submit.ok",
@@ -198,6 +212,8 @@ contract FederatedAggregatorInvariantTest is AggregatorFixture {
             "abort.refused",
             "redraw.ok",
             "redraw.refused",
+            "withdraw.ok",
+            "withdraw.refused",
             "warp"
         ];
         for (uint256 i; i < keys.length; ++i) {

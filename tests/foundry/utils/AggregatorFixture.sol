@@ -63,6 +63,9 @@ abstract contract AggregatorFixture is Test {
     address internal outsider = makeAddr("outsider");
     /// @dev Seeds the creation-block hashes `_newTask` draws rings from; a test may fuzz it.
     bytes32 internal anchorSalt = keccak256("zkfed.test-anchor");
+    /// @dev The crowd keys `_enrolCrowd` handed out so far, and the last one.
+    uint256 private _crowdKeys;
+    uint256[2] private _lastCrowdKey;
 
     function setUp() public virtual {
         verifier = new MockGroth16Verifier(5 + uint256(K) + W);
@@ -206,6 +209,55 @@ abstract contract AggregatorFixture is Test {
         }
     }
 
+    /// @dev Grows the fixture's members to `n` (`n` ≤ 256): members N_MEMBERS.. are new accounts
+    ///      `member<i>` with a first key sk = 1000 + i, as the first six, taken into the
+    ///      governance and registered. A task created afterwards has all `n`.
+    function _enrolMembers(uint256 n) internal {
+        require(n <= 256, "enrol: at most 256 members");
+        uint256 first = members.length;
+        for (uint256 i = first; i < n; ++i) {
+            members.push(makeAddr(string.concat("member", vm.toString(i))));
+            (uint256 x, uint256 y) = BabyJubJubReference.publicKey(1000 + i);
+            keys.push([x, y]);
+        }
+        gov.setMembers(members);
+        for (uint256 i = first; i < n; ++i) {
+            _registerKey(members[i], keys[i][0], keys[i][1]);
+        }
+    }
+
+    /// @dev The governance becomes a crowd of `n` fresh accounts (vm.addr(0x1000 + i)), each
+    ///      registering one more key on the current key registry: a SecAgg task created next
+    ///      takes all of them (call again for one more task of the same crowd). The keys are
+    ///      consecutive multiples of Base8 from sk = 2^40 (one curve addition each, so that a
+    ///      crowd of `MAX_MEMBERS` stays cheap), distinct from every other key of the suites.
+    function _enrolCrowd(uint256 n) internal returns (address[] memory crowd) {
+        crowd = new address[](n);
+        for (uint256 i; i < n; ++i) {
+            crowd[i] = vm.addr(0x1000 + i);
+        }
+        gov.setMembers(crowd);
+        for (uint256 i; i < n; ++i) {
+            (uint256 x, uint256 y) = _nextCrowdKey();
+            _registerKey(crowd[i], x, y);
+        }
+    }
+
+    function _nextCrowdKey() private returns (uint256 x, uint256 y) {
+        if (_crowdKeys == 0) {
+            (x, y) = BabyJubJubReference.publicKey(1 << 40);
+        } else {
+            (x, y) = BabyJubJubReference.add(
+                _lastCrowdKey[0],
+                _lastCrowdKey[1],
+                BabyJubJubReference.BASE8_X,
+                BabyJubJubReference.BASE8_Y
+            );
+        }
+        ++_crowdKeys;
+        _lastCrowdKey = [x, y];
+    }
+
     /// @dev A further key of fixture member i, told apart by n: sk = 2^20 + 2^8·n + i (i < 256),
     ///      distinct from the fixture's first keys (sk = 1000 + i) and any other small secret
     ///      the tests use.
@@ -323,14 +375,15 @@ abstract contract AggregatorFixture is Test {
     function _drawGraph(uint256 taskId, uint256 anchor, bytes32 anchorHash) internal {
         if (block.number <= anchor) vm.roll(anchor + 1);
         vm.setBlockhash(anchor, anchorHash);
-        agg.drawGraph(taskId);
-        assertEq(agg.ringOrder(taskId).length, agg.taskMembers(taskId).length, "ring drawn");
+        IKeyRegistry keyRegistry = _keyRegistry();
+        keyRegistry.drawGraph(taskId);
+        assertEq(keyRegistry.ringOrder(taskId).length, agg.taskMembers(taskId).length, "ring drawn");
     }
 
     /// @dev Draws `ring` for `taskId`, created in block `anchor` (see `_anchorHashFor`).
     function _drawRing(uint256 taskId, uint256 anchor, uint256[] memory ring) internal {
         _drawGraph(taskId, anchor, _anchorHashFor(agg, taskId, ring));
-        assertEq(agg.ringOrder(taskId), ring, "the searched ring");
+        assertEq(_keyRegistry().ringOrder(taskId), ring, "the searched ring");
     }
 
     /// @dev The seed `drawGraph` derives for a task of aggregator `a` from its anchor's hash.
@@ -371,7 +424,7 @@ abstract contract AggregatorFixture is Test {
 
     /// @dev The task's drawn ring; refuses an undrawn one.
     function _ringOrder(uint256 taskId) internal view returns (uint256[] memory order) {
-        order = agg.ringOrder(taskId);
+        order = _keyRegistry().ringOrder(taskId);
         require(order.length != 0, "ring not drawn");
     }
 

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 pragma solidity ^0.8.28;
 
-/// @notice The drawn neighbour ring re-implemented from its definition (IFederatedAggregator,
-///         `drawGraph`), on plain arrays, for the suites to check the aggregator against:
-///         `order[p]` is the member index at ring position p, as `ringOrder` returns it.
+/// @notice The drawn neighbour ring re-implemented from its definition (`IKeyRegistry.drawGraph`,
+///         the slots of `IFederatedAggregator`), on plain arrays, for the suites to check the
+///         contracts against: `order[p]` is the member index at ring position p, as the key
+///         registry's `ringOrder` returns it.
 library RingReference {
     /// @dev Fisher–Yates over 0..n−1: for i = n − 1 down to 1, swap entries i and
     ///      j = uint256(keccak256(abi.encode(seed, i))) mod (i + 1).
@@ -79,5 +80,73 @@ library RingReference {
             seen[order[p]] = true;
         }
         return true;
+    }
+
+    /// @dev The size of member i's component in the graph whose vertices are the members in
+    ///      `contributors` (bit j: member j) and whose edges join members in each other's active
+    ///      slots (K = k); i itself counts, contributor or not. Depth-first over an adjacency
+    ///      matrix built from `neighbor`, independently of the aggregator's breadth-first count.
+    function componentSize(uint256[] memory order, uint256 contributors, uint256 i, uint256 k)
+        internal
+        pure
+        returns (uint256 size)
+    {
+        uint256 n = order.length;
+        uint256 active = activeSlots(k, n);
+        bool[][] memory adjacent = new bool[][](n);
+        for (uint256 a; a < n; ++a) {
+            adjacent[a] = new bool[](n);
+        }
+        for (uint256 a; a < n; ++a) {
+            for (uint256 s; s < active; ++s) {
+                uint256 b = neighbor(order, a, s);
+                adjacent[a][b] = true;
+                adjacent[b][a] = true;
+            }
+        }
+        bool[] memory seen = new bool[](n);
+        uint256[] memory stack = new uint256[](n);
+        uint256 top = 1;
+        stack[0] = i;
+        seen[i] = true;
+        while (top != 0) {
+            uint256 a = stack[--top];
+            ++size;
+            for (uint256 b; b < n; ++b) {
+                if (adjacent[a][b] && !seen[b] && (contributors >> b) & 1 == 1) {
+                    seen[b] = true;
+                    stack[top++] = b;
+                }
+            }
+        }
+    }
+
+    /// @dev The component size `withdrawChunk` reports in `ComponentNotIsolated`: breadth first
+    ///      from member i, each dequeued member's active slots in slot order, no member dequeued
+    ///      once `limit` are found; so min(size, limit) ≤ the count ≤ size, exceeding `limit` by
+    ///      the rest of the last expansion.
+    function componentCount(
+        uint256[] memory order,
+        uint256 contributors,
+        uint256 i,
+        uint256 k,
+        uint256 limit
+    ) internal pure returns (uint256 size) {
+        uint256 n = order.length;
+        uint256 active = activeSlots(k, n);
+        uint256[] memory queue = new uint256[](n);
+        bool[] memory seen = new bool[](n);
+        queue[0] = i;
+        seen[i] = true;
+        size = 1;
+        for (uint256 head; head < size && size < limit; ++head) {
+            for (uint256 s; s < active; ++s) {
+                uint256 j = neighbor(order, queue[head], s);
+                if ((contributors >> j) & 1 == 1 && !seen[j]) {
+                    seen[j] = true;
+                    queue[size++] = j;
+                }
+            }
+        }
     }
 }

@@ -9,11 +9,13 @@ import {FederatedAggregator} from "../../../../contracts/FederatedAggregator.sol
 import {
     IFederatedAggregator as IFA
 } from "../../../../contracts/interfaces/IFederatedAggregator.sol";
+import {IKeyRegistry} from "../../../../contracts/interfaces/IKeyRegistry.sol";
 import {RingReference} from "../../utils/RingReference.sol";
 
 /// @notice Drives one SecAgg task, its ring drawn, through random joins, masked submissions,
-///         mask reveals, time jumps, batched finalisations, aborts and attempts to redraw the
-///         ring, and keeps ghost records of what the aggregator accepted.
+///         mask reveals, withdrawals of isolated contributors, time jumps, batched
+///         finalisations, aborts and attempts to redraw the ring, and keeps ghost records of
+///         what the aggregator accepted.
 /// @dev Every call is attempted as a real member would (including refused ones: second joins,
 ///      duplicates, reveals before the deadline or for void chunks, empty batches); only
 ///      accepted calls update the ghosts. A member joins the task before its first submission,
@@ -35,6 +37,7 @@ contract AggregatorHandler is CommonBase, StdCheats, StdUtils {
     }
 
     FederatedAggregator public immutable agg;
+    IKeyRegistry public immutable keyRegistry;
     uint256 public immutable taskId;
     address[] internal _members;
     uint256 public immutable words;
@@ -54,6 +57,11 @@ contract AggregatorHandler is CommonBase, StdCheats, StdUtils {
     mapping(uint256 => mapping(uint256 => mapping(uint256 => uint256))) public ghostPlain;
     /// round → chunk → member → accepted submissions
     mapping(uint256 => mapping(uint256 => mapping(uint256 => uint256))) public ghostSubmissions;
+    /// round → chunk → member → accepted withdrawals (`withdrawChunk`)
+    mapping(uint256 => mapping(uint256 => mapping(uint256 => uint256))) public ghostWithdrawals;
+    /// round → chunk → member → the words y it submitted and its unmasked values x
+    mapping(uint256 => mapping(uint256 => mapping(uint256 => uint256[]))) internal _sentWords;
+    mapping(uint256 => mapping(uint256 => mapping(uint256 => uint256[]))) internal _sentValues;
     mapping(uint256 => mapping(uint256 => uint256)) public ghostCount;
     mapping(uint256 => mapping(uint256 => uint256)) public ghostContributors;
     mapping(uint256 => mapping(uint256 => uint256)) public ghostReveals;
@@ -71,11 +79,15 @@ contract AggregatorHandler is CommonBase, StdCheats, StdUtils {
     uint256 public sealMismatches;
     /// `drawGraph` calls accepted after the ring was drawn
     uint256 public redraws;
+    /// `withdrawChunk` calls accepted for a member whose component of contributors (on the
+    /// handler's copy of the ring) had t_min members or more
+    uint256 public withdrawMismatches;
 
     mapping(string => uint256) public calls;
 
     constructor(FederatedAggregator agg_, uint256 taskId_, address[] memory members_) {
         agg = agg_;
+        keyRegistry = IKeyRegistry(agg_.keys());
         taskId = taskId_;
         _members = members_;
         IFA.CircuitVariant memory circuit = agg_.taskCircuit(taskId_);
@@ -85,7 +97,7 @@ contract AggregatorHandler is CommonBase, StdCheats, StdUtils {
         tMin = agg_.taskConfig(taskId_).minContributors;
         domain = agg_.taskDomain(taskId_);
         (,, chunks) = agg_.taskState(taskId_);
-        _order = agg_.ringOrder(taskId_);
+        _order = IKeyRegistry(agg_.keys()).ringOrder(taskId_);
         require(_order.length == members_.length, "AggregatorHandler: ring not drawn");
         for (uint256 i; i < members_.length; ++i) {
             (address[] memory ring, uint256 slots) = agg_.neighbors(taskId_, members_[i]);
@@ -178,6 +190,21 @@ contract AggregatorHandler is CommonBase, StdCheats, StdUtils {
         }
     }
 
+    /// @dev The members at ring positions p, p + 1, p + 2 and p + 5 (and p + 6 when `wordSeed`
+    ///      is odd) submit one chunk: on a ring of ten or more, t_min = 3 beside an isolated
+    ///      member (or pair), which `withdraw` can then take out.
+    function submitSpread(uint256 startSeed, uint256 chunkSeed, uint256 wordSeed) external {
+        uint256 n = _members.length;
+        uint256 start = _bound(startSeed, 0, n - 1);
+        uint256 chunk = _bound(chunkSeed, 0, chunks - 1);
+        uint256[5] memory offsets = [uint256(0), 1, 2, 5, 6];
+        uint256 count = wordSeed % 2 == 1 ? 5 : 4;
+        for (uint256 t; t < count; ++t) {
+            uint256 member = _order[(start + offsets[t]) % n];
+            _submit(member, chunk, uint256(keccak256(abi.encode(wordSeed, member))));
+        }
+    }
+
     function _submit(uint256 member, uint256 chunk, uint256 wordSeed) internal {
         // Join first, as the client does; one attempt in four skips it, to be refused.
         if (wordSeed % 4 != 0 && !agg.hasJoined(taskId, _members[member])) _join(member, wordSeed);
@@ -209,6 +236,8 @@ contract AggregatorHandler is CommonBase, StdCheats, StdUtils {
             ghostSubmissions[round][chunk][member]++;
             ghostCount[round][chunk]++;
             ghostContributors[round][chunk] |= 2 ** member;
+            _sentWords[round][chunk][member] = y;
+            _sentValues[round][chunk][member] = x;
         } catch {
             calls["submit.refused"]++;
         }
@@ -276,11 +305,69 @@ contract AggregatorHandler is CommonBase, StdCheats, StdUtils {
     ///      forgotten or not): refused, counted in `redraws` if ever accepted.
     function redraw(uint256 blocks) external {
         vm.roll(block.number + _bound(blocks, 0, 300));
-        try agg.drawGraph(taskId) {
+        try keyRegistry.drawGraph(taskId) {
             calls["redraw.ok"]++;
             ++redraws;
         } catch {
             calls["redraw.refused"]++;
+        }
+    }
+
+    /// @dev Anyone withdraws a contributor of the chunk with the words it submitted, or, when
+    ///      `tamper` is odd, with one word changed (refused): the first isolated contributor
+    ///      (component below t_min on the handler's ring) from `memberSeed` on, else the first
+    ///      contributor, else any member, so that withdrawals are refused for timing, sealing,
+    ///      the component, a revealed mask or the count rather than at random. Accepted only
+    ///      after the submission deadline, before the chunk is sealed, for an isolated member
+    ///      that removed no mask, while the chunk keeps t_min without it. When bit 1 of `tamper`
+    ///      is set, waits for the round's submission deadline first (as a withdrawer would).
+    function withdraw(uint256 memberSeed, uint256 chunkSeed, uint256 tamper) external {
+        uint256 n = _members.length;
+        uint256 chunk = _bound(chunkSeed, 0, chunks - 1);
+        uint256 round = currentRound();
+        if ((tamper >> 1) & 1 == 1) {
+            uint256 deadline = agg.roundInfo(taskId, round).submissionDeadline;
+            if (block.timestamp < deadline) vm.warp(deadline);
+        }
+        (uint256 bitmap,) = agg.chunkContributors(taskId, round, chunk);
+        uint256 start = _bound(memberSeed, 0, n - 1);
+        uint256 member = start;
+        for (uint256 i; i < n && (bitmap >> member) & 1 == 0; ++i) {
+            member = (member + 1) % n;
+        }
+        for (uint256 i; i < n; ++i) {
+            uint256 candidate = (start + i) % n;
+            if (
+                (bitmap >> candidate) & 1 == 1
+                    && RingReference.componentSize(_order, bitmap, candidate, k) < tMin
+            ) {
+                member = candidate;
+                break;
+            }
+        }
+        uint256[] memory y = _sentWords[round][chunk][member];
+        if (y.length == 0) y = new uint256[](words);
+        if (tamper % 2 == 1) y[tamper % words] = addmod(y[tamper % words], 1, P);
+        vm.prank(address(uint160(uint256(keccak256(abi.encode("withdrawer", tamper))))));
+        try agg.withdrawChunk(taskId, round, chunk, _members[member], y) {
+            calls["withdraw.ok"]++;
+            (, uint256 count) = agg.chunkContributors(taskId, round, chunk);
+            if (
+                RingReference.componentSize(_order, bitmap, member, k) >= tMin || count < tMin
+                    || tamper % 2 == 1
+            ) {
+                ++withdrawMismatches;
+            }
+            uint256[] memory x = _sentValues[round][chunk][member];
+            for (uint256 w; w < words; ++w) {
+                ghostSum[round][chunk][w] = addmod(ghostSum[round][chunk][w], P - y[w], P);
+                ghostPlain[round][chunk][w] = addmod(ghostPlain[round][chunk][w], P - x[w], P);
+            }
+            ghostWithdrawals[round][chunk][member]++;
+            ghostCount[round][chunk]--;
+            ghostContributors[round][chunk] &= ~(2 ** member);
+        } catch {
+            calls["withdraw.refused"]++;
         }
     }
 
