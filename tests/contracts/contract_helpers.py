@@ -256,21 +256,27 @@ def open_task(
 ) -> int:
     """Opens a task the way members do: a proposal, votes of a majority of `voters` (the
     governance's members), execution; then, unless `draw` is False, the executor draws a
-    SecAgg task's ring (`drawGraph`, from the next block). Returns the task id."""
+    SecAgg task's ring (`KeyRegistry.drawGraph`, from the next block). Returns the task id."""
     proposal_id = pass_proposal(governance, voters, config)
     tx = governance.execute(proposal_id, sender=voters[0])
     task_id = int(tx.events.filter(governance.ProposalExecuted)[0].taskId)
     if draw and config[TASK_CONFIG_MODE] == SECAGG:
-        aggregator = ape.project.FederatedAggregator.at(governance.aggregator())
-        aggregator.drawGraph(task_id, sender=voters[0])
+        key_registry_of(governance).drawGraph(task_id, sender=voters[0])
     return task_id
+
+
+def key_registry_of(governance: Any) -> Any:
+    """The `KeyRegistry` of a governance's aggregator, which draws SecAgg tasks' rings."""
+    aggregator = ape.project.FederatedAggregator.at(governance.aggregator())
+    return ape.project.KeyRegistry.at(aggregator.keys())
 
 
 def members_on_ring(aggregator: Any, task_id: int, members: Sequence[Any]) -> list[Any]:
     """A SecAgg task's `members` (in task order) rearranged in the order of its drawn ring
-    (`ringOrder`): entry p is the member at ring position p, so with K = 2 the neighbours of
-    entry p are entries p ± 1 (mod n)."""
-    return [members[int(i)] for i in aggregator.ringOrder(task_id)]
+    (`KeyRegistry.ringOrder`): entry p is the member at ring position p, so with K = 2 the
+    neighbours of entry p are entries p ± 1 (mod n)."""
+    keys = ape.project.KeyRegistry.at(aggregator.keys())
+    return [members[int(i)] for i in keys.ringOrder(task_id)]
 
 
 def admit_member(governance: Any, voters: Sequence[Any], account: Any) -> None:

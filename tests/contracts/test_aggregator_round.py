@@ -56,6 +56,7 @@ def _field_sum(vectors: list[list[int]]) -> list[int]:
 @pytest.fixture
 def round_task(
     aggregator: Any,
+    key_registry: Any,
     create_task: Callable[[tuple[Any, ...]], int],
     members: list[Any],
     secret_keys: list[int],
@@ -73,7 +74,7 @@ def round_task(
         bound=bound,
         members=tuple(public_keys),
         domain=int(aggregator.taskDomain(task_id)),
-        ring=tuple(int(i) for i in aggregator.ringOrder(task_id)),
+        ring=tuple(int(i) for i in key_registry.ringOrder(task_id)),
     )
     for i, member in enumerate(members):
         commitments = [c for c, _ in join_inputs(task, i, secret_keys[i])]

@@ -1,10 +1,11 @@
 """A SecAgg task's ring is drawn from the hash of its creation block, and the client agrees.
 
-`createTask` anchors the task to its block; `drawGraph` (anyone, once, from a later block)
-shuffles the member indices with seed keccak256(abi.encode(blockhash(anchor), D)). Here the seed
-is recomputed in Python from the block the node reports and the domain's definition, and the
-client's copy of the shuffle (`zkfed.masking.draw_ring`) must give the contract's `ringOrder`;
-the neighbour slots are then ring offsets from a member's ring position, their signs compare
+`createTask` anchors the task to its block (the `KeyRegistry` records it when the task takes its
+keys); `KeyRegistry.drawGraph` (anyone, once, from a later block) shuffles the member indices
+with seed keccak256(abi.encode(blockhash(anchor), D)). Here the seed is recomputed in Python
+from the block the node reports and the domain's definition, and the client's copy of the
+shuffle (`zkfed.masking.draw_ring`) must give the registry's `ringOrder` (and its `graph`
+bytes); the neighbour slots are then ring offsets from a member's ring position, their signs compare
 member indices. The client draws the ring itself when it executes a SecAgg proposal, and refuses
 to build a task whose ring is not drawn yet.
 """
@@ -46,6 +47,12 @@ def _seed(aggregator: Any, anchor_block: int, task_id: int) -> bytes:
     return keccak(encode(["bytes32", "uint256"], [anchor_hash, domain]))
 
 
+def _graph_bytes(ring: tuple[int, ...]) -> bytes:
+    """The registry's 2n-byte graph of a ring: the member at each ring position, then each
+    member's ring position."""
+    return bytes(ring) + bytes(ring.index(i) for i in range(len(ring)))
+
+
 def _execute(governance: Any, members: list[Any], config: tuple[Any, ...]) -> tuple[int, int]:
     """Carries and executes a task proposal without drawing; (task id, creation block)."""
     proposal_id = pass_proposal(governance, members, config)
@@ -55,6 +62,7 @@ def _execute(governance: Any, members: list[Any], config: tuple[Any, ...]) -> tu
 
 def test_the_contracts_ring_is_the_clients_draw_from_the_creation_block(
     aggregator: Any,
+    key_registry: Any,
     governance: Any,
     members: list[Any],
     outsider: Any,
@@ -67,16 +75,17 @@ def test_the_contracts_ring_is_the_clients_draw_from_the_creation_block(
     created = [_execute(governance, members, task_config()) for _ in range(TASKS)]
 
     # Execute
-    drawn = [aggregator.drawGraph(task_id, sender=outsider) for task_id, _ in created]
+    drawn = [key_registry.drawGraph(task_id, sender=outsider) for task_id, _ in created]
 
     # Assert
     rings = []
     for (task_id, block), tx in zip(created, drawn, strict=True):
         seed = _seed(aggregator, block, task_id)
-        ring = tuple(int(i) for i in aggregator.ringOrder(task_id))
+        ring = tuple(int(i) for i in key_registry.ringOrder(task_id))
         assert ring == draw_ring(seed, len(members))
         assert sorted(ring) == list(range(len(members)))
-        (event,) = tx.events.filter(aggregator.GraphDrawn)
+        assert bytes(key_registry.graph(task_id)) == _graph_bytes(ring)
+        (event,) = tx.events.filter(key_registry.GraphDrawn)
         assert (event.taskId, bytes(event.seed)) == (task_id, seed)
         assert int(aggregator.taskDomain(task_id)) == task_domain(
             chain.chain_id, aggregator.address, task_id
@@ -87,12 +96,15 @@ def test_the_contracts_ring_is_the_clients_draw_from_the_creation_block(
 
 
 def test_neighbour_slots_are_ring_offsets_with_signs_by_member_index(
-    aggregator: Any, members: list[Any], create_task: Callable[[tuple[Any, ...]], int]
+    aggregator: Any,
+    key_registry: Any,
+    members: list[Any],
+    create_task: Callable[[tuple[Any, ...]], int],
 ) -> None:
     # Prepare: K = 4 over six members, every slot active: slot s holds the member at ring offset
     # +1, -1, +2, -2 from the member's ring position.
     task_id = create_task(task_config(DEFAULT_VARIANT.id, DEFAULT_VARIANT.scale_bits))
-    ring = [int(i) for i in aggregator.ringOrder(task_id)]
+    ring = [int(i) for i in key_registry.ringOrder(task_id)]
     n, k = len(members), DEFAULT_VARIANT.neighbors
     offsets = [+1, -1, +2, -2]
 
@@ -110,66 +122,72 @@ def test_neighbour_slots_are_ring_offsets_with_signs_by_member_index(
 
 
 def test_nothing_is_drawn_or_joined_before_the_draw(
-    aggregator: Any, governance: Any, members: list[Any], outsider: Any
+    aggregator: Any, key_registry: Any, governance: Any, members: list[Any], outsider: Any
 ) -> None:
     # Prepare
     task_id, _ = _execute(governance, members, task_config())
 
     # Execute / Assert: no ring, no neighbours and no join until someone draws, once.
-    assert list(aggregator.ringOrder(task_id)) == []
+    assert list(key_registry.ringOrder(task_id)) == []
+    assert bytes(key_registry.graph(task_id)) == b""
     with strict_reverts(aggregator.GraphNotDrawn, taskId=task_id):
         aggregator.neighbors(task_id, members[0])
     with strict_reverts(aggregator.GraphNotDrawn, taskId=task_id):
         aggregator.joinTask(task_id, dummy_commitments(0, 2), [ZERO_PROOF] * 2, sender=members[0])
-    aggregator.drawGraph(task_id, sender=outsider)
-    with strict_reverts(aggregator.GraphAlreadyDrawn, taskId=task_id):
-        aggregator.drawGraph(task_id, sender=members[1])
+    key_registry.drawGraph(task_id, sender=outsider)
+    with strict_reverts(key_registry.GraphAlreadyDrawn, taskId=task_id):
+        key_registry.drawGraph(task_id, sender=members[1])
     aggregator.joinTask(task_id, dummy_commitments(0, 2), [ZERO_PROOF] * 2, sender=members[0])
     assert aggregator.hasJoined(task_id, members[0])
 
 
-def test_a_ckks_task_has_no_ring(
-    aggregator: Any, members: list[Any], create_task: Callable[[tuple[Any, ...]], int]
+def test_a_ckks_task_or_an_unknown_id_has_no_ring(
+    aggregator: Any,
+    key_registry: Any,
+    members: list[Any],
+    create_task: Callable[[tuple[Any, ...]], int],
 ) -> None:
-    # Prepare
+    # Prepare: a CKKS task takes no keys, so the registry knows nothing of it.
     task_id = create_task(
         task_config(mode=CKKS, key_holder=members[0].address, context_cid="bafkreicontext")
     )
+    unknown = int(aggregator.taskCount()) + 1
 
     # Execute / Assert
-    with strict_reverts(aggregator.WrongMode, taskId=task_id, mode=CKKS):
-        aggregator.drawGraph(task_id, sender=members[0])
-    with strict_reverts(aggregator.WrongMode, taskId=task_id, mode=CKKS):
-        aggregator.ringOrder(task_id)
+    for refused in (task_id, unknown):
+        with strict_reverts(key_registry.NoSuchTask, taskId=refused):
+            key_registry.drawGraph(refused, sender=members[0])
+        assert list(key_registry.ringOrder(refused)) == []
+        assert bytes(key_registry.graph(refused)) == b""
 
 
 def test_a_forgotten_anchor_block_is_replaced_by_the_drawing_block(
-    aggregator: Any, governance: Any, members: list[Any], outsider: Any
+    aggregator: Any, key_registry: Any, governance: Any, members: list[Any], outsider: Any
 ) -> None:
     # Prepare: the creation block falls out of BLOCKHASH's window before anyone draws.
     task_id, created = _execute(governance, members, task_config())
     chain.mine(BLOCKHASH_WINDOW + 1)
 
     # Execute
-    first = aggregator.drawGraph(task_id, sender=outsider)
-    after_first = list(aggregator.ringOrder(task_id))
-    second = aggregator.drawGraph(task_id, sender=outsider)
+    first = key_registry.drawGraph(task_id, sender=outsider)
+    after_first = list(key_registry.ringOrder(task_id))
+    second = key_registry.drawGraph(task_id, sender=outsider)
 
     # Assert: the first call only re-anchors to its own block, the second draws from it.
-    (anchored,) = first.events.filter(aggregator.GraphAnchored)
+    (anchored,) = first.events.filter(key_registry.GraphAnchored)
     assert (anchored.taskId, anchored.blockNumber) == (task_id, first.block_number)
     assert first.block_number > created + BLOCKHASH_WINDOW
     assert after_first == []
     seed = _seed(aggregator, first.block_number, task_id)
-    assert tuple(int(i) for i in aggregator.ringOrder(task_id)) == draw_ring(seed, len(members))
-    assert bytes(second.events.filter(aggregator.GraphDrawn)[0].seed) == seed
+    assert tuple(int(i) for i in key_registry.ringOrder(task_id)) == draw_ring(seed, len(members))
+    assert bytes(second.events.filter(key_registry.GraphDrawn)[0].seed) == seed
 
 
 # --- the client ---------------------------------------------------------------------------------
 
 
 def test_client_refuses_a_task_whose_ring_is_not_drawn_in_one_sentence(
-    aggregator: Any, governance: Any, members: list[Any]
+    aggregator: Any, key_registry: Any, governance: Any, members: list[Any]
 ) -> None:
     # Prepare
     zk = Zkfed(aggregator, governance)
@@ -188,7 +206,9 @@ def test_client_refuses_a_task_whose_ring_is_not_drawn_in_one_sentence(
     assert "anyone can draw it" in message
     assert "\n" not in message and message.endswith(".") and message.count(".") == 1
     assert (
-        task.ring == zk.ring_order(task_id) == tuple(int(i) for i in aggregator.ringOrder(task_id))
+        task.ring
+        == zk.ring_order(task_id)
+        == tuple(int(i) for i in key_registry.ringOrder(task_id))
     )
 
 
@@ -230,7 +250,7 @@ def test_client_execute_of_a_ckks_proposal_draws_nothing(
 
 
 def test_client_draw_returns_the_receipt_of_the_draw(
-    aggregator: Any, governance: Any, members: list[Any]
+    aggregator: Any, key_registry: Any, governance: Any, members: list[Any]
 ) -> None:
     # Prepare
     zk = Zkfed(aggregator, governance)
@@ -241,11 +261,11 @@ def test_client_draw_returns_the_receipt_of_the_draw(
 
     # Assert: as documented, the receipt of the transaction that drew the ring.
     assert receipt is not None
-    assert [e.taskId for e in receipt.events.filter(aggregator.GraphDrawn)] == [task_id]
+    assert [e.taskId for e in receipt.events.filter(key_registry.GraphDrawn)] == [task_id]
 
 
 def test_client_draw_after_a_forgotten_anchor_draws_in_two_steps(
-    aggregator: Any, governance: Any, members: list[Any]
+    aggregator: Any, key_registry: Any, governance: Any, members: list[Any]
 ) -> None:
     # Prepare
     zk = Zkfed(aggregator, governance)
@@ -256,7 +276,7 @@ def test_client_draw_after_a_forgotten_anchor_draws_in_two_steps(
     receipt = zk.draw_graph(members[3], task_id)
 
     # Assert: the first transaction re-anchored, the returned second one drew from that block.
-    (drawn,) = receipt.events.filter(aggregator.GraphDrawn)
+    (drawn,) = receipt.events.filter(key_registry.GraphDrawn)
     seed = _seed(aggregator, receipt.block_number - 1, task_id)
     assert bytes(drawn.seed) == seed
     assert zk.ring_order(task_id) == draw_ring(seed, len(members))
