@@ -1116,8 +1116,10 @@ contract FederatedAggregator is IFederatedAggregator {
     }
 
     /// @dev The number of members in member i's component of the graph whose vertices are the
-    ///      `contributors` and whose edges join ring neighbours (breadth first), counted up to
-    ///      `limit`: a member's update is hidden in the sum of its component (SECURITY.md, P6).
+    ///      `contributors` and whose edges join ring neighbours (breadth first), exact below
+    ///      `limit`; the search stops once it reaches `limit`, after finishing the member it was
+    ///      expanding, so a larger component may be reported as anything from `limit` up. A
+    ///      member's update is hidden in the sum of its component (SECURITY.md, P6).
     function _componentSize(
         bytes memory graph,
         uint256 contributors,

@@ -268,6 +268,7 @@ interface IFederatedAggregator {
     ///         minContributors and be void anyway, so nobody is withdrawn.
     error TooFewWouldRemain(uint256 taskId, uint256 round, uint256 chunk, uint256 count);
     /// @notice `member`'s component of contributors holds at least minContributors: it stays.
+    ///         `size` is a lower bound, at least minContributors (the count stops there).
     error ComponentNotIsolated(
         uint256 taskId, uint256 round, uint256 chunk, address member, uint256 size
     );

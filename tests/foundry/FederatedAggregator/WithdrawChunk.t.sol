@@ -675,6 +675,8 @@ contract WithdrawChunkTest is AggregatorFixture {
         gov.setMembers(crowd);
         _registerSpareKeys(1); // the setUp task took every member's first key
         IFA.TaskConfig memory c = _config();
+        // casting to 'uint16' is safe because tMin ≤ n ≤ 16
+        // forge-lint: disable-next-line(unsafe-typecast)
         c.minContributors = uint16(tMin);
         taskId = _newTask(c);
         _joinAll(taskId);

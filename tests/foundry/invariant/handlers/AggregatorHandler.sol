@@ -327,6 +327,7 @@ contract AggregatorHandler is CommonBase, StdCheats, StdUtils {
         uint256 round = currentRound();
         if ((tamper >> 1) & 1 == 1) {
             uint256 deadline = agg.roundInfo(taskId, round).submissionDeadline;
+            // forge-lint: disable-next-line(block-timestamp)
             if (block.timestamp < deadline) vm.warp(deadline);
         }
         (uint256 bitmap,) = agg.chunkContributors(taskId, round, chunk);
