@@ -6,14 +6,21 @@ Deploys governance, the aggregator and the generated Groth16 verifiers of the de
 (W = 64, L = 21, K = 4: 1,344 parameters per chunk) on anvil (ape's `ethereum:local:foundry`),
 registers the six members' keys (`registerKey` on the KeyRegistry, with a `KeyPossession`
 proof), opens a one-chunk task through a governance vote (`createTask` takes one unused masking
-key of each member), draws its ring (`drawGraph`), lets every member join (`joinTask`: its four
-pair commitments with their `PairCommit` proofs, once per task) and runs the rounds with real
-proofs from the client:
+key of each member), draws its ring (`KeyRegistry.drawGraph`), lets every member join
+(`joinTask`: its four pair commitments with their `PairCommit` proofs, once per task) and runs the
+rounds with real proofs from the client:
 
 - round 1: members 0-4 submit (member 0 first: zero→non-zero accumulator slots), member 5
   drops, its four neighbours remove their masks with it on-chain (`revealMask` with a
   `MaskReveal` proof), then the round is finalized (`finalizeRound` seals the exact aggregate);
 - round 2 (steady state: slots reused): all six submit, then it is finalized.
+
+Every submission stores the hash of its words and logs them (`ChunkSubmitted`), for
+`withdrawChunk`. A withdrawal needs a contributor whose K = 4 neighbours all dropped while t_min
+others remain, which six members cannot give, so it is measured on a deployment of its own over
+eight members: positions 0, 3, 4 and 5 of the drawn ring submit (real proofs), and after the
+submission deadline a non-member withdraws position 0's words, read from its `ChunkSubmitted`
+event.
 
 Every submission is sent twice from the same chain state (anvil snapshot and revert): plain, and
 with the EIP-2930 access list anvil's `eth_createAccessList` computes for it, so the access
@@ -32,9 +39,10 @@ JSON: `submit_chunk`, `reveal_gas` (`revealMask`), `finalize_gas` (`finalizeRoun
 chunk), `register_gas` (a member's first key), `register_next_gas` (a later key),
 `create_task_gas` (the governance's `execute` that creates the six-member task),
 `create_task_gas_per_member` (of which `assign_keys_gas_per_member`), `draw_graph_gas`,
-`join_task` and `verify_only` are gas per transaction (`submit_chunk`: steady state, an adding
-contributor; every case in `submit_chunk_cases`), `*_gas_per_param` the same per parameter of a
-chunk, plus `floor_gas_per_param`, `max_tx_gas` and `dropout_round_gas_per_param` (every
+`join_task`, `withdraw_gas` (`withdrawChunk`) and `verify_only` are gas per transaction
+(`submit_chunk`: steady state, an adding contributor; every case in `submit_chunk_cases`, per
+parameter in `submit_gas_per_param_cases`), `*_gas_per_param` the same per parameter of a chunk,
+plus `floor_gas_per_param`, `max_tx_gas` and `dropout_round_gas_per_param` (every
 transaction of round 1, which had a dropout, per parameter aggregated).
 """
 
@@ -75,6 +83,10 @@ N_MEMBERS = 6
 PERIOD = 3600
 SECRET_KEYS = [0x6A5_0000 + 104_729 * i for i in range(N_MEMBERS)]
 NEXT_KEYS = [sk + 1 for sk in SECRET_KEYS]  # each member's second masking key
+# The fewest members where a K = 4 member can lose its four neighbours with t_min = 3 others left.
+WITHDRAW_MEMBERS = 8
+WITHDRAW_KEYS = [0x71D_0000 + 104_729 * i for i in range(WITHDRAW_MEMBERS)]
+WITHDRAW_POSITIONS = (0, 3, 4, 5)  # ring positions that submit; position 0 is alone
 G_TX, G_ZERO_BYTE, G_NONZERO_BYTE = 21_000, 4, 16
 SSTORE_FRESH, SSTORE_REUSED = 22_100, 5_000
 ASSIGN_KEYS = keccak(text="assignKeys(uint256,address[])")[:4]
@@ -162,7 +174,7 @@ class Bench:
         proposal = self.carry_proposal()
         self.record("create_task", self.zk.governance.execute(proposal, sender=self.members[0]))
         self.task_id = int(self.zk.governance.proposal(proposal).taskId)
-        self.record("draw_graph", self.zk.draw_graph(self.members[0], self.task_id))
+        self.record("draw_graph", self.zk.keys.drawGraph(self.task_id, sender=self.members[0]))
         self.task = self.zk.secagg_task(self.task_id)
         self.rng = np.random.default_rng(2026)
 
@@ -283,6 +295,43 @@ class Bench:
         receipt = self.zk.finalize_round(self.members[0], self.task_id, round_index, 1)
         self.record("finalize_round", receipt)
 
+    def withdrawal(self) -> int:
+        """Gas of one `withdrawChunk` of a default chunk, on a deployment of its own (see the
+        module's docstring): the words withdrawn are read from the `ChunkSubmitted` event."""
+        from ape import accounts, chain, project
+
+        members = accounts.test_accounts[1 : WITHDRAW_MEMBERS + 1]
+        zk = Zkfed.deploy(project, self.deployer, members, PERIOD, self.zk.registry.address)
+        for member, sk in zip(members, WITHDRAW_KEYS, strict=True):
+            register_key(zk, self.prover, member, sk, self.key_circuit)
+        proposal = zk.propose_task(
+            members[0], self.spec, "bafkreibenchspec", b"\x22" * 32, b"\x33" * 32
+        )
+        for member in members[: WITHDRAW_MEMBERS // 2 + 1]:
+            zk.vote(member, proposal, True)
+        task_id = zk.execute(members[0], proposal)  # creates the task and draws its ring
+        task = zk.secagg_task(task_id)
+        for i, member in enumerate(members):
+            pairs = join_inputs(task, i, WITHDRAW_KEYS[i])
+            proofs = [self.prove(self.pair_circuit, dict(inputs)).proof for _, inputs in pairs]
+            zk.join_task(member, task_id, [c for c, _ in pairs], proofs)
+        ring = zk.ring_order(task_id)
+        contributors = {ring[p] for p in WITHDRAW_POSITIONS}
+        for i in sorted(contributors):
+            update = self.rng.normal(0.0, 0.02, task.n_params)
+            (chunk,) = mask_update(task, 1, i, WITHDRAW_KEYS[i], update, self.rng)
+            proof = self.prove(self.circuit, dict(chunk.inputs)).proof
+            zk.submit_chunk(members[i], task_id, 1, 0, chunk.words, proof)
+        chain.pending_timestamp = zk.round_state(task_id, 1).submission_deadline
+        alone = members[ring[WITHDRAW_POSITIONS[0]]].address
+        words = zk.submitted_words(task_id, 1, 0, alone)
+        if words is None:
+            raise ZkfedError("the lone contributor's ChunkSubmitted event was not found.")
+        receipt = zk.withdraw_chunk(self.deployer, task_id, 1, 0, alone, words)
+        if zk.contributors(task_id, 1, 0) != contributors - {ring[WITHDRAW_POSITIONS[0]]}:
+            raise ZkfedError("the withdrawal did not leave the chunk to the other three.")
+        return self.record("withdraw_chunk", receipt)
+
     def verify_only(self) -> tuple[int, int]:
         """(transaction gas, execution gas) of `verifyProof` alone, with a real proof."""
         update = self.rng.normal(0.0, 0.02, self.task.n_params)
@@ -353,6 +402,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         bench.finalize(2)
         verify_tx, verify_exec = bench.verify_only()
         create_per_member, assign_per_member = bench.create_task_per_member()
+        print("  withdrawal …", flush=True)
+        withdraw = bench.withdrawal()
         report["deployments"] = bench.deployments
         al_addresses, al_keys = bench.access_list_addresses, bench.access_list_keys
         gas = bench.gas
@@ -379,6 +430,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "assign_keys_gas_per_member": round(assign_per_member, 1),
             "draw_graph_gas": median["draw_graph"],
             "join_task": median["join_task"],
+            "withdraw_gas": withdraw,
             "verify_only": verify_tx,
             "verify_only_execution": verify_exec,
             "submit_chunk_cases": {
@@ -404,6 +456,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "submit_gas_per_param_round1_first": per_param(
                 median["submit_chunk_round1_first"], params
             ),
+            "submit_gas_per_param_cases": {
+                case: per_param(median[f"submit_chunk_{case}"], params)
+                for case in ("round1_first", "round1_adding", "steady_first", "steady_adding")
+            },
+            "withdraw_gas_per_param": per_param(withdraw, params),
             "reveal_gas_per_param": per_param(median["reveal_mask"], params),
             "dropout_round_gas_per_param": per_param(dropout_round, params),
             "finalize_gas_per_param": per_param(median["finalize_round"], params),
@@ -442,6 +499,7 @@ def table(report: dict[str, Any]) -> str:
         ("  first of round, with access list", s["steady_first_contributor_access_list"]),
         ("revealMask (removes one pair's mask)", report["reveal_gas"]),
         ("finalizeRound (seals one chunk)", report["finalize_gas"]),
+        ("withdrawChunk (an isolated contributor)", report["withdraw_gas"]),
         ("registerKey (KeyPossession proof)", report["register_gas"]),
         ("  a later key of the same member", report["register_next_gas"]),
         (f"createTask via execute ({N_MEMBERS} members)", report["create_task_gas"]),

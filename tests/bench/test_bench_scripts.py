@@ -87,7 +87,14 @@ def test_gas_bench_measures_every_transaction_under_the_cap(tmp_path: Path) -> N
     report = json.loads(out.read_text())
     for key in ("submit_gas_per_param", "floor_gas_per_param", "max_tx_gas"):
         assert report[key] > 0
-    for key in ("submit_chunk", "reveal_gas", "finalize_gas", "register_gas", "verify_only"):
+    for key in (
+        "submit_chunk",
+        "reveal_gas",
+        "finalize_gas",
+        "withdraw_gas",
+        "register_gas",
+        "verify_only",
+    ):
         assert 0 < report[key] < 2**24
     assert report["every_tx_under_cap"] and report["max_tx_gas"] < 2**24
     assert report["submit_chunk_cases"]["access_list_saving"] > 0

@@ -1,9 +1,9 @@
 """A task's drawn ring: neighbours are ring offsets, signs compare member indices, masks cancel.
 
-The aggregator draws a ring order for every SecAgg task (`drawGraph`); `SecaggTask(ring=...)`
-places member ``ring[p]`` at ring position ``p``, and slot ``s`` of member ``i`` holds the member
-at ring offset ``+1, -1, +2, -2, …`` from ``i``'s position. Without a ring (off-chain use) the
-task order is the ring.
+The key registry draws a ring order for every SecAgg task (`KeyRegistry.drawGraph`);
+`SecaggTask(ring=...)` places member ``ring[p]`` at ring position ``p``, and slot ``s`` of member
+``i`` holds the member at ring offset ``+1, -1, +2, -2, …`` from ``i``'s position. Without a ring
+(off-chain use) the task order is the ring.
 """
 
 import numpy as np
