@@ -694,12 +694,12 @@ contract FederatedAggregator is IFederatedAggregator {
     ) private view {
         uint256 contributors = _chunks[taskId][round][chunk].contributors;
         if ((contributors >> index) & 1 == 0) revert NotContributor(taskId, round, chunk, member);
+        bytes memory graph = _graph(taskId);
         uint256 required = _configs[taskId].minContributors;
-        uint256 size = _componentSize(
-            _graph(taskId), contributors, index, _circuits[taskId].neighbors, required
-        );
+        uint256 size =
+            _componentSize(graph, contributors, index, _circuits[taskId].neighbors, required);
         if (size >= required) revert ComponentNotIsolated(taskId, round, chunk, member, size);
-        _requireNoReveal(taskId, round, chunk, member, index);
+        _requireNoReveal(taskId, round, chunk, member, index, graph);
     }
 
     /// @dev Refuses a member that removed a mask of the chunk.
@@ -708,9 +708,9 @@ contract FederatedAggregator is IFederatedAggregator {
         uint256 round,
         uint256 chunk,
         address member,
-        uint256 index
+        uint256 index,
+        bytes memory graph
     ) private view {
-        bytes memory graph = _graph(taskId);
         address[] storage members = _members[taskId];
         uint256 active = _activeSlots(_circuits[taskId].neighbors, members.length);
         for (uint256 s; s < active; ++s) {

@@ -28,6 +28,14 @@ class Mode(IntEnum):
     CKKS = 1
 
 
+class TaskStatus(IntEnum):
+    """IFederatedAggregator.TaskStatus."""
+
+    NONE = 0
+    ACTIVE = 1
+    COMPLETED = 2
+
+
 class RoundStatus(IntEnum):
     """IFederatedAggregator.RoundStatus."""
 
@@ -562,6 +570,11 @@ class Zkfed:
         """The task's current round number."""
         _, current, _ = self.aggregator.taskState(task_id)
         return int(current)
+
+    def task_status(self, task_id: int) -> TaskStatus:
+        """Whether a task still runs rounds (Active) or has ended."""
+        status, _, _ = self.aggregator.taskState(task_id)
+        return TaskStatus(int(status))
 
     def round_state(self, task_id: int, round_index: int) -> RoundState:
         """Schedule, status and sealing progress of a SecAgg round."""

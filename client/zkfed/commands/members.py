@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from zkfed.chain import Mode
+from zkfed.chain import Mode, TaskStatus
 from zkfed.commands._session import (
     Session,
     Settings,
@@ -44,9 +44,6 @@ from zkfed.keystore import (
 
 DEFAULT_SPARE_KEYS = 2
 """Unused keys `zkfed register` keeps on-chain: enough for the next two tasks."""
-
-_TASK_ACTIVE = 1
-"""IFederatedAggregator.TaskStatus.Active: the task still runs rounds."""
 
 
 @click.command()
@@ -90,11 +87,6 @@ def ensure_keys(
 
     zk = session.zk
     address = str(account.address)
-    if not bool(zk.governance.isMember(address)):
-        raise ConfigurationError(
-            f"{member} ({address}) is not a member of the consortium; a membership proposal "
-            "must pass before it can register a key."
-        )
     registered = top_up_masking_keys(
         zk,
         lambda: closing(open_prover()),
@@ -191,8 +183,7 @@ def forget_keys(settings: Settings, member: str) -> None:
             pk = zk.masking_key(task_id, address)
             if pk is None or pk not in held:
                 continue
-            status, _, _ = zk.aggregator.taskState(task_id)
-            if int(status) == _TASK_ACTIVE:
+            if zk.task_status(task_id) == TaskStatus.ACTIVE:
                 say(f"task {task_id} is still active: keeping the secret of its {key_label(pk)}")
                 continue
             forget_key(path, pk)
