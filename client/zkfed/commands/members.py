@@ -87,6 +87,11 @@ def ensure_keys(
 
     zk = session.zk
     address = str(account.address)
+    if not bool(zk.governance.isMember(address)):
+        raise ConfigurationError(
+            f"{member} ({address}) is not a member of the consortium; a membership proposal "
+            "must pass before it can register a key."
+        )
     registered = top_up_masking_keys(
         zk,
         lambda: closing(open_prover()),
