@@ -6,13 +6,15 @@ pragma circom 2.1.6;
 
 include "circomlib/circuits/bitify.circom";
 include "circomlib/circuits/comparators.circom";
+include "lib/escrow.circom";
 include "lib/pack.circom";
 include "lib/prg.circom";
 
 // W words per chunk, L lanes of B bits per word, R value bits, K neighbour slots.
 template MaskedUpdate(W, L, B, R, K) {
-    assert(W >= 1 && K >= 1 && R >= 1);
+    assert(W >= 1 && K >= 2 && R >= 1);
     assert(R <= B && L * B <= 252);
+    var E = ESCROW_ENTRIES(K);
 
     // Public, in this order.
     signal input task;
@@ -22,9 +24,11 @@ template MaskedUpdate(W, L, B, R, K) {
     signal input slots;
     signal input bound;
     signal input y[W];
+    signal input escrow[E];
     // Private.
     signal input secrets[K];
     signal input q[W * L];
+    signal input shares[E];
 
     // Σq² ≤ bound. bound < 2^64 and Σq² ≤ W·L·2^(2R−2) < 2^normBits, as LessEqThan requires.
     var normBits = 64;
@@ -34,9 +38,14 @@ template MaskedUpdate(W, L, B, R, K) {
     assert(normBits <= 252);
     _ <== Num2Bits(64)(bound);
 
-    // Bits 0..K−1: sign of slot j (1 for +1); bits K..2K−1: slot j is active.
-    signal slotBits[2 * K] <== Num2Bits(2 * K)(slots);
-    signal coefficient[K] <== SlotCoefficients(K)(slotBits);
+    // Bits 0..K−1: sign of slot j (1 for +1); bits K..2K−1: slot j is active; bit 2K: the
+    // pair seeds are escrowed.
+    signal slotBits[2 * K + 1] <== Num2Bits(2 * K + 1)(slots);
+    signal signAndActive[2 * K];
+    for (var b = 0; b < 2 * K; b++) {
+        signAndActive[b] <== slotBits[b];
+    }
+    signal coefficient[K] <== SlotCoefficients(K)(signAndActive);
 
     // An active slot's secret must open the member's commitment for that neighbour; an
     // inactive slot's secret and commitment are free (its mask has coefficient 0).
@@ -57,6 +66,19 @@ template MaskedUpdate(W, L, B, R, K) {
         prg[j] = PrgWords(W);
         prg[j].seed <== seeds[j].seed;
     }
+
+    // Each active seed, shared among the other active slots and encrypted to each holder.
+    component escrowed = SeedEscrow(K);
+    escrowed.task <== task;
+    escrowed.round <== round;
+    escrowed.chunk <== chunk;
+    escrowed.slotBits <== slotBits;
+    escrowed.secrets <== secrets;
+    for (var j = 0; j < K; j++) {
+        escrowed.seeds[j] <== seeds[j].seed;
+    }
+    escrowed.escrow <== escrow;
+    escrowed.shares <== shares;
 
     component words[W];
     component masked[W];

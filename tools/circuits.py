@@ -655,7 +655,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--force", action="store_true", help="compile: recompile; setup: ignore committed zkeys"
     )
-    args = parser.parse_args(argv)
+    # Intermixed, so options may come before or after the variant names (`setup --force NAME`).
+    args = parser.parse_intermixed_args(argv)
     try:
         os.chdir(ROOT)
         registry = load_registry()

@@ -27,21 +27,30 @@ import numpy as np
 from eth_abi.abi import encode
 from eth_utils.crypto import keccak
 
-from zkfed.babyjubjub import public_key
+from zkfed.babyjubjub import ecdh_x, public_key
 from zkfed.circuits import (
+    ESCROW_PAD,
     KEY_POSSESSION,
     PAIR_COMMIT,
     TEST_VARIANT,
     load_circuit,
     mask_reveal_circuit,
+    seed_mask_circuit,
 )
 from zkfed.exceptions import ZkfedError
 from zkfed.field import P
 from zkfed.groth16 import Proof, verify
-from zkfed.masking import draw_ring
+from zkfed.masking import draw_ring, escrow_tag
+from zkfed.prg import derive_seed, escrow_pad, pair_commitment
 from zkfed.proving import SnarkjsProver
 from zkfed.quantize import squared_norm_bound
-from zkfed.secagg import SecaggTask, join_inputs, mask_reveal_inputs, mask_update
+from zkfed.secagg import (
+    SecaggTask,
+    join_inputs,
+    mask_reveal_inputs,
+    mask_update,
+    seed_mask_inputs,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "proofs"
@@ -58,6 +67,7 @@ CHUNK = 0
 ANCHOR_HASH = keccak(b"zkfed.fixtures.anchor-block")
 MEMBER = 2  # on the drawn ring (3, 0, 4, 1, 2) its neighbours are 3 and 1: both signs appear
 DROPPED = 3  # the neighbour whose mask `mask_reveal_test.json` removes
+HOLDER = 1  # MEMBER's other neighbour: the holder whose pad `escrow_pad.json` opens
 SCALE_BITS = 8
 CLIP_NORM = 0.5
 UPDATE_SEED = 20240601
@@ -133,7 +143,11 @@ def masked_update_case() -> tuple[dict[str, Any], list[dict[str, Any]]]:
     rng = np.random.default_rng(UPDATE_SEED)
     update = rng.normal(0.0, 0.01, task.n_params)
     masked = mask_update(task, ROUND, MEMBER, SECRET_KEYS[MEMBER], update, rng)[CHUNK]
-    content = {**_header(task, TEST_VARIANT), "words": [str(w) for w in masked.words]}
+    content = {
+        **_header(task, TEST_VARIANT),
+        "words": [str(w) for w in masked.words],
+        "escrow": [str(e) for e in masked.escrow],
+    }
     return content, [dict(masked.inputs)]
 
 
@@ -145,6 +159,57 @@ def mask_reveal_case() -> tuple[dict[str, Any], list[dict[str, Any]]]:
     content = {
         **_header(task, MASK_REVEAL),
         "dropped": DROPPED,
+        "masks": [str(m) for m in masks],
+    }
+    return content, [dict(inputs)]
+
+
+def escrow_pad_case() -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """(the fixture without its proof, the circuit inputs) of HOLDER opening the pad of
+    MEMBER's escrow entry e(j, h) for chunk 0, j the slot of DROPPED and h that of HOLDER.
+
+    The fixture task (K = 2) does not escrow, so no chunk of it carries the entry and
+    `escrow_pad_inputs` refuses it; the statement is the one `revealShare` checks all the same:
+    the pad is Poseidon5(secret, D, r, c, tag) of the secret committed in MEMBER's slot h, with
+    tag = escrow_tag(j, h, K, MEMBER < HOLDER)."""
+    task = fixture_task()
+    slots = task.slots(MEMBER)
+    j, h = slots.index(DROPPED), slots.index(HOLDER)
+    tag = escrow_tag(j, h, task.neighbors, int(MEMBER < HOLDER))
+    secret = ecdh_x(SECRET_KEYS[HOLDER], task.members[MEMBER])
+    domain = task.seed_domain
+    pad = escrow_pad(secret, domain, ROUND, CHUNK, tag)
+    inputs = {
+        "task": domain,
+        "round": ROUND,
+        "chunk": CHUNK,
+        "commitment": pair_commitment(secret, domain),
+        "tag": tag,
+        "pad": pad,
+        "secret": secret,
+    }
+    content = {
+        **_header(task, ESCROW_PAD),
+        "dropped": DROPPED,
+        "holder": HOLDER,
+        "tag": tag,
+        "pad": str(pad),
+    }
+    return content, [inputs]
+
+
+def seed_mask_case() -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """(the fixture without its proof, the circuit inputs) of the mask of the seed MEMBER
+    shares with DROPPED for chunk 0, as `recoverMask` would remove it once the holders opened
+    the seed: the very words of `mask_reveal_test.json`."""
+    task = fixture_task()
+    secret = ecdh_x(SECRET_KEYS[MEMBER], task.members[DROPPED])
+    seed = derive_seed(secret, task.seed_domain, ROUND, CHUNK)
+    masks, inputs = seed_mask_inputs(seed, task.packing.words)
+    content = {
+        **_header(task, SEED_MASK),
+        "dropped": DROPPED,
+        "seed": str(seed),
         "masks": [str(m) for m in masks],
     }
     return content, [dict(inputs)]
@@ -169,12 +234,16 @@ def pair_commit_case() -> tuple[dict[str, Any], list[dict[str, Any]]]:
     return _header(task, PAIR_COMMIT), [dict(inputs) for _, inputs in pairs]
 
 
-MASK_REVEAL = mask_reveal_circuit(load_circuit(TEST_VARIANT, ROOT).packing().words, ROOT).name
+TEST_WORDS = load_circuit(TEST_VARIANT, ROOT).packing().words
+MASK_REVEAL = mask_reveal_circuit(TEST_WORDS, ROOT).name
+SEED_MASK = seed_mask_circuit(TEST_WORDS, ROOT).name
 CASES = {
     TEST_VARIANT: masked_update_case,
     MASK_REVEAL: mask_reveal_case,
     PAIR_COMMIT: pair_commit_case,
     KEY_POSSESSION: key_possession_case,
+    ESCROW_PAD: escrow_pad_case,
+    SEED_MASK: seed_mask_case,
 }
 MULTI_PROOF = {PAIR_COMMIT}
 """Cases written with `proofs` and `publicSignals` as lists (one per proof)."""

@@ -17,6 +17,7 @@ DEFAULT_VARIANT = "masked_update_default"
 TEST_VARIANT = "masked_update_test"
 PAIR_COMMIT = "pair_commit"
 KEY_POSSESSION = "key_possession"
+ESCROW_PAD = "escrow_pad"
 
 
 def project_root() -> Path:
@@ -142,6 +143,17 @@ def mask_reveal_circuit(words: int, root: Path | None = None) -> Circuit:
     raise ConfigurationError(f"no mask-reveal circuit with W = {words} is registered.")
 
 
+def seed_mask_circuit(words: int, root: Path | None = None) -> Circuit:
+    """The `SeedMask` variant for chunks of `words` words (a task's W): the mask of a seed the
+    escrow holders recovered, word for word as the chunk proofs added it."""
+    base = root or project_root()
+    registry = json.loads((base / "circuits" / "circuits.json").read_text())
+    for name, entry in registry["variants"].items():
+        if entry["template"] == "SeedMask" and entry["parameters"].get("W") == words:
+            return Circuit(name, base, entry)
+    raise ConfigurationError(f"no seed-mask circuit with W = {words} is registered.")
+
+
 def masked_update_variants(root: Path | None = None) -> list[str]:
     """Names of the registry's `MaskedUpdate` variants, in registry order."""
     base = root or project_root()
@@ -151,8 +163,11 @@ def masked_update_variants(root: Path | None = None) -> list[str]:
 
 def development_keys(names: list[str], root: Path | None = None) -> bool:
     """Whether a registry of these `MaskedUpdate` variants would use any insecure development
-    key: theirs, their `MaskReveal` circuits', `PairCommit`'s or `KeyPossession`'s."""
+    key: theirs, their `MaskReveal` and `SeedMask` circuits', `PairCommit`'s, `EscrowPad`'s or
+    `KeyPossession`'s."""
     circuits = [load_circuit(n, root) for n in names]
-    circuits += [mask_reveal_circuit(c.packing(0).words, root) for c in circuits]
-    circuits += [load_circuit(PAIR_COMMIT, root), load_circuit(KEY_POSSESSION, root)]
+    words = [c.packing(0).words for c in circuits]
+    circuits += [mask_reveal_circuit(w, root) for w in words]
+    circuits += [seed_mask_circuit(w, root) for w in words]
+    circuits += [load_circuit(n, root) for n in (PAIR_COMMIT, ESCROW_PAD, KEY_POSSESSION)]
     return any(c.development for c in circuits)

@@ -7,6 +7,11 @@ and ``-1`` otherwise, and ``s_ij = s_ji`` the pair seed of :mod:`zkfed.prg`. Eve
 once with each sign, so over any set of members closed under the neighbour relation the masks
 sum to zero. When neighbour ``j`` of a contributor ``i`` drops out, ``i`` reveals ``s_ij`` and
 anyone subtracts ``sign(i, j) · PRG(s_ij, ·)`` from the accumulator (:func:`remove_masks`).
+
+With three or more active slots, each chunk also escrows every active seed among the member's
+other active slots (circuits/README.md, "Seed escrow"): entry ``e(j, h)`` of the ``K·(K-1)``
+holds the share of slot ``j``'s seed for holder slot ``h`` under a pad with tag
+``escrow_tag(j, h, K, sign bit of h)`` (:func:`escrow_index`, :func:`escrow_tag`).
 """
 
 from __future__ import annotations
@@ -22,6 +27,10 @@ __all__ = [
     "SignedSeed",
     "apply_mask",
     "draw_ring",
+    "escrow_entries",
+    "escrow_holders",
+    "escrow_index",
+    "escrow_tag",
     "mask_words",
     "masks_from_seeds",
     "neighbor_sign",
@@ -114,11 +123,11 @@ def neighbor_sign(i: int, j: int) -> int:
     return 1 if i < j else -1
 
 
-def slots_word(my_index: int, slots: Sequence[int | None]) -> int:
+def slots_word(my_index: int, slots: Sequence[int | None], escrow: bool = False) -> int:
     """The circuit's public ``slots`` input for my neighbour slots (see :func:`ring_slots`).
 
     Bit ``s`` is 1 iff slot ``s`` is active with sign +1; bit ``K + s`` is 1 iff slot ``s`` is
-    active.
+    active; bit ``2K`` is 1 iff the chunk escrows its seeds.
 
     Parameters
     ----------
@@ -126,14 +135,17 @@ def slots_word(my_index: int, slots: Sequence[int | None]) -> int:
         My member index.
     slots : Sequence[int | None]
         Neighbour index per slot, None for an inactive slot.
+    escrow : bool, optional
+        Whether the task escrows seeds (three or more active slots; see
+        :func:`zkfed.secagg.escrow_on`).
 
     Returns
     -------
     int
-        ``Σ_s [active and my_index < j_s] · 2^s + Σ_s [active] · 2^(K + s)``.
+        ``Σ_s [active and my_index < j_s] · 2^s + Σ_s [active] · 2^(K + s) + [escrow] · 2^(2K)``.
     """
     k = len(slots)
-    word = 0
+    word = (1 << (2 * k)) if escrow else 0
     for s, j in enumerate(slots):
         if j is None:
             continue
@@ -141,6 +153,50 @@ def slots_word(my_index: int, slots: Sequence[int | None]) -> int:
         if neighbor_sign(my_index, j) == 1:
             word |= 1 << s
     return word
+
+
+def escrow_entries(k: int) -> int:
+    """How many escrow entries a chunk of ``k`` slots carries: ``E = k·(k-1)``."""
+    if k < 2:
+        raise ConfigurationError(f"The escrow needs at least 2 slots, not {k}.")
+    return k * (k - 1)
+
+
+def escrow_index(j: int, h: int, k: int) -> int:
+    """Entry of seed slot ``j`` at holder slot ``h ≠ j``: ``e(j, h) = j·(k-1) + h - [h > j]``.
+
+    Raises
+    ------
+    ConfigurationError
+        If ``j`` or ``h`` is not a slot of ``k`` or ``j == h``.
+    """
+    if not (0 <= j < k and 0 <= h < k) or j == h:
+        raise ConfigurationError(f"({j}, {h}) is not a seed slot and another holder slot of {k}.")
+    return j * (k - 1) + h - (1 if h > j else 0)
+
+
+def escrow_tag(j: int, h: int, k: int, sign_bit: int) -> int:
+    """The pad tag of entry ``e(j, h)``: ``1 + e(j, h) + E·sign_bit``.
+
+    ``sign_bit`` is bit ``h`` of the owner's ``slots`` word: 1 iff the owner's index is below the
+    holder's. Both members of a pair share one secret; the sign bit keeps the pads of the owner's
+    entries at the holder (tags in ``[1, E]`` or ``[E + 1, 2E]``) apart from those of the
+    holder's entries at the owner (the other half).
+
+    Raises
+    ------
+    ConfigurationError
+        If the slots are invalid or ``sign_bit`` is not 0 or 1.
+    """
+    if sign_bit not in (0, 1):
+        raise ConfigurationError(f"A sign bit is 0 or 1, not {sign_bit!r}.")
+    return 1 + escrow_index(j, h, k) + escrow_entries(k) * sign_bit
+
+
+def escrow_holders(slots: Sequence[int | None], j: int) -> list[int]:
+    """The holder slots of seed slot ``j``: the other active slots, in slot order (the last of
+    them receives the share that completes the sum)."""
+    return [h for h, member in enumerate(slots) if member is not None and h != j]
 
 
 def _check_neighbors(my_index: int, neighbors: Sequence[tuple[int, Point]]) -> None:

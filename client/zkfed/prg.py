@@ -10,6 +10,10 @@ Construction
 * Block ``b`` of seed ``s``: permute the width-17 state ``[0, s, b, 0, …, 0]`` (circomlib
   ``PoseidonEx(16, 17)``) and keep the 16 **rate** elements ``out[1..16]``.
 * Mask word ``w``: ``PRG(s, w) = block(s, w div 16)[w mod 16]``.
+* Seed escrow (circuits/README.md, "Seed escrow"): the pad of an escrow entry with tag ``g``,
+  keyed by the pair secret of owner and holder, is ``Poseidon5(secret, t, r, c, g)`` (state
+  width 6); the share a member deals to holder slot ``h`` of the seed of its slot ``j`` (every
+  holder but the last) is ``Poseidon6(secret_j, t, r, c, j, h)`` (state width 7).
 
 Why it is sound
 ---------------
@@ -19,8 +23,9 @@ indistinguishable from uniform field elements (sponge indifferentiability, about
 security). The capacity output ``out[0]`` is never released: with the full state anyone could
 run the invertible permutation backwards and read ``s`` off the input. The seed derivation
 (width 5), the commitment (width 3) and the PRG (width 17) use different round constants, so
-the three uses are separate domains. Seeds differ per task, round and chunk, so revealing one
-chunk's seed to recover a dropped member says nothing about any other chunk or round.
+the three uses are separate domains, and so are the escrow pads (width 6) and shares (width 7).
+Seeds differ per task, round and chunk, so revealing one chunk's seed to recover a dropped
+member says nothing about any other chunk or round.
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ __all__ = [
     "BLOCK_WORDS",
     "PRG_WIDTH",
     "derive_seed",
+    "escrow_pad",
+    "escrow_share",
     "pair_commitment",
     "pair_seed",
     "prg_block",
@@ -87,6 +94,76 @@ def derive_seed(shared_x: int, task: int, round_index: int, chunk: int) -> int:
             check_element(task, "task id"),
             check_element(round_index, "round number"),
             check_element(chunk, "chunk number"),
+        ]
+    )
+
+
+def escrow_pad(shared_x: int, task: int, round_index: int, chunk: int, tag: int) -> int:
+    """Compute ``Poseidon5(shared_x, task, round, chunk, tag)``, the one-time pad of one escrow
+    entry (``SharePad`` in circuits/lib/escrow.circom).
+
+    Parameters
+    ----------
+    shared_x : int
+        The pair secret of the entry's owner and holder.
+    task, round_index, chunk : int
+        The task's domain, round number and chunk number.
+    tag : int
+        The entry's tag, ``1 + e + E·signBit`` (:func:`zkfed.masking.escrow_tag`).
+
+    Returns
+    -------
+    int
+        The pad; the entry is ``share + pad mod p``.
+
+    Raises
+    ------
+    CryptoError
+        If an argument is not a field element.
+    """
+    return poseidon(
+        [
+            check_element(shared_x, "shared secret"),
+            check_element(task, "task id"),
+            check_element(round_index, "round number"),
+            check_element(chunk, "chunk number"),
+            check_element(tag, "escrow tag"),
+        ]
+    )
+
+
+def escrow_share(
+    shared_x: int, task: int, round_index: int, chunk: int, seed_slot: int, holder_slot: int
+) -> int:
+    """Compute ``Poseidon6(shared_x, task, round, chunk, j, h)``, the share of the seed of slot
+    ``j`` that a member deals to holder slot ``h`` (every holder but the last).
+
+    The circuit does not constrain how shares are chosen, only that they sum to the seed; they
+    are derived, not drawn, so a proof retried after a failure posts the same escrow. Anyone
+    without the seed's pair secret sees them as uniform.
+
+    Parameters
+    ----------
+    shared_x : int
+        The pair secret of seed slot ``j`` (the seed's own secret, not the holder's).
+    task, round_index, chunk : int
+        The task's domain, round number and chunk number.
+    seed_slot, holder_slot : int
+        The slots ``j`` and ``h`` of the member's view.
+
+    Raises
+    ------
+    CryptoError
+        If an argument is not a field element.
+    """
+    return poseidon(
+        [
+            check_element(shared_x, "shared secret"),
+            check_element(task, "task id"),
+            check_element(round_index, "round number"),
+            check_element(chunk, "chunk number"),
+            check_element(seed_slot, "seed slot"),
+            check_element(holder_slot, "holder slot"),
         ]
     )
 

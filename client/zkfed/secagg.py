@@ -6,6 +6,13 @@ shared with dropped neighbours (:func:`required_reveals`, :func:`mask_reveal_inp
 contract removes them from its accumulators; each sealed aggregate is then the exact packed sum,
 which :func:`aggregate_chunk` turns into the chunk's mean. Every step follows
 circuits/README.md.
+
+When a task escrows (:func:`escrow_on`: three or more active slots), each chunk also carries its
+seeds, additively shared among the member's other active neighbours and encrypted to each with a
+pad of their pair secret (:func:`chunk_escrow`). If a contributor does not remove its mask with
+a dropped neighbour, the other holders open their pads (:func:`escrow_pad_inputs`), the
+contract sums the shares (:func:`share_of`) into the seed, and anyone removes the mask with a
+`SeedMask` proof (:func:`seed_mask_inputs`).
 """
 
 from __future__ import annotations
@@ -20,9 +27,20 @@ import numpy.typing as npt
 
 from zkfed.babyjubjub import Point, ecdh_x, public_key
 from zkfed.exceptions import ConfigurationError
-from zkfed.masking import apply_mask, masks_from_seeds, neighbor_sign, ring_slots, slots_word
+from zkfed.field import P, check_element
+from zkfed.masking import (
+    apply_mask,
+    escrow_entries,
+    escrow_holders,
+    escrow_index,
+    escrow_tag,
+    masks_from_seeds,
+    neighbor_sign,
+    ring_slots,
+    slots_word,
+)
 from zkfed.packing import pack_chunk, unpack_chunk
-from zkfed.prg import derive_seed, pair_commitment, prg_words
+from zkfed.prg import derive_seed, escrow_pad, escrow_share, pair_commitment, prg_words
 from zkfed.quantize import Packing, dequantize, quantize, squared_norm_bound
 
 FloatArray = npt.NDArray[np.float64]
@@ -97,6 +115,17 @@ class SecaggTask:
         return self.task_id if self.domain is None else self.domain
 
     @property
+    def active_slots(self) -> int:
+        """Active neighbour slots of every member: ``min(K, n - 1)``."""
+        return min(self.neighbors, len(self.members) - 1)
+
+    @property
+    def escrows(self) -> bool:
+        """Whether chunks escrow their seeds: with three or more active slots, so every seed
+        has at least two holders and no single one can decrypt it (bit 2K of `slots`)."""
+        return self.active_slots >= 3
+
+    @property
     def n_chunks(self) -> int:
         """Number of chunks (one proof each) of an update."""
         return self.packing.n_chunks(self.n_params)
@@ -157,12 +186,19 @@ class SecaggTask:
         ]
 
 
+def escrow_on(task: SecaggTask) -> bool:
+    """Whether the task's chunks escrow their seeds (:attr:`SecaggTask.escrows`)."""
+    return task.escrows
+
+
 @dataclass(frozen=True)
 class MaskedChunk:
-    """One chunk ready to submit: the masked words and the inputs that prove them."""
+    """One chunk ready to submit: the masked words, the escrow entries (``K·(K-1)``, all 0 when
+    the task does not escrow) and the inputs that prove them."""
 
     chunk: int
     words: list[int]
+    escrow: list[int]
     inputs: CircuitInputs
 
 
@@ -194,7 +230,8 @@ def chunk_inputs(
     q: npt.ArrayLike,
     secrets: Sequence[int] | None = None,
 ) -> MaskedChunk:
-    """Mask one chunk of quantised values and build the `MaskedUpdate` circuit inputs.
+    """Mask one chunk of quantised values, escrow its seeds when the task does, and build the
+    `MaskedUpdate` circuit inputs.
 
     `secrets` are the slots' pair secrets (:meth:`SecaggTask.pair_secrets`), computed here when
     not given.
@@ -208,18 +245,73 @@ def chunk_inputs(
         if j is not None
     ]
     y = apply_mask(words, masks_from_seeds(signed, len(words)))
+    escrow, shares = chunk_escrow(task, round_index, chunk, member, secrets)
     inputs: CircuitInputs = {
         "task": task.seed_domain,
         "round": round_index,
         "chunk": chunk,
         "commitments": task.commitments_of(member, secrets),
-        "slots": slots_word(member, slots),
+        "slots": slots_word(member, slots, escrow=task.escrows),
         "bound": task.bound,
         "y": y,
+        "escrow": escrow,
         "secrets": secrets,
         "q": [int(v) for v in np.asarray(q, dtype=np.int64)],
+        "shares": shares,
     }
-    return MaskedChunk(chunk, y, inputs)
+    return MaskedChunk(chunk, y, escrow, inputs)
+
+
+def chunk_escrow(
+    task: SecaggTask, round_index: int, chunk: int, member: int, secrets: Sequence[int]
+) -> tuple[list[int], list[int]]:
+    """The public escrow entries and private shares of `member`'s chunk, ``K·(K-1)`` each.
+
+    For every active seed slot j, when the task escrows: the holders are the other active slots
+    in slot order; each but the last gets ``Poseidon6(secret_j, D, round, chunk, j, h)``, the
+    last ``seed_j - Σ others``; entry ``e(j, h)`` is ``share + Poseidon5(secret_h, D, round,
+    chunk, tag(j, h))``. Every other entry and share is 0.
+
+    Parameters
+    ----------
+    secrets
+        The pair secret of each of `member`'s slots (:meth:`SecaggTask.pair_secrets`).
+
+    Returns
+    -------
+    tuple[list[int], list[int]]
+        ``(escrow, shares)`` in entry order ``e(j, h)`` (:func:`zkfed.masking.escrow_index`).
+    """
+    k = task.neighbors
+    slots = task.slots(member)
+    if len(secrets) != k:
+        raise ConfigurationError(f"{len(secrets)} pair secrets given for {k} slots.")
+    escrow = [0] * escrow_entries(k)
+    shares = [0] * escrow_entries(k)
+    if not task.escrows:
+        return escrow, shares
+    domain = task.seed_domain
+    for j, secret in enumerate(secrets):
+        if slots[j] is None:
+            continue
+        holders = escrow_holders(slots, j)
+        seed = derive_seed(secret, domain, round_index, chunk)
+        dealt = 0
+        for h in holders[:-1]:
+            share = escrow_share(secret, domain, round_index, chunk, j, h)
+            shares[escrow_index(j, h, k)] = share
+            dealt += share
+        shares[escrow_index(j, holders[-1], k)] = (seed - dealt) % P
+        for h in holders:
+            e = escrow_index(j, h, k)
+            tag = escrow_tag(j, h, k, _sign_bit(member, slots[h]))
+            escrow[e] = (shares[e] + escrow_pad(secrets[h], domain, round_index, chunk, tag)) % P
+    return escrow, shares
+
+
+def _sign_bit(owner: int, holder: int | None) -> int:
+    assert holder is not None
+    return 1 if owner < holder else 0
 
 
 def mask_update(
@@ -282,6 +374,98 @@ def mask_reveal_inputs(
         "secret": secret,
     }
     return masks, inputs
+
+
+def escrow_slots(task: SecaggTask, owner: int, dropped: int, holder: int) -> tuple[int, int]:
+    """(j, h): the slots of `dropped` and of `holder` in `owner`'s view, as the contract finds
+    them for ``revealShare``.
+
+    Raises
+    ------
+    ConfigurationError
+        If the task does not escrow, or `dropped` and `holder` are not two distinct active slots
+        of `owner`.
+    """
+    if not task.escrows:
+        raise ConfigurationError("the task does not escrow seeds (fewer than 3 active slots).")
+    slots = task.slots(owner)
+    if dropped not in slots or holder not in slots or dropped == holder:
+        raise ConfigurationError(
+            f"members {dropped} and {holder} are not two neighbours of member {owner}."
+        )
+    return slots.index(dropped), slots.index(holder)
+
+
+def share_holders(task: SecaggTask, owner: int, dropped: int) -> list[int]:
+    """Member indices holding a share of the seed `owner` shares with `dropped`: `owner`'s other
+    active neighbours, in slot order."""
+    slots = task.slots(owner)
+    if dropped not in slots:
+        raise ConfigurationError(f"member {dropped} is not a neighbour of member {owner}.")
+    return [j for j in slots if j is not None and j != dropped]
+
+
+def escrow_pad_inputs(
+    task: SecaggTask,
+    round_index: int,
+    chunk: int,
+    sk: int,
+    holder: int,
+    owner: int,
+    dropped: int,
+) -> tuple[int, CircuitInputs]:
+    """The pad of `owner`'s escrow entry e(j, h) for one chunk, j the slot of `dropped` and h
+    that of `holder` in `owner`'s view, and the `EscrowPad` inputs proving it.
+
+    `sk` is the holder's secret key (the owner's works too: both know the pair secret). The
+    public `commitment` is the owner's commitment of slot h, `tag` is
+    ``escrow_tag(j, h, K, owner < holder)``; the entry's share is ``share_of(escrow[e], pad)``.
+
+    Raises
+    ------
+    ConfigurationError
+        If `sk` is neither the owner's nor the holder's key, or the slots are not escrowed.
+    """
+    j, h = escrow_slots(task, owner, dropped, holder)
+    mine = public_key(sk)
+    if mine == task.members[holder]:
+        secret = ecdh_x(sk, task.members[owner])
+    elif mine == task.members[owner]:
+        secret = ecdh_x(sk, task.members[holder])
+    else:
+        raise ConfigurationError(
+            f"the key is neither member {owner}'s nor member {holder}'s; no other can open the pad."
+        )
+    domain = task.seed_domain
+    tag = escrow_tag(j, h, task.neighbors, _sign_bit(owner, holder))
+    pad = escrow_pad(secret, domain, round_index, chunk, tag)
+    inputs: CircuitInputs = {
+        "task": domain,
+        "round": round_index,
+        "chunk": chunk,
+        "commitment": pair_commitment(secret, domain),
+        "tag": tag,
+        "pad": pad,
+        "secret": secret,
+    }
+    return pad, inputs
+
+
+def share_of(ciphertext: int, pad: int) -> int:
+    """The share in an escrow entry: ``(ciphertext - pad) mod p``, as ``revealShare`` adds it."""
+    return (check_element(ciphertext, "escrow entry") - check_element(pad, "pad")) % P
+
+
+def recovered_seed(shares: Sequence[int]) -> int:
+    """The seed the holders' revealed shares sum to (mod p)."""
+    return sum(check_element(s, "share") for s in shares) % P
+
+
+def seed_mask_inputs(seed: int, words: int) -> tuple[list[int], CircuitInputs]:
+    """The first `words` mask words of a recovered seed, ``PRG(seed, 0..words-1)`` (the words
+    ``recoverMask`` removes), and the `SeedMask` inputs proving them."""
+    masks = prg_words(check_element(seed, "seed"), words)
+    return masks, {"seed": seed, "mask": masks}
 
 
 def aggregate_chunk(task: SecaggTask, words: Sequence[int], count: int) -> FloatArray:

@@ -1,12 +1,13 @@
 """Inputs, witnesses and proofs of the circuits: a reference model, and the client's inputs.
 
-The reference model builds PairCommit, MaskedUpdate, KeyPossession and MaskReveal
-inputs from the circuits' statements alone: every curve and hash value (keys, pair secrets,
-commitments, seeds, PRG words)
+The reference model builds PairCommit, MaskedUpdate, KeyPossession, MaskReveal, EscrowPad and
+SeedMask inputs from the circuits' statements alone: every curve and hash value (keys, pair
+secrets, commitments, seeds, PRG words, escrow pads and dealt shares)
 comes from circomlibjs through ``reference.mjs``, and the neighbour slots, the ``slots`` word,
-the lane packing and the masking arithmetic are written out here. The suites build their inputs
-with the zkfed client too (:func:`client_task`) and check that both agree, so the circuits are
-never tested against the client alone, and the client is checked against the circuits.
+the lane packing, the masking arithmetic and the escrow's entries are written out here. The
+suites build their inputs with the zkfed client too (:func:`client_task`) and check that both
+agree, so the circuits are never tested against the client alone, and the client is checked
+against the circuits.
 """
 
 from __future__ import annotations
@@ -219,13 +220,29 @@ def ring_slots(n: int, k: int, i: int) -> list[int | None]:
     return slots
 
 
-def slots_word(i: int, slots: Sequence[int | None]) -> int:
+def slots_word(i: int, slots: Sequence[int | None], escrow: bool = False) -> int:
     """The public `slots`: bit j = slot j's sign is +1 (i < neighbour), bit K + j = slot j is
-    active."""
+    active, bit 2K = the seeds are escrowed."""
     k = len(slots)
     signs = sum(1 << j for j, n in enumerate(slots) if n is not None and i < n)
     active = sum(1 << (k + j) for j, n in enumerate(slots) if n is not None)
-    return signs | active
+    return signs | active | (int(escrow) << (2 * k))
+
+
+def escrows(n: int, k: int) -> bool:
+    """The contract's rule: escrow iff every member has at least 3 active slots, min(K, n - 1)."""
+    return min(k, n - 1) >= 3
+
+
+def escrow_index(k: int, j: int, h: int) -> int:
+    """Entry of seed slot j at holder slot h != j: j·(K - 1) + h - [h > j]."""
+    assert j != h
+    return j * (k - 1) + h - (1 if h > j else 0)
+
+
+def escrow_tag(k: int, j: int, h: int, sign_bit: int) -> int:
+    """The pad tag of entry e(j, h): 1 + e(j, h) + K·(K - 1)·sign_bit."""
+    return 1 + escrow_index(k, j, h) + k * (k - 1) * sign_bit
 
 
 def coefficients(word: int, k: int) -> list[int]:
@@ -278,12 +295,80 @@ class Statement:
     extra: dict[str, Any] = field(default_factory=dict)  # overrides of the built input
 
 
+@dataclass(frozen=True)
+class Escrow:
+    """The seed escrow of one statement, entry by entry (e(j, h) order).
+
+    `on[e]` is on(j, h) = escrow bit · active_j · active_h of the statement's slots word; `pads`
+    are Poseidon5(secret_h, task, round, chunk, tag(j, h)) for every entry, on or not; `shares`
+    are the honest dealing (Poseidon6(secret_j, task, round, chunk, j, h) for each holder but the
+    last, seed_j less the others for the last; 0 when not on) and `escrow` = on·(share + pad).
+    """
+
+    seeds: list[int]
+    on: list[int]
+    tags: list[int]
+    pads: list[int]
+    shares: list[int]
+    escrow: list[int]
+
+
+def escrow_references(k: int, statements: Sequence[Statement]) -> list[Escrow]:
+    """The reference escrow of each statement, with one circomlibjs run for all."""
+    requests: list[dict[str, Any]] = []
+    layout = []
+    for s in statements:
+        word, secrets = s.slots, [o.secret for o in s.openings]
+        bit = (word >> (2 * k)) & 1
+        active = [(word >> (k + j)) & 1 for j in range(k)]
+        entries = []
+        for j in range(k):
+            holders = [h for h in range(k) if h != j and bit and active[j] and active[h]]
+            for h in range(k):
+                if h == j:
+                    continue
+                tag = escrow_tag(k, j, h, (word >> h) & 1)
+                dealt = h in holders and h != holders[-1]
+                entries.append((j, h, tag, int(h in holders), dealt))
+                context = [s.task, s.round, s.chunk]
+                requests.append({"op": "poseidon", "inputs": [secrets[h], *context, tag]})
+                if dealt:
+                    requests.append({"op": "poseidon", "inputs": [secrets[j], *context, j, h]})
+        requests += [
+            {"op": "opening", "secret": x, "task": s.task, "round": s.round, "chunk": s.chunk}
+            for x in secrets
+        ]
+        layout.append(entries)
+    answers = iter(reference(requests))
+    results = []
+    for entries in layout:
+        e_count = k * (k - 1)
+        tags, on = [0] * e_count, [0] * e_count
+        pads, shares = [0] * e_count, [0] * e_count
+        for j, h, tag, is_on, dealt in entries:
+            e = escrow_index(k, j, h)
+            tags[e], on[e] = tag, is_on
+            pads[e] = int(next(answers))
+            if dealt:
+                shares[e] = int(next(answers))
+        seeds = [int(next(answers)["seed"]) for _ in range(k)]
+        for j in range(k):
+            held = [escrow_index(k, j, h) for h in range(k) if h != j and on[escrow_index(k, j, h)]]
+            if held:
+                shares[held[-1]] = (seeds[j] - sum(shares[e] for e in held[:-1])) % P
+        escrow = [on[e] * (shares[e] + pads[e]) % P for e in range(e_count)]
+        results.append(Escrow(seeds, on, tags, pads, shares, escrow))
+    return results
+
+
 def masked_update_inputs(
     variant: CircuitVariant, statements: Sequence[Statement]
 ) -> list[dict[str, Any]]:
     """MaskedUpdate inputs of `statements`: y = packed(q) + Σ_j coefficient_j·PRG(seed_j),
-    seed_j = Poseidon4(secret_j, task, round, chunk), with one circomlibjs run for all."""
+    seed_j = Poseidon4(secret_j, task, round, chunk), and the reference escrow (entries 0 unless
+    the slots word's bit 2K is set), with two circomlibjs runs for all."""
     params = variant.params
+    escrows_of = escrow_references(params["K"], statements)
     requests = [
         {
             "op": "opening",
@@ -298,7 +383,7 @@ def masked_update_inputs(
     ]
     answers = iter(reference(requests))
     inputs = []
-    for s in statements:
+    for s, escrow in zip(statements, escrows_of, strict=True):
         assert len(s.openings) == params["K"]
         y = packed_words(s.q, params)
         commitments = []
@@ -317,8 +402,10 @@ def masked_update_inputs(
                 "slots": s.slots,
                 "bound": s.bound if s.bound is not None else sum(v * v for v in s.q),
                 "y": y,
+                "escrow": escrow.escrow,
                 "secrets": [o.secret for o in s.openings],
                 "q": list(s.q),
+                "shares": escrow.shares,
                 **s.extra,
             }
         )
@@ -336,7 +423,8 @@ def honest_statements(
     bound: int | None = None,
 ) -> dict[int, Statement]:
     """The statement of each member i in `qs` of a task of members `sks`: ECDH secrets for the
-    active slots, 0 (with commitment 0) for the inactive ones, as the contract posts them."""
+    active slots, 0 (with commitment 0) for the inactive ones, as the contract posts them, and
+    the escrow bit as the contract sets it."""
     k = variant.params["K"]
     slots = {i: ring_slots(len(sks), k, i) for i in qs}
     requests = [
@@ -356,9 +444,8 @@ def honest_statements(
                 answer = next(answers)
                 sign = 1 if i < j else -1
                 openings.append(Opening(int(answer["secret"]), sign, int(answer["commitment"])))
-        statements[i] = Statement(
-            q, slots_word(i, slots[i]), openings, task, round_index, chunk, bound
-        )
+        word = slots_word(i, slots[i], escrows(len(sks), k))
+        statements[i] = Statement(q, word, openings, task, round_index, chunk, bound)
     return statements
 
 
@@ -469,6 +556,33 @@ def mask_reveal_input(
     """A valid MaskReveal input of one pair secret, from circomlibjs."""
     (inputs,) = mask_reveal_inputs([secret], words, task, round_index, chunk)
     return inputs
+
+
+def escrow_pad_input(
+    secret: int, tag: int, task: int = TASK, round_index: int = ROUND, chunk: int = CHUNK
+) -> dict[str, Any]:
+    """A valid EscrowPad input of one pair secret and tag, from circomlibjs."""
+    pad, opened = reference(
+        [
+            {"op": "poseidon", "inputs": [secret, task, round_index, chunk, tag]},
+            {"op": "opening", "secret": secret, "task": task, "round": 0, "chunk": 0},
+        ]
+    )
+    return {
+        "task": task,
+        "round": round_index,
+        "chunk": chunk,
+        "commitment": int(opened["commitment"]),
+        "tag": tag,
+        "pad": int(pad),
+        "secret": secret,
+    }
+
+
+def seed_mask_input(seed: int, words: int) -> dict[str, Any]:
+    """A valid SeedMask input of one seed, from circomlibjs."""
+    (mask,) = reference([{"op": "prg", "seed": seed, "words": words}])
+    return {"seed": seed, "mask": [int(m) for m in mask]}
 
 
 # --- Groth16 proofs -----------------------------------------------------------------------------

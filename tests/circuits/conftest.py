@@ -58,6 +58,24 @@ def mask_reveal_default() -> CircuitVariant:
 
 
 @pytest.fixture(scope="session")
+def escrow_pad() -> CircuitVariant:
+    """The EscrowPad circuit, compiled."""
+    return _compiled("escrow_pad")
+
+
+@pytest.fixture(scope="session")
+def seed_mask() -> CircuitVariant:
+    """The small SeedMask variant (W = 2, as masked_update_test), compiled."""
+    return _compiled("seed_mask_test")
+
+
+@pytest.fixture(scope="session")
+def seed_mask_default() -> CircuitVariant:
+    """The default SeedMask variant (W = 64, as masked_update_default), compiled."""
+    return _compiled("seed_mask_default")
+
+
+@pytest.fixture(scope="session")
 def q(masked_update: CircuitVariant) -> list[int]:
     """One chunk of the small variant with both extreme values."""
     return chunk_values(masked_update.params, 0xC1C)

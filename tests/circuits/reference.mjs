@@ -1,5 +1,6 @@
 // circomlibjs oracle for the circuit tests: the values valid PairCommit / MaskedUpdate /
-// KeyPossession / MaskReveal inputs need, computed independently of the Python client.
+// KeyPossession / MaskReveal / EscrowPad / SeedMask inputs need, computed independently of the
+// Python client.
 //
 // Run with cwd = the repository root (so `circomlibjs` resolves to ./node_modules):
 //   node tests/circuits/reference.mjs < request.json
@@ -10,6 +11,9 @@
 //      pair {sk, neighborSk, task, round, chunk, words}
 //        -> {secret, commitment, seed, words}   secret = (sk·pk_j).x with pk_j = neighborSk·Base8,
 //                                               then as `opening` of that secret
+//      poseidon {inputs} -> hash                 circomlib Poseidon(len(inputs)): the escrow's
+//                                               pads (5 inputs) and dealt shares (6 inputs)
+//      prg {seed, words} -> [word, ...]           the first `words` PRG words of a seed
 //      opening {secret, task, round, chunk, words}
 //        -> {commitment, seed, words}           commitment = Poseidon2(secret, task);
 //                                               seed = Poseidon4(secret, task, round, chunk);
@@ -62,6 +66,8 @@ const main = async () => {
       return { secret, ...opening({ secret, ...context }) };
     },
     opening,
+    poseidon: ({ inputs }) => str(poseidon(inputs.map(BigInt))),
+    prg: ({ seed, words }) => prg(BigInt(seed), Number(words)),
   };
 
   const results = requests.map((request) => {

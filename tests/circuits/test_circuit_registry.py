@@ -9,17 +9,26 @@ from typing import Any
 import pytest
 from circuit_harness import REGISTRY, ROOT, CircuitVariant
 
-from zkfed.circuits import DEFAULT_VARIANT, TEST_VARIANT, mask_reveal_circuit
+from zkfed.circuits import (
+    DEFAULT_VARIANT,
+    ESCROW_PAD,
+    TEST_VARIANT,
+    load_circuit,
+    mask_reveal_circuit,
+    seed_mask_circuit,
+)
 
 # Inputs of each template in declaration order: public (snarkjs order), then private.
 DESIGN = {
     "MaskedUpdate": (
-        ["task", "round", "chunk", "commitments", "slots", "bound", "y"],
-        ["secrets", "q"],
+        ["task", "round", "chunk", "commitments", "slots", "bound", "y", "escrow"],
+        ["secrets", "q", "shares"],
     ),
     "PairCommit": (["task", "pk", "neighbor", "commitment"], ["sk"]),
     "KeyPossession": (["pk", "binding"], ["sk"]),
     "MaskReveal": (["task", "round", "chunk", "commitment", "mask"], ["secret"]),
+    "EscrowPad": (["task", "round", "chunk", "commitment", "tag", "pad"], ["secret"]),
+    "SeedMask": (["seed", "mask"], []),
 }
 VARIANTS = sorted(REGISTRY["variants"])
 COMPILED = {
@@ -29,6 +38,9 @@ COMPILED = {
     "key_possession": "key_possession",
     "mask_reveal_test": "mask_reveal",
     "mask_reveal_default": "mask_reveal_default",
+    "escrow_pad": "escrow_pad",
+    "seed_mask_test": "seed_mask",
+    "seed_mask_default": "seed_mask_default",
 }
 
 
@@ -45,6 +57,8 @@ def _lengths(params: dict[str, int]) -> dict[str, int]:
         "secret",
         "sk",
         "binding",
+        "tag",
+        "pad",
     ]
     return {name: 1 for name in scalars} | {
         "pk": 2,
@@ -54,6 +68,8 @@ def _lengths(params: dict[str, int]) -> dict[str, int]:
         "mask": w,
         "secrets": k,
         "q": w * lanes,
+        "escrow": k * (k - 1),
+        "shares": k * (k - 1),
     }
 
 
@@ -65,7 +81,7 @@ def _expand(signals: list[dict[str, Any]]) -> list[str]:
     return names
 
 
-def test_registry_holds_the_seven_variants() -> None:
+def test_registry_holds_the_nine_variants() -> None:
     assert sorted(COMPILED) == VARIANTS
     assert {v["template"] for v in REGISTRY["variants"].values()} == set(DESIGN)
 
@@ -97,7 +113,8 @@ def test_variant_parameters_follow_the_design() -> None:
     # Prepare
     variants = REGISTRY["variants"]
 
-    # Assert: the default chunk holds 1,344 parameters behind 73 public signals.
+    # Assert: the default chunk holds 1,344 parameters behind 85 public signals (73 and the
+    # K·(K - 1) = 12 escrow entries).
     assert variants["masked_update_default"]["parameters"] == {
         "W": 64,
         "L": 21,
@@ -114,7 +131,7 @@ def test_variant_parameters_follow_the_design() -> None:
     }
     default = CircuitVariant("masked_update_default")
     assert default.params["W"] * default.params["L"] == 1344
-    assert default.public_count == 73
+    assert default.public_count == 85
     for params in (v["parameters"] for v in variants.values() if "K" in v["parameters"]):
         assert params["R"] <= params["B"] and params["L"] * params["B"] <= 252
         assert params["K"] >= 2 and params["K"] % 2 == 0
@@ -140,7 +157,17 @@ def test_mask_reveal_test_is_small_enough_for_a_quick_ceremony() -> None:
     assert REGISTRY["variants"]["mask_reveal_test"]["derived"]["constraints"] < 1500
 
 
-@pytest.mark.parametrize("name", ["key_possession", "mask_reveal_test", "mask_reveal_default"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "key_possession",
+        "mask_reveal_test",
+        "mask_reveal_default",
+        "escrow_pad",
+        "seed_mask_test",
+        "seed_mask_default",
+    ],
+)
 def test_reveal_and_registration_circuits_fit_the_committed_ptau(name: str) -> None:
     # So a fresh clone sets them up, and `check` rebuilds them, without a ceremony.
     assert REGISTRY["variants"][name]["derived"]["ptauPower"] <= REGISTRY["committedPtauPower"]
@@ -159,6 +186,32 @@ def test_each_masked_update_variant_has_one_mask_reveal_of_its_width(name: str) 
     # has that W, so the client's choice by W is unambiguous.
     assert found.parameters == {"W": words}
     assert [n for n in reveals if CircuitVariant(n).params["W"] == words] == [found.name]
+
+
+@pytest.mark.parametrize("name", [DEFAULT_VARIANT, TEST_VARIANT])
+def test_each_masked_update_variant_has_one_seed_mask_of_its_width(name: str) -> None:
+    # Prepare
+    words = CircuitVariant(name).params["W"]
+    masks = [n for n, v in REGISTRY["variants"].items() if v["template"] == "SeedMask"]
+
+    # Execute
+    found = seed_mask_circuit(words, ROOT)
+
+    # Assert: a recovered seed's mask is the W words a chunk proof added, one variant per W.
+    assert found.parameters == {"W": words}
+    assert [n for n in masks if CircuitVariant(n).params["W"] == words] == [found.name]
+
+
+def test_escrow_pad_is_one_variant_for_every_masked_update_variant() -> None:
+    # Prepare
+    pads = [n for n, v in REGISTRY["variants"].items() if v["template"] == "EscrowPad"]
+
+    # Execute
+    found = load_circuit(ESCROW_PAD, ROOT)
+
+    # Assert
+    assert pads == [found.name] == [ESCROW_PAD]
+    assert found.verifier_contract == "EscrowPadVerifier"
 
 
 @pytest.mark.parametrize("name", VARIANTS)

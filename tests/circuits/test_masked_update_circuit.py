@@ -2,7 +2,9 @@
 
 A valid input must give a witness; every violated statement must make the compiled wasm refuse
 to compute one. Inactive slots only occur with K or fewer members, so the tests of a real task
-with inactive slots run the default variant (K = 4) with 3 and 4 members.
+with inactive slots run the default variant (K = 4) with 3 and 4 members. A task escrows its
+seeds only with three or more active slots, which K = 2 never has, so the escrow's tests run the
+default variant with 4 to 6 members, and one real proof of an escrowed chunk closes the module.
 """
 
 from __future__ import annotations
@@ -23,25 +25,37 @@ from circuit_harness import (
     CircuitVariant,
     Opening,
     P,
+    Proven,
     Statement,
     canonical,
     chunk_values,
     client_task,
     coefficients,
+    escrow_index,
+    escrow_references,
     honest_statements,
     masked_update_inputs,
     packed_words,
     pair_reference,
+    prove,
+    py_ecc_verifies,
+    reference,
     ring_slots,
+    set_up,
     slots_word,
+    snarkjs_verifies,
 )
 
 from zkfed import masking
-from zkfed.secagg import SecaggTask, chunk_inputs
+from zkfed.secagg import SecaggTask, chunk_inputs, escrow_pad_inputs, share_of
 
 # The member under test: index 1 of 4, so slot 0 is member 2 (sign +1) and slot 1 member 0
 # (sign -1), both active: slots = 0b11_01.
 N, ME = 4, 1
+
+# Compile every circuit the module uses before its first test: ape's test isolation snapshots
+# per scope and warns (and rebases) when a session fixture first appears after a test has run.
+pytestmark = pytest.mark.usefixtures("masked_update", "masked_update_default")
 
 
 @pytest.fixture(scope="module")
@@ -161,7 +175,11 @@ def test_client_neighbour_slots_follow_the_design(k: int) -> None:
 def test_every_slots_word_proves_with_its_own_coefficients(
     masked_update: CircuitVariant, statement: Statement
 ) -> None:
-    # Prepare: all 2^(2K) words; an inactive slot carries an unrelated commitment.
+    # Prepare: all 2^(2K + 1) words, with their own escrow (bit 2K: each active seed shared with
+    # the other active slot, which the contract never asks of K = 2, but the circuit proves it);
+    # an inactive slot carries an unrelated commitment. An escrowed seed without another active
+    # slot to hold it cannot be shared, so those words have no proof (the contract escrows only
+    # with three or more active slots).
     k = masked_update.params["K"]
     secrets = [o.secret for o in statement.openings]
 
@@ -171,13 +189,17 @@ def test_every_slots_word_proves_with_its_own_coefficients(
             for j, (secret, c) in enumerate(zip(secrets, coefficients(word, k), strict=True))
         ]
 
-    statements = [replace(statement, slots=w, openings=opened(w)) for w in range(1 << (2 * k))]
+    words = range(1 << (2 * k + 1))
+    statements = [replace(statement, slots=w, openings=opened(w)) for w in words]
 
     # Execute
-    accepted = masked_update.accepts(*masked_update_inputs(masked_update, statements))
+    inputs = masked_update_inputs(masked_update, statements)
+    accepted = masked_update.accepts(*inputs)
 
     # Assert
-    assert accepted == [True] * (1 << (2 * k))
+    active = [bin(w >> k & ((1 << k) - 1)).count("1") for w in words]
+    assert accepted == [not (w >> (2 * k) and a == 1) for w, a in zip(words, active, strict=True)]
+    assert any(any(i["escrow"]) for i in inputs)
 
 
 @pytest.mark.parametrize(
@@ -327,12 +349,12 @@ def test_rejects_a_flipped_slots_bit(
     assert masked_update.accepts(inputs) == [False]
 
 
-@pytest.mark.parametrize("extra", [1 << 4, 1 << 5, 1 << 100, P - (1 << 4)])
-def test_rejects_a_slots_word_of_more_than_2k_bits(
+@pytest.mark.parametrize("extra", [1 << 5, 1 << 6, 1 << 100, P - (1 << 5)])
+def test_rejects_a_slots_word_of_more_than_2k_plus_1_bits(
     masked_update: CircuitVariant, valid: dict[str, Any], extra: int
 ) -> None:
-    # Prepare: slots + 2^(2K)·m keeps the low 2K bits (P - 2^4 is "slots - 16").
-    assert extra % P >= 1 << (2 * masked_update.params["K"])
+    # Prepare: slots + 2^(2K + 1)·m keeps the low 2K + 1 bits (P - 2^5 is "slots - 32").
+    assert extra % P >= 1 << (2 * masked_update.params["K"] + 1)
     inputs = {**valid, "slots": (valid["slots"] + extra) % P}
 
     # Execute / Assert
@@ -438,3 +460,287 @@ def test_inactive_slots_of_a_three_member_task(masked_update_default: CircuitVar
 
     # Execute / Assert
     assert masked_update_default.accepts(*cases) == [True, True, False, False, True, False]
+
+
+# --- seed escrow --------------------------------------------------------------------------------
+
+# The escrowing member: index 2 of 5 on K = 4, every slot active (slots 3, 1, 4, 0).
+EN, EME = 5, 2
+
+
+def _holders_of(e: int, k: int) -> list[int]:
+    """The entries of the seed entry e shares (K - 1 consecutive entries)."""
+    first = e // (k - 1) * (k - 1)
+    return list(range(first, first + k - 1))
+
+
+@pytest.fixture(scope="module")
+def escrowed_task(masked_update_default: CircuitVariant) -> SecaggTask:
+    return client_task(masked_update_default, SKS[:EN])
+
+
+@pytest.fixture(scope="module")
+def escrowed_q(masked_update_default: CircuitVariant) -> list[int]:
+    return chunk_values(masked_update_default.params, 0xE5C)
+
+
+@pytest.fixture(scope="module")
+def escrowed(escrowed_task: SecaggTask, escrowed_q: list[int]) -> dict[str, Any]:
+    """The client's input for member EME, whose four seeds are escrowed."""
+    return dict(chunk_inputs(escrowed_task, ROUND, CHUNK, EME, SKS[EME], escrowed_q).inputs)
+
+
+@pytest.fixture(scope="module")
+def escrowed_statement(
+    masked_update_default: CircuitVariant, escrowed_task: SecaggTask, escrowed_q: list[int]
+) -> Statement:
+    """The reference model's statement of member EME (the same input as `escrowed`)."""
+    statements = honest_statements(
+        masked_update_default, SKS[:EN], {EME: escrowed_q}, bound=escrowed_task.bound
+    )
+    return statements[EME]
+
+
+@pytest.mark.parametrize(
+    ("fixture", "n", "on"),
+    [
+        ("masked_update", 3, False),
+        ("masked_update", 8, False),
+        ("masked_update_default", 3, False),
+        ("masked_update_default", 4, True),
+        ("masked_update_default", 5, True),
+        ("masked_update_default", 7, True),
+    ],
+)
+def test_escrow_is_on_with_three_or_more_active_slots(
+    fixture: str, n: int, on: bool, request: pytest.FixtureRequest
+) -> None:
+    # Prepare: every member's chunk; active slots are min(K, n - 1).
+    variant: CircuitVariant = request.getfixturevalue(fixture)
+    k = variant.params["K"]
+    task = client_task(variant, SKS[:n])
+    chunks = [
+        chunk_inputs(task, ROUND, CHUNK, i, SKS[i], chunk_values(variant.params, i))
+        for i in range(n)
+    ]
+    active = min(k, n - 1)
+
+    # Execute
+    results = variant.witnesses([c.inputs for c in chunks])
+
+    # Assert: the escrow is the last public signals, K·(K - 1) of them, and a chunk posts one
+    # non-zero entry per (active seed, other active holder) exactly when the escrow is on.
+    assert task.escrows is on
+    for chunk, result in zip(chunks, results, strict=True):
+        assert result["ok"], result.get("error")
+        assert chunk.inputs["slots"] >> (2 * k) == int(on)
+        assert [int(v) for v in result["public"]][-k * (k - 1) :] == chunk.escrow
+        assert chunk.inputs["escrow"] == chunk.escrow
+        assert sum(1 for x in chunk.escrow if x) == (active * (active - 1) if on else 0)
+
+
+def test_escrowed_chunk_satisfies_every_constraint(
+    masked_update_default: CircuitVariant, escrowed: dict[str, Any], tmp_path: Path
+) -> None:
+    # Prepare
+    wtns = tmp_path / "escrowed.wtns"
+    assert escrowed["slots"] == 0b1_1111_0101  # escrow; four active slots; +, -, +, -
+
+    # Execute
+    (result,) = masked_update_default.witnesses([escrowed], [wtns])
+    check = subprocess.run(
+        ["node_modules/.bin/snarkjs", "wtns", "check", str(masked_update_default.r1cs), str(wtns)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    # Assert
+    assert result["ok"], result.get("error")
+    assert [int(v) for v in result["public"]] == masked_update_default.public_vector(escrowed)
+    assert check.returncode == 0 and "WITNESS IS CORRECT" in check.stdout, check.stdout
+
+
+def test_client_escrow_equals_the_reference_and_opens_to_the_seeds(
+    escrowed_task: SecaggTask, escrowed: dict[str, Any], escrowed_statement: Statement
+) -> None:
+    # Prepare
+    k = escrowed_task.neighbors
+    slots = escrowed_task.slots(EME)
+    (reference,) = escrow_references(k, [escrowed_statement])
+
+    # Execute: each holder opens its pad with its own key, as for `revealShare`.
+    opened = {}
+    for j, dropped in enumerate(slots):
+        for h, holder in enumerate(slots):
+            if h != j:
+                assert dropped is not None and holder is not None
+                pad, inputs = escrow_pad_inputs(
+                    escrowed_task, ROUND, CHUNK, SKS[holder], holder, EME, dropped
+                )
+                opened[escrow_index(k, j, h)] = (pad, inputs["tag"])
+
+    # Assert: the client's entries and shares are the reference's, each holder's pad is the
+    # reference pad of its entry, and the opened shares of each seed sum to it.
+    assert escrowed["escrow"] == reference.escrow and escrowed["shares"] == reference.shares
+    assert {e: pad for e, (pad, _) in opened.items()} == dict(enumerate(reference.pads))
+    assert {e: tag for e, (_, tag) in opened.items()} == dict(enumerate(reference.tags))
+    for j in range(k):
+        entries = [escrow_index(k, j, h) for h in range(k) if h != j]
+        shares = [share_of(escrowed["escrow"][e], opened[e][0]) for e in entries]
+        assert shares == [reference.shares[e] for e in entries]
+        assert sum(shares) % P == reference.seeds[j]
+
+
+@pytest.mark.parametrize("entry", [0, 4, 8, 11])
+def test_rejects_a_share_that_breaks_the_sum_or_its_entry(
+    masked_update_default: CircuitVariant, escrowed: dict[str, Any], entry: int
+) -> None:
+    # Prepare: a share moved by 1 alone, with its entry, or with its entry and the opposite move
+    # at another holder of the same seed (another sharing of it: the circuit lets the member
+    # choose, so that one proves).
+    k = masked_update_default.params["K"]
+    other = next(e for e in _holders_of(entry, k) if e != entry)
+    share_only = _shifted(escrowed, "shares", entry, 1)
+    with_entry = _shifted(share_only, "escrow", entry, 1)
+    entry_only = _shifted(escrowed, "escrow", entry, 1)
+    moved = _shifted(_shifted(with_entry, "shares", other, -1), "escrow", other, -1)
+
+    # Execute
+    accepted = masked_update_default.accepts(escrowed, share_only, with_entry, entry_only, moved)
+
+    # Assert
+    assert accepted == [True, False, False, False, True]
+
+
+@pytest.mark.parametrize("entry", [1, 6, 10])
+def test_rejects_an_entry_under_another_pad(
+    masked_update_default: CircuitVariant,
+    escrowed: dict[str, Any],
+    escrowed_statement: Statement,
+    entry: int,
+) -> None:
+    # Prepare: the entry's share under the pad of the other direction of the pair (sign bit
+    # flipped), of another entry's tag, of the seed's own secret instead of the holder's, and
+    # of the next round.
+    k = masked_update_default.params["K"]
+    (ref,) = escrow_references(k, [escrowed_statement])
+    e_count = k * (k - 1)
+    j, h = divmod(entry, k - 1)
+    h += 1 if h >= j else 0
+    secrets = [o.secret for o in escrowed_statement.openings]
+    tag = ref.tags[entry]
+    context = [TASK, ROUND, CHUNK]
+    wrong = [
+        [secrets[h], *context, (tag - 1 + e_count) % (2 * e_count) + 1],
+        [secrets[h], *context, ref.tags[(entry + 1) % e_count]],
+        [secrets[j], *context, tag],
+        [secrets[h], TASK, ROUND + 1, CHUNK, tag],
+    ]
+    pads = [int(p) for p in reference([{"op": "poseidon", "inputs": x} for x in wrong])]
+    honest = [secrets[h], *context, tag]
+    (honest_pad,) = [int(p) for p in reference([{"op": "poseidon", "inputs": honest}])]
+    cases = []
+    for pad in pads:
+        tampered = copy.deepcopy(escrowed)
+        tampered["escrow"][entry] = (ref.shares[entry] + pad) % P
+        cases.append(tampered)
+
+    # Execute
+    accepted = masked_update_default.accepts(escrowed, *cases)
+
+    # Assert
+    assert (
+        honest_pad == ref.pads[entry]
+        and (escrowed["escrow"][entry] - honest_pad) % P == (escrowed["shares"][entry])
+    )
+    assert accepted == [True] + [False] * len(cases)
+
+
+@pytest.mark.parametrize(
+    ("fixture", "n", "i"),
+    [("masked_update", 4, 1), ("masked_update_default", 3, 0), ("masked_update_default", 4, 1)],
+    ids=["K2-off", "K4-off", "K4-on-with-an-inactive-slot"],
+)
+def test_an_entry_that_is_not_on_must_be_zero_and_its_share_is_free(
+    fixture: str, n: int, i: int, request: pytest.FixtureRequest
+) -> None:
+    # Prepare: entries not on are those of a task that does not escrow, and, with 4 members on
+    # K = 4, those of the inactive slot 3 as seed or holder.
+    variant: CircuitVariant = request.getfixturevalue(fixture)
+    k = variant.params["K"]
+    task = client_task(variant, SKS[:n])
+    inputs = dict(
+        chunk_inputs(task, ROUND, CHUNK, i, SKS[i], chunk_values(variant.params, n)).inputs
+    )
+    escrow = list(inputs["escrow"])
+    off = [e for e, x in enumerate(escrow) if x == 0]
+    active = min(k, n - 1)
+    free = {
+        **inputs,
+        "shares": [s if escrow[e] else 1000 + e for e, s in enumerate(inputs["shares"])],
+    }
+    posted = [_shifted(inputs, "escrow", e, 1) for e in off]
+
+    # Execute
+    accepted = variant.accepts(inputs, free, *posted)
+
+    # Assert
+    assert len(off) == (k * (k - 1) - active * (active - 1) if task.escrows else k * (k - 1))
+    assert accepted == [True, True] + [False] * len(off)
+
+
+def test_the_escrow_bit_decides_whether_seeds_are_escrowed(
+    masked_update_default: CircuitVariant, escrowed: dict[str, Any], escrowed_statement: Statement
+) -> None:
+    # Prepare
+    k = masked_update_default.params["K"]
+    (ref,) = escrow_references(k, [escrowed_statement])
+    bit = 1 << (2 * k)
+    zeros = [0] * (k * (k - 1))
+    cleared = {**escrowed, "slots": escrowed["slots"] ^ bit}
+    cases = [
+        cleared,  # entries posted although the bit is off
+        {**escrowed, "escrow": zeros},  # the bit is on and nothing is escrowed
+        {**escrowed, "escrow": ref.pads, "shares": zeros},  # pads of shares that sum to 0
+        # Off with no entries proves: the contract, not the member, supplies `slots`.
+        {**cleared, "escrow": zeros},
+    ]
+
+    # Execute / Assert
+    assert masked_update_default.accepts(*cases) == [False, False, False, True]
+
+
+# --- Groth16: an escrowed chunk ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def proven_escrow(
+    masked_update_default: CircuitVariant,
+    escrowed: dict[str, Any],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Proven:
+    """One snarkjs proof of member EME's escrowed chunk on the default variant."""
+    set_up(masked_update_default)
+    return prove(masked_update_default, escrowed, tmp_path_factory.mktemp("escrowed"))
+
+
+def test_escrowed_chunk_proof_verifies_for_its_escrow_only(proven_escrow: Proven) -> None:
+    # Prepare
+    variant, public = proven_escrow.variant, proven_escrow.public_signals
+    k = variant.params["K"]
+    tampered = []
+    for position in (-k * (k - 1), -1):
+        changed = list(public)
+        changed[position] = (changed[position] + 1) % P
+        tampered.append(changed)
+
+    # Execute / Assert: escrow is last, and no entry can be changed after proving.
+    assert public == variant.public_vector(proven_escrow.inputs)
+    assert public[-k * (k - 1) :] == proven_escrow.inputs["escrow"]
+    assert snarkjs_verifies(variant, public, proven_escrow.proof)
+    assert py_ecc_verifies(variant, public, proven_escrow.proof)
+    for changed in tampered:
+        assert not snarkjs_verifies(variant, changed, proven_escrow.proof)
+        assert not py_ecc_verifies(variant, changed, proven_escrow.proof)

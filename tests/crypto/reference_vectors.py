@@ -124,6 +124,17 @@ def build_requests() -> dict[str, list[Request]]:
         for r in seeds
     ]
 
+    # Seed escrow: the pad of an entry (5 inputs) and a dealt share (6 inputs) are plain Poseidon
+    # hashes of widths 6 and 7.
+    groups["escrow_pad"] = [
+        {"op": "poseidon", "inputs": _dec(field(), field(), rng.randrange(2**16), c, tag)}
+        for c, tag in ((0, 1), (3, 12), (1023, 13), (7, 24))
+    ]
+    groups["escrow_share"] = [
+        {"op": "poseidon", "inputs": _dec(field(), field(), rng.randrange(2**16), c, j, h)}
+        for c, j, h in ((0, 0, 1), (5, 1, 0), (9, 3, 2))
+    ]
+
     groups["prg"] = [
         {"op": "prgWords", "seed": str(seed), "nWords": n}
         for seed, n in ((0, 16), (field(), 40), (field(), 33), (P - 1, 17))

@@ -10,7 +10,7 @@ from reference_vectors import Cases
 from zkfed.exceptions import CryptoError
 from zkfed.field import P
 from zkfed.poseidon import permute
-from zkfed.prg import BLOCK_WORDS, derive_seed, prg_block, prg_words
+from zkfed.prg import BLOCK_WORDS, derive_seed, escrow_pad, escrow_share, prg_block, prg_words
 
 
 def test_prg_words_match_circomlibjs(circomlibjs: Cases) -> None:
@@ -24,6 +24,40 @@ def test_prg_words_match_circomlibjs(circomlibjs: Cases) -> None:
 
         # Assert
         assert [str(w) for w in words] == expected, request["seed"]
+
+
+@pytest.mark.parametrize(
+    ("group", "derive"), [("escrow_pad", escrow_pad), ("escrow_share", escrow_share)]
+)
+def test_escrow_pads_and_shares_match_circomlibjs(
+    circomlibjs: Cases, group: str, derive: Callable[..., int]
+) -> None:
+    # Prepare
+    cases = circomlibjs[group]
+    assert cases
+
+    for request, expected in cases:
+        # Execute
+        value = derive(*(int(x) for x in request["inputs"]))
+
+        # Assert
+        assert [str(value)] == expected, request["inputs"]
+
+
+def test_escrow_pads_and_shares_are_separate_from_seeds() -> None:
+    # Prepare: the same leading inputs; widths 6 and 7 use their own constants.
+    secret, task, round_index, chunk = 11, 7, 3, 1
+
+    # Execute
+    seed = derive_seed(secret, task, round_index, chunk)
+    pads = {escrow_pad(secret, task, round_index, chunk, tag) for tag in range(1, 25)}
+    shares = {
+        escrow_share(secret, task, round_index, chunk, j, h) for j in range(4) for h in range(4)
+    }
+
+    # Assert
+    assert len(pads) == 24 and len(shares) == 16
+    assert seed not in pads | shares and not pads & shares
 
 
 def test_block_is_rate_part_of_width_17_permutation() -> None:

@@ -95,11 +95,12 @@ def test_pair_slots_and_signs_on_a_drawn_ring() -> None:
     }
 
     # Assert: sign bit s is set iff the member's index is below its slot-s neighbour's (indices,
-    # not ring positions); both members of a pair hold the same secret in each other's slot.
+    # not ring positions), every slot is active and the seeds are escrowed (bit 2K); both
+    # members of a pair hold the same secret in each other's slot.
     for i, chunk in first.items():
         slots = task.slots(i)
         signs = sum(1 << s for s, j in enumerate(slots) if j is not None and i < j)
-        assert chunk.inputs["slots"] == signs | ((1 << k) - 1) << k
+        assert chunk.inputs["slots"] == signs | ((1 << k) - 1) << k | 1 << (2 * k)
         for s, j in enumerate(slots):
             assert j is not None
             theirs = task.pair_secrets(j, secrets[j])[task.slots(j).index(i)]

@@ -117,7 +117,7 @@ def test_chunk_inputs_open_the_posted_commitments() -> None:
 
     # Assert: member 1 of 4 has slots 2, 0, 3 and an inactive one; the chunk's public
     # commitments are the ones it posts when joining (0 for the inactive slot), and each slot's
-    # secret is the ECDH secret both members of the pair share.
+    # secret is the ECDH secret both members of the pair share. Three active slots: escrowed.
     commitments = task.pair_commitments(1, secrets[1])
     assert first.inputs["commitments"] == commitments
     assert commitments[3] == 0 and all(commitments[:3])
@@ -125,7 +125,7 @@ def test_chunk_inputs_open_the_posted_commitments() -> None:
     assert [inputs["neighbor"] for _, inputs in joined] == [
         list(task.members[j]) for j in (2, 0, 3)
     ]
-    assert first.inputs["slots"] == 0b0111_0101
+    assert first.inputs["slots"] == 0b1_0111_0101
     for slot, j in enumerate((2, 0, 3)):
         mine = task.pair_secrets(1, secrets[1])[slot]
         theirs = task.pair_secrets(j, secrets[j])[task.slots(j).index(1)]
