@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 pragma solidity ^0.8.28;
 
+import {ChunkRecovery} from "./ChunkRecovery.sol";
 import {CkksAggregator} from "./CkksAggregator.sol";
 import {ICkksAggregator} from "./interfaces/ICkksAggregator.sol";
 import {IFederatedAggregator} from "./interfaces/IFederatedAggregator.sol";
@@ -9,13 +10,15 @@ import {KeyRegistry} from "./KeyRegistry.sol";
 import {IModelGovernance} from "./interfaces/IModelGovernance.sol";
 import {IVerifierRegistry} from "./interfaces/IVerifierRegistry.sol";
 import {Groth16Call} from "./libraries/Groth16Call.sol";
+import {Ring} from "./libraries/Ring.sol";
 
 /// @title FederatedAggregator
 /// @notice Coordinator and bulletin board of zkfed's rounds (circuits/README.md): tasks (over
 ///         the members with an unused masking key in the `KeyRegistry` it deploys, one key per
 ///         task), rings drawn from chain
 ///         randomness, pair-secret commitments, Groth16-checked masked chunks summed on-chain
-///         mod p, dropped members' masks removed on-chain with proofs, and every round's exact
+///         mod p, dropped members' masks removed on-chain with proofs (by their contributors, or
+///         from escrowed seeds through the `ChunkRecovery` it deploys), and every round's exact
 ///         aggregate, from which each global model follows.
 /// @dev Deployment: the governance is deployed first with this contract's future address (the
 ///      deployer's next CREATE address); the constructor checks the binding, so neither contract
@@ -23,7 +26,7 @@ import {Groth16Call} from "./libraries/Groth16Call.sol";
 ///
 ///      Chunk rule of record (the client applies the same one, see `chunkStatus`): a chunk enters
 ///      round r's aggregate iff at least `minContributors` members submitted it and the mask of
-///      every (contributor, non-contributing ring neighbour) pair was removed before the reveal
+///      every (contributor, non-contributing ring neighbour) pair was removed before the recovery
 ///      deadline (or before the chunk was sealed). Any other chunk is void: its weights stay
 ///      unchanged.
 contract FederatedAggregator is IFederatedAggregator {
@@ -45,8 +48,9 @@ contract FederatedAggregator is IFederatedAggregator {
     ///         reserved per member.
     uint256 public constant MAX_NEIGHBORS = 126;
 
-    /// @dev Public signals of `MaskedUpdate` besides commitments and words: task, round, chunk,
-    ///      slots, bound.
+    /// @dev Public signals of `MaskedUpdate` besides commitments, words and escrow: task, round,
+    ///      chunk, slots, bound. With K commitments and K·(K−1) escrow entries a chunk has
+    ///      5 + W + K² signals.
     uint256 private constant _FIXED_SIGNALS = 5;
 
     /// @dev `MaskReveal(W)` has 4 + W public signals: task, round, chunk, commitment, mask[W].
@@ -61,6 +65,10 @@ contract FederatedAggregator is IFederatedAggregator {
     bytes4 private constant _PAIR_COMMIT_SELECTOR =
         bytes4(keccak256("verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[6])"));
     uint256 private constant _PAIR_COMMIT_SIGNALS = 6;
+
+    /// @dev Seeds are escrowed when a member has at least this many active slots: each seed then
+    ///      has at least two holders, none of whom can open it alone.
+    uint256 private constant _MIN_ESCROW_SLOTS = 3;
 
     /// @dev One slot: what submitChunk needs besides the configuration.
     struct TaskRecord {
@@ -101,6 +109,9 @@ contract FederatedAggregator is IFederatedAggregator {
     /// @inheritdoc IFederatedAggregator
     address public immutable keys;
 
+    /// @inheritdoc IFederatedAggregator
+    address public immutable recovery;
+
     uint256 private _taskCount;
     mapping(uint256 taskId => TaskConfig) private _configs;
     /// @dev The registered variant each SecAgg task copied at creation (one SLOAD for the
@@ -120,10 +131,11 @@ contract FederatedAggregator is IFederatedAggregator {
     /// @dev Reused by every round: a round's first contribution to a chunk overwrites the words
     ///      left by an earlier round, so only a task's first round pays zero→non-zero writes.
     mapping(uint256 taskId => mapping(uint256 chunk => uint256[MAX_WORDS])) private _acc;
-    /// @dev keccak256(abi.encodePacked(round, words)) of each contributor's words, by chunk and
-    ///      member index; reused by every round like `_acc` (an earlier round's never matches).
+    /// @dev keccak256(abi.encodePacked(keccak256(abi.encodePacked(round, words)), escrow)) of each
+    ///      contributor's submission, by chunk and member index; reused by every round like
+    ///      `_acc` (an earlier round's never matches: the round is hashed in).
     mapping(uint256 taskId => mapping(uint256 chunk => mapping(uint256 index => bytes32))) private
-        _wordHashes;
+        _submissions;
     /// @dev keccak256(task, round, chunk, revealer, dropped) → the pair's mask was removed.
     mapping(bytes32 pair => bool) private _revealed;
 
@@ -145,6 +157,7 @@ contract FederatedAggregator is IFederatedAggregator {
         // tasks; key bindings name this contract).
         ckks = address(new CkksAggregator(address(governance_)));
         keys = address(new KeyRegistry(address(governance_), keyVerifier_));
+        recovery = address(new ChunkRecovery(keys));
     }
 
     // ---------------------------------------------------------------------------------------
@@ -196,8 +209,7 @@ contract FederatedAggregator is IFederatedAggregator {
         // forge-lint: disable-next-line(unsafe-typecast)
         task.chunks = uint32(chunks);
         if (chunks != 0) {
-            task.verifySelector =
-                Groth16Call.verifySelector(_FIXED_SIGNALS + uint256(v.neighbors) + v.words);
+            task.verifySelector = Groth16Call.verifySelector(_signals(v.neighbors, v.words));
             task.revealSelector = Groth16Call.verifySelector(_MASK_REVEAL_FIXED_SIGNALS + v.words);
         }
 
@@ -226,7 +238,7 @@ contract FederatedAggregator is IFederatedAggregator {
         uint256 domain = _domain(taskId);
         bytes memory graph = _graph(taskId);
         for (uint256 s; s < active; ++s) {
-            address neighbor = _members[taskId][_neighbor(graph, index, s)];
+            address neighbor = _members[taskId][Ring.neighbor(graph, index, s)];
             bytes memory input =
                 _pairCommitCall(taskId, domain, neighbor, commitments[s], proofs[s]);
             if (!Groth16Call.verify(pairVerifier, input, _PAIR_COMMIT_SIGNALS)) {
@@ -246,38 +258,29 @@ contract FederatedAggregator is IFederatedAggregator {
         uint256 round,
         uint256 chunk,
         uint256[] calldata words,
+        uint256[] calldata escrow,
         Proof calldata proof
     ) external {
         (uint256 index, ChunkRecord storage record) =
-            _checkSubmission(taskId, round, chunk, words.length);
+            _checkSubmission(taskId, round, chunk, words.length, escrow.length);
 
-        bytes memory input = _maskedUpdateCall(taskId, round, chunk, index, words, proof);
-        uint256 signals = _FIXED_SIGNALS + _circuits[taskId].neighbors + words.length;
-        if (!Groth16Call.verify(_circuits[taskId].verifier, input, signals)) {
-            revert InvalidProof(taskId, round, chunk, msg.sender);
+        {
+            bytes memory input = _maskedUpdateCall(taskId, round, chunk, index, words, proof);
+            // The escrow entries follow the words (an entry ≥ p is refused by the verifier:
+            // snarkjs checks that every signal is in the field).
+            uint256 first = _FIXED_SIGNALS + _circuits[taskId].neighbors + words.length;
+            for (uint256 i; i < escrow.length; ++i) {
+                Groth16Call.setInput(input, first + i, escrow[i]);
+            }
+            if (!Groth16Call.verify(_circuits[taskId].verifier, input, first + escrow.length)) {
+                revert InvalidProof(taskId, round, chunk, msg.sender);
+            }
         }
 
         _recordContribution(taskId, round, chunk, record, index, words);
-        _announce(taskId, round, chunk, index, words);
-    }
-
-    /// @inheritdoc IFederatedAggregator
-    function withdrawChunk(
-        uint256 taskId,
-        uint256 round,
-        uint256 chunk,
-        address member,
-        uint256[] calldata words
-    ) external {
-        _requireUnsealed(taskId, round, chunk);
-        uint256 index = _memberIndex(taskId, member);
-        if (keccak256(abi.encodePacked(round, words)) != _wordHashes[taskId][chunk][index]) {
-            revert NotTheSubmittedWords(taskId, round, chunk, member);
-        }
-        _requireIsolated(taskId, round, chunk, member, index);
-        _leave(taskId, round, chunk, index);
-        _unmask(_acc[taskId][chunk], words, true);
-        emit ChunkWithdrawn(taskId, round, chunk, member);
+        _submissions[taskId][chunk][index] =
+            keccak256(abi.encodePacked(keccak256(abi.encodePacked(round, words)), escrow));
+        emit ChunkSubmitted(taskId, round, msg.sender, chunk, words, escrow);
     }
 
     /// @inheritdoc IFederatedAggregator
@@ -305,6 +308,35 @@ contract FederatedAggregator is IFederatedAggregator {
         _unmask(_acc[taskId][chunk], masks, added);
 
         emit MaskRevealed(taskId, round, msg.sender, chunk, dropped);
+    }
+
+    /// @inheritdoc IFederatedAggregator
+    function removeRecoveredMask(
+        uint256 taskId,
+        uint256 round,
+        uint256 chunk,
+        address owner,
+        address dropped,
+        bool added,
+        uint256[] calldata masks
+    ) external {
+        _onlyRecovery();
+        _revealed[_pairKey(taskId, round, chunk, owner, dropped)] = true;
+        ++_chunks[taskId][round][chunk].reveals;
+        _unmask(_acc[taskId][chunk], masks, added);
+    }
+
+    /// @inheritdoc IFederatedAggregator
+    function withdrawContributor(
+        uint256 taskId,
+        uint256 round,
+        uint256 chunk,
+        uint256 index,
+        uint256[] calldata words
+    ) external {
+        _onlyRecovery();
+        _leave(taskId, round, chunk, index);
+        _unmask(_acc[taskId][chunk], words, true);
     }
 
     /// @inheritdoc IFederatedAggregator
@@ -361,7 +393,7 @@ contract FederatedAggregator is IFederatedAggregator {
         if (block.timestamp < r.submissionDeadline) {
             revert RoundStillOpen(taskId, round, r.submissionDeadline);
         }
-        // With something to aggregate, anyone can finalize after the reveal deadline.
+        // With something to aggregate, anyone can finalize after the recovery deadline.
         if (r.chunksAtThreshold != 0) revert RoundNotAbortable(taskId, round);
 
         r.status = RoundStatus.Aborted;
@@ -430,7 +462,7 @@ contract FederatedAggregator is IFederatedAggregator {
         bytes memory graph = _drawnGraph(taskId);
         ring = new address[](k);
         for (uint256 s; s < k; ++s) {
-            ring[s] = members[_neighbor(graph, index, s)];
+            ring[s] = members[Ring.neighbor(graph, index, s)];
         }
         slots = _slotsWord(graph, index, k);
     }
@@ -445,7 +477,7 @@ contract FederatedAggregator is IFederatedAggregator {
         _memberIndex(taskId, member);
         uint256 k = _circuits[taskId].neighbors;
         commitments = new uint256[](k);
-        uint256 active = _activeSlots(k, _members[taskId].length);
+        uint256 active = Ring.activeSlots(k, _members[taskId].length);
         uint256[MAX_NEIGHBORS] storage stored = _commitments[taskId][member];
         for (uint256 s; s < active; ++s) {
             commitments[s] = stored[s];
@@ -465,6 +497,9 @@ contract FederatedAggregator is IFederatedAggregator {
             status: _status(r),
             submissionDeadline: r.submissionDeadline,
             revealDeadline: r.revealDeadline,
+            // casting to 'uint64' is safe because both periods are at most MAX_PERIOD
+            // forge-lint: disable-next-line(unsafe-typecast)
+            recoveryDeadline: uint64(_recoveryDeadline(taskId, r)),
             chunksAtThreshold: r.chunksAtThreshold,
             sealedChunks: r.sealedChunks,
             aggregatedChunks: r.aggregatedChunks,
@@ -518,7 +553,7 @@ contract FederatedAggregator is IFederatedAggregator {
         if (record.reveals == _requiredReveals(taskId, record.contributors)) {
             return ChunkStatus.Recoverable;
         }
-        if (status == RoundStatus.Finalized || block.timestamp >= r.revealDeadline) {
+        if (status == RoundStatus.Finalized || block.timestamp >= _recoveryDeadline(taskId, r)) {
             return ChunkStatus.Void;
         }
         return ChunkStatus.AwaitingReveals;
@@ -542,6 +577,25 @@ contract FederatedAggregator is IFederatedAggregator {
     }
 
     /// @inheritdoc IFederatedAggregator
+    function minContributors(uint256 taskId) external view returns (uint256) {
+        return _configs[taskId].minContributors;
+    }
+
+    /// @inheritdoc IFederatedAggregator
+    function memberIndex(uint256 taskId, address account) external view returns (uint256) {
+        return _memberIndex(taskId, account);
+    }
+
+    /// @inheritdoc IFederatedAggregator
+    function submissionHash(uint256 taskId, uint256 chunk, uint256 index)
+        external
+        view
+        returns (bytes32)
+    {
+        return _submissions[taskId][chunk][index];
+    }
+
+    /// @inheritdoc IFederatedAggregator
     function maskRevealed(
         uint256 taskId,
         uint256 round,
@@ -559,6 +613,11 @@ contract FederatedAggregator is IFederatedAggregator {
     function _requireTask(uint256 taskId) private view returns (TaskRecord storage task) {
         task = _tasks[taskId];
         if (task.status == TaskStatus.None) revert UnknownTask(taskId);
+    }
+
+    /// @dev The recovery hooks' caller must be the `ChunkRecovery` this contract deployed.
+    function _onlyRecovery() private view {
+        if (msg.sender != recovery) revert NotRecovery(msg.sender);
     }
 
     /// @dev A completed task needs no check here: its last round is no longer Open, so
@@ -600,11 +659,13 @@ contract FederatedAggregator is IFederatedAggregator {
 
     /// @dev Every refusal of `submitChunk` before the proof: returns the caller's member index
     ///      and the chunk's record for this round.
-    function _checkSubmission(uint256 taskId, uint256 round, uint256 chunk, uint256 length)
-        private
-        view
-        returns (uint256 index, ChunkRecord storage record)
-    {
+    function _checkSubmission(
+        uint256 taskId,
+        uint256 round,
+        uint256 chunk,
+        uint256 length,
+        uint256 escrowLength
+    ) private view returns (uint256 index, ChunkRecord storage record) {
         TaskRecord storage task = _taskOfMode(taskId, Mode.SecAgg);
         index = _memberIndex(taskId, msg.sender);
         _requireMember();
@@ -615,6 +676,8 @@ contract FederatedAggregator is IFederatedAggregator {
         if (chunk >= task.chunks) revert ChunkOutOfRange(taskId, chunk, task.chunks);
         uint256 w = _circuits[taskId].words;
         if (length != w) revert WrongWordCount(w, length);
+        uint256 k = _circuits[taskId].neighbors;
+        if (escrowLength != k * (k - 1)) revert WrongEscrowCount(k * (k - 1), escrowLength);
         record = _chunks[taskId][round][chunk];
         if ((record.contributors >> index) & 1 == 1) {
             revert ChunkAlreadySubmitted(taskId, round, chunk, msg.sender);
@@ -635,7 +698,7 @@ contract FederatedAggregator is IFederatedAggregator {
         _requireMember();
         if (_commitments[taskId][msg.sender][0] != 0) revert AlreadyJoined(taskId, msg.sender);
         if (_graph(taskId).length == 0) revert GraphNotDrawn(taskId);
-        active = _activeSlots(_circuits[taskId].neighbors, _members[taskId].length);
+        active = Ring.activeSlots(_circuits[taskId].neighbors, _members[taskId].length);
         if (commitments.length != active) revert WrongCommitmentCount(active, commitments.length);
         if (proofCount != active) revert WrongCommitmentCount(active, proofCount);
         for (uint256 s; s < active; ++s) {
@@ -671,56 +734,6 @@ contract FederatedAggregator is IFederatedAggregator {
         if (length != w) revert WrongWordCount(w, length);
     }
 
-    /// @dev A chunk of the task's current round, in recovery and not sealed yet.
-    function _requireUnsealed(uint256 taskId, uint256 round, uint256 chunk) private view {
-        TaskRecord storage task = _taskOfMode(taskId, Mode.SecAgg);
-        Round storage r = _currentRound(taskId, task, round);
-        if (block.timestamp < r.submissionDeadline) {
-            revert RoundStillOpen(taskId, round, r.submissionDeadline);
-        }
-        if (chunk >= task.chunks) revert ChunkOutOfRange(taskId, chunk, task.chunks);
-        if (chunk < r.sealedChunks) revert ChunkSealed(taskId, round, chunk);
-    }
-
-    /// @dev Refuses to withdraw a non-contributor, a member whose component reaches
-    ///      minContributors, or one that removed a mask in the chunk (its words would no longer
-    ///      be what the accumulator holds of it).
-    function _requireIsolated(
-        uint256 taskId,
-        uint256 round,
-        uint256 chunk,
-        address member,
-        uint256 index
-    ) private view {
-        uint256 contributors = _chunks[taskId][round][chunk].contributors;
-        if ((contributors >> index) & 1 == 0) revert NotContributor(taskId, round, chunk, member);
-        bytes memory graph = _graph(taskId);
-        uint256 required = _configs[taskId].minContributors;
-        uint256 size =
-            _componentSize(graph, contributors, index, _circuits[taskId].neighbors, required);
-        if (size >= required) revert ComponentNotIsolated(taskId, round, chunk, member, size);
-        _requireNoReveal(taskId, round, chunk, member, index, graph);
-    }
-
-    /// @dev Refuses a member that removed a mask of the chunk.
-    function _requireNoReveal(
-        uint256 taskId,
-        uint256 round,
-        uint256 chunk,
-        address member,
-        uint256 index,
-        bytes memory graph
-    ) private view {
-        address[] storage members = _members[taskId];
-        uint256 active = _activeSlots(_circuits[taskId].neighbors, members.length);
-        for (uint256 s; s < active; ++s) {
-            address neighbor = members[_neighbor(graph, index, s)];
-            if (_revealed[_pairKey(taskId, round, chunk, member, neighbor)]) {
-                revert MaskAlreadyRevealed(taskId, round, chunk, member, neighbor);
-            }
-        }
-    }
-
     function _requireRevealWindow(uint256 taskId, uint256 round, Round storage r) private view {
         if (block.timestamp < r.submissionDeadline) {
             revert RoundStillOpen(taskId, round, r.submissionDeadline);
@@ -739,7 +752,7 @@ contract FederatedAggregator is IFederatedAggregator {
     {
         droppedIndex = _memberIndex(taskId, dropped);
         (bool found, uint256 slot) =
-            _slotOf(_graph(taskId), index, droppedIndex, _circuits[taskId].neighbors);
+            Ring.slotOf(_graph(taskId), index, droppedIndex, _circuits[taskId].neighbors);
         if (!found) revert NotNeighbor(taskId, msg.sender, dropped);
         // The slot is active, so its commitment is non-zero once the caller has joined.
         commitment = _commitments[taskId][msg.sender][slot];
@@ -844,18 +857,6 @@ contract FederatedAggregator is IFederatedAggregator {
         record.contributors ^= uint128(2 ** index);
     }
 
-    /// @dev Keeps the hash of a contribution's words (for `withdrawChunk`) and announces them.
-    function _announce(
-        uint256 taskId,
-        uint256 round,
-        uint256 chunk,
-        uint256 index,
-        uint256[] calldata words
-    ) private {
-        _wordHashes[taskId][chunk][index] = keccak256(abi.encodePacked(round, words));
-        emit ChunkSubmitted(taskId, round, msg.sender, chunk, words);
-    }
-
     function _recordContribution(
         uint256 taskId,
         uint256 round,
@@ -915,7 +916,7 @@ contract FederatedAggregator is IFederatedAggregator {
     }
 
     /// @dev Seals chunk c of the round: emits its aggregate (the exact sum when Recoverable, no
-    ///      words when Void) and extends the digest chain. Before the reveal deadline a chunk
+    ///      words when Void) and extends the digest chain. Before the recovery deadline a chunk
     ///      still awaiting reveals is refused; after it, such a chunk is Void.
     function _seal(
         uint256 taskId,
@@ -929,8 +930,9 @@ contract FederatedAggregator is IFederatedAggregator {
         uint256 count = record.count;
         bool enough = count >= _configs[taskId].minContributors;
         bool recoverable = enough && record.reveals == _requiredReveals(taskId, record.contributors);
-        if (enough && !recoverable && block.timestamp < r.revealDeadline) {
-            revert RevealsPending(taskId, round, c, r.revealDeadline);
+        if (enough && !recoverable) {
+            uint256 deadline = _recoveryDeadline(taskId, r);
+            if (block.timestamp < deadline) revert RevealsPending(taskId, round, c, deadline);
         }
         uint256[] memory words = recoverable ? _accumulatorWords(taskId, c) : new uint256[](0);
         if (recoverable) ++aggregated;
@@ -945,8 +947,9 @@ contract FederatedAggregator is IFederatedAggregator {
     // ---------------------------------------------------------------------------------------
 
     /// @dev `MaskedUpdate` public signals in the order of record (circuits/README.md): task,
-    ///      round, chunk, commitments[K] by slot (0 for an inactive slot), slots, bound, y[W].
-    ///      Refuses out-of-field words, then a caller that has not joined.
+    ///      round, chunk, commitments[K] by slot (0 for an inactive slot), slots, bound, y[W],
+    ///      then K·(K−1) zeros that `submitChunk` overwrites with the escrow entries. Refuses
+    ///      out-of-field words, then a caller that has not joined.
     function _maskedUpdateCall(
         uint256 taskId,
         uint256 round,
@@ -956,9 +959,7 @@ contract FederatedAggregator is IFederatedAggregator {
         Proof calldata proof
     ) private view returns (bytes memory input) {
         uint256 k = _circuits[taskId].neighbors;
-        input = Groth16Call.encode(
-            _tasks[taskId].verifySelector, proof, _FIXED_SIGNALS + k + words.length
-        );
+        input = Groth16Call.encode(_tasks[taskId].verifySelector, proof, _signals(k, words.length));
         Groth16Call.setInput(input, 0, _domain(taskId));
         Groth16Call.setInput(input, 1, round);
         Groth16Call.setInput(input, 2, chunk);
@@ -969,7 +970,7 @@ contract FederatedAggregator is IFederatedAggregator {
         }
         {
             // Inactive slots keep the zero that `encode` wrote.
-            uint256 active = _activeSlots(k, _members[taskId].length);
+            uint256 active = Ring.activeSlots(k, _members[taskId].length);
             uint256[MAX_NEIGHBORS] storage stored = _commitments[taskId][msg.sender];
             uint256 first = stored[0];
             if (first == 0) revert NotJoined(taskId, msg.sender);
@@ -1031,6 +1032,11 @@ contract FederatedAggregator is IFederatedAggregator {
         }
     }
 
+    /// @dev Public signals of a `MaskedUpdate(W, ·, ·, ·, K)` statement: 5 + K + W + K·(K−1).
+    function _signals(uint256 k, uint256 w) private pure returns (uint256) {
+        return _FIXED_SIGNALS + w + k * k;
+    }
+
     /// @dev The task's domain D (see `taskDomain`).
     function _domain(uint256 taskId) private view returns (uint256) {
         return
@@ -1040,36 +1046,6 @@ contract FederatedAggregator is IFederatedAggregator {
     // ---------------------------------------------------------------------------------------
     // Internals: ring and views
     // ---------------------------------------------------------------------------------------
-
-    /// @dev Neighbour slot s of member i among n: offsets +1, −1, +2, −2, … (mod n).
-    function _neighborIndex(uint256 i, uint256 s, uint256 n) private pure returns (uint256) {
-        // An inactive slot's offset can exceed n (K > n); reduce it first so i + n − offset ≥ 0.
-        uint256 offset = (s / 2 + 1) % n;
-        // Ring arithmetic, not randomness (slither mistakes any `% n` for a PRNG).
-        // slither-disable-next-line weak-prng
-        return s % 2 == 0 ? (i + offset) % n : (i + n - offset) % n;
-    }
-
-    /// @dev Number of active slots among k for n ≥ 3 members (every task has at least
-    ///      `minContributors` ≥ 3): min(k, n − 1). Slot s with offset o = s/2 + 1 repeats an
-    ///      earlier slot (or is the member itself) iff 2o > n for +o and 2o ≥ n for −o, i.e. iff
-    ///      s ≥ n − 1, so the active slots are exactly s < n − 1.
-    function _activeSlots(uint256 k, uint256 n) private pure returns (uint256) {
-        return k < n - 1 ? k : n - 1;
-    }
-
-    /// @dev The member in slot s of member i on a drawn graph (`IKeyRegistry.graph`).
-    function _neighbor(bytes memory graph, uint256 i, uint256 s) private pure returns (uint256) {
-        uint256 n = graph.length / 2;
-        return _byteAt(graph, _neighborIndex(_byteAt(graph, n + i), s, n));
-    }
-
-    /// @dev Byte i of `data`; callers keep i below its length (graph indices are < 2n).
-    function _byteAt(bytes memory data, uint256 i) private pure returns (uint256 value) {
-        assembly ("memory-safe") {
-            value := byte(0, mload(add(add(data, 32), i)))
-        }
-    }
 
     /// @dev The task's ring as `keys` stores it (empty until drawn; see `IKeyRegistry.graph`).
     function _graph(uint256 taskId) private view returns (bytes memory) {
@@ -1084,64 +1060,28 @@ contract FederatedAggregator is IFederatedAggregator {
     }
 
     /// @dev The slots word of member i: bit s = sign of slot s (set when i is below the
-    ///      neighbour), bit k + s = slot s active; both zero for an inactive slot.
+    ///      neighbour), bit k + s = slot s active (both zero for an inactive slot), bit 2k = the
+    ///      task escrows its seeds (at least 3 active slots).
     function _slotsWord(bytes memory graph, uint256 i, uint256 k)
         private
         pure
         returns (uint256 slots)
     {
-        uint256 active = _activeSlots(k, graph.length / 2);
+        uint256 active = Ring.activeSlots(k, graph.length / 2);
         for (uint256 s; s < active; ++s) {
-            if (i < _neighbor(graph, i, s)) slots |= 2 ** s;
+            if (i < Ring.neighbor(graph, i, s)) slots |= 2 ** s;
             slots |= 2 ** (k + s);
         }
+        if (active >= _MIN_ESCROW_SLOTS) slots |= 2 ** (2 * k);
     }
 
-    /// @dev The active slot of member i whose neighbour is member j, if any. At ring distance
-    ///      d = pos(j) − pos(i) (mod n), j is i's +d neighbour when 2d ≤ n (slot 2d − 2) and
-    ///      otherwise its −(n − d) neighbour (slot 2(n − d) − 1); either is active by
-    ///      `_activeSlots`, and a neighbour iff the slot is below k. The relation is symmetric.
-    function _slotOf(bytes memory graph, uint256 i, uint256 j, uint256 k)
-        private
-        pure
-        returns (bool found, uint256 slot)
-    {
-        uint256 n = graph.length / 2;
-        // Ring arithmetic, not randomness.
-        // slither-disable-next-line weak-prng
-        uint256 distance = (_byteAt(graph, n + j) + n - _byteAt(graph, n + i)) % n;
-        if (distance == 0) return (false, 0);
-        slot = 2 * distance <= n ? 2 * distance - 2 : 2 * (n - distance) - 1;
-        found = slot < k;
-    }
-
-    /// @dev The number of members in member i's component of the graph whose vertices are the
-    ///      `contributors` and whose edges join ring neighbours (breadth first), exact below
-    ///      `limit`; the search stops once it reaches `limit`, after finishing the member it was
-    ///      expanding, so a larger component may be reported as anything from `limit` up. A
-    ///      member's update is hidden in the sum of its component (SECURITY.md, P6).
-    function _componentSize(
-        bytes memory graph,
-        uint256 contributors,
-        uint256 i,
-        uint256 k,
-        uint256 limit
-    ) private pure returns (uint256 size) {
-        uint256 n = graph.length / 2;
-        uint256 active = _activeSlots(k, n);
-        uint256[] memory queue = new uint256[](n);
-        queue[0] = i;
-        size = 1;
-        uint256 seen = 2 ** i;
-        for (uint256 head; head < size && size < limit; ++head) {
-            for (uint256 s; s < active; ++s) {
-                uint256 j = _neighbor(graph, queue[head], s);
-                if ((contributors >> j) & 1 == 1 && (seen >> j) & 1 == 0) {
-                    seen |= 2 ** j;
-                    queue[size++] = j;
-                }
-            }
-        }
+    /// @dev The first second after a round's recovery window: the reveal deadline plus one
+    ///      reveal period when the task escrows its seeds, the reveal deadline otherwise.
+    function _recoveryDeadline(uint256 taskId, Round storage r) private view returns (uint256) {
+        uint256 deadline = r.revealDeadline;
+        uint256 active = Ring.activeSlots(_circuits[taskId].neighbors, _members[taskId].length);
+        if (active >= _MIN_ESCROW_SLOTS) deadline += _configs[taskId].revealPeriod;
+        return deadline;
     }
 
     /// @dev Number of (contributor, non-contributing active neighbour) pairs of a contributor
@@ -1155,11 +1095,11 @@ contract FederatedAggregator is IFederatedAggregator {
         // Contributors joined, so the graph is drawn.
         bytes memory graph = _graph(taskId);
         uint256 n = graph.length / 2;
-        uint256 active = _activeSlots(_circuits[taskId].neighbors, n);
+        uint256 active = Ring.activeSlots(_circuits[taskId].neighbors, n);
         for (uint256 i; i < n; ++i) {
             if ((contributors >> i) & 1 == 0) continue;
             for (uint256 s; s < active; ++s) {
-                if ((contributors >> _neighbor(graph, i, s)) & 1 == 0) ++required;
+                if ((contributors >> Ring.neighbor(graph, i, s)) & 1 == 0) ++required;
             }
         }
     }

@@ -79,6 +79,8 @@ contract VerifierRegistry is IVerifierRegistry {
         _requireCode(c.verifier);
         _requireCode(c.revealVerifier);
         _requireCode(c.pairVerifier);
+        _requireCode(c.escrowVerifier);
+        _requireCode(c.seedMaskVerifier);
         bool packed = c.lanes != 0 && c.valueBits != 0 && c.laneBits > c.valueBits
             && uint256(c.lanes) * c.laneBits <= 252;
         if (

@@ -6,7 +6,10 @@ pragma solidity ^0.8.28;
 ///         tasks, pair-secret commitments, rounds, Groth16-checked masked submissions, on-chain
 ///         removal of dropped members' masks, and the exact aggregate of every round (the
 ///         protocol of record is circuits/README.md). CKKS-mode tasks are created here too (one
-///         id space) and run on the `CkksAggregator` this contract deploys (`ckks`).
+///         id space) and run on the `CkksAggregator` this contract deploys (`ckks`); withdrawals
+///         of isolated contributors and the recovery of escrowed seeds run on the
+///         `ChunkRecovery` it deploys (`recovery`), which changes a chunk only through this
+///         contract's two recovery hooks.
 /// @dev Rounds and task ids start at 1. The rules here are mirrored by the off-chain client; where
 ///      a rule decides what enters a model (chunk status), a view exposes it so both sides agree.
 ///
@@ -45,9 +48,9 @@ interface IFederatedAggregator {
 
     /// @notice Whether a chunk of a round enters the aggregate.
     /// @dev Open: submissions still accepted. Void: fewer than `minContributors` contributors, or
-    ///      a required mask was not removed in time, or the round was aborted — the chunk's
-    ///      weights stay as they were. AwaitingReveals: enough contributors, reveal window open,
-    ///      masks still to remove. Recoverable: enough contributors and the mask of every
+    ///      a required mask was not removed in time (by the recovery deadline), or the round was
+    ///      aborted — the chunk's weights stay as they were. AwaitingReveals: enough
+    ///      contributors, before the recovery deadline, masks still to remove. Recoverable: enough contributors and the mask of every
     ///      (contributor, dropped neighbour) pair removed — the chunk enters the aggregate.
     enum ChunkStatus {
         Open,
@@ -58,8 +61,9 @@ interface IFederatedAggregator {
 
     /// @notice A compiled circuit variant (circuits/circuits.json) and its verifier contracts, as
     ///         the deployment's `VerifierRegistry` holds it and a task copies it.
-    /// @param verifier `MaskedUpdate` Groth16 verifier: snarkjs ABI with 5 + neighbors + words
-    ///        public signals.
+    /// @param verifier `MaskedUpdate` Groth16 verifier: snarkjs ABI with
+    ///        5 + neighbors + words + neighbors·(neighbors − 1) public signals (task, round,
+    ///        chunk, commitments[K], slots, bound, y[W], escrow[K·(K−1)]).
     /// @param words W, masked words per chunk (= per proof).
     /// @param neighbors K, neighbour slots per member (even, at most `MAX_NEIGHBORS`).
     /// @param lanes L, quantised values per word.
@@ -67,6 +71,10 @@ interface IFederatedAggregator {
     /// @param valueBits R, bits per quantised value.
     /// @param revealVerifier `MaskReveal(W)` Groth16 verifier (4 + words public signals).
     /// @param pairVerifier `PairCommit` Groth16 verifier (6 public signals).
+    /// @param escrowVerifier `EscrowPad` Groth16 verifier (6 public signals: task, round, chunk,
+    ///        commitment, tag, pad), one per deployment.
+    /// @param seedMaskVerifier `SeedMask(W)` Groth16 verifier (1 + words public signals: seed,
+    ///        mask[W]).
     struct CircuitVariant {
         address verifier;
         uint16 words;
@@ -76,6 +84,8 @@ interface IFederatedAggregator {
         uint8 valueBits;
         address revealVerifier;
         address pairVerifier;
+        address escrowVerifier;
+        address seedMaskVerifier;
     }
 
     /// @notice Everything a task is created with (fields ordered for storage packing).
@@ -91,7 +101,9 @@ interface IFederatedAggregator {
     /// @param rounds Number of rounds the task runs (aborted rounds count).
     /// @param submissionPeriod Seconds from a round's opening to its submission deadline.
     /// @param revealPeriod Seconds from the submission deadline to the reveal deadline (CKKS: the
-    ///        reveal window; the same span again is the key holder's decryption window).
+    ///        reveal window; the same span again is the key holder's decryption window). A
+    ///        SecAgg task that escrows its seeds has a recovery window of the same span after
+    ///        the reveal deadline.
     /// @param contextCid CKKS: CID of the public TenSEAL context (no secret key); empty in SecAgg.
     /// @param modelCid CID of the initial global model.
     /// @param modelHash Hash of the initial global model's bytes.
@@ -122,7 +134,12 @@ interface IFederatedAggregator {
     /// @notice A round's schedule and outcome.
     /// @param status Open, Recovery (derived from the submission deadline), Finalized or Aborted.
     /// @param submissionDeadline First second at which submissions are refused.
-    /// @param revealDeadline First second at which reveals are refused.
+    /// @param revealDeadline First second at which `revealMask` is refused; the recovery window
+    ///        (`IChunkRecovery.revealShare`, `recoverMask`) opens then.
+    /// @param recoveryDeadline First second after the recovery window: revealDeadline +
+    ///        revealPeriod when the task escrows its seeds (at least 3 active slots, see
+    ///        `neighbors`), revealDeadline otherwise (no recovery window). A chunk still awaiting
+    ///        reveals is sealed (as Void) only from then on.
     /// @param chunksAtThreshold SecAgg chunks that reached `minContributors`.
     /// @param sealedChunks SecAgg chunks whose aggregate `finalizeRound` has fixed so far.
     /// @param aggregatedChunks Sealed chunks that enter the model (the others are void).
@@ -132,6 +149,7 @@ interface IFederatedAggregator {
         RoundStatus status;
         uint64 submissionDeadline;
         uint64 revealDeadline;
+        uint64 recoveryDeadline;
         uint32 chunksAtThreshold;
         uint32 sealedChunks;
         uint32 aggregatedChunks;
@@ -153,19 +171,16 @@ interface IFederatedAggregator {
         uint64 submissionDeadline,
         uint64 revealDeadline
     );
-    /// @notice `member` submitted a chunk's masked `words` (kept here so anyone can withdraw
-    ///         them with `withdrawChunk` should the member end up isolated).
+    /// @notice `member` submitted a chunk's masked `words` and the `escrow` of its pair seeds
+    ///         (kept here so anyone can withdraw the words with `IChunkRecovery.withdrawChunk`
+    ///         should the member end up isolated, and reveal escrow shares with `revealShare`).
     event ChunkSubmitted(
         uint256 indexed taskId,
         uint256 indexed round,
         address indexed member,
         uint256 chunk,
-        uint256[] words
-    );
-    /// @notice `member`'s words were taken out of a chunk's accumulator: its component of
-    ///         contributors was too small to hide it, and the rest of the chunk aggregates.
-    event ChunkWithdrawn(
-        uint256 indexed taskId, uint256 indexed round, uint256 indexed chunk, address member
+        uint256[] words,
+        uint256[] escrow
     );
     /// @notice `revealer` removed from a chunk's accumulator the mask it shares with `dropped`.
     event MaskRevealed(
@@ -252,6 +267,8 @@ interface IFederatedAggregator {
     // submitChunk.
     error ChunkOutOfRange(uint256 taskId, uint256 chunk, uint256 chunks);
     error WrongWordCount(uint256 expected, uint256 actual);
+    /// @notice A chunk carries K·(K−1) escrow entries (zero where escrow is off).
+    error WrongEscrowCount(uint256 expected, uint256 actual);
     error WordOutOfField(uint256 index, uint256 word);
     error ChunkAlreadySubmitted(uint256 taskId, uint256 round, uint256 chunk, address member);
     error InvalidProof(uint256 taskId, uint256 round, uint256 chunk, address member);
@@ -280,8 +297,13 @@ interface IFederatedAggregator {
         uint256 taskId, uint256 round, uint256 chunk, address revealer, address dropped
     );
 
+    // Recovery hooks.
+    /// @notice Only the `ChunkRecovery` this contract deployed (`recovery`) may call.
+    error NotRecovery(address caller);
+
     // finalizeRound / abortRound.
-    error RevealsPending(uint256 taskId, uint256 round, uint256 chunk, uint256 revealDeadline);
+    /// @notice The chunk still awaits reveals and cannot be sealed before `recoveryDeadline`.
+    error RevealsPending(uint256 taskId, uint256 round, uint256 chunk, uint256 recoveryDeadline);
     error NothingToAggregate(uint256 taskId, uint256 round);
     error RoundNotAbortable(uint256 taskId, uint256 round);
     error EmptyCid();
@@ -308,27 +330,6 @@ interface IFederatedAggregator {
     /// @return taskId The new task's id.
     function createTask(TaskConfig calldata config) external returns (uint256 taskId);
 
-    /// @notice Takes a contributor's words back out of a chunk's accumulator when its component
-    ///         among the chunk's contributors (members joined by ring edges whose ends both
-    ///         contributed) is smaller than minContributors: removing its masks would publish
-    ///         that component's sum, so instead it leaves the chunk and the rest aggregates
-    ///         (SECURITY.md, P6). The member then counts as a non-contributor of the chunk.
-    /// @dev Anyone, from the submission deadline until the chunk is sealed, with the exact words
-    ///      the member submitted (`ChunkSubmitted`; checked against a hash stored at
-    ///      submission), for a member that removed no mask in the chunk, while the chunk keeps at
-    ///      least minContributors without it (`TooFewWouldRemain`). Its component's other
-    ///      members, each as isolated, are withdrawn the same way; a neighbour of a withdrawn
-    ///      member is always in its component, so no remaining contributor owes a reveal for it.
-    /// @param member The isolated contributor.
-    /// @param words The words it submitted.
-    function withdrawChunk(
-        uint256 taskId,
-        uint256 round,
-        uint256 chunk,
-        address member,
-        uint256[] calldata words
-    ) external;
-
     /// @notice Commits the caller to its pair secrets of a task, once: one commitment
     ///         c_ij = Poseidon2(ECDH(sk_i, pk_j).x, D) per active neighbour slot (D is the
     ///         task's domain, `taskDomain`; sk_i and pk_j the masking keys the task assigned, see
@@ -349,17 +350,24 @@ interface IFederatedAggregator {
     ///         chunk's accumulator mod p.
     /// @dev The caller must have joined the task. Public inputs are assembled from storage:
     ///      D (`taskDomain`), round, chunk, the caller's commitments by slot (0 for an inactive
-    ///      slot), the slots word (see `neighbors`), bound, then the words.
+    ///      slot), the slots word (see `neighbors`; bit 2K set iff the task escrows), bound, then
+    ///      the words, then the escrow entries. The contract keeps
+    ///      keccak256(abi.encodePacked(keccak256(abi.encodePacked(round, words)), escrow))
+    ///      (`submissionHash`) for `IChunkRecovery`.
     /// @param taskId Task.
     /// @param round Current round of the task.
     /// @param chunk Chunk index, below `chunkCount`.
     /// @param words The W masked words, each below p.
+    /// @param escrow The K·(K−1) escrow entries (circuits/README.md): entry
+    ///        e(j, h) = j·(K−1) + h − (h > j ? 1 : 0) is the share of slot j's seed for the
+    ///        holder in slot h, plus the pad only that pair can open; 0 where escrow is off.
     /// @param proof Groth16 proof of the caller's `MaskedUpdate` statement.
     function submitChunk(
         uint256 taskId,
         uint256 round,
         uint256 chunk,
         uint256[] calldata words,
+        uint256[] calldata escrow,
         Proof calldata proof
     ) external;
 
@@ -385,11 +393,39 @@ interface IFederatedAggregator {
         Proof calldata proof
     ) external;
 
+    /// @notice Recovery hook: removes the mask of the pair (owner, dropped) from the chunk's
+    ///         accumulator, as `revealMask` by `owner` would (marks the pair revealed with
+    ///         `owner` as revealer, counts the reveal, subtracts the masks when `added`, adds
+    ///         them back otherwise).
+    /// @dev Only `recovery`, which checked everything (`IChunkRecovery.recoverMask`).
+    function removeRecoveredMask(
+        uint256 taskId,
+        uint256 round,
+        uint256 chunk,
+        address owner,
+        address dropped,
+        bool added,
+        uint256[] calldata masks
+    ) external;
+
+    /// @notice Recovery hook: member `index` no longer contributes to the chunk and its `words`
+    ///         leave the accumulator. Refuses (`TooFewWouldRemain`) when the chunk would keep
+    ///         fewer than minContributors.
+    /// @dev Only `recovery`, which checked everything else (`IChunkRecovery.withdrawChunk`).
+    function withdrawContributor(
+        uint256 taskId,
+        uint256 round,
+        uint256 chunk,
+        uint256 index,
+        uint256[] calldata words
+    ) external;
+
     /// @notice Fixes a SecAgg round's aggregate, chunk by chunk, then ends the round and opens
     ///         the next one (or completes the task after its last round). Anyone may call it.
     /// @dev Seals up to `maxChunks` chunks, in order, from where the last call stopped, so no
-    ///      call's gas grows with the task's chunk count. A chunk can be sealed after the reveal
-    ///      deadline, or earlier once its status is no longer AwaitingReveals. Sealing emits
+    ///      call's gas grows with the task's chunk count. A chunk can be sealed after the
+    ///      recovery deadline (`RoundInfo.recoveryDeadline`), or earlier once its status is no
+    ///      longer AwaitingReveals. Sealing emits
     ///      `ChunkAggregated` with the chunk's exact sum (Recoverable) or no words (Void) and
     ///      extends the round's digest chain, which starts at keccak256(abi.encode(D, round)):
     ///      digest = keccak256(abi.encode(digest, chunk, count, words)). When the last chunk is
@@ -417,7 +453,7 @@ interface IFederatedAggregator {
     /// @notice Ends a round without a new model; anyone may call it.
     /// @dev Allowed after the submission deadline when no chunk reached `minContributors`. A
     ///      round with something to aggregate is never aborted: anyone can finalize it after the
-    ///      reveal deadline. Then the next round opens from the same model (or the task
+    ///      recovery deadline. Then the next round opens from the same model (or the task
     ///      completes).
     /// @param taskId A SecAgg task.
     /// @param round Current round.
@@ -435,6 +471,10 @@ interface IFederatedAggregator {
 
     /// @notice The `KeyRegistry` this contract deployed: members' keys.
     function keys() external view returns (address);
+
+    /// @notice The `ChunkRecovery` this contract deployed: withdrawals of isolated contributors
+    ///         and the recovery of escrowed seeds; the only caller of the recovery hooks.
+    function recovery() external view returns (address);
 
     /// @notice The deployment's `VerifierRegistry`: the only circuit variants a task may use.
     function registry() external view returns (address);
@@ -469,7 +509,9 @@ interface IFederatedAggregator {
     ///         slots word of its `MaskedUpdate` statements.
     /// @dev `ring` holds every slot's neighbour, an inactive slot's too (a repeat or the member
     ///      itself). `slots`: bit s (s < K) is the sign of slot s, set when the member's index is
-    ///      below the neighbour's (0 for an inactive slot); bit K + s is set when slot s is active.
+    ///      below the neighbour's (0 for an inactive slot); bit K + s is set when slot s is active;
+    ///      bit 2K is set when the task escrows its seeds (at least 3 active slots:
+    ///      min(K, n − 1) ≥ 3). It is exactly the `slots` public input of the member's chunks.
     ///      SecAgg tasks only (`WrongMode`), once the ring is drawn (`GraphNotDrawn`).
     function neighbors(uint256 taskId, address member)
         external
@@ -528,7 +570,21 @@ interface IFederatedAggregator {
         view
         returns (uint256[] memory words);
 
-    /// @notice Whether `revealer` removed the mask of its pair with `dropped` from the chunk.
+    /// @notice The task's minContributors (`taskConfig`), 0 for an unknown task.
+    function minContributors(uint256 taskId) external view returns (uint256);
+
+    /// @notice The index of `account` in `taskMembers` (reverts with `NotTaskMember`).
+    function memberIndex(uint256 taskId, address account) external view returns (uint256);
+
+    /// @notice keccak256(abi.encodePacked(keccak256(abi.encodePacked(round, words)), escrow)) of
+    ///         the chunk member `index` last submitted (in any round; 0 before its first).
+    function submissionHash(uint256 taskId, uint256 chunk, uint256 index)
+        external
+        view
+        returns (bytes32);
+
+    /// @notice Whether `revealer` removed the mask of its pair with `dropped` from the chunk
+    ///         (with `revealMask`, or `IChunkRecovery.recoverMask` for `revealer` as owner).
     function maskRevealed(
         uint256 taskId,
         uint256 round,

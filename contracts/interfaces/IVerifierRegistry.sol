@@ -18,12 +18,16 @@ interface IVerifierRegistry {
     /// @param vkeyHash keccak256 of the `MaskedUpdate` verification key file.
     /// @param revealVkeyHash keccak256 of the `MaskReveal(W)` verification key file.
     /// @param pairVkeyHash keccak256 of the `PairCommit` verification key file.
+    /// @param escrowVkeyHash keccak256 of the `EscrowPad` verification key file.
+    /// @param seedMaskVkeyHash keccak256 of the `SeedMask(W)` verification key file.
     struct Variant {
         string name;
         IFederatedAggregator.CircuitVariant circuit;
         bytes32 vkeyHash;
         bytes32 revealVkeyHash;
         bytes32 pairVkeyHash;
+        bytes32 escrowVkeyHash;
+        bytes32 seedMaskVkeyHash;
     }
 
     error NoVariants();

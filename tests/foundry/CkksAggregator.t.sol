@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 pragma solidity ^0.8.28;
 
+import {ChunkRecovery} from "../../contracts/ChunkRecovery.sol";
 import {ICkksAggregator as ICkks} from "../../contracts/interfaces/ICkksAggregator.sol";
 import {IFederatedAggregator as IFA} from "../../contracts/interfaces/IFederatedAggregator.sol";
 import {IKeyRegistry} from "../../contracts/interfaces/IKeyRegistry.sol";
@@ -968,14 +969,24 @@ contract CkksAggregatorTest is AggregatorFixture {
         uint256[] memory words = _words(1);
         vm.expectRevert(wrongMode);
         vm.prank(members[1]);
-        agg.submitChunk(taskId, 1, 0, words, _proof());
+        agg.submitChunk(taskId, 1, 0, words, _escrow(), _proof());
 
         vm.expectRevert(wrongMode);
         vm.prank(members[1]);
         agg.revealMask(taskId, 1, 0, members[2], new uint256[](W), _proof());
 
+        // The recovery contract refuses it with the aggregator's error (read from `roundInfo`).
+        ChunkRecovery recovery = _recovery();
         vm.expectRevert(wrongMode);
-        agg.withdrawChunk(taskId, 1, 0, members[2], words);
+        recovery.withdrawChunk(taskId, 1, 0, members[2], words, _escrow());
+
+        vm.expectRevert(wrongMode);
+        recovery.revealShare(
+            taskId, 1, 0, members[1], members[2], members[3], bytes32(0), _escrow(), 0, _proof()
+        );
+
+        vm.expectRevert(wrongMode);
+        recovery.recoverMask(taskId, 1, 0, members[1], members[2], new uint256[](W), _proof());
 
         vm.expectRevert(wrongMode);
         vm.prank(keyHolder);

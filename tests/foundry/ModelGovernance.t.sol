@@ -32,7 +32,7 @@ contract ModelGovernanceTest is Test {
     address internal outsider = makeAddr("outsider");
 
     function setUp() public {
-        verifier = new MockGroth16Verifier(5 + 2 + 2);
+        verifier = new MockGroth16Verifier(5 + 2 + 2 + 2);
         revealVerifier = new MockGroth16Verifier(4 + 2);
         pairVerifier = new MockGroth16Verifier(6);
         keyVerifier = new MockGroth16Verifier(3);
@@ -47,11 +47,16 @@ contract ModelGovernanceTest is Test {
                 laneBits: 16,
                 valueBits: 12,
                 revealVerifier: address(revealVerifier),
-                pairVerifier: address(pairVerifier)
+                pairVerifier: address(pairVerifier),
+                // K = 2 never escrows: stand-ins that hold code, never called.
+                escrowVerifier: address(pairVerifier),
+                seedMaskVerifier: address(revealVerifier)
             }),
             vkeyHash: keccak256("masked_update_test.vkey.json"),
             revealVkeyHash: keccak256("mask_reveal_test.vkey.json"),
-            pairVkeyHash: keccak256("pair_commit.vkey.json")
+            pairVkeyHash: keccak256("pair_commit.vkey.json"),
+            escrowVkeyHash: keccak256("escrow_pad.vkey.json"),
+            seedMaskVkeyHash: keccak256("seed_mask_test.vkey.json")
         });
         registry = new VerifierRegistry(
             address(keyVerifier), keccak256("key_possession.vkey.json"), true, variants
@@ -566,7 +571,7 @@ contract ModelGovernanceTest is Test {
             words[1] = 10 * (i + 1);
             IFA.Proof memory proof;
             vm.prank(who[i]);
-            agg.submitChunk(taskId, 1, 0, words, proof);
+            agg.submitChunk(taskId, 1, 0, words, new uint256[](2), proof);
         }
         assertEq(agg.accumulator(taskId, 1, 0)[1], 60);
         vm.warp(agg.roundInfo(taskId, 1).submissionDeadline);

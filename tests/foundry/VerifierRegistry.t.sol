@@ -19,13 +19,17 @@ contract VerifierRegistryTest is Test {
     MockGroth16Verifier internal verifier;
     MockGroth16Verifier internal revealVerifier;
     MockGroth16Verifier internal pairVerifier;
+    MockGroth16Verifier internal escrowVerifier;
+    MockGroth16Verifier internal seedMaskVerifier;
     VerifierRegistry internal registry;
 
     function setUp() public {
         keyVerifier = new MockGroth16Verifier(3);
-        verifier = new MockGroth16Verifier(5 + 4 + 4);
+        verifier = new MockGroth16Verifier(5 + 4 + 4 + 12);
         revealVerifier = new MockGroth16Verifier(4 + 4);
         pairVerifier = new MockGroth16Verifier(6);
+        escrowVerifier = new MockGroth16Verifier(6);
+        seedMaskVerifier = new MockGroth16Verifier(1 + 4);
         registry = _deploy(_variants());
     }
 
@@ -43,7 +47,9 @@ contract VerifierRegistryTest is Test {
             laneBits: 16,
             valueBits: 12,
             revealVerifier: address(revealVerifier),
-            pairVerifier: address(pairVerifier)
+            pairVerifier: address(pairVerifier),
+            escrowVerifier: address(escrowVerifier),
+            seedMaskVerifier: address(seedMaskVerifier)
         });
     }
 
@@ -57,7 +63,9 @@ contract VerifierRegistryTest is Test {
             circuit: circuit,
             vkeyHash: keccak256(abi.encode(name, "MaskedUpdate")),
             revealVkeyHash: keccak256(abi.encode(name, "MaskReveal")),
-            pairVkeyHash: keccak256("PairCommit")
+            pairVkeyHash: keccak256("PairCommit"),
+            escrowVkeyHash: keccak256("EscrowPad"),
+            seedMaskVkeyHash: keccak256(abi.encode(name, "SeedMask"))
         });
     }
 
@@ -184,7 +192,7 @@ contract VerifierRegistryTest is Test {
         new VerifierRegistry(address(0xC0DE), KEY_HASH, true, _variants());
     }
 
-    /// @dev Any of the three verifiers of any variant, not only the first variant's.
+    /// @dev Any of the five verifiers of any variant, not only the first variant's.
     function testFuzz_RevertWhen_Constructor_VerifierWithoutCode(
         uint8 which,
         uint8 role,
@@ -193,10 +201,12 @@ contract VerifierRegistryTest is Test {
         vm.assume(nobody.code.length == 0);
         IVR.Variant[] memory v = _variants();
         IFA.CircuitVariant memory c = v[bound(which, 0, COUNT - 1)].circuit;
-        role = uint8(bound(role, 0, 2));
+        role = uint8(bound(role, 0, 4));
         if (role == 0) c.verifier = nobody;
         else if (role == 1) c.revealVerifier = nobody;
-        else c.pairVerifier = nobody;
+        else if (role == 2) c.pairVerifier = nobody;
+        else if (role == 3) c.escrowVerifier = nobody;
+        else c.seedMaskVerifier = nobody;
         vm.expectRevert(abi.encodeWithSelector(IVR.InvalidVerifier.selector, nobody));
         _deploy(v);
     }

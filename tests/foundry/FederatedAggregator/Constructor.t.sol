@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 pragma solidity ^0.8.28;
 
+import {ChunkRecovery} from "../../../contracts/ChunkRecovery.sol";
 import {FederatedAggregator} from "../../../contracts/FederatedAggregator.sol";
 import {IFederatedAggregator} from "../../../contracts/interfaces/IFederatedAggregator.sol";
 import {IKeyRegistry} from "../../../contracts/interfaces/IKeyRegistry.sol";
@@ -9,8 +10,8 @@ import {IVerifierRegistry} from "../../../contracts/interfaces/IVerifierRegistry
 import {MockModelGovernance} from "../../../contracts/test/MockModelGovernance.sol";
 import {AggregatorFixture} from "../utils/AggregatorFixture.sol";
 
-/// @notice The aggregator's constructor: its governance, its verifier registry, and the two
-///         contracts it deploys (`ckks`, `keys`). The key registry's own tests are in
+/// @notice The aggregator's constructor: its governance, its verifier registry, and the three
+///         contracts it deploys (`ckks`, `keys`, `recovery`). The key registry's own tests are in
 ///         KeyRegistry.t.sol.
 contract ConstructorTest is AggregatorFixture {
     function test_Constructor_BindsGovernanceRegistryAndKeys() public view {
@@ -22,6 +23,15 @@ contract ConstructorTest is AggregatorFixture {
         assertEq(IKeyRegistry(agg.keys()).keyVerifier(), registry.keyVerifier());
         assertTrue(agg.ckks().code.length != 0);
         assertTrue(agg.ckks() != agg.keys());
+    }
+
+    /// @dev The third contract it deploys: `recovery`, bound to it and to its key registry.
+    function test_Constructor_DeploysChunkRecovery() public view {
+        ChunkRecovery recovery = ChunkRecovery(agg.recovery());
+        assertTrue(address(recovery).code.length != 0);
+        assertEq(recovery.aggregator(), address(agg));
+        assertEq(recovery.keys(), agg.keys());
+        assertTrue(address(recovery) != agg.keys() && address(recovery) != agg.ckks());
     }
 
     function test_RevertWhen_GovernanceBoundElsewhere() public {

@@ -145,14 +145,16 @@ contract CreateTaskTest is AggregatorFixture {
         address keyHolder
     ) public {
         IFA.CircuitVariant memory extra = IFA.CircuitVariant({
-            verifier: address(new MockGroth16Verifier(5 + 2 + 8)),
+            verifier: address(new MockGroth16Verifier(5 + 2 + 8 + 2)),
             words: 8,
             neighbors: 2,
             lanes: 21,
             laneBits: 12,
             valueBits: 8,
             revealVerifier: address(new MockGroth16Verifier(4 + 8)),
-            pairVerifier: address(pairVerifier)
+            pairVerifier: address(pairVerifier),
+            escrowVerifier: address(escrowVerifier),
+            seedMaskVerifier: address(new MockGroth16Verifier(1 + 8))
         });
         uint32 extraId = _deployWithVariant(extra);
         IFA.TaskConfig memory c = _config();
@@ -306,9 +308,9 @@ contract CreateTaskTest is AggregatorFixture {
         c.variant = _deployWithVariant(wide);
         uint256 taskId = _newTask(c);
         assertEq(agg.taskCircuit(taskId).neighbors, 8);
-        // Five of eight slots active: bits 8..12 of the slots word.
+        // Five of eight slots active: bits 8..12 of the slots word; the task escrows: bit 16.
         (, uint256 slots) = agg.neighbors(taskId, members[0]);
-        assertEq(slots >> 8, 0x1F);
+        assertEq(slots >> 8, 0x11F);
     }
 
     /// @dev Three members is the smallest ring; the `minContributors ≥ 3` rule refuses fewer

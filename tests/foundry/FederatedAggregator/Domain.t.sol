@@ -55,7 +55,8 @@ contract DomainTest is AggregatorFixture {
     {
         uint256[] memory commitments = a.pairCommitments(TASK, members[member]);
         (, uint256 slots) = a.neighbors(TASK, members[member]);
-        inputs = new uint256[](5 + K + W);
+        // The escrow entries (zero here) follow the words.
+        inputs = new uint256[](5 + K + W + uint256(K) * (K - 1));
         (inputs[0], inputs[1], inputs[2]) = (_domain(a, TASK), 1, chunk);
         for (uint256 s; s < K; ++s) {
             inputs[3 + s] = commitments[s];
@@ -175,9 +176,9 @@ contract DomainTest is AggregatorFixture {
 
         vm.expectRevert(abi.encodeWithSelector(IFA.InvalidProof.selector, TASK, 1, 1, members[2]));
         vm.prank(members[2]);
-        aggB.submitChunk(TASK, 1, 1, y, _proof());
+        aggB.submitChunk(TASK, 1, 1, y, _escrow(), _proof());
         vm.prank(members[2]);
-        aggA.submitChunk(TASK, 1, 1, y, _proof());
+        aggA.submitChunk(TASK, 1, 1, y, _escrow(), _proof());
     }
 
     /// @dev A proof made on one chain is refused after a fork to another chain id, and accepted
@@ -193,11 +194,11 @@ contract DomainTest is AggregatorFixture {
         vm.chainId(chainId);
         vm.expectRevert(abi.encodeWithSelector(IFA.InvalidProof.selector, TASK, 1, 0, members[4]));
         vm.prank(members[4]);
-        aggA.submitChunk(TASK, 1, 0, y, _proof());
+        aggA.submitChunk(TASK, 1, 0, y, _escrow(), _proof());
 
         vm.chainId(original);
         vm.prank(members[4]);
-        aggA.submitChunk(TASK, 1, 0, y, _proof());
+        aggA.submitChunk(TASK, 1, 0, y, _escrow(), _proof());
     }
 
     // --- revealMask -----------------------------------------------------------------------

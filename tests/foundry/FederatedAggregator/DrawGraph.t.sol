@@ -333,7 +333,7 @@ contract DrawGraphTest is AggregatorFixture {
         uint256 taskId = _undrawn();
         vm.expectRevert(abi.encodeWithSelector(IFA.NotJoined.selector, taskId, members[1]));
         vm.prank(members[1]);
-        agg.submitChunk(taskId, 1, 0, _words(1), _proof());
+        agg.submitChunk(taskId, 1, 0, _words(1), _escrow(), _proof());
     }
 
     // --- neighbours on the drawn ring -------------------------------------------------------
@@ -392,6 +392,8 @@ contract DrawGraphTest is AggregatorFixture {
                 expectedWord |= 2 ** (K + s);
             }
         }
+        // Bit 2K: the task escrows its seeds (at least 3 active slots).
+        if (K < n - 1 ? K >= 3 : n - 1 >= 3) expectedWord |= 2 ** (2 * K);
         assertEq(word, expectedWord, "slots word");
     }
 

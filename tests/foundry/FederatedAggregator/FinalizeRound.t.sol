@@ -3,6 +3,7 @@ pragma solidity ^0.8.28;
 
 import {Vm} from "forge-std/Vm.sol";
 import {IFederatedAggregator as IFA} from "../../../contracts/interfaces/IFederatedAggregator.sol";
+import {MockGroth16Verifier} from "../../../contracts/test/MockGroth16Verifier.sol";
 import {AggregatorFixture} from "../utils/AggregatorFixture.sol";
 
 /// @dev Ring as in RevealMaskTest: the contributors {r0, r1, r2} of a chunk (r[p] the member at
@@ -72,9 +73,9 @@ contract FinalizeRoundTest is AggregatorFixture {
         return digest;
     }
 
-    function test_FinalizeRound_AfterRevealDeadline() public {
+    function test_FinalizeRound_AfterRecoveryDeadline() public {
         _threeContributors(1, 0);
-        _toRevealDeadline(taskId, 1);
+        _toRecoveryDeadline(taskId, 1);
         uint64 next = uint64(block.timestamp) + SUBMISSION;
 
         // Nothing was revealed: every chunk is void and sealed with count 0 and no words.
@@ -163,7 +164,7 @@ contract FinalizeRoundTest is AggregatorFixture {
         batch = bound(batch, 1, CHUNKS + 2);
         _everyone(1, 0);
         _threeContributors(1, 2);
-        _toRevealDeadline(taskId, 1);
+        _toRecoveryDeadline(taskId, 1);
         bytes32 digest = _digestStart(taskId, 1);
         for (uint256 c; c < CHUNKS; ++c) {
             (uint256 count, uint256[] memory words) = _aggregateOf(1, c);
@@ -182,14 +183,14 @@ contract FinalizeRoundTest is AggregatorFixture {
         assertEq(last, digest);
     }
 
-    /// @dev Before the reveal deadline sealing stops at a chunk still awaiting reveals; the
+    /// @dev Before the recovery deadline sealing stops at a chunk still awaiting reveals; the
     ///      chunks before it stay sealed. After the deadline that chunk is sealed void.
     function test_FinalizeRound_RevealsPendingHoldsTheCursor() public {
         _everyone(1, 0);
         _threeContributors(1, 1);
         _toSubmissionDeadline(taskId, 1);
         _reveal(taskId, 1, 1, r[0], r[5]);
-        uint256 deadline = agg.roundInfo(taskId, 1).revealDeadline;
+        uint256 deadline = agg.roundInfo(taskId, 1).recoveryDeadline;
 
         agg.finalizeRound(taskId, 1, 1);
         assertEq(agg.roundInfo(taskId, 1).sealedChunks, 1);
@@ -212,9 +213,64 @@ contract FinalizeRoundTest is AggregatorFixture {
         _threeContributors(1, 0);
         _toSubmissionDeadline(taskId, 1);
         _reveal(taskId, 1, 0, r[0], r[5]);
-        uint256 deadline = agg.roundInfo(taskId, 1).revealDeadline;
+        uint256 deadline = agg.roundInfo(taskId, 1).recoveryDeadline;
         vm.expectRevert(abi.encodeWithSelector(IFA.RevealsPending.selector, taskId, 1, 0, deadline));
         agg.finalizeRound(taskId, 1, 1);
+    }
+
+    /// @dev The task escrows (K = 4, six members): the recovery window follows the reveal
+    ///      window, one reveal period long, and a chunk awaiting reveals is held through it
+    ///      (`RevealsPending` names the recovery deadline), to its last second; from the
+    ///      recovery deadline on it is Void and sealed so.
+    function test_RevertWhen_FinalizeRound_InTheRecoveryWindow() public {
+        _threeContributors(1, 0);
+        IFA.RoundInfo memory info = agg.roundInfo(taskId, 1);
+        assertEq(info.recoveryDeadline, info.revealDeadline + REVEAL);
+        bytes memory pending = abi.encodeWithSelector(
+            IFA.RevealsPending.selector, taskId, 1, 0, info.recoveryDeadline
+        );
+        vm.warp(info.revealDeadline);
+        assertEq(uint8(agg.chunkStatus(taskId, 1, 0)), uint8(IFA.ChunkStatus.AwaitingReveals));
+        vm.expectRevert(pending);
+        agg.finalizeRound(taskId, 1, 1);
+        vm.warp(info.recoveryDeadline - 1);
+        assertEq(uint8(agg.chunkStatus(taskId, 1, 0)), uint8(IFA.ChunkStatus.AwaitingReveals));
+        vm.expectRevert(pending);
+        agg.finalizeRound(taskId, 1, 1);
+        vm.warp(info.recoveryDeadline);
+        assertEq(uint8(agg.chunkStatus(taskId, 1, 0)), uint8(IFA.ChunkStatus.Void));
+        agg.finalizeRound(taskId, 1, 1);
+        assertEq(agg.roundInfo(taskId, 1).sealedChunks, 1);
+    }
+
+    /// @dev A task that does not escrow (K = 2: two active slots) has no recovery window: its
+    ///      recovery deadline is its reveal deadline, until which a chunk awaiting reveals is
+    ///      held, and from which it is Void and sealed.
+    function test_FinalizeRound_NoEscrowSealsAtTheRevealDeadline() public {
+        IFA.CircuitVariant memory k2 = _variant();
+        k2.neighbors = 2;
+        k2.verifier = address(new MockGroth16Verifier(5 + 2 + W + 2));
+        IFA.TaskConfig memory c = _config();
+        c.variant = _deployWithVariant(k2);
+        uint256 id = _newTask(c);
+        _joinAll(id);
+        for (uint256 p; p < 3; ++p) {
+            _submit(id, 1, _at(id, p), 0);
+        }
+        IFA.RoundInfo memory info = agg.roundInfo(id, 1);
+        assertEq(info.recoveryDeadline, info.revealDeadline, "no recovery window");
+        (, uint256 slots) = agg.neighbors(id, members[0]);
+        assertEq(slots >> 4, 0, "no escrow bit");
+
+        vm.warp(info.revealDeadline - 1);
+        vm.expectRevert(
+            abi.encodeWithSelector(IFA.RevealsPending.selector, id, 1, 0, info.revealDeadline)
+        );
+        agg.finalizeRound(id, 1, 1);
+        vm.warp(info.revealDeadline);
+        assertEq(uint8(agg.chunkStatus(id, 1, 0)), uint8(IFA.ChunkStatus.Void));
+        _finalize(id, 1);
+        assertEq(uint8(agg.roundInfo(id, 1).status), uint8(IFA.RoundStatus.Finalized));
     }
 
     /// @dev A chunk below t_min is sealed with count 0 and no words, though two members sent it;
@@ -257,10 +313,10 @@ contract FinalizeRoundTest is AggregatorFixture {
 
     function test_FinalizeRound_LastRoundCompletesTask() public {
         _threeContributors(1, 0);
-        _toRevealDeadline(taskId, 1);
+        _toRecoveryDeadline(taskId, 1);
         _finalize(taskId, 1);
         _threeContributors(2, 0);
-        _toRevealDeadline(taskId, 2);
+        _toRecoveryDeadline(taskId, 2);
 
         vm.expectEmit(address(agg));
         emit IFA.TaskCompleted(taskId);
@@ -271,9 +327,9 @@ contract FinalizeRoundTest is AggregatorFixture {
         assertEq(round, 2);
     }
 
-    function testFuzz_FinalizeRound_AnyTimeAfterRevealDeadline(uint256 delay) public {
+    function testFuzz_FinalizeRound_AnyTimeAfterRecoveryDeadline(uint256 delay) public {
         _threeContributors(1, 0);
-        uint256 deadline = agg.roundInfo(taskId, 1).revealDeadline;
+        uint256 deadline = agg.roundInfo(taskId, 1).recoveryDeadline;
         vm.warp(bound(delay, deadline, deadline + 365 days));
         vm.prank(members[5]);
         _finalize(taskId, 1);
@@ -322,21 +378,21 @@ contract FinalizeRoundTest is AggregatorFixture {
     function test_RevertWhen_FinalizeRound_NothingToAggregate() public {
         _submit(taskId, 1, 0, 0);
         _submit(taskId, 1, 1, 0);
-        _toRevealDeadline(taskId, 1);
+        _toRecoveryDeadline(taskId, 1);
         vm.expectRevert(abi.encodeWithSelector(IFA.NothingToAggregate.selector, taskId, 1));
         agg.finalizeRound(taskId, 1, 1);
     }
 
     function test_RevertWhen_FinalizeRound_ZeroBatch() public {
         _threeContributors(1, 0);
-        _toRevealDeadline(taskId, 1);
+        _toRecoveryDeadline(taskId, 1);
         vm.expectRevert(IFA.ZeroBatch.selector);
         agg.finalizeRound(taskId, 1, 0);
     }
 
     function test_RevertWhen_FinalizeRound_Twice() public {
         _threeContributors(1, 0);
-        _toRevealDeadline(taskId, 1);
+        _toRecoveryDeadline(taskId, 1);
         _finalize(taskId, 1);
         vm.expectRevert(abi.encodeWithSelector(IFA.NotCurrentRound.selector, taskId, 1, 2));
         _finalize(taskId, 1);
@@ -373,7 +429,7 @@ contract FinalizeRoundTest is AggregatorFixture {
     function testFuzz_RevertWhen_AbortRound_SomethingToAggregate(uint256 at) public {
         _threeContributors(1, 0);
         IFA.RoundInfo memory info = agg.roundInfo(taskId, 1);
-        vm.warp(bound(at, info.submissionDeadline, uint256(info.revealDeadline) + 365 days));
+        vm.warp(bound(at, info.submissionDeadline, uint256(info.recoveryDeadline) + 365 days));
         vm.expectRevert(abi.encodeWithSelector(IFA.RoundNotAbortable.selector, taskId, 1));
         agg.abortRound(taskId, 1);
     }

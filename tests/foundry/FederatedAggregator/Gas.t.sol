@@ -2,6 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {console2} from "forge-std/console2.sol";
+import {ChunkRecovery} from "../../../contracts/ChunkRecovery.sol";
 import {FederatedAggregator} from "../../../contracts/FederatedAggregator.sol";
 import {IFederatedAggregator as IFA} from "../../../contracts/interfaces/IFederatedAggregator.sol";
 import {IKeyRegistry} from "../../../contracts/interfaces/IKeyRegistry.sol";
@@ -12,10 +13,11 @@ import {GasBurningVerifier} from "../utils/GasBurningVerifier.sol";
 
 /// @notice Transaction gas of the default variant `masked_update_default` of
 ///         circuits/circuits.json (W = 64, L = 21, B = 12, R = 8, K = 4: 1,344 parameters per
-///         chunk, 5 + K + W = 73 public signals) with mock verifiers, storage cooled before each
-///         call as in a fresh transaction. The real `MaskedUpdate` verifier adds ≈ 670k
-///         (`RealVerifier.t.sol`'s `test_Gas_DefaultVerifier`); `VERIFY_BUDGET` reserves it
-///         (the aggregator gives a verifier at most `Groth16Call.gasCap`: 1.13M for 73 signals).
+///         chunk, 5 + K + W + K·(K−1) = 85 public signals) with mock verifiers, storage cooled
+///         before each call as in a fresh transaction. The real `MaskedUpdate` verifier adds
+///         ≈ 750k (`RealVerifier.t.sol`'s `test_Gas_DefaultVerifier`); `VERIFY_BUDGET` reserves
+///         it (the aggregator gives a verifier at most `Groth16Call.gasCap`: 1.25M for 85
+///         signals).
 contract GasTest is AggregatorFixture {
     uint16 internal constant DEFAULT_W = 64;
     uint8 internal constant DEFAULT_K = 4;
@@ -31,12 +33,16 @@ contract GasTest is AggregatorFixture {
 
     MockGroth16Verifier internal defaultVerifier;
     MockGroth16Verifier internal defaultRevealVerifier;
+    MockGroth16Verifier internal defaultSeedMaskVerifier;
     GasBurningVerifier internal burner;
     uint256 internal taskId;
 
     function setUp() public override {
-        defaultVerifier = new MockGroth16Verifier(5 + uint256(DEFAULT_K) + DEFAULT_W);
+        defaultVerifier = new MockGroth16Verifier(
+            5 + uint256(DEFAULT_K) + DEFAULT_W + uint256(DEFAULT_K) * (DEFAULT_K - 1)
+        );
         defaultRevealVerifier = new MockGroth16Verifier(4 + uint256(DEFAULT_W));
+        defaultSeedMaskVerifier = new MockGroth16Verifier(1 + uint256(DEFAULT_W));
         burner = new GasBurningVerifier(type(uint256).max);
         super.setUp();
         taskId = _newTask(_defaultConfig());
@@ -66,7 +72,9 @@ contract GasTest is AggregatorFixture {
             laneBits: DEFAULT_B,
             valueBits: DEFAULT_R,
             revealVerifier: address(defaultRevealVerifier),
-            pairVerifier: address(pairVerifier)
+            pairVerifier: address(pairVerifier),
+            escrowVerifier: address(escrowVerifier),
+            seedMaskVerifier: address(defaultSeedMaskVerifier)
         });
     }
 
@@ -83,6 +91,15 @@ contract GasTest is AggregatorFixture {
         }
     }
 
+    /// @dev K·(K−1) = 12 escrow entries of `masked_update_default`, all in use (every slot active
+    ///      with eight members), as random as real ones (share + pad mod p): calldata costs.
+    function _defaultEscrow(uint256 salt) internal pure returns (uint256[] memory escrow) {
+        escrow = new uint256[](uint256(DEFAULT_K) * (DEFAULT_K - 1));
+        for (uint256 i; i < escrow.length; ++i) {
+            escrow[i] = uint256(keccak256(abi.encode("escrow", salt, i))) % P;
+        }
+    }
+
     /// @dev Execution gas of the last call plus the intrinsic cost of its calldata.
     function _txGas(bytes memory data) internal view returns (uint256 total) {
         total = 21_000 + vm.lastCallGas().gasTotalUsed;
@@ -96,12 +113,13 @@ contract GasTest is AggregatorFixture {
         returns (uint256 gas)
     {
         uint256[] memory words = _defaultWords(round * 100 + member * 10 + chunk);
+        uint256[] memory escrow = _defaultEscrow(round * 100 + member * 10 + chunk);
         bytes memory data = abi.encodeCall(
-            FederatedAggregator.submitChunk, (taskId, round, chunk, words, _proof())
+            FederatedAggregator.submitChunk, (taskId, round, chunk, words, escrow, _proof())
         );
         vm.cool(address(agg));
         vm.prank(members[member]);
-        agg.submitChunk(taskId, round, chunk, words, _proof());
+        agg.submitChunk(taskId, round, chunk, words, escrow, _proof());
         gas = _txGas(data);
         console2.log(label, gas);
         assertLt(gas + VERIFY_BUDGET, TX_CAP);
@@ -131,18 +149,78 @@ contract GasTest is AggregatorFixture {
         console2.log("revealMask (W = 64)", reveal);
         assertLt(reveal + VERIFY_BUDGET, TX_CAP);
 
-        _toRevealDeadline(taskId, 1);
+        _toRecoveryDeadline(taskId, 1);
         data = abi.encodeCall(FederatedAggregator.finalizeRound, (taskId, 1, 10));
         vm.cool(address(agg));
         vm.prank(members[0]);
         agg.finalizeRound(taskId, 1, 10);
         uint256 finalize = _txGas(data);
-        console2.log("finalizeRound (after reveal deadline, 10 chunks, 1 void at t_min)", finalize);
+        console2.log(
+            "finalizeRound (after recovery deadline, 10 chunks, 1 void at t_min)", finalize
+        );
         assertLt(finalize, TX_CAP);
 
         // Round 2 reuses the slots round 1 wrote.
         _measuredSubmit(2, 3, 0, "submitChunk, later round, first contributor (overwrite)");
         _measuredSubmit(2, 4, 0, "submitChunk, later round, adding");
+    }
+
+    /// @dev Seed escrow recovery on `ChunkRecovery` (W = 64): positions 0–2 contribute chunk 0,
+    ///      position 0 never removes its mask with position 5; in the recovery window its three
+    ///      holders (positions 1, 2, 4) open their shares and anyone removes the mask. Each call
+    ///      reads the aggregator's views and verifies one proof (mock here; the real
+    ///      `EscrowPad` or `SeedMask(64)` verifier adds what `VERIFY_BUDGET` reserves).
+    function test_Gas_EscrowRecovery() public {
+        for (uint256 p; p < 3; ++p) {
+            _measuredSubmit(1, _at(taskId, p), 0, "submitChunk (escrow recovery)");
+        }
+        _toRevealDeadline(taskId, 1);
+        ChunkRecovery recovery = _recovery();
+        (uint256 owner, uint256 dropped) = (_at(taskId, 0), _at(taskId, 5));
+        uint256[3] memory holders = [_at(taskId, 1), _at(taskId, 2), _at(taskId, 4)];
+        uint256[] memory words = _defaultWords(100 + owner * 10);
+        uint256[] memory escrow = _defaultEscrow(100 + owner * 10);
+        for (uint256 t; t < 3; ++t) {
+            bytes memory data = abi.encodeCall(
+                ChunkRecovery.revealShare,
+                (
+                    taskId,
+                    1,
+                    0,
+                    members[owner],
+                    members[dropped],
+                    members[holders[t]],
+                    keccak256(abi.encodePacked(uint256(1), words)),
+                    escrow,
+                    t + 1,
+                    _proof()
+                )
+            );
+            _cool(recovery);
+            (bool ok,) = address(recovery).call(data);
+            assertTrue(ok, "revealShare");
+            uint256 gas = _txGas(data);
+            console2.log("revealShare (K = 4, six members)", gas);
+            assertLt(gas + VERIFY_BUDGET, TX_CAP);
+        }
+        uint256[] memory masks = _defaultWords(43);
+        bytes memory recover = abi.encodeCall(
+            ChunkRecovery.recoverMask,
+            (taskId, 1, 0, members[owner], members[dropped], masks, _proof())
+        );
+        _cool(recovery);
+        (bool recovered,) = address(recovery).call(recover);
+        assertTrue(recovered, "recoverMask");
+        uint256 gas = _txGas(recover);
+        console2.log("recoverMask (W = 64)", gas);
+        assertLt(gas + VERIFY_BUDGET, TX_CAP);
+        assertTrue(agg.maskRevealed(taskId, 1, 0, members[owner], members[dropped]));
+    }
+
+    function _cool(ChunkRecovery recovery) internal {
+        vm.cool(address(recovery));
+        vm.cool(address(agg));
+        vm.cool(agg.keys());
     }
 
     /// @dev One join per member and task: K commitments stored zero→non-zero, K `PairCommit`
@@ -213,7 +291,9 @@ contract GasTest is AggregatorFixture {
         for (uint256 c; c < 10; ++c) {
             for (uint256 m; m < N_MEMBERS; ++m) {
                 vm.prank(members[m]);
-                agg.submitChunk(taskId, 1, c, _defaultWords(c * 10 + m), _proof());
+                agg.submitChunk(
+                    taskId, 1, c, _defaultWords(c * 10 + m), _defaultEscrow(c), _proof()
+                );
             }
         }
         _toSubmissionDeadline(taskId, 1);
@@ -252,10 +332,13 @@ contract GasTest is AggregatorFixture {
         vm.expectRevert(abi.encodeWithSelector(IFA.InvalidProof.selector, fresh, 1, 0, members[0]));
         vm.prank(members[0]);
         uint256 before = gasleft();
-        agg.submitChunk{gas: 16_000_000}(fresh, 1, 0, words, _proof());
+        agg.submitChunk{gas: 16_000_000}(fresh, 1, 0, words, _defaultEscrow(7), _proof());
         uint256 used = before - gasleft();
         console2.log("submitChunk refused after a gas-burning verifier", used);
-        assertGt(used, 400_000 + 10_000 * (5 + uint256(DEFAULT_K) + DEFAULT_W));
+        assertGt(
+            used,
+            400_000 + 10_000 * (5 + uint256(DEFAULT_K) + DEFAULT_W + DEFAULT_K * (DEFAULT_K - 1))
+        );
         assertLt(used, 2_000_000);
     }
 }

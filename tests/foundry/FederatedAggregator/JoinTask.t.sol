@@ -93,7 +93,7 @@ contract JoinTaskTest is AggregatorFixture {
         agg.abortRound(taskId, 1);
         _join(taskId, members[4]);
         vm.prank(members[4]);
-        agg.submitChunk(taskId, 2, 0, _words(1), _proof());
+        agg.submitChunk(taskId, 2, 0, _words(1), _escrow(), _proof());
         (, uint256 count) = agg.chunkContributors(taskId, 2, 0);
         assertEq(count, 1);
     }

@@ -21,7 +21,7 @@ contract NeighborSlotsTest is AggregatorFixture {
     MockGroth16Verifier internal verifierK2;
 
     function setUp() public override {
-        verifierK2 = new MockGroth16Verifier(5 + 2 + W);
+        verifierK2 = new MockGroth16Verifier(5 + 2 + W + 2);
         super.setUp();
         for (uint256 i = N_MEMBERS; i < MAX_N; ++i) {
             members.push(makeAddr(string.concat("member", vm.toString(i))));
@@ -85,7 +85,8 @@ contract NeighborSlotsTest is AggregatorFixture {
 
     /// @dev n = 3 on the ring (0, 2, 1): slots +1, −1 active; +2 and −2 repeat them. Member 0
     ///      (position 0): neighbours 2, 1 (both above) → 0x33; member 1 (position 2): 0, 2
-    ///      (above) → 0x32; member 2 (position 1): 1, 0, none above → 0x30.
+    ///      (above) → 0x32; member 2 (position 1): 1, 0, none above → 0x30. Two active slots:
+    ///      no escrow (bit 2K clear).
     function test_ThreeMembers_Slots() public {
         uint256 taskId = _ring(_order3());
         uint256[4][] memory rings = new uint256[4][](3);
@@ -121,7 +122,8 @@ contract NeighborSlotsTest is AggregatorFixture {
 
     /// @dev n = 4 on the ring (1, 3, 0, 2): slots +1, −1, +2 active; −2 repeats +2. Member 0
     ///      (position 2): 2, 3, 1 → 0x77; member 1 (position 0): 3, 2, 0 → 0x73; member 2
-    ///      (position 3): 1, 0, 3 → 0x74; member 3 (position 1): 0, 1, 2 → 0x70.
+    ///      (position 3): 1, 0, 3 → 0x74; member 3 (position 1): 0, 1, 2 → 0x70; three active
+    ///      slots, so the task escrows: bit 2K (0x100) set in every word.
     function test_FourMembers_Slots() public {
         uint256 taskId = _ring(_order4());
         uint256[4][] memory rings = new uint256[4][](4);
@@ -130,7 +132,7 @@ contract NeighborSlotsTest is AggregatorFixture {
         rings[2] = [uint256(1), 0, 3, 3];
         rings[3] = [uint256(0), 1, 2, 2];
         uint256[] memory words = new uint256[](4);
-        (words[0], words[1], words[2], words[3]) = (0x77, 0x73, 0x74, 0x70);
+        (words[0], words[1], words[2], words[3]) = (0x177, 0x173, 0x174, 0x170);
         _assertSlots(taskId, rings, words);
     }
 
@@ -164,13 +166,13 @@ contract NeighborSlotsTest is AggregatorFixture {
         uint256 taskId = _ring(_order4());
         _joinAll(taskId);
         uint256[] memory words = _words(3);
-        uint256[] memory inputs = new uint256[](5 + K + W);
+        uint256[] memory inputs = new uint256[](5 + K + W + uint256(K) * (K - 1));
         (inputs[0], inputs[1], inputs[2]) = (_domain(taskId), 1, 0);
         inputs[3] = _commitment(taskId, members[1], members[3]);
         inputs[4] = _commitment(taskId, members[1], members[2]);
         inputs[5] = _commitment(taskId, members[1], members[0]);
         inputs[6] = 0;
-        inputs[7] = 0x73;
+        inputs[7] = 0x173; // three active slots: escrow on (bit 2K)
         inputs[8] = BOUND;
         for (uint256 w; w < W; ++w) {
             inputs[9 + w] = words[w];
@@ -178,7 +180,7 @@ contract NeighborSlotsTest is AggregatorFixture {
         verifier.setMode(MockGroth16Verifier.Mode.Strict);
         verifier.allow(inputs);
         vm.prank(members[1]);
-        agg.submitChunk(taskId, 1, 0, words, _proof());
+        agg.submitChunk(taskId, 1, 0, words, _escrow(), _proof());
     }
 
     /// @dev Member 3 drops: each of 0, 1, 2 reveals its one mask with 3, though member 2 (across
@@ -222,7 +224,7 @@ contract NeighborSlotsTest is AggregatorFixture {
     }
 
     /// @dev n = 5 = K + 1 on the ring (4, 2, 0, 3, 1): every slot active, every other member
-    ///      exactly once.
+    ///      exactly once; the task escrows (bit 2K).
     function test_FiveMembers_Slots() public {
         uint256[] memory order = new uint256[](5);
         (order[0], order[1], order[2], order[3], order[4]) = (4, 2, 0, 3, 1);
@@ -234,7 +236,7 @@ contract NeighborSlotsTest is AggregatorFixture {
         rings[3] = [uint256(1), 0, 4, 2];
         rings[4] = [uint256(2), 1, 0, 3];
         uint256[] memory words = new uint256[](5);
-        (words[0], words[1], words[2], words[3], words[4]) = (0xFF, 0xF7, 0xF6, 0xF4, 0xF0);
+        (words[0], words[1], words[2], words[3], words[4]) = (0x1FF, 0x1F7, 0x1F6, 0x1F4, 0x1F0);
         _assertSlots(taskId, rings, words);
         (uint256[] memory commitments,) = _joinArguments(taskId, members[0]);
         assertEq(commitments.length, K);
@@ -284,7 +286,8 @@ contract NeighborSlotsTest is AggregatorFixture {
                     ++active;
                 }
             }
-            assertEq(slots >> (2 * k), 0);
+            // Bit 2K: the task escrows its seeds, iff at least 3 slots are active.
+            assertEq(slots >> (2 * k), expectedActive >= 3 ? 1 : 0, "escrow bit");
             assertEq(active, expectedActive, "active slots");
 
             (uint256[] memory commitments,) = _joinArguments(taskId, members[i]);

@@ -87,7 +87,7 @@ contract PublishModelTest is AggregatorFixture {
         _submit(taskId, 2, 0, 0);
         _submit(taskId, 2, 1, 0);
         _submit(taskId, 2, 2, 0);
-        _toRevealDeadline(taskId, 2);
+        _toRecoveryDeadline(taskId, 2);
         agg.finalizeRound(taskId, 2, 1);
         vm.expectRevert(abi.encodeWithSelector(IFA.RoundNotFinalized.selector, taskId, 2));
         vm.prank(members[0]);

@@ -11,19 +11,22 @@ import {IVerifierRegistry} from "../../../contracts/interfaces/IVerifierRegistry
 import {MockGroth16Call} from "../../../contracts/test/MockGroth16Call.sol";
 import {MockModelGovernance} from "../../../contracts/test/MockModelGovernance.sol";
 import {VerifierRegistry} from "../../../contracts/VerifierRegistry.sol";
+import {EscrowReference} from "../utils/EscrowReference.sol";
 import {RingReference} from "../utils/RingReference.sol";
 
 /// @notice The snarkjs-generated verifiers of `contracts/verifiers/` and real proofs from the
 ///         client. Each test skips itself while its verifier or fixture does not exist yet (or
-///         the fixture predates task domains or drawn rings).
+///         the fixture predates task domains, drawn rings or the seed escrow, or the verifier
+///         takes another signal count than its circuit of record).
 /// @dev Fixtures live in `tests/fixtures/proofs/<variant>.json`, written by
 ///      `python tools/fixtures.py` (schema in tests/foundry/README.md), and need `fs_permissions`
-///      read access to `tests/fixtures` in foundry.toml. All four belong to one task: task 1 of
+///      read access to `tests/fixtures` in foundry.toml. All six belong to one task: task 1 of
 ///      five members (accounts `memberAddresses`, keys `memberKeys`) on the `masked_update_test`
 ///      variant, one chunk, on an aggregator at `aggregator` on chain `chainId`, which fixes the
 ///      task's domain and the members' key bindings, created in a block whose hash is
 ///      `anchorHash`, which with the domain fixes the drawn ring `ring`; the proving member is
-///      `member`.
+///      `member`. The task (K = 2) does not escrow: `escrow_pad` and `seed_mask_test` prove the
+///      recovery statements for the member's pairs without a chunk that carries them.
 contract RealVerifierTest is Test {
     string internal constant FIXTURES = "tests/fixtures/proofs/";
 
@@ -40,9 +43,12 @@ contract RealVerifierTest is Test {
     uint32 internal constant TEST_VARIANT = 0;
     uint8 internal constant SCALE_BITS = 8;
 
-    /// @dev Public signals of `masked_update_default`: 5 + K + W with K = 4, W = 64.
-    uint256 internal constant DEFAULT_SIGNALS = 73;
+    /// @dev Public signals of `masked_update_default`: 5 + K + W + K·(K−1) with K = 4, W = 64.
+    uint256 internal constant DEFAULT_SIGNALS = 85;
+    /// @dev ... and of `masked_update_test`: K = 2, W = 2.
+    uint256 internal constant TEST_SIGNALS = 11;
     uint256 internal constant PAIR_COMMIT_SIGNALS = 6;
+    uint256 internal constant ESCROW_PAD_SIGNALS = 6;
     uint256 internal constant KEY_POSSESSION_SIGNALS = 3;
 
     // BN254 generators: valid curve points, so a bogus proof costs the verifier its full work.
@@ -66,6 +72,7 @@ contract RealVerifierTest is Test {
         uint256[] ring; // the drawn ring: entry p is the member index at ring position p
         uint256[] commitments; // its K pair commitments by slot (0 for an inactive slot)
         uint256[] words; // its masked chunk
+        uint256[] escrow; // its escrow entries (K·(K−1); all zero: K = 2 never escrows)
         IFA.Proof proof; // its `MaskedUpdate` proof of `words`
         VerifierRegistry registry;
         address verifier;
@@ -107,6 +114,17 @@ contract RealVerifierTest is Test {
         if (!vm.keyExistsJson(json, ".ring")) {
             vm.skip(
                 true, string.concat(variant, ".json predates drawn rings: run tools/fixtures.py")
+            );
+        }
+    }
+
+    /// @dev A fixture with the member's escrow entries (`escrow`); skips one written before the
+    ///      seed escrow (`MaskedUpdate` gained the `escrow` public inputs).
+    function _escrowFixture(string memory variant) internal returns (string memory json) {
+        json = _fixture(variant);
+        if (!vm.keyExistsJson(json, ".escrow")) {
+            vm.skip(
+                true, string.concat(variant, ".json predates seed escrow: run tools/fixtures.py")
             );
         }
     }
@@ -221,9 +239,23 @@ contract RealVerifierTest is Test {
     // The generated verifiers on their own
     // ---------------------------------------------------------------------------------------
 
-    /// @dev `verifyProof` of the default variant (73 signals) on a proof made of valid points.
+    /// @dev Deploys the generated verifier `name` and skips the test unless it takes `signals`
+    ///      public signals (an artifact generated before a circuit's public inputs changed
+    ///      answers another selector).
+    function _deployFor(string memory name, uint256 signals) internal returns (address verifier) {
+        verifier = _deploy(name);
+        (bool ok,) = verifier.staticcall(groth16.encode(_bogusProof(), new uint256[](signals)));
+        if (!ok) {
+            vm.skip(
+                true,
+                string.concat(name, " does not take ", vm.toString(signals), " signals: regenerate")
+            );
+        }
+    }
+
+    /// @dev `verifyProof` of the default variant (85 signals) on a proof made of valid points.
     function test_Gas_DefaultVerifier() public {
-        address verifier = _deploy("MaskedUpdateVerifier");
+        address verifier = _deployFor("MaskedUpdateVerifier", DEFAULT_SIGNALS);
         uint256[] memory signals = new uint256[](DEFAULT_SIGNALS);
         for (uint256 i; i < signals.length; ++i) {
             signals[i] = uint256(keccak256(abi.encode(i))) >> 8;
@@ -233,7 +265,7 @@ contract RealVerifierTest is Test {
         (bool ok, bytes memory answer) = verifier.staticcall(data);
         uint256 used = before - gasleft();
         console2.log("MaskedUpdateVerifier.verifyProof gas", used);
-        assertTrue(ok, "MaskedUpdateVerifier must take 73 public signals");
+        assertTrue(ok, "MaskedUpdateVerifier must take 85 public signals");
         assertEq(abi.decode(answer, (uint256)), 0);
         assertLt(used, 1_000_000);
         assertLe(verifier.code.length, 24_576, "EIP-170");
@@ -244,17 +276,26 @@ contract RealVerifierTest is Test {
     ///      `Groth16Call.gasCap(n)` = 400,000 + 10,000·n, with room to spare: a cap below a
     ///      verifier's cost would refuse every honest proof.
     function test_Gas_GeneratedVerifiersFitUnderTheirCap() public {
-        string[6] memory names = [
+        string[9] memory names = [
             "MaskedUpdateVerifier",
             "MaskedUpdateTestVerifier",
             "MaskRevealVerifier",
             "MaskRevealTestVerifier",
             "PairCommitVerifier",
-            "KeyPossessionVerifier"
+            "KeyPossessionVerifier",
+            "EscrowPadVerifier",
+            "SeedMaskVerifier",
+            "SeedMaskTestVerifier"
         ];
-        uint256[6] memory counts = [DEFAULT_SIGNALS, 9, 68, 6, PAIR_COMMIT_SIGNALS, 3];
+        uint256[9] memory counts = [
+            DEFAULT_SIGNALS, TEST_SIGNALS, 68, 6, PAIR_COMMIT_SIGNALS, 3, ESCROW_PAD_SIGNALS, 65, 3
+        ];
+        address[9] memory verifiers;
         for (uint256 v; v < names.length; ++v) {
-            address verifier = _deploy(names[v]);
+            verifiers[v] = _deployFor(names[v], counts[v]);
+        }
+        for (uint256 v; v < names.length; ++v) {
+            address verifier = verifiers[v];
             uint256[] memory signals = new uint256[](counts[v]);
             for (uint256 i; i < signals.length; ++i) {
                 signals[i] = uint256(keccak256(abi.encode(v, i))) >> 8;
@@ -274,10 +315,10 @@ contract RealVerifierTest is Test {
     ///      generated verifier forwards to it: nearly a whole 16M call uncapped, at most the cap
     ///      through `Groth16Call.verify`.
     function test_Gas_OffCurveProofCostsAtMostTheCap() public {
-        address verifier = _deploy("MaskedUpdateTestVerifier");
+        address verifier = _deployFor("MaskedUpdateTestVerifier", TEST_SIGNALS);
         IFA.Proof memory proof = _bogusProof();
         proof.a = [uint256(1), 3]; // 3² ≠ 1³ + 3
-        uint256[] memory signals = new uint256[](9);
+        uint256[] memory signals = new uint256[](TEST_SIGNALS);
         bytes memory data = groth16.encode(proof, signals);
 
         uint256 before = gasleft();
@@ -290,14 +331,15 @@ contract RealVerifierTest is Test {
         assertFalse(groth16.verify{gas: 16_000_000}(verifier, proof, signals));
         uint256 capped = before - gasleft();
         console2.log("off-curve proof: uncapped, capped", uncapped, capped);
-        assertLt(capped, 400_000 + 10_000 * 9 + 100_000);
+        assertLt(capped, 400_000 + 10_000 * TEST_SIGNALS + 100_000);
     }
 
     /// @dev The client's proof verifies with the signals in the order of record (D, round,
-    ///      chunk, commitments[K], slots, bound, y[W]); any changed signal does not.
+    ///      chunk, commitments[K], slots, bound, y[W], escrow[K·(K−1)]); any changed signal does
+    ///      not.
     function test_RealProof_MaskedUpdate_TamperingFails() public {
-        address verifier = _deploy("MaskedUpdateTestVerifier");
-        string memory json = _fixture("masked_update_test");
+        address verifier = _deployFor("MaskedUpdateTestVerifier", TEST_SIGNALS);
+        string memory json = _escrowFixture("masked_update_test");
         IFA.Proof memory proof = _proof(json, ".proof");
         uint256[] memory signals = vm.parseJsonUintArray(json, ".publicSignals");
         uint256[] memory commitments = vm.parseJsonUintArray(json, ".commitments");
@@ -305,16 +347,27 @@ contract RealVerifierTest is Test {
         uint256 k = vm.parseJsonUint(json, ".neighbors");
 
         assertEq(commitments.length, k, "one commitment per slot");
-        assertEq(signals.length, 5 + k + words.length, "5 + K + W public signals");
+        uint256[] memory escrow = vm.parseJsonUintArray(json, ".escrow");
+        assertEq(escrow.length, k * (k - 1), "K(K-1) escrow entries");
+        assertEq(signals.length, 5 + k + words.length + escrow.length, "5 + K + W + K(K-1) signals");
         assertEq(signals[0], _domain(json), "domain");
         assertEq(signals[1], vm.parseJsonUint(json, ".round"), "round");
         assertEq(signals[2], vm.parseJsonUint(json, ".chunk"), "chunk");
         for (uint256 s; s < k; ++s) {
             assertEq(signals[3 + s], commitments[s], "commitments by slot");
         }
+        uint256[] memory ring = _ring(json);
+        uint256 member = vm.parseJsonUint(json, ".member");
+        assertEq(signals[3 + k], RingReference.slotsWord(ring, member, k), "slots on the ring");
+        assertFalse(RingReference.escrows(k, ring.length), "the test variant never escrows");
+        assertEq(signals[3 + k] >> (2 * k), 0, "escrow bit 2K off");
         assertEq(signals[4 + k], vm.parseJsonUint(json, ".bound"), "bound");
         for (uint256 i; i < words.length; ++i) {
             assertEq(signals[5 + k + i], words[i], "words");
+        }
+        for (uint256 e; e < escrow.length; ++e) {
+            assertEq(signals[5 + k + words.length + e], escrow[e], "escrow");
+            assertEq(escrow[e], 0, "escrow off: every entry 0");
         }
         assertTrue(groth16.verify(verifier, proof, signals), "fixture must verify");
         _assertTamperingFails(verifier, proof, signals);
@@ -422,6 +475,69 @@ contract RealVerifierTest is Test {
         assertEq(v[5], commitment, "commitment of the slot");
     }
 
+    /// @dev `holder` opens the pad of `member`'s escrow entry e(j, h), j the slot of `dropped`
+    ///      and h the holder's: signals D, round, chunk, the member's commitment of slot h,
+    ///      tag(j, h) = 1 + e(j, h) + E·[member < holder], pad (the order
+    ///      `ChunkRecovery.revealShare` assembles). The fixture task (K = 2) does not escrow, so
+    ///      no chunk carries the entry; the statement is the same.
+    function test_RealProof_EscrowPad_TamperingFails() public {
+        address verifier = _deployFor("EscrowPadVerifier", ESCROW_PAD_SIGNALS);
+        string memory json = _fixture("escrow_pad");
+        IFA.Proof memory proof = _proof(json, ".proof");
+        uint256[] memory signals = vm.parseJsonUintArray(json, ".publicSignals");
+        uint256[] memory commitments = vm.parseJsonUintArray(json, ".commitments");
+        uint256[] memory ring = _ring(json);
+        uint256 k = vm.parseJsonUint(json, ".neighbors");
+        uint256 member = vm.parseJsonUint(json, ".member");
+        uint256 holder = vm.parseJsonUint(json, ".holder");
+        uint256 j = RingReference.slotOf(ring, member, vm.parseJsonUint(json, ".dropped"), k);
+        uint256 h = RingReference.slotOf(ring, member, holder, k);
+
+        assertTrue(j != h, "two slots of the member");
+        assertEq(signals.length, ESCROW_PAD_SIGNALS, "D, round, chunk, commitment, tag, pad");
+        assertEq(signals[0], _domain(json), "domain");
+        assertEq(signals[1], vm.parseJsonUint(json, ".round"), "round");
+        assertEq(signals[2], vm.parseJsonUint(json, ".chunk"), "chunk");
+        assertEq(signals[3], commitments[h], "the member's commitment of the holder's slot");
+        assertEq(signals[4], vm.parseJsonUint(json, ".tag"), "tag");
+        assertEq(signals[4], EscrowReference.tag(j, h, k, member < holder), "tag(j, h)");
+        assertEq(signals[5], vm.parseJsonUint(json, ".pad"), "pad");
+        assertTrue(groth16.verify(verifier, proof, signals), "fixture must verify");
+        _assertTamperingFails(verifier, proof, signals);
+
+        // The pad of the entry in the other direction (the holder's escrow at the member, the
+        // other half of the tags) is another statement.
+        signals[4] = EscrowReference.tag(j, h, k, holder < member);
+        assertFalse(groth16.verify(verifier, proof, signals), "the other direction's tag");
+    }
+
+    /// @dev The mask of the seed `member` shares with `dropped`: signals seed, mask[W] (the
+    ///      order `ChunkRecovery.recoverMask` assembles). Its words are those `MaskReveal`
+    ///      proves from the pair's committed secret (`mask_reveal_test.json`): a recovered seed
+    ///      removes exactly the mask the member's own reveal would.
+    function test_RealProof_SeedMask_TamperingFails() public {
+        address verifier = _deployFor("SeedMaskTestVerifier", 1 + uint256(TEST_WORDS));
+        string memory json = _fixture("seed_mask_test");
+        string memory reveal = _fixture("mask_reveal_test");
+        IFA.Proof memory proof = _proof(json, ".proof");
+        uint256[] memory signals = vm.parseJsonUintArray(json, ".publicSignals");
+        uint256[] memory masks = vm.parseJsonUintArray(json, ".masks");
+
+        assertEq(masks.length, TEST_WORDS, "W mask words");
+        assertEq(signals.length, 1 + masks.length, "seed, mask[W]");
+        assertEq(signals[0], vm.parseJsonUint(json, ".seed"), "seed");
+        for (uint256 i; i < masks.length; ++i) {
+            assertEq(signals[1 + i], masks[i], "masks");
+        }
+        assertEq(vm.parseJsonUint(json, ".member"), vm.parseJsonUint(reveal, ".member"), "member");
+        assertEq(
+            vm.parseJsonUint(json, ".dropped"), vm.parseJsonUint(reveal, ".dropped"), "dropped"
+        );
+        assertEq(masks, vm.parseJsonUintArray(reveal, ".masks"), "MaskReveal's mask words");
+        assertTrue(groth16.verify(verifier, proof, signals), "fixture must verify");
+        _assertTamperingFails(verifier, proof, signals);
+    }
+
     /// @dev The proof fails with any one signal changed.
     function _assertTamperingFails(address verifier, IFA.Proof memory proof, uint256[] memory v)
         internal
@@ -453,11 +569,15 @@ contract RealVerifierTest is Test {
                 laneBits: TEST_LANE_BITS,
                 valueBits: TEST_VALUE_BITS,
                 revealVerifier: _deploy("MaskRevealTestVerifier"),
-                pairVerifier: _deploy("PairCommitVerifier")
+                pairVerifier: _deploy("PairCommitVerifier"),
+                escrowVerifier: _deploy("EscrowPadVerifier"),
+                seedMaskVerifier: _deploy("SeedMaskTestVerifier")
             }),
             vkeyHash: keccak256("masked_update_test.vkey.json"),
             revealVkeyHash: keccak256("mask_reveal_test.vkey.json"),
-            pairVkeyHash: keccak256("pair_commit.vkey.json")
+            pairVkeyHash: keccak256("pair_commit.vkey.json"),
+            escrowVkeyHash: keccak256("escrow_pad.vkey.json"),
+            seedMaskVkeyHash: keccak256("seed_mask_test.vkey.json")
         });
         return new VerifierRegistry(
             _deploy("KeyPossessionVerifier"), keccak256("key_possession.vkey.json"), true, variants
@@ -499,6 +619,9 @@ contract RealVerifierTest is Test {
         t.member = vm.parseJsonUint(json, ".member");
         t.commitments = vm.parseJsonUintArray(json, ".commitments");
         t.words = vm.parseJsonUintArray(json, ".words");
+        t.escrow = vm.keyExistsJson(json, ".escrow")
+            ? vm.parseJsonUintArray(json, ".escrow")
+            : new uint256[](uint256(TEST_NEIGHBORS) * (TEST_NEIGHBORS - 1));
         t.proof = _proof(json, ".proof");
         uint256 chunk = vm.parseJsonUint(json, ".chunk");
         require(vm.parseJsonUint(json, ".round") == 1, "fixtures are for round 1");
@@ -757,7 +880,7 @@ contract RealVerifierTest is Test {
         address member = t.members[t.member];
         vm.expectRevert(abi.encodeWithSelector(IFA.NotJoined.selector, t.taskId, member));
         vm.prank(member);
-        t.agg.submitChunk(t.taskId, 1, 0, t.words, t.proof);
+        t.agg.submitChunk(t.taskId, 1, 0, t.words, t.escrow, t.proof);
     }
 
     /// @dev The fixtures' round on the aggregator: the proving member registers its key and
@@ -768,6 +891,7 @@ contract RealVerifierTest is Test {
     ///      (below `dropped`) had added it. The public inputs the aggregator assembles are the
     ///      circuits'.
     function test_RealProof_RoundOnAggregator() public {
+        _escrowFixture("masked_update_test");
         FixtureTask memory t = _fixtureTask();
         string memory reveal = _fixture("mask_reveal_test");
         assertEq(vm.parseJsonUint(reveal, ".member"), t.member, "mask_reveal_test.json: member");
@@ -790,10 +914,10 @@ contract RealVerifierTest is Test {
             abi.encodeWithSelector(IFA.InvalidProof.selector, t.taskId, 1, chunk, member)
         );
         vm.prank(member);
-        t.agg.submitChunk(t.taskId, 1, chunk, t.words, t.proof);
+        t.agg.submitChunk(t.taskId, 1, chunk, t.words, t.escrow, t.proof);
         t.words[0] = (t.words[0] + P - 1) % P;
         vm.prank(member);
-        t.agg.submitChunk(t.taskId, 1, chunk, t.words, t.proof);
+        t.agg.submitChunk(t.taskId, 1, chunk, t.words, t.escrow, t.proof);
 
         uint256 bitmap = _standInContributors(t, chunk, dropped);
         (uint256 contributors, uint256 count) = t.agg.chunkContributors(t.taskId, 1, chunk);
@@ -811,7 +935,7 @@ contract RealVerifierTest is Test {
         returns (uint256 bitmap)
     {
         _acceptStandIns(t.pairVerifier, PAIR_COMMIT_SIGNALS);
-        _acceptStandIns(t.verifier, 5 + t.commitments.length + t.words.length);
+        _acceptStandIns(t.verifier, TEST_SIGNALS);
         uint256 others;
         for (uint256 m; m < t.members.length && others < 2; ++m) {
             if (m == t.member || m == dropped) continue;
@@ -821,14 +945,14 @@ contract RealVerifierTest is Test {
                 abi.encodeWithSelector(IFA.InvalidProof.selector, t.taskId, 1, chunk, other)
             );
             vm.prank(other);
-            t.agg.submitChunk(t.taskId, 1, chunk, t.words, t.proof);
+            t.agg.submitChunk(t.taskId, 1, chunk, t.words, t.escrow, t.proof);
 
             uint256[] memory words = new uint256[](t.words.length);
             for (uint256 i; i < words.length; ++i) {
                 words[i] = uint256(keccak256(abi.encode("stand-in words", m, i))) % P;
             }
             vm.prank(other);
-            t.agg.submitChunk(t.taskId, 1, chunk, words, _standInProof());
+            t.agg.submitChunk(t.taskId, 1, chunk, words, t.escrow, _standInProof());
             bitmap |= 2 ** m;
             ++others;
         }

@@ -176,7 +176,7 @@ contract RevealMaskTest is AggregatorFixture {
             }
             uint256[] memory y = _masked(id, i, x, maskSalt);
             vm.prank(members[i]);
-            agg.submitChunk(id, 1, 0, y, _proof());
+            agg.submitChunk(id, 1, 0, y, _escrow(), _proof());
         }
     }
 
@@ -373,8 +373,19 @@ contract RevealMaskTest is AggregatorFixture {
         agg.revealMask(taskId, 1, 0, members[r[5]], new uint256[](W), _proof());
     }
 
+    /// @dev The recovery window that follows the reveal window is no time for `revealMask`.
+    function test_RevertWhen_RevealMask_InTheRecoveryWindow() public {
+        uint256 deadline = agg.roundInfo(taskId, 1).revealDeadline;
+        vm.warp(agg.roundInfo(taskId, 1).recoveryDeadline - 1);
+        vm.expectRevert(
+            abi.encodeWithSelector(IFA.RevealWindowClosed.selector, taskId, 1, deadline)
+        );
+        vm.prank(members[r[0]]);
+        agg.revealMask(taskId, 1, 0, members[r[5]], new uint256[](W), _proof());
+    }
+
     function test_RevertWhen_RevealMask_AfterFinalization() public {
-        _toRevealDeadline(taskId, 1);
+        _toRecoveryDeadline(taskId, 1);
         _finalize(taskId, 1);
         vm.expectRevert(abi.encodeWithSelector(IFA.NotCurrentRound.selector, taskId, 1, 2));
         vm.prank(members[r[0]]);

@@ -28,7 +28,8 @@ contract ViewsTest is AggregatorFixture {
             [uint256(2), 0, 3, 1],
             [uint256(1), 3, 0, 2]
         ];
-        uint256[6] memory slots = [uint256(0xFF), 0xFE, 0xF7, 0xF9, 0xF0, 0xF0];
+        // Four active slots each: the task escrows (bit 2K = 0x100).
+        uint256[6] memory slots = [uint256(0x1FF), 0x1FE, 0x1F7, 0x1F9, 0x1F0, 0x1F0];
         for (uint256 i; i < N_MEMBERS; ++i) {
             (address[] memory ring, uint256 s) = agg.neighbors(id, members[i]);
             assertEq(ring.length, K);
@@ -136,6 +137,31 @@ contract ViewsTest is AggregatorFixture {
         assertEq(uint8(agg.roundInfo(taskId, 1).status), uint8(IFA.RoundStatus.Recovery));
         _toRevealDeadline(taskId, 1);
         assertEq(uint8(agg.roundInfo(taskId, 1).status), uint8(IFA.RoundStatus.Recovery));
+        _toRecoveryDeadline(taskId, 1);
+        assertEq(uint8(agg.roundInfo(taskId, 1).status), uint8(IFA.RoundStatus.Recovery));
+    }
+
+    /// @dev The recovery deadline is computed, not stored: one reveal period after the reveal
+    ///      deadline for a task that escrows (the fixture's: K = 4, six members), the reveal
+    ///      deadline itself for one that does not (three members: two active slots), in every
+    ///      round.
+    function test_RoundInfo_RecoveryDeadline() public {
+        IFA.RoundInfo memory info = agg.roundInfo(taskId, 1);
+        assertEq(info.revealDeadline, info.submissionDeadline + REVEAL);
+        assertEq(info.recoveryDeadline, info.revealDeadline + REVEAL);
+
+        address[] memory three = new address[](3);
+        (three[0], three[1], three[2]) = (members[0], members[1], members[2]);
+        gov.setMembers(three);
+        _registerSpareKeys(1); // task 1 took every member's first key
+        uint256 small = _newTask(_config());
+        info = agg.roundInfo(small, 1);
+        assertEq(info.recoveryDeadline, info.revealDeadline);
+
+        _toSubmissionDeadline(taskId, 1);
+        agg.abortRound(taskId, 1);
+        info = agg.roundInfo(taskId, 2);
+        assertEq(info.recoveryDeadline, info.revealDeadline + REVEAL);
     }
 
     function test_RevertWhen_RoundInfo_RoundNotStarted() public {
@@ -205,7 +231,10 @@ contract ViewsTest is AggregatorFixture {
         assertFalse(_isRecoverable(taskId, 1, 0));
         assertTrue(_isRecoverable(taskId, 1, 2));
 
+        // In the recovery window (the task escrows) the chunk still awaits its reveals.
         _toRevealDeadline(taskId, 1);
+        assertEq(uint8(agg.chunkStatus(taskId, 1, 0)), uint8(IFA.ChunkStatus.AwaitingReveals));
+        _toRecoveryDeadline(taskId, 1);
         assertEq(uint8(agg.chunkStatus(taskId, 1, 0)), uint8(IFA.ChunkStatus.Void));
         assertEq(uint8(agg.chunkStatus(taskId, 1, 2)), uint8(IFA.ChunkStatus.Recoverable));
     }

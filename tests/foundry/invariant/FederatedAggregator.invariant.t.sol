@@ -6,8 +6,9 @@ import {IFederatedAggregator as IFA} from "../../../contracts/interfaces/IFedera
 import {AggregatorFixture} from "../utils/AggregatorFixture.sol";
 import {AggregatorHandler} from "./handlers/AggregatorHandler.sol";
 
-/// @notice Invariants of a SecAgg task under random joins, masked submissions, mask reveals,
-///         time jumps, batched finalisations, aborts and redraws (see tests/foundry/README.md).
+/// @notice Invariants of a SecAgg task under random joins, masked submissions with their seed
+///         escrow, mask reveals, withdrawals, escrow share reveals and mask recoveries, time
+///         jumps, batched finalisations, aborts and redraws (see tests/foundry/README.md).
 ///         Runs and depth come from the foundry.toml profile (`default` fast, `ci` ≥ 100,000
 ///         calls each).
 contract FederatedAggregatorInvariantTest is AggregatorFixture {
@@ -196,8 +197,25 @@ contract FederatedAggregatorInvariantTest is AggregatorFixture {
         assertEq(handler.withdrawMismatches(), 0);
     }
 
+    /// @dev Escrow recovery: every accepted `revealShare` named an owner whose component
+    ///      reached t_min, with its submitted escrow, in the recovery window; every accepted
+    ///      `recoverMask` came in the recovery window [reveal deadline, recovery deadline) of a
+    ///      chunk with t_min contributors, once every holder's share was open, and its seed
+    ///      (`escrowedSeed`) is the pair's; the mask it removed is counted as a reveal (the
+    ///      accumulator invariants hold it to its owner's sign).
+    function invariant_RecoveriesUseTheEscrowedSeedInTheRecoveryWindow() public view {
+        assertEq(handler.recoveryMismatches(), 0);
+        AggregatorHandler.Reveal[] memory recoveries = handler.recoveries();
+        for (uint256 i; i < recoveries.length; ++i) {
+            IFA.RoundInfo memory info = agg.roundInfo(taskId, recoveries[i].round);
+            assertGe(recoveries[i].timestamp, info.revealDeadline);
+            assertLt(recoveries[i].timestamp, info.recoveryDeadline);
+            assertGe(recoveries[i].contributorsAtReveal, T_MIN);
+        }
+    }
+
     function afterInvariant() external view {
-        string[17] memory keys = [
+        string[21] memory keys = [
             "join.ok",
             "join.refused",
             "submit.ok",
@@ -214,6 +232,10 @@ contract FederatedAggregatorInvariantTest is AggregatorFixture {
             "redraw.refused",
             "withdraw.ok",
             "withdraw.refused",
+            "share.ok",
+            "share.refused",
+            "recover.ok",
+            "recover.refused",
             "warp"
         ];
         for (uint256 i; i < keys.length; ++i) {

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {Test} from "forge-std/Test.sol";
+import {ChunkRecovery} from "../../../contracts/ChunkRecovery.sol";
 import {FederatedAggregator} from "../../../contracts/FederatedAggregator.sol";
 import {IFederatedAggregator} from "../../../contracts/interfaces/IFederatedAggregator.sol";
 import {IKeyRegistry} from "../../../contracts/interfaces/IKeyRegistry.sol";
@@ -53,6 +54,8 @@ abstract contract AggregatorFixture is Test {
     MockGroth16Verifier internal revealVerifier;
     MockGroth16Verifier internal pairVerifier;
     MockGroth16Verifier internal keyVerifier;
+    MockGroth16Verifier internal escrowVerifier;
+    MockGroth16Verifier internal seedMaskVerifier;
 
     address[] internal members;
     /// @dev The first key of each of the first `keys.length` members, registered by `_enrol`.
@@ -68,10 +71,12 @@ abstract contract AggregatorFixture is Test {
     uint256[2] private _lastCrowdKey;
 
     function setUp() public virtual {
-        verifier = new MockGroth16Verifier(5 + uint256(K) + W);
+        verifier = new MockGroth16Verifier(5 + uint256(K) + W + uint256(K) * (K - 1));
         revealVerifier = new MockGroth16Verifier(4 + uint256(W));
         pairVerifier = new MockGroth16Verifier(6);
         keyVerifier = new MockGroth16Verifier(3);
+        escrowVerifier = new MockGroth16Verifier(6);
+        seedMaskVerifier = new MockGroth16Verifier(1 + uint256(W));
         registry = _newRegistry(_variants());
         (gov, agg) = _deploy();
         for (uint256 i; i < N_MEMBERS; ++i) {
@@ -102,7 +107,9 @@ abstract contract AggregatorFixture is Test {
             circuit: circuit,
             vkeyHash: keccak256(abi.encode(name, "MaskedUpdate")),
             revealVkeyHash: keccak256(abi.encode(name, "MaskReveal")),
-            pairVkeyHash: keccak256("PairCommit")
+            pairVkeyHash: keccak256("PairCommit"),
+            escrowVkeyHash: keccak256("EscrowPad"),
+            seedMaskVkeyHash: keccak256(abi.encode(name, "SeedMask"))
         });
     }
 
@@ -178,6 +185,11 @@ abstract contract AggregatorFixture is Test {
         registry = _newRegistry(_append(v, _entry("masked_update_extra", circuit)));
         (gov, agg) = _deploy();
         _enrol();
+    }
+
+    /// @dev The `ChunkRecovery` the aggregator deployed.
+    function _recovery() internal view returns (ChunkRecovery) {
+        return ChunkRecovery(agg.recovery());
     }
 
     /// @dev The `KeyRegistry` the aggregator deployed.
@@ -313,7 +325,9 @@ abstract contract AggregatorFixture is Test {
             laneBits: B,
             valueBits: R,
             revealVerifier: address(revealVerifier),
-            pairVerifier: address(pairVerifier)
+            pairVerifier: address(pairVerifier),
+            escrowVerifier: address(escrowVerifier),
+            seedMaskVerifier: address(seedMaskVerifier)
         });
     }
 
@@ -499,13 +513,27 @@ abstract contract AggregatorFixture is Test {
         }
     }
 
+    /// @dev K·(K−1) zero escrow entries for a task of the fixture's variant (K = 4): what a
+    ///      chunk carries where no test looks at its escrow (the mock verifier takes any).
+    function _escrow() internal pure returns (uint256[] memory) {
+        return new uint256[](uint256(K) * (K - 1));
+    }
+
     function _submit(uint256 taskId, uint256 round, uint256 member, uint256 chunk)
         internal
         returns (uint256[] memory words)
     {
         words = _words(uint256(keccak256(abi.encode(taskId, round, member, chunk))));
+        uint256[] memory escrow = _escrowOf(taskId);
         vm.prank(members[member]);
-        agg.submitChunk(taskId, round, chunk, words, _proof());
+        agg.submitChunk(taskId, round, chunk, words, escrow, _proof());
+    }
+
+    /// @dev K·(K−1) zero escrow entries for the task's K (read from `taskCircuit`: call it before
+    ///      a `vm.prank` or `vm.expectRevert`, not inside the call they apply to).
+    function _escrowOf(uint256 taskId) internal view returns (uint256[] memory) {
+        uint256 k = agg.taskCircuit(taskId).neighbors;
+        return new uint256[](k * (k - 1));
     }
 
     /// @dev A stand-in for the W mask words PRG(Poseidon4(ECDH(sk_a, pk_b).x, D, round, chunk))
@@ -581,5 +609,11 @@ abstract contract AggregatorFixture is Test {
 
     function _toRevealDeadline(uint256 taskId, uint256 round) internal {
         vm.warp(agg.roundInfo(taskId, round).revealDeadline);
+    }
+
+    /// @dev The end of the recovery window: = the reveal deadline for a task that does not
+    ///      escrow, one reveal period later for one that does (the fixture's: K = 4, n = 6).
+    function _toRecoveryDeadline(uint256 taskId, uint256 round) internal {
+        vm.warp(agg.roundInfo(taskId, round).recoveryDeadline);
     }
 }

@@ -58,7 +58,8 @@ library RingReference {
     }
 
     /// @dev Member i's slots word for K = k: bit s set when i's index is below slot s's
-    ///      neighbour's, bit k + s set when slot s is active (both 0 for an inactive slot).
+    ///      neighbour's, bit k + s set when slot s is active (both 0 for an inactive slot), bit
+    ///      2k set when the task escrows its seeds (at least 3 active slots).
     function slotsWord(uint256[] memory order, uint256 i, uint256 k)
         internal
         pure
@@ -69,6 +70,12 @@ library RingReference {
             if (i < neighbor(order, i, s)) word |= 2 ** s;
             word |= 2 ** (k + s);
         }
+        if (active >= 3) word |= 2 ** (2 * k);
+    }
+
+    /// @dev Whether a task of n members and K = k escrows its seeds: min(k, n − 1) ≥ 3.
+    function escrows(uint256 k, uint256 n) internal pure returns (bool) {
+        return activeSlots(k, n) >= 3;
     }
 
     /// @dev Whether `order` holds each of 0..n−1 exactly once.

@@ -5,17 +5,20 @@ import {CommonBase} from "forge-std/Base.sol";
 import {StdCheats} from "forge-std/StdCheats.sol";
 import {StdUtils} from "forge-std/StdUtils.sol";
 import {Vm} from "forge-std/Vm.sol";
+import {ChunkRecovery} from "../../../../contracts/ChunkRecovery.sol";
 import {FederatedAggregator} from "../../../../contracts/FederatedAggregator.sol";
 import {
     IFederatedAggregator as IFA
 } from "../../../../contracts/interfaces/IFederatedAggregator.sol";
 import {IKeyRegistry} from "../../../../contracts/interfaces/IKeyRegistry.sol";
+import {EscrowReference} from "../../utils/EscrowReference.sol";
 import {RingReference} from "../../utils/RingReference.sol";
 
-/// @notice Drives one SecAgg task, its ring drawn, through random joins, masked submissions,
-///         mask reveals, withdrawals of isolated contributors, time jumps, batched
-///         finalisations, aborts and attempts to redraw the ring, and keeps ghost records of
-///         what the aggregator accepted.
+/// @notice Drives one SecAgg task, its ring drawn, through random joins, masked submissions
+///         (with their seed escrow), mask reveals, withdrawals of isolated contributors, escrow
+///         share reveals and mask recoveries, time jumps, batched finalisations, aborts and
+///         attempts to redraw the ring, and keeps ghost records of what the aggregator and its
+///         `ChunkRecovery` accepted.
 /// @dev Every call is attempted as a real member would (including refused ones: second joins,
 ///      duplicates, reveals before the deadline or for void chunks, empty batches); only
 ///      accepted calls update the ghosts. A member joins the task before its first submission,
@@ -24,6 +27,9 @@ import {RingReference} from "../../utils/RingReference.sol";
 ///      x + Σ ±m_ij over its active neighbours j (+ when i is below j) with symmetric pair masks
 ///      m_ij (`pairMask`, the field's ends mixed in), and reveals carry the right m_ij (the mock
 ///      verifiers accept any proof; the real ones are what makes a wrong mask impossible).
+///      Each submission escrows the member's pair seeds as `EscrowReference.escrow` does (keccak
+///      stand-ins for seeds and pads); share reveals carry the right pad, and mask recoveries
+///      the pair's m_ij.
 contract AggregatorHandler is CommonBase, StdCheats, StdUtils {
     uint256 internal constant P =
         21888242871839275222246405745257275088548364400416034343698204186575808495617;
@@ -37,6 +43,7 @@ contract AggregatorHandler is CommonBase, StdCheats, StdUtils {
     }
 
     FederatedAggregator public immutable agg;
+    ChunkRecovery public immutable recovery;
     IKeyRegistry public immutable keyRegistry;
     uint256 public immutable taskId;
     address[] internal _members;
@@ -66,6 +73,18 @@ contract AggregatorHandler is CommonBase, StdCheats, StdUtils {
     mapping(uint256 => mapping(uint256 => uint256)) public ghostContributors;
     mapping(uint256 => mapping(uint256 => uint256)) public ghostReveals;
     Reveal[] internal _reveals;
+    /// masks removed by `recoverMask` (timestamp: when), counted in `ghostReveals` too
+    Reveal[] internal _recoveries;
+    /// round → chunk → member → the escrow entries it submitted
+    mapping(uint256 => mapping(uint256 => mapping(uint256 => uint256[]))) internal _sentEscrows;
+    /// round → chunk → owner → dropped → bitmap of the owner's holder slots whose share was
+    /// revealed
+    mapping(uint256 => mapping(uint256 => mapping(uint256 => mapping(uint256 => uint256)))) public
+        ghostShares;
+    /// `revealShare` calls accepted for an isolated owner, outside the recovery window, or
+    /// emitting another share than the one escrowed; `recoverMask` calls accepted before every
+    /// share was revealed, outside the recovery window, or whose seed was not the pair's
+    uint256 public recoveryMismatches;
     uint256[] internal _endedRounds;
     mapping(uint256 round => bytes32) public endedSnapshot;
     /// member → the commitments its accepted join posted (empty until then)
@@ -87,6 +106,7 @@ contract AggregatorHandler is CommonBase, StdCheats, StdUtils {
 
     constructor(FederatedAggregator agg_, uint256 taskId_, address[] memory members_) {
         agg = agg_;
+        recovery = ChunkRecovery(agg_.recovery());
         keyRegistry = IKeyRegistry(agg_.keys());
         taskId = taskId_;
         _members = members_;
@@ -225,9 +245,10 @@ contract AggregatorHandler is CommonBase, StdCheats, StdUtils {
                 y[w] = addmod(y[w], added ? m[w] : P - m[w], P);
             }
         }
+        uint256[] memory escrow = _escrow(member, round, chunk, wordSeed);
         IFA.Proof memory proof;
         vm.prank(_members[member]);
-        try agg.submitChunk(taskId, round, chunk, y, proof) {
+        try agg.submitChunk(taskId, round, chunk, y, escrow, proof) {
             calls["submit.ok"]++;
             for (uint256 w; w < words; ++w) {
                 ghostSum[round][chunk][w] = addmod(ghostSum[round][chunk][w], y[w], P);
@@ -238,6 +259,7 @@ contract AggregatorHandler is CommonBase, StdCheats, StdUtils {
             ghostContributors[round][chunk] |= 2 ** member;
             _sentWords[round][chunk][member] = y;
             _sentValues[round][chunk][member] = x;
+            _sentEscrows[round][chunk][member] = escrow;
         } catch {
             calls["submit.refused"]++;
         }
@@ -349,8 +371,10 @@ contract AggregatorHandler is CommonBase, StdCheats, StdUtils {
         uint256[] memory y = _sentWords[round][chunk][member];
         if (y.length == 0) y = new uint256[](words);
         if (tamper % 2 == 1) y[tamper % words] = addmod(y[tamper % words], 1, P);
+        uint256[] memory escrow = _sentEscrows[round][chunk][member];
+        if (escrow.length == 0) escrow = new uint256[](k * (k - 1));
         vm.prank(address(uint160(uint256(keccak256(abi.encode("withdrawer", tamper))))));
-        try agg.withdrawChunk(taskId, round, chunk, _members[member], y) {
+        try recovery.withdrawChunk(taskId, round, chunk, _members[member], y, escrow) {
             calls["withdraw.ok"]++;
             (, uint256 count) = agg.chunkContributors(taskId, round, chunk);
             if (
@@ -369,6 +393,205 @@ contract AggregatorHandler is CommonBase, StdCheats, StdUtils {
             ghostContributors[round][chunk] &= ~(2 ** member);
         } catch {
             calls["withdraw.refused"]++;
+        }
+    }
+
+    /// @dev The member's escrow of a chunk of a round: every pair seed of its active slots,
+    ///      shared among its other active slots as `EscrowReference.escrow` does.
+    function _escrow(uint256 member, uint256 round, uint256 chunk, uint256 salt)
+        internal
+        view
+        returns (uint256[] memory)
+    {
+        uint256[] memory ring = new uint256[](k);
+        for (uint256 s; s < k; ++s) {
+            ring[s] = _ring[member][s];
+        }
+        uint256 active = RingReference.activeSlots(k, _members.length);
+        return EscrowReference.escrow(member, ring, active, active >= 3, domain, round, chunk, salt);
+    }
+
+    /// @notice The stand-in seed of the pair {i, j} for a chunk of a round (what the escrow of
+    ///         either shares).
+    function pairSeed(uint256 i, uint256 j, uint256 round, uint256 chunk)
+        public
+        view
+        returns (uint256)
+    {
+        return EscrowReference.seed(i, j, domain, round, chunk);
+    }
+
+    /// @dev A contributor of the chunk and the slot of one of its non-contributing neighbours,
+    ///      when there are such (as `reveal` picks them).
+    function _pickPair(uint256 round, uint256 chunk, uint256 memberSeed, uint256 slotSeed)
+        internal
+        view
+        returns (uint256 owner, uint256 slot)
+    {
+        uint256 n = _members.length;
+        (uint256 bitmap,) = agg.chunkContributors(taskId, round, chunk);
+        owner = _bound(memberSeed, 0, n - 1);
+        for (uint256 i; i < n && (bitmap >> owner) & 1 == 0; ++i) {
+            owner = (owner + 1) % n;
+        }
+        for (uint256 i; i < k; ++i) {
+            slot = (_bound(slotSeed, 0, k - 1) + i) % k;
+            if ((bitmap >> _ring[owner][slot]) & 1 == 0) break;
+        }
+    }
+
+    /// @dev With bit 0 of `options` set, waits for the round's reveal deadline (the recovery
+    ///      window opens then), as a recovering member would.
+    function _waitForRecovery(uint256 round, uint256 options) internal {
+        if (options & 1 == 0) return;
+        uint256 deadline = agg.roundInfo(taskId, round).revealDeadline;
+        // forge-lint: disable-next-line(block-timestamp)
+        if (block.timestamp < deadline) vm.warp(deadline);
+    }
+
+    function _inRecoveryWindow(uint256 round) internal view returns (bool) {
+        IFA.RoundInfo memory info = agg.roundInfo(taskId, round);
+        // forge-lint: disable-next-line(block-timestamp)
+        return block.timestamp >= info.revealDeadline && block.timestamp < info.recoveryDeadline;
+    }
+
+    /// @dev Opens one holder's share (slot from `holderSeed`, not the dropped neighbour's) of a
+    ///      pair picked as `reveal` picks it, with the right pad; bit 1 of `options` changes an
+    ///      escrow entry (refused). Accepted only in the recovery window, for a contributor whose
+    ///      component reaches t_min, a dropped neighbour whose mask is still in, once per holder.
+    function revealShare(
+        uint256 memberSeed,
+        uint256 slotSeed,
+        uint256 holderSeed,
+        uint256 chunkSeed,
+        uint256 options
+    ) external {
+        uint256 chunk = _bound(chunkSeed, 0, chunks - 1);
+        uint256 round = currentRound();
+        _waitForRecovery(round, options);
+        (uint256 owner, uint256 j) = _pickPair(round, chunk, memberSeed, slotSeed);
+        uint256 h = _bound(holderSeed, 0, k - 1);
+        if (h == j) h = (h + 1) % k;
+        _revealShare(round, chunk, owner, j, h, (options >> 1) & 1 == 1);
+    }
+
+    /// @dev The arguments of one `revealShare` call.
+    struct Share {
+        uint256 round;
+        uint256 chunk;
+        address owner;
+        address dropped;
+        address holder;
+        bytes32 wordsHash;
+        uint256[] escrow;
+        uint256 pad;
+    }
+
+    function _revealShare(
+        uint256 round,
+        uint256 chunk,
+        uint256 owner,
+        uint256 j,
+        uint256 h,
+        bool tamper
+    ) internal {
+        Share memory c;
+        (c.round, c.chunk) = (round, chunk);
+        uint256 holder = _ring[owner][h];
+        (c.owner, c.dropped, c.holder) =
+        (_members[owner], _members[_ring[owner][j]], _members[holder]);
+        c.escrow = _sentEscrows[round][chunk][owner];
+        if (c.escrow.length == 0) c.escrow = new uint256[](k * (k - 1));
+        if (tamper) c.escrow[0] = addmod(c.escrow[0], 1, P);
+        c.wordsHash = keccak256(abi.encodePacked(round, _sentWords[round][chunk][owner]));
+        c.pad = _pad(c, owner, holder, EscrowReference.tag(j, h, k, owner < holder));
+        if (!_callRevealShare(c)) return;
+        ghostShares[round][chunk][owner][_ring[owner][j]] |= 2 ** h;
+        (uint256 bitmap,) = agg.chunkContributors(taskId, round, chunk);
+        if (
+            tamper || RingReference.componentSize(_order, bitmap, owner, k) < tMin
+                || !_inRecoveryWindow(round)
+        ) {
+            ++recoveryMismatches;
+        }
+    }
+
+    function _pad(Share memory c, uint256 owner, uint256 holder, uint256 tag)
+        internal
+        view
+        returns (uint256)
+    {
+        return EscrowReference.pad(owner, holder, domain, c.round, c.chunk, tag);
+    }
+
+    function _callRevealShare(Share memory c) internal returns (bool ok) {
+        IFA.Proof memory proof;
+        vm.prank(c.holder);
+        try recovery.revealShare(
+            taskId,
+            c.round,
+            c.chunk,
+            c.owner,
+            c.dropped,
+            c.holder,
+            c.wordsHash,
+            c.escrow,
+            c.pad,
+            proof
+        ) {
+            calls["share.ok"]++;
+            return true;
+        } catch {
+            calls["share.refused"]++;
+        }
+    }
+
+    /// @dev Removes the mask of a pair picked as `reveal` picks it with `recoverMask`, having
+    ///      first opened every holder's share when bit 1 of `options` is set. Accepted only in
+    ///      the recovery window once every share is open; the recovered seed must be the pair's.
+    function recoverMask(uint256 memberSeed, uint256 slotSeed, uint256 chunkSeed, uint256 options)
+        external
+    {
+        uint256 chunk = _bound(chunkSeed, 0, chunks - 1);
+        uint256 round = currentRound();
+        _waitForRecovery(round, options);
+        (uint256 owner, uint256 j) = _pickPair(round, chunk, memberSeed, slotSeed);
+        if ((options >> 1) & 1 == 1) {
+            uint256 active = RingReference.activeSlots(k, _members.length);
+            uint256 dropped = _ring[owner][j];
+            for (uint256 h; h < active; ++h) {
+                if (h == j || (ghostShares[round][chunk][owner][dropped] >> h) & 1 == 1) continue;
+                _revealShare(round, chunk, owner, j, h, false);
+            }
+        }
+        _recoverMask(round, chunk, owner, _ring[owner][j]);
+    }
+
+    function _recoverMask(uint256 round, uint256 chunk, uint256 owner, uint256 dropped) internal {
+        uint256[] memory m = pairMask(owner, dropped, round, chunk);
+        IFA.Proof memory proof;
+        try recovery.recoverMask(
+            taskId, round, chunk, _members[owner], _members[dropped], m, proof
+        ) {
+            calls["recover.ok"]++;
+            // As if the owner had revealed it: it had added the mask iff below the dropped one.
+            for (uint256 w; w < words; ++w) {
+                ghostSum[round][chunk][w] =
+                    addmod(ghostSum[round][chunk][w], owner < dropped ? P - m[w] : m[w], P);
+            }
+            ghostReveals[round][chunk]++;
+            (uint256 seed,, bool complete) =
+                recovery.escrowedSeed(taskId, round, chunk, _members[owner], _members[dropped]);
+            if (
+                !complete || seed != pairSeed(owner, dropped, round, chunk)
+                    || !_inRecoveryWindow(round)
+            ) {
+                ++recoveryMismatches;
+            }
+            (, uint256 count) = agg.chunkContributors(taskId, round, chunk);
+            _recoveries.push(Reveal(round, chunk, block.timestamp, count));
+        } catch {
+            calls["recover.refused"]++;
         }
     }
 
@@ -486,6 +709,10 @@ contract AggregatorHandler is CommonBase, StdCheats, StdUtils {
 
     function reveals() external view returns (Reveal[] memory) {
         return _reveals;
+    }
+
+    function recoveries() external view returns (Reveal[] memory) {
+        return _recoveries;
     }
 
     function endedRounds() external view returns (uint256[] memory) {

@@ -2,12 +2,14 @@
 pragma solidity ^0.8.28;
 
 import {Vm} from "forge-std/Vm.sol";
+import {ChunkRecovery} from "../../../contracts/ChunkRecovery.sol";
+import {IChunkRecovery} from "../../../contracts/interfaces/IChunkRecovery.sol";
 import {IFederatedAggregator as IFA} from "../../../contracts/interfaces/IFederatedAggregator.sol";
 import {AggregatorFixture} from "../utils/AggregatorFixture.sol";
 import {RingReference} from "../utils/RingReference.sol";
 
-/// @notice `withdrawChunk`: anyone takes an isolated contributor's words (the exact ones it
-///         submitted this round) back out of a chunk's accumulator, from the submission deadline
+/// @notice `ChunkRecovery.withdrawChunk`: anyone takes an isolated contributor's words (the exact
+///         ones it submitted this round, with its escrow) back out of a chunk's accumulator, from the submission deadline
 ///         until the chunk is sealed, when the contributor's component among the chunk's
 ///         contributors (joined by ring-neighbour edges) is smaller than t_min, it removed no
 ///         mask in the chunk and the chunk keeps t_min without it; the rest of the chunk then
@@ -15,20 +17,27 @@ import {RingReference} from "../utils/RingReference.sol";
 /// @dev Sixteen members (`_enrolMembers`) on the fixture's variant (K = 4: ring neighbours at
 ///      ±1 and ±2), t_min = 3, so that a ring holds components of every size apart; members are
 ///      named by ring position (`_at`). Positions {0, 1, 2} form a component of t_min, {8, 9}
-///      and {8} isolated ones (more than two positions from the rest). Words each member
-///      submitted are kept in `_sent`; sums are recomputed here from them.
+///      and {8} isolated ones (more than two positions from the rest). Words and escrow each
+///      member submitted are kept in `_sent` and `_sentEscrows`; sums are recomputed here from
+///      them.
 contract WithdrawChunkTest is AggregatorFixture {
     uint256 internal constant N = 16;
 
     uint256 internal taskId;
+    ChunkRecovery internal recovery;
     /// @dev round → chunk → member index → the words it submitted (empty if none).
     mapping(uint256 => mapping(uint256 => mapping(uint256 => uint256[]))) internal _sent;
+    /// @dev round → chunk → member index → the escrow entries it submitted (empty if none).
+    mapping(uint256 => mapping(uint256 => mapping(uint256 => uint256[]))) internal _sentEscrows;
 
     function setUp() public override {
         super.setUp();
         _enrolMembers(N);
         taskId = _createTask();
+        recovery = _recovery();
         assertEq(agg.taskMembers(taskId).length, N);
+        assertEq(recovery.aggregator(), address(agg));
+        assertEq(recovery.keys(), agg.keys());
     }
 
     // ---------------------------------------------------------------------------------------
@@ -43,9 +52,24 @@ contract WithdrawChunkTest is AggregatorFixture {
     }
 
     function _send(uint256 round, uint256 chunk, uint256 i, uint256[] memory words) internal {
+        uint256[] memory escrow = _escrow();
+        for (uint256 e; e < escrow.length; ++e) {
+            escrow[e] = uint256(keccak256(abi.encode("escrow", round, chunk, i, words, e))) % P;
+        }
         vm.prank(members[i]);
-        agg.submitChunk(taskId, round, chunk, words, _proof());
+        agg.submitChunk(taskId, round, chunk, words, escrow, _proof());
         _sent[round][chunk][i] = words;
+        _sentEscrows[round][chunk][i] = escrow;
+    }
+
+    /// @dev The escrow member i submitted with its words (zeros if it submitted none).
+    function _sentEscrow(uint256 round, uint256 chunk, uint256 i)
+        internal
+        view
+        returns (uint256[] memory escrow)
+    {
+        escrow = _sentEscrows[round][chunk][i];
+        if (escrow.length == 0) escrow = _escrow();
     }
 
     /// @dev The members at ring positions `positions` submit; returns their bitmap.
@@ -80,7 +104,16 @@ contract WithdrawChunkTest is AggregatorFixture {
     function _withdraw(uint256 round, uint256 chunk, uint256 i) internal {
         uint256[] memory words = _sent[round][chunk][i];
         vm.prank(outsider);
-        agg.withdrawChunk(taskId, round, chunk, members[i], words);
+        _withdrawWith(round, chunk, i, words);
+    }
+
+    /// @dev `withdrawChunk` of member i with `words` and the escrow it submitted (no external
+    ///      call before it: a `vm.prank` or `vm.expectRevert` applies to it).
+    function _withdrawWith(uint256 round, uint256 chunk, uint256 i, uint256[] memory words)
+        internal
+    {
+        uint256[] memory escrow = _sentEscrow(round, chunk, i);
+        recovery.withdrawChunk(taskId, round, chunk, members[i], words, escrow);
     }
 
     /// @dev Σ of the submitted words of the members in `bitmap`, mod p.
@@ -136,8 +169,8 @@ contract WithdrawChunkTest is AggregatorFixture {
         assertEq(agg.roundInfo(taskId, 1).chunksAtThreshold, 1);
         assertEq(agg.accumulator(taskId, 1, 1), _sumOf(1, 1, bitmap));
 
-        vm.expectEmit(address(agg));
-        emit IFA.ChunkWithdrawn(taskId, 1, 1, members[i8]);
+        vm.expectEmit(address(recovery));
+        emit IChunkRecovery.ChunkWithdrawn(taskId, 1, 1, members[i8]);
         _withdraw(1, 1, i8);
 
         uint256 remaining = bitmap & ~(2 ** i8);
@@ -152,25 +185,29 @@ contract WithdrawChunkTest is AggregatorFixture {
         assertEq(required, _requiredReveals(bitmap) - 3 + 1);
     }
 
-    /// @dev The words `ChunkSubmitted` carries are the ones `withdrawChunk` takes.
+    /// @dev The words and escrow `ChunkSubmitted` carries are the ones `withdrawChunk` takes.
     function test_WithdrawChunk_WithTheWordsOfChunkSubmitted() public {
         uint256 bitmap = _sendAll(1, 2, _positions(0, 1, 2));
         uint256 i = _at(taskId, 8);
         uint256[] memory words = _words(77);
+        uint256[] memory escrow = _words(78);
+        escrow = _copy(escrow, uint256(K) * (K - 1));
         vm.recordLogs();
         vm.prank(members[i]);
-        agg.submitChunk(taskId, 1, 2, words, _proof());
+        agg.submitChunk(taskId, 1, 2, words, escrow, _proof());
         Vm.Log[] memory logs = vm.getRecordedLogs();
         assertEq(logs.length, 1);
         assertEq(logs[0].topics[0], IFA.ChunkSubmitted.selector);
         assertEq(logs[0].topics[3], bytes32(uint256(uint160(members[i]))));
-        (uint256 chunk, uint256[] memory announced) = abi.decode(logs[0].data, (uint256, uint256[]));
+        (uint256 chunk, uint256[] memory announced, uint256[] memory announcedEscrow) =
+            abi.decode(logs[0].data, (uint256, uint256[], uint256[]));
         assertEq(chunk, 2);
         assertEq(announced, words);
+        assertEq(announcedEscrow, escrow);
 
         _toSubmissionDeadline(taskId, 1);
         vm.prank(makeAddr("anyone"));
-        agg.withdrawChunk(taskId, 1, 2, members[i], announced);
+        recovery.withdrawChunk(taskId, 1, 2, members[i], announced, announcedEscrow);
         _assertContributors(1, 2, bitmap);
         assertEq(agg.accumulator(taskId, 1, 2), _sumOf(1, 2, bitmap));
     }
@@ -189,14 +226,14 @@ contract WithdrawChunkTest is AggregatorFixture {
 
         uint256[] memory words = _sent[1][0][i8];
         vm.expectRevert(abi.encodeWithSelector(IFA.TooFewWouldRemain.selector, taskId, 1, 0, 3));
-        agg.withdrawChunk(taskId, 1, 0, members[i8], words);
+        _withdrawWith(1, 0, i8, words);
         _assertContributors(1, 0, bitmap);
         assertEq(agg.accumulator(taskId, 1, 0), _sumOf(1, 0, bitmap));
         assertEq(agg.roundInfo(taskId, 1).chunksAtThreshold, 1);
 
         words = _sent[1][1][lone];
         vm.expectRevert(abi.encodeWithSelector(IFA.TooFewWouldRemain.selector, taskId, 1, 1, 1));
-        agg.withdrawChunk(taskId, 1, 1, members[lone], words);
+        _withdrawWith(1, 1, lone, words);
         _assertContributors(1, 1, 2 ** lone);
     }
 
@@ -260,8 +297,10 @@ contract WithdrawChunkTest is AggregatorFixture {
         }
         assertEq(reveals, 6);
         uint256 revealDeadline = agg.roundInfo(taskId, 1).revealDeadline;
+        uint256 recoveryDeadline = agg.roundInfo(taskId, 1).recoveryDeadline;
+        assertEq(recoveryDeadline, revealDeadline + REVEAL, "the task escrows");
         vm.expectRevert(
-            abi.encodeWithSelector(IFA.RevealsPending.selector, taskId, 1, 0, revealDeadline)
+            abi.encodeWithSelector(IFA.RevealsPending.selector, taskId, 1, 0, recoveryDeadline)
         );
         agg.finalizeRound(taskId, 1, 1);
 
@@ -306,7 +345,7 @@ contract WithdrawChunkTest is AggregatorFixture {
     function test_RevertWhen_WithdrawChunk_UnknownTask() public {
         uint256[] memory words = _words(1);
         vm.expectRevert(abi.encodeWithSelector(IFA.UnknownTask.selector, 99));
-        agg.withdrawChunk(99, 1, 0, members[0], words);
+        recovery.withdrawChunk(99, 1, 0, members[0], words, _sentEscrow(1, 0, 0));
     }
 
     function test_RevertWhen_WithdrawChunk_CkksTask() public {
@@ -314,17 +353,20 @@ contract WithdrawChunkTest is AggregatorFixture {
         uint256[] memory words = _words(1);
         vm.warp(block.timestamp + 30 days);
         vm.expectRevert(abi.encodeWithSelector(IFA.WrongMode.selector, ckksTask, IFA.Mode.Ckks));
-        agg.withdrawChunk(ckksTask, 1, 0, members[0], words);
+        recovery.withdrawChunk(ckksTask, 1, 0, members[0], words, _sentEscrow(1, 0, 0));
     }
 
-    function test_RevertWhen_WithdrawChunk_NotCurrentRound() public {
+    /// @dev A round that has not started (the next one, or round 0) is refused by the
+    ///      aggregator's `roundInfo`, which the recovery contract reads first.
+    function test_RevertWhen_WithdrawChunk_RoundNotStarted() public {
         uint256 i = _sendAt(1, 0, 8);
         uint256[] memory words = _sent[1][0][i];
+        uint256[] memory escrow = _sentEscrow(1, 0, i);
         _toSubmissionDeadline(taskId, 1);
-        vm.expectRevert(abi.encodeWithSelector(IFA.NotCurrentRound.selector, taskId, 2, 1));
-        agg.withdrawChunk(taskId, 2, 0, members[i], words);
-        vm.expectRevert(abi.encodeWithSelector(IFA.NotCurrentRound.selector, taskId, 0, 1));
-        agg.withdrawChunk(taskId, 0, 0, members[i], words);
+        vm.expectRevert(abi.encodeWithSelector(IFA.RoundNotStarted.selector, taskId, 2));
+        recovery.withdrawChunk(taskId, 2, 0, members[i], words, escrow);
+        vm.expectRevert(abi.encodeWithSelector(IFA.RoundNotStarted.selector, taskId, 0));
+        recovery.withdrawChunk(taskId, 0, 0, members[i], words, escrow);
     }
 
     /// @dev The task's last round (of two), aborted: it stays current but is no longer Open.
@@ -341,7 +383,7 @@ contract WithdrawChunkTest is AggregatorFixture {
         vm.expectRevert(
             abi.encodeWithSelector(IFA.RoundEnded.selector, taskId, 2, IFA.RoundStatus.Aborted)
         );
-        agg.withdrawChunk(taskId, 2, 0, members[i], words);
+        _withdrawWith(2, 0, i, words);
     }
 
     /// @dev The task's last round, finalized (every member contributed chunk 0; the others
@@ -359,7 +401,7 @@ contract WithdrawChunkTest is AggregatorFixture {
         vm.expectRevert(
             abi.encodeWithSelector(IFA.RoundEnded.selector, taskId, 2, IFA.RoundStatus.Finalized)
         );
-        agg.withdrawChunk(taskId, 2, 1, members[i], words);
+        _withdrawWith(2, 1, i, words);
     }
 
     /// @dev Before the submission deadline (to its last second), the words are still the
@@ -372,12 +414,12 @@ contract WithdrawChunkTest is AggregatorFixture {
         bytes memory stillOpen =
             abi.encodeWithSelector(IFA.RoundStillOpen.selector, taskId, 1, deadline);
         vm.expectRevert(stillOpen);
-        agg.withdrawChunk(taskId, 1, 0, members[i], words);
+        _withdrawWith(1, 0, i, words);
         vm.warp(deadline - 1);
         vm.expectRevert(stillOpen);
-        agg.withdrawChunk(taskId, 1, 0, members[i], words);
+        _withdrawWith(1, 0, i, words);
         vm.warp(deadline);
-        agg.withdrawChunk(taskId, 1, 0, members[i], words);
+        _withdrawWith(1, 0, i, words);
     }
 
     function test_RevertWhen_WithdrawChunk_ChunkOutOfRange() public {
@@ -385,13 +427,12 @@ contract WithdrawChunkTest is AggregatorFixture {
         uint256[] memory words = _sent[1][0][i];
         _toSubmissionDeadline(taskId, 1);
         vm.expectRevert(abi.encodeWithSelector(IFA.ChunkOutOfRange.selector, taskId, 3, 3));
-        agg.withdrawChunk(taskId, 1, 3, members[i], words);
+        _withdrawWith(1, 3, i, words);
     }
 
     /// @dev Chunk 0 (every member) sealed by a batch of one: refused there, while chunk 1 of
     ///      the same round ({0, 1, 2} and {8}), not sealed, still withdraws. Once the round is
-    ///      finalized (after the reveal deadline: chunk 1 lacks reveals) it is no longer
-    ///      current.
+    ///      finalized (after the recovery deadline: chunk 1 lacks reveals) it has ended.
     function test_RevertWhen_WithdrawChunk_ChunkSealed() public {
         for (uint256 p; p < N; ++p) {
             _sendAt(1, 0, p);
@@ -406,15 +447,17 @@ contract WithdrawChunkTest is AggregatorFixture {
         assertEq(agg.roundInfo(taskId, 1).sealedChunks, 1);
 
         vm.expectRevert(abi.encodeWithSelector(IFA.ChunkSealed.selector, taskId, 1, 0));
-        agg.withdrawChunk(taskId, 1, 0, members[i], words);
+        _withdrawWith(1, 0, i, words);
         _withdraw(1, 1, i);
         _assertContributors(1, 1, bitmap);
 
-        _toRevealDeadline(taskId, 1);
+        _toRecoveryDeadline(taskId, 1);
         _finalize(taskId, 1);
         words = _sent[1][2][j];
-        vm.expectRevert(abi.encodeWithSelector(IFA.NotCurrentRound.selector, taskId, 1, 2));
-        agg.withdrawChunk(taskId, 1, 2, members[j], words);
+        vm.expectRevert(
+            abi.encodeWithSelector(IFA.RoundEnded.selector, taskId, 1, IFA.RoundStatus.Finalized)
+        );
+        _withdrawWith(1, 2, j, words);
     }
 
     function test_RevertWhen_WithdrawChunk_NotTaskMember() public {
@@ -422,12 +465,13 @@ contract WithdrawChunkTest is AggregatorFixture {
         _toSubmissionDeadline(taskId, 1);
         uint256[] memory words = _words(1);
         vm.expectRevert(abi.encodeWithSelector(IFA.NotTaskMember.selector, taskId, outsider));
-        agg.withdrawChunk(taskId, 1, 0, outsider, words);
+        recovery.withdrawChunk(taskId, 1, 0, outsider, words, _escrow());
     }
 
-    /// @dev Only the exact words submitted for this chunk and round: a word changed, one more
-    ///      word, one fewer, another contributor's words, another chunk's, and any words of a
-    ///      member that did not submit are all refused, naming the member.
+    /// @dev Only the exact words and escrow submitted for this chunk and round: a word changed,
+    ///      one more word, one fewer, another contributor's words, another chunk's, the right
+    ///      words with other escrow entries, and any words of a member that did not submit are
+    ///      all refused, naming the member.
     function test_RevertWhen_WithdrawChunk_NotTheSubmittedWords() public {
         _sendAll(1, 0, _positions(0, 1, 2));
         uint256 i = _sendAt(1, 0, 8);
@@ -439,26 +483,39 @@ contract WithdrawChunkTest is AggregatorFixture {
         bytes memory refused =
             abi.encodeWithSelector(IFA.NotTheSubmittedWords.selector, taskId, 1, 0, members[i]);
 
+        uint256[] memory escrow = _sentEscrow(1, 0, i);
         uint256[] memory changed = _copy(words, W);
         changed[W - 1] = addmod(changed[W - 1], 1, P);
         vm.expectRevert(refused);
-        agg.withdrawChunk(taskId, 1, 0, members[i], changed);
+        recovery.withdrawChunk(taskId, 1, 0, members[i], changed, escrow);
 
+        changed = _copy(words, W + 1);
         vm.expectRevert(refused);
-        agg.withdrawChunk(taskId, 1, 0, members[i], _copy(words, W + 1));
+        recovery.withdrawChunk(taskId, 1, 0, members[i], changed, escrow);
+        changed = _copy(words, W - 1);
         vm.expectRevert(refused);
-        agg.withdrawChunk(taskId, 1, 0, members[i], _copy(words, W - 1));
-        uint256[] memory others = _sent[1][0][other];
+        recovery.withdrawChunk(taskId, 1, 0, members[i], changed, escrow);
+        changed = _sent[1][0][other];
         vm.expectRevert(refused);
-        agg.withdrawChunk(taskId, 1, 0, members[i], others);
-        uint256[] memory otherChunk = _sent[1][1][i];
+        recovery.withdrawChunk(taskId, 1, 0, members[i], changed, escrow);
+        changed = _sent[1][1][i];
         vm.expectRevert(refused);
-        agg.withdrawChunk(taskId, 1, 0, members[i], otherChunk);
+        recovery.withdrawChunk(taskId, 1, 0, members[i], changed, escrow);
+
+        // The right words with other escrow entries (one changed, none, another member's).
+        escrow[0] = addmod(escrow[0], 1, P);
+        vm.expectRevert(refused);
+        recovery.withdrawChunk(taskId, 1, 0, members[i], words, escrow);
+        vm.expectRevert(refused);
+        recovery.withdrawChunk(taskId, 1, 0, members[i], words, new uint256[](0));
+        escrow = _sentEscrow(1, 0, other);
+        vm.expectRevert(refused);
+        recovery.withdrawChunk(taskId, 1, 0, members[i], words, escrow);
 
         vm.expectRevert(
             abi.encodeWithSelector(IFA.NotTheSubmittedWords.selector, taskId, 1, 0, members[silent])
         );
-        agg.withdrawChunk(taskId, 1, 0, members[silent], new uint256[](W));
+        _withdrawWith(1, 0, silent, new uint256[](W));
 
         // The exact words pass.
         _withdraw(1, 0, i);
@@ -493,13 +550,15 @@ contract WithdrawChunkTest is AggregatorFixture {
         vm.expectRevert(
             abi.encodeWithSelector(IFA.NotTheSubmittedWords.selector, taskId, 2, 0, members[i])
         );
-        agg.withdrawChunk(taskId, 2, 0, members[i], first);
+        recovery.withdrawChunk(taskId, 2, 0, members[i], first, _sentEscrow(1, 0, i));
         vm.expectRevert(
             abi.encodeWithSelector(IFA.NotTheSubmittedWords.selector, taskId, 2, 1, members[i])
         );
-        agg.withdrawChunk(taskId, 2, 1, members[i], firstOfChunk1);
-        vm.expectRevert(abi.encodeWithSelector(IFA.NotCurrentRound.selector, taskId, 1, 2));
-        agg.withdrawChunk(taskId, 1, 0, members[i], first);
+        recovery.withdrawChunk(taskId, 2, 1, members[i], firstOfChunk1, _sentEscrow(1, 1, i));
+        vm.expectRevert(
+            abi.encodeWithSelector(IFA.RoundEnded.selector, taskId, 1, IFA.RoundStatus.Aborted)
+        );
+        _withdrawWith(1, 0, i, first);
 
         _withdraw(2, 1, i);
         _assertContributors(2, 1, bitmap);
@@ -515,11 +574,11 @@ contract WithdrawChunkTest is AggregatorFixture {
         _sendAll(2, 0, _positions(0, 1, 2));
         _send(2, 0, i, words);
         _toSubmissionDeadline(taskId, 2);
-        agg.withdrawChunk(taskId, 2, 0, members[i], words);
+        _withdrawWith(2, 0, i, words);
         vm.expectRevert(
             abi.encodeWithSelector(IFA.NotContributor.selector, taskId, 2, 0, members[i])
         );
-        agg.withdrawChunk(taskId, 2, 0, members[i], words);
+        _withdrawWith(2, 0, i, words);
     }
 
     /// @dev A second withdrawal of the same member, with the same (right) words, is refused.
@@ -532,7 +591,7 @@ contract WithdrawChunkTest is AggregatorFixture {
         vm.expectRevert(
             abi.encodeWithSelector(IFA.NotContributor.selector, taskId, 1, 0, members[i])
         );
-        agg.withdrawChunk(taskId, 1, 0, members[i], words);
+        _withdrawWith(1, 0, i, words);
         _assertContributors(1, 0, bitmap);
         assertEq(agg.accumulator(taskId, 1, 0), _sumOf(1, 0, bitmap), "subtracted once");
     }
@@ -550,7 +609,7 @@ contract WithdrawChunkTest is AggregatorFixture {
                     IFA.ComponentNotIsolated.selector, taskId, 1, 0, members[i], 3
                 )
             );
-            agg.withdrawChunk(taskId, 1, 0, members[i], words);
+            _withdrawWith(1, 0, i, words);
         }
     }
 
@@ -572,7 +631,7 @@ contract WithdrawChunkTest is AggregatorFixture {
                     IFA.ComponentNotIsolated.selector, taskId, 1, 0, members[i], expected[k]
                 )
             );
-            agg.withdrawChunk(taskId, 1, 0, members[i], words);
+            _withdrawWith(1, 0, i, words);
         }
     }
 
@@ -591,7 +650,7 @@ contract WithdrawChunkTest is AggregatorFixture {
                 IFA.MaskAlreadyRevealed.selector, taskId, 1, 0, members[i8], members[i9]
             )
         );
-        agg.withdrawChunk(taskId, 1, 0, members[i8], words);
+        _withdrawWith(1, 0, i8, words);
     }
 
     /// @dev {0, 1} and {8}, exactly t_min: 8, having revealed its mask with 9, is refused for
@@ -609,7 +668,7 @@ contract WithdrawChunkTest is AggregatorFixture {
                 IFA.MaskAlreadyRevealed.selector, taskId, 1, 0, members[i8], members[i9]
             )
         );
-        agg.withdrawChunk(taskId, 1, 0, members[i8], words);
+        _withdrawWith(1, 0, i8, words);
     }
 
     /// @dev Where several refusals apply, the first in the documented order wins.
@@ -622,26 +681,26 @@ contract WithdrawChunkTest is AggregatorFixture {
 
         // Before the deadline: an outsider, a chunk out of range, wrong words → RoundStillOpen.
         vm.expectRevert(abi.encodeWithSelector(IFA.RoundStillOpen.selector, taskId, 1, deadline));
-        agg.withdrawChunk(taskId, 1, 3, outsider, wrong);
+        recovery.withdrawChunk(taskId, 1, 3, outsider, wrong, _escrow());
 
         _toSubmissionDeadline(taskId, 1);
         // Chunk out of range before the member check.
         vm.expectRevert(abi.encodeWithSelector(IFA.ChunkOutOfRange.selector, taskId, 3, 3));
-        agg.withdrawChunk(taskId, 1, 3, outsider, wrong);
+        recovery.withdrawChunk(taskId, 1, 3, outsider, wrong, _escrow());
         // The member check before the words.
         vm.expectRevert(abi.encodeWithSelector(IFA.NotTaskMember.selector, taskId, outsider));
-        agg.withdrawChunk(taskId, 1, 0, outsider, wrong);
+        recovery.withdrawChunk(taskId, 1, 0, outsider, wrong, _escrow());
         // The words before the component.
         vm.expectRevert(
             abi.encodeWithSelector(IFA.NotTheSubmittedWords.selector, taskId, 1, 0, members[i0])
         );
-        agg.withdrawChunk(taskId, 1, 0, members[i0], wrong);
+        _withdrawWith(1, 0, i0, wrong);
         // The component before a revealed mask.
         _reveal(taskId, 1, 0, i0, _neighbor(taskId, i0, 1));
         vm.expectRevert(
             abi.encodeWithSelector(IFA.ComponentNotIsolated.selector, taskId, 1, 0, members[i0], 3)
         );
-        agg.withdrawChunk(taskId, 1, 0, members[i0], words);
+        _withdrawWith(1, 0, i0, words);
     }
 
     // ---------------------------------------------------------------------------------------
@@ -701,14 +760,14 @@ contract WithdrawChunkTest is AggregatorFixture {
             if ((isolated >> i) & 1 == 0) continue;
             uint256[] memory words = _sent[1][0][i];
             if (count > tMin) {
-                agg.withdrawChunk(taskId, 1, 0, members[i], words);
+                _withdrawWith(1, 0, i, words);
                 remaining &= ~(2 ** i);
                 --count;
             } else {
                 vm.expectRevert(
                     abi.encodeWithSelector(IFA.TooFewWouldRemain.selector, taskId, 1, 0, count)
                 );
-                agg.withdrawChunk(taskId, 1, 0, members[i], words);
+                _withdrawWith(1, 0, i, words);
             }
         }
         _assertContributors(1, 0, remaining);
@@ -731,7 +790,7 @@ contract WithdrawChunkTest is AggregatorFixture {
                         IFA.NotTheSubmittedWords.selector, taskId, 1, 0, members[i]
                     )
                 );
-                agg.withdrawChunk(taskId, 1, 0, members[i], new uint256[](W));
+                _withdrawWith(1, 0, i, new uint256[](W));
             } else if (_assertWithdrawsIffIsolated(i, tMin, contributors, count)) {
                 isolated |= 2 ** i;
             }
@@ -758,21 +817,21 @@ contract WithdrawChunkTest is AggregatorFixture {
                     IFA.ComponentNotIsolated.selector, taskId, 1, 0, members[i], counted
                 )
             );
-            agg.withdrawChunk(taskId, 1, 0, members[i], words);
+            _withdrawWith(1, 0, i, words);
             return false;
         }
         if (count <= tMin) {
             vm.expectRevert(
                 abi.encodeWithSelector(IFA.TooFewWouldRemain.selector, taskId, 1, 0, count)
             );
-            agg.withdrawChunk(taskId, 1, 0, members[i], words);
+            _withdrawWith(1, 0, i, words);
             return true;
         }
         uint256[] memory total = _sumOf(1, 0, contributors);
         uint256 snapshot = vm.snapshotState();
-        vm.expectEmit(address(agg));
-        emit IFA.ChunkWithdrawn(taskId, 1, 0, members[i]);
-        agg.withdrawChunk(taskId, 1, 0, members[i], words);
+        vm.expectEmit(address(recovery));
+        emit IChunkRecovery.ChunkWithdrawn(taskId, 1, 0, members[i]);
+        _withdrawWith(1, 0, i, words);
         _assertContributors(1, 0, contributors & ~(2 ** i));
         uint256[] memory acc = agg.accumulator(taskId, 1, 0);
         for (uint256 w; w < W; ++w) {
