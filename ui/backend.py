@@ -52,6 +52,7 @@ from zkfed.models import ModelSpec
 from zkfed.proposals import DEFAULT_CLIP_NORM, DEV_PERIOD, propose_model
 from zkfed.protocol import (
     finalize,
+    recover_escrowed,
     register_key,
     reveal_for_dropouts,
     round_model,
@@ -1270,12 +1271,27 @@ class MemberSession:
         progress("done", 1.0, f"round {round_index} finalized: {result.cid}; verify: {verdict}")
 
     def reveal(self, task_id: int, progress: Report = _quiet) -> str:
-        """After the deadline: remove the masks shared with dropped neighbours (configured)."""
+        """After the deadline: remove the masks shared with dropped neighbours; after the reveal
+        deadline, open this member's escrowed shares of masks others left (configured)."""
+        from ape import chain
+
         zk = self._member_chain()
         consortium = self.consortium
         sk = self._task_secret(zk, task_id)
         with consortium.lock:
             round_index = zk.current_round(task_id)
+            state = zk.round_state(task_id, round_index)
+            if int(chain.blocks.head.timestamp) >= state.reveal_deadline:
+                rec = recover_escrowed(
+                    zk,
+                    consortium.prover,
+                    self.account,
+                    sk,
+                    zk.secagg_task(task_id),
+                    round_index,
+                    lambda stage, i, n: progress(stage, i / max(n, 1), f"{stage} {i + 1}/{n}"),
+                )
+                return f"opened or removed {rec.chunks} escrow items for round {round_index}"
             rev = reveal_for_dropouts(
                 zk,
                 consortium.prover,

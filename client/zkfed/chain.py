@@ -70,7 +70,9 @@ class Variant:
     verifier: str
     reveal_verifier: str
     pair_verifier: str
-    vkey_hashes: tuple[bytes, bytes, bytes] = (b"", b"", b"")
+    escrow_verifier: str = ""
+    seed_mask_verifier: str = ""
+    vkey_hashes: tuple[bytes, ...] = ()
 
     def with_scale(self, scale_bits: int) -> Variant:
         """The same variant with another fixed-point scale."""
@@ -79,43 +81,63 @@ class Variant:
         return replace(self, packing=packing)
 
 
-def _registry_entry(
-    circuit: Any, verifier: str, reveal: Any, reveal_verifier: str, pair: Any, pair_verifier: str
-) -> tuple[Any, ...]:
-    """IVerifierRegistry.Variant of a `MaskedUpdate` circuit and its deployed verifiers."""
+def _registry_entry(circuit: Any, companions: Sequence[Any], verifier: Any) -> tuple[Any, ...]:
+    """IVerifierRegistry.Variant of a `MaskedUpdate` circuit and its deployed verifiers:
+    `companions` are its `MaskReveal`, `PairCommit`, `EscrowPad` and `SeedMask` circuits and
+    `verifier(circuit)` the address of a circuit's deployed verifier."""
     p = circuit.packing(0)
+    reveal, pair, escrow, seed_mask = companions
     return (
         circuit.name,
-        (verifier, p.words, circuit.neighbors, p.lanes, p.lane_bits, p.value_bits,
-         reveal_verifier, pair_verifier),
+        (verifier(circuit), p.words, circuit.neighbors, p.lanes, p.lane_bits, p.value_bits,
+         verifier(reveal), verifier(pair), verifier(escrow), verifier(seed_mask)),
         circuit.vkey_hash,
         reveal.vkey_hash,
         pair.vkey_hash,
+        escrow.vkey_hash,
+        seed_mask.vkey_hash,
     )  # fmt: skip
+
+
+def companion_circuits(words: int, root: Any = None) -> list[Any]:
+    """The circuits every `MaskedUpdate` variant of `words` words is registered with, in the
+    registry's order: `MaskReveal(W)`, `PairCommit`, `EscrowPad`, `SeedMask(W)`."""
+    from zkfed.circuits import (
+        ESCROW_PAD,
+        PAIR_COMMIT,
+        load_circuit,
+        mask_reveal_circuit,
+        seed_mask_circuit,
+    )
+
+    return [
+        mask_reveal_circuit(words, root),
+        load_circuit(PAIR_COMMIT, root),
+        load_circuit(ESCROW_PAD, root),
+        seed_mask_circuit(words, root),
+    ]
 
 
 def deploy_registry(
     project: Any, deployer: Any, names: Sequence[str] | None = None, root: Any = None
 ) -> Any:
     """Deploy the generated verifiers of `MaskedUpdate` variants (all in circuits.json by
-    default), the `MaskReveal` verifier of each word count, the `PairCommit` and
-    `KeyPossession` verifiers, and the `VerifierRegistry` that fixes them; returns the registry.
+    default), their companions' (:func:`companion_circuits`), the `KeyPossession` verifier, and
+    the `VerifierRegistry` that fixes them; returns the registry.
 
     The registry records each verification key's hash and whether the keys come from the
     insecure development setup.
     """
     from zkfed.circuits import (
         KEY_POSSESSION,
-        PAIR_COMMIT,
         development_keys,
         load_circuit,
-        mask_reveal_circuit,
         masked_update_variants,
     )
 
     names = list(names or masked_update_variants(root))
     circuits = [load_circuit(n, root) for n in names]
-    key, pair = load_circuit(KEY_POSSESSION, root), load_circuit(PAIR_COMMIT, root)
+    key = load_circuit(KEY_POSSESSION, root)
     deployed: dict[str, str] = {}
 
     def verifier(circuit: Any) -> str:
@@ -124,14 +146,9 @@ def deploy_registry(
             deployed[circuit.name] = str(contract.address)
         return deployed[circuit.name]
 
-    entries = []
-    for circuit in circuits:
-        reveal = mask_reveal_circuit(circuit.packing(0).words, root)
-        entries.append(
-            _registry_entry(
-                circuit, verifier(circuit), reveal, verifier(reveal), pair, verifier(pair)
-            )
-        )
+    entries = [
+        _registry_entry(c, companion_circuits(c.packing(0).words, root), verifier) for c in circuits
+    ]
     development = development_keys(names, root)
     return deployer.deploy(
         project.VerifierRegistry, verifier(key), key.vkey_hash, development, entries
@@ -186,9 +203,29 @@ class RoundState:
     status: RoundStatus
     submission_deadline: int
     reveal_deadline: int
+    recovery_deadline: int = 0
     sealed_chunks: int = 0
     aggregated_chunks: int = 0
     aggregate_digest: bytes = b"\x00" * 32
+
+
+@dataclass(frozen=True)
+class SubmittedChunk:
+    """What a member submitted for one chunk of a round: its masked words and the escrow of its
+    pair seeds (circuits/README.md, "Seed escrow"), as its `ChunkSubmitted` event carries them."""
+
+    round_index: int
+    words: tuple[int, ...]
+    escrow: tuple[int, ...]
+
+    @property
+    def words_hash(self) -> bytes:
+        """keccak256(abi.encodePacked(round, words)): the first half of the submission hash
+        the contract stores."""
+        from eth_utils.crypto import keccak
+
+        packed = b"".join(v.to_bytes(32, "big") for v in (self.round_index, *self.words))
+        return keccak(packed)
 
 
 @dataclass(frozen=True)
@@ -260,12 +297,14 @@ class Zkfed:
         registry: Any = None,
         ckks: Any = None,
         keys: Any = None,
+        recovery: Any = None,
     ) -> None:
         self.aggregator = aggregator
         self.governance = governance
         self._registry = registry
         self._ckks = ckks
         self._keys = keys
+        self._recovery = recovery
         # Sealed aggregates never change: read each finalized round's events once.
         self._aggregates: dict[tuple[int, int], list[ChunkAggregate]] = {}
         self._checked: set[int] = set()  # tasks whose registered keys matched ours
@@ -328,6 +367,15 @@ class Zkfed:
             self._keys = project.KeyRegistry.at(self.aggregator.keys())
         return self._keys
 
+    @property
+    def recovery(self) -> Any:
+        """The deployment's `ChunkRecovery`: withdrawals and recovery from escrowed seeds."""
+        if self._recovery is None:
+            from ape import project
+
+            self._recovery = project.ChunkRecovery.at(self.aggregator.recovery())
+        return self._recovery
+
     # --- the verifier registry -----------------------------------------------------------------
 
     @property
@@ -355,7 +403,15 @@ class Zkfed:
             str(c.verifier),
             str(c.revealVerifier),
             str(c.pairVerifier),
-            (bytes(raw.vkeyHash), bytes(raw.revealVkeyHash), bytes(raw.pairVkeyHash)),
+            str(c.escrowVerifier),
+            str(c.seedMaskVerifier),
+            (
+                bytes(raw.vkeyHash),
+                bytes(raw.revealVkeyHash),
+                bytes(raw.pairVkeyHash),
+                bytes(raw.escrowVkeyHash),
+                bytes(raw.seedMaskVkeyHash),
+            ),
         )
 
     def variant(self, name: str) -> Variant:
@@ -377,10 +433,21 @@ class Zkfed:
         config = self.aggregator.taskConfig(task_id)
         variant = self._variant(int(config.variant), self.registry.variant(int(config.variant)))
         used = self.aggregator.taskCircuit(task_id)
-        registered = (variant.verifier, variant.reveal_verifier, variant.pair_verifier)
-        if tuple(str(a) for a in (used.verifier, used.revealVerifier, used.pairVerifier)) != (
-            registered
-        ):
+        registered = (
+            variant.verifier,
+            variant.reveal_verifier,
+            variant.pair_verifier,
+            variant.escrow_verifier,
+            variant.seed_mask_verifier,
+        )
+        in_use = (
+            used.verifier,
+            used.revealVerifier,
+            used.pairVerifier,
+            used.escrowVerifier,
+            used.seedMaskVerifier,
+        )
+        if tuple(str(a) for a in in_use) != registered:
             raise ChainError(
                 f"Task {task_id} verifies with other contracts than its registered variant "
                 f"{variant.name}."
@@ -395,13 +462,12 @@ class Zkfed:
         """Refuse a variant whose registered verification keys are not those this client
         proves with (circuits/keys): its proofs could never verify, or the deployment trusts
         other keys than the ones this client knows."""
-        from zkfed.circuits import PAIR_COMMIT, load_circuit, mask_reveal_circuit
+        from zkfed.circuits import load_circuit
 
-        local = (
+        local = [
             load_circuit(variant.name, root),
-            mask_reveal_circuit(variant.packing.words, root),
-            load_circuit(PAIR_COMMIT, root),
-        )
+            *companion_circuits(variant.packing.words, root),
+        ]
         for circuit, registered in zip(local, variant.vkey_hashes, strict=True):
             if circuit.vkey_hash != registered:
                 raise ChainError(
@@ -415,7 +481,7 @@ class Zkfed:
         aside, means the same key)."""
         from ape import chain as ape_chain
 
-        from zkfed.circuits import KEY_POSSESSION, PAIR_COMMIT, load_circuit, mask_reveal_circuit
+        from zkfed.circuits import KEY_POSSESSION, load_circuit
 
         # The aggregator's own key verifier (fixed at its construction), not the registry's word.
         key_verifier = self.keys.keyVerifier()
@@ -427,10 +493,16 @@ class Zkfed:
                 raise ChainError(
                     f"The deployment registers {v.name} with other parameters than its circuit."
                 )
+            companions = companion_circuits(v.packing.words)
+            addresses = (v.reveal_verifier, v.pair_verifier, v.escrow_verifier)
             expected += [
                 (v.verifier, circuit.verifier_contract),
-                (v.reveal_verifier, mask_reveal_circuit(v.packing.words).verifier_contract),
-                (v.pair_verifier, load_circuit(PAIR_COMMIT).verifier_contract),
+                *(
+                    (address, c.verifier_contract)
+                    for address, c in zip(
+                        (*addresses, v.seed_mask_verifier), companions, strict=True
+                    )
+                ),
             ]
         for address, contract in expected:
             deployed = bytes(ape_chain.provider.get_code(address))
@@ -583,16 +655,23 @@ class Zkfed:
             RoundStatus(int(info.status)),
             int(info.submissionDeadline),
             int(info.revealDeadline),
+            int(info.recoveryDeadline),
             int(info.sealedChunks),
             int(info.aggregatedChunks),
             bytes(info.aggregateDigest),
         )
 
-    def round_schedule(self, task_id: int, round_index: int) -> tuple[RoundStatus, int, int]:
-        """(status, submission deadline, reveal deadline) of a round of either mode."""
-        ckks = self.task_mode(task_id) == Mode.CKKS
-        state = (self.ckks_round if ckks else self.round_state)(task_id, round_index)
-        return state.status, state.submission_deadline, state.reveal_deadline
+    def round_schedule(self, task_id: int, round_index: int) -> tuple[RoundStatus, tuple[int, ...]]:
+        """(status, deadlines in order) of a round of either mode: submission and reveal, and
+        for a SecAgg task that escrows, recovery."""
+        if self.task_mode(task_id) == Mode.CKKS:
+            ckks = self.ckks_round(task_id, round_index)
+            return ckks.status, (ckks.submission_deadline, ckks.reveal_deadline)
+        state = self.round_state(task_id, round_index)
+        deadlines = [state.submission_deadline, state.reveal_deadline]
+        if state.recovery_deadline > state.reveal_deadline:
+            deadlines.append(state.recovery_deadline)
+        return state.status, tuple(deadlines)
 
     def global_model(self, task_id: int, round_index: int) -> tuple[str, bytes, int]:
         """CID and hash of the model the chain records for a SecAgg task, and the round whose
@@ -732,11 +811,18 @@ class Zkfed:
         round_index: int,
         chunk: int,
         words: Sequence[int],
+        escrow: Sequence[int],
         proof: Proof,
     ) -> Any:
-        """Submit one masked chunk with its proof."""
+        """Submit one masked chunk, its escrowed seed shares and its proof."""
         return self.aggregator.submitChunk(
-            task_id, round_index, chunk, list(words), proof.solidity_arguments(), sender=member
+            task_id,
+            round_index,
+            chunk,
+            list(words),
+            list(escrow),
+            proof.solidity_arguments(),
+            sender=member,
         )
 
     def reveal_mask(
@@ -768,19 +854,26 @@ class Zkfed:
         round_index: int,
         chunk: int,
         contributor: str,
-        words: Sequence[int],
+        submitted: SubmittedChunk,
     ) -> Any:
-        """Take an isolated contributor's words back out of a chunk (anyone may, with the words
-        it submitted), so the rest of the chunk aggregates without it."""
-        return self.aggregator.withdrawChunk(
-            task_id, round_index, chunk, contributor, list(words), sender=member
+        """Take an isolated contributor's words back out of a chunk (anyone may, with what it
+        submitted), so the rest of the chunk aggregates without it."""
+        return self.recovery.withdrawChunk(
+            task_id,
+            round_index,
+            chunk,
+            contributor,
+            list(submitted.words),
+            list(submitted.escrow),
+            sender=member,
         )
 
-    def submitted_words(
+    def submitted_chunk(
         self, task_id: int, round_index: int, chunk: int, contributor: str
-    ) -> list[int] | None:
-        """The words a member submitted for a chunk of a round, from its `ChunkSubmitted` event
-        (the contract checks them against the hash it stored when they were submitted)."""
+    ) -> SubmittedChunk | None:
+        """The words and escrow a member submitted for a chunk of a round, from its
+        `ChunkSubmitted` event (the contract checks them against the hash it stored when they
+        were submitted)."""
         from ape import chain as ape_chain
 
         logs = self.aggregator.ChunkSubmitted.range(
@@ -790,8 +883,72 @@ class Zkfed:
         )
         for log in logs:
             if int(log.chunk) == chunk:
-                return [int(w) for w in log.words]
+                words = tuple(int(w) for w in log.words)
+                return SubmittedChunk(round_index, words, tuple(int(e) for e in log.escrow))
         return None
+
+    def escrowed_seed(
+        self, task_id: int, round_index: int, chunk: int, owner: str, dropped: str
+    ) -> tuple[int, int, bool]:
+        """(running sum of the revealed shares, bitmap of the owner's slots whose holders
+        revealed, whether every holder did) of the seed `owner` shares with `dropped`."""
+        total, holders, complete = self.recovery.escrowedSeed(
+            task_id, round_index, chunk, owner, dropped
+        )
+        return int(total), int(holders), bool(complete)
+
+    def reveal_share(
+        self,
+        member: Any,
+        task_id: int,
+        round_index: int,
+        chunk: int,
+        owner: str,
+        dropped: str,
+        holder: str,
+        submitted: SubmittedChunk,
+        pad: int,
+        proof: Proof,
+    ) -> Any:
+        """Open a holder's share of the seed `owner` did not remove with `dropped` (recovery
+        window), with its `EscrowPad` proof."""
+        return self.recovery.revealShare(
+            task_id,
+            round_index,
+            chunk,
+            owner,
+            dropped,
+            holder,
+            submitted.words_hash,
+            list(submitted.escrow),
+            pad,
+            proof.solidity_arguments(),
+            sender=member,
+        )
+
+    def recover_mask(
+        self,
+        member: Any,
+        task_id: int,
+        round_index: int,
+        chunk: int,
+        owner: str,
+        dropped: str,
+        masks: Sequence[int],
+        proof: Proof,
+    ) -> Any:
+        """Remove `owner`'s mask with `dropped` from a chunk once the holders opened the seed,
+        with a `SeedMask` proof that the words are its PRG stream (anyone may)."""
+        return self.recovery.recoverMask(
+            task_id,
+            round_index,
+            chunk,
+            owner,
+            dropped,
+            list(masks),
+            proof.solidity_arguments(),
+            sender=member,
+        )
 
     def task_mode(self, task_id: int) -> Mode:
         """A task's aggregation mode."""

@@ -4,10 +4,11 @@ Deploy; members register BabyJubJub keys; two model proposals (logistic regressi
 are voted on; the winner is trained for several rounds on scikit-learn's bundled data, split
 non-IID across members, with secure aggregation and Groth16 proofs (or CKKS with --mode ckks).
 Every key is registered with a proof of possession. One round has a member drop out after the
-others submitted; its neighbours remove their masks with it on-chain, with proofs. Each round's
-exact aggregate is sealed on-chain and its model derived from it, checked against the members'
-own mean and verified from chain + storage alone. Prints a table, writes a JSON report and a
-plot, and compares with plain FedAvg and centralized training.
+others submitted; its neighbours remove their masks with it on-chain, with proofs, except one
+that goes offline after submitting, whose mask its other neighbours recover from its escrowed
+seed. Each round's exact aggregate is sealed on-chain and its model derived from it, checked
+against the members' own mean and verified from chain + storage alone. Prints a table, writes
+a JSON report and a plot, and compares with plain FedAvg and centralized training.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from zkfed.protocol import (
     finalize,
     finalize_ckks,
     join_task,
+    recover_escrowed,
     register_key,
     reveal_ciphertext,
     reveal_for_dropouts,
@@ -121,6 +123,14 @@ def _progress(prefix: str) -> Any:
             click.echo(f"\r    {prefix}: {stage} done{' ' * 12}", nl=False)
 
     return report
+
+
+def _silent_contributor(task: SecaggTask, dropped: list[int]) -> int | None:
+    """A neighbour of the dropped member that stays silent after submitting (the dropout round
+    of a task that escrows), or None."""
+    if not dropped or not task.escrows:
+        return None
+    return task.neighbor_indices(dropped[0])[0]
 
 
 def _advance(seconds: int) -> None:
@@ -345,7 +355,13 @@ def run_demo(
             click.echo("")
             _advance(SUBMISSION_PERIOD)
             if task is not None:
+                # In the dropout round one of the dropped member's neighbours goes offline too,
+                # after submitting: it never removes its mask, and its other neighbours open the
+                # seed it escrowed (circuits/README.md, "Seed escrow").
+                silent = _silent_contributor(task, dropped)
                 for i in active:
+                    if i == silent:
+                        continue
                     rev = reveal_for_dropouts(
                         zk,
                         prover,
@@ -359,6 +375,22 @@ def run_demo(
                     prove_seconds += rev.prove_seconds
                 if dropped:
                     click.echo("")
+                if silent is not None:
+                    _advance(REVEAL_PERIOD)
+                    for i in active:
+                        if i == silent:
+                            continue
+                        rec = recover_escrowed(
+                            zk, prover, people[i], secret_keys[i], task, r,
+                            _progress(f"round {r} member {i} recovers"),
+                        )  # fmt: skip
+                        gas += rec.gas
+                        prove_seconds += rec.prove_seconds
+                    click.echo("")
+                    _say(
+                        f"  member {silent} went offline after submitting; its other "
+                        "neighbours opened its escrowed seed and removed its mask"
+                    )
                 result, fin_gas = finalize(zk, store, people[0], task, r)
                 new_weights, new_cid = result.weights, result.cid
                 verdict = verify_round(zk, store, task_id, r)

@@ -22,7 +22,15 @@ import numpy.typing as npt
 
 from zkfed.babyjubjub import Point, public_key
 from zkfed.chain import ChunkAggregate, CkksRound, RoundStatus, Zkfed
-from zkfed.circuits import KEY_POSSESSION, PAIR_COMMIT, Circuit, load_circuit, mask_reveal_circuit
+from zkfed.circuits import (
+    ESCROW_PAD,
+    KEY_POSSESSION,
+    PAIR_COMMIT,
+    Circuit,
+    load_circuit,
+    mask_reveal_circuit,
+    seed_mask_circuit,
+)
 from zkfed.exceptions import (
     ChainError,
     CkksError,
@@ -39,10 +47,12 @@ from zkfed.secagg import (
     SecaggTask,
     aggregate_chunk,
     apply_round,
+    escrow_pad_inputs,
     join_inputs,
     mask_reveal_inputs,
     mask_update,
     required_reveals,
+    seed_mask_inputs,
 )
 from zkfed.storage import ContentStore
 
@@ -192,7 +202,13 @@ def submit_update(
         report.prove_seconds += result.seconds
         progress("submit", done, len(chunks))
         receipt = zk.submit_chunk(
-            account, task.task_id, round_index, masked.chunk, masked.words, result.proof
+            account,
+            task.task_id,
+            round_index,
+            masked.chunk,
+            masked.words,
+            masked.escrow,
+            result.proof,
         )
         report.gas += _gas(receipt)
         report.chunks += 1
@@ -264,12 +280,14 @@ def withdraw_isolated(
     report = SubmitReport()
     for done, (chunk, i) in enumerate(todo):
         progress("withdraw", done, len(todo))
-        words = zk.submitted_words(task.task_id, round_index, chunk, members[i])
-        if words is None:
+        submitted = zk.submitted_chunk(task.task_id, round_index, chunk, members[i])
+        if submitted is None:
             raise ChainError(
                 f"member #{i}'s words for chunk {chunk} of round {round_index} are not on record."
             )
-        receipt = zk.withdraw_chunk(account, task.task_id, round_index, chunk, members[i], words)
+        receipt = zk.withdraw_chunk(
+            account, task.task_id, round_index, chunk, members[i], submitted
+        )
         report.gas += _gas(receipt)
         report.chunks += 1
     progress("withdraw", len(todo), len(todo))
@@ -362,6 +380,102 @@ def reveal_for_dropouts(
         report.gas += _gas(receipt)
         report.chunks += 1
     progress("reveal", len(todo), len(todo))
+    return report
+
+
+def pending_recoveries(zk: Zkfed, task: SecaggTask, round_index: int) -> list[tuple[int, int, int]]:
+    """(chunk, owner, dropped) masks that a contributor still owes after the reveal window and
+    that its escrow can recover (circuits/README.md, "Seed escrow"): in chunks that reached
+    t_min, for owners whose component reaches t_min (a smaller one is withdrawn instead, never
+    unmasked), pairs not removed yet. Empty when the task does not escrow."""
+    if not task.escrows:
+        return []
+    todo = []
+    for chunk in range(task.n_chunks):
+        contributors = zk.contributors(task.task_id, round_index, chunk)
+        if len(contributors) < task.t_min:
+            continue
+        revealed = zk.revealed_masks(task, round_index, chunk, contributors)
+        todo += [
+            (chunk, owner, dropped)
+            for owner, dropped in required_reveals(task, contributors)
+            if (owner, dropped) not in revealed
+            and len(contributor_component(task, contributors, owner)) >= task.t_min
+        ]
+    return todo
+
+
+def recover_escrowed(
+    zk: Zkfed,
+    prover: Prover,
+    account: Any,
+    sk: int | None,
+    task: SecaggTask,
+    round_index: int,
+    progress: Progress = _quiet,
+) -> SubmitReport:
+    """In the recovery window, complete the dropout recovery that contributors left undone, so
+    that no contributor can void a chunk by withholding (SECURITY.md, P11).
+
+    With `sk` (this member's key for the task), first open this member's share of every
+    pending seed it holds (`revealShare`, one `EscrowPad` proof each); then, for anyone, remove
+    every pending mask whose seed all its holders opened (`recoverMask`, one `SeedMask` proof
+    each). Pairs the chain already settled are skipped, so a re-run resumes.
+    """
+    todo = pending_recoveries(zk, task, round_index)
+    report = SubmitReport()
+    if not todo:
+        return report
+    members = zk.task_members(task.task_id)
+    me = zk.member_index(task.task_id, account)
+    holds = [
+        (chunk, owner, dropped)
+        for chunk, owner, dropped in todo
+        if me != dropped and me in task.neighbor_indices(owner)
+    ]
+    shares = holds if sk is not None else []
+    pad_circuit = load_circuit(ESCROW_PAD)
+    for done, (chunk, owner, dropped) in enumerate(shares):
+        progress("share", done, len(shares))
+        _, holders, _ = zk.escrowed_seed(
+            task.task_id, round_index, chunk, members[owner], members[dropped]
+        )
+        if holders >> task.slots(owner).index(me) & 1:
+            continue  # opened already
+        submitted = zk.submitted_chunk(task.task_id, round_index, chunk, members[owner])
+        if submitted is None:
+            raise ChainError(
+                f"member #{owner}'s chunk {chunk} of round {round_index} is not on record."
+            )
+        assert sk is not None  # shares are only opened with this member's key
+        pad, inputs = escrow_pad_inputs(task, round_index, chunk, sk, me, owner, dropped)
+        result = prover.prove(pad_circuit.wasm, pad_circuit.zkey, inputs)
+        report.prove_seconds += result.seconds
+        receipt = zk.reveal_share(
+            account, task.task_id, round_index, chunk, members[owner], members[dropped],
+            members[me], submitted, pad, result.proof,
+        )  # fmt: skip
+        report.gas += _gas(receipt)
+        report.chunks += 1
+    progress("share", len(shares), len(shares))
+    mask_circuit = seed_mask_circuit(task.packing.words)
+    for done, (chunk, owner, dropped) in enumerate(todo):
+        progress("recover", done, len(todo))
+        seed, _, complete = zk.escrowed_seed(
+            task.task_id, round_index, chunk, members[owner], members[dropped]
+        )
+        if not complete:
+            continue  # a holder has not opened its share (yet)
+        masks, inputs = seed_mask_inputs(seed, task.packing.words)
+        result = prover.prove(mask_circuit.wasm, mask_circuit.zkey, inputs)
+        report.prove_seconds += result.seconds
+        receipt = zk.recover_mask(
+            account, task.task_id, round_index, chunk, members[owner], members[dropped],
+            masks, result.proof,
+        )  # fmt: skip
+        report.gas += _gas(receipt)
+        report.chunks += 1
+    progress("recover", len(todo), len(todo))
     return report
 
 

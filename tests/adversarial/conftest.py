@@ -43,14 +43,15 @@ def prover() -> Iterator[Prover]:
 def deploy(
     project: Any, accounts: Any, prover: Prover, tmp_path: Path
 ) -> Callable[..., Consortium]:
-    """Deploys a fresh consortium; by default every member registers its own key."""
+    """Deploys a fresh consortium on one circuit variant (the test variant unless named); by
+    default every member registers its own key."""
 
-    def make(register: bool = True) -> Consortium:
+    def make(register: bool = True, variant: str = TEST_VARIANT) -> Consortium:
         deployer, *members = accounts[: N_MEMBERS + 1]
-        registry = deploy_registry(project, deployer, [TEST_VARIANT])
+        registry = deploy_registry(project, deployer, [variant])
         zk = Zkfed.deploy(project, deployer, members, VOTING_PERIOD, registry.address)
-        variant = zk.variant(TEST_VARIANT).with_scale(8)
-        consortium = Consortium(zk, list(members), variant, LocalStore(tmp_path / "store"), prover)
+        chosen = zk.variant(variant).with_scale(8 if variant == TEST_VARIANT else 4)
+        consortium = Consortium(zk, list(members), chosen, LocalStore(tmp_path / "store"), prover)
         if register:
             for i in range(N_MEMBERS):
                 consortium.register_next(i)

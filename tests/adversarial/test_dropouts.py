@@ -67,7 +67,7 @@ def test_every_dropout_pattern_completes_its_round(
         chain.pending_timestamp = zk.round_state(task.task_id, r).submission_deadline
         for i in sorted(contributors):
             reveal_for_dropouts(zk, prover, members[i], consortium.secret(task, i), task, r)
-        chain.pending_timestamp = zk.round_state(task.task_id, r).reveal_deadline
+        chain.pending_timestamp = zk.round_state(task.task_id, r).recovery_deadline
         finalize(zk, store, members[min(contributors)], task, r)
 
         # Assert: finalized; the contributors in components of at least t_min are aggregated

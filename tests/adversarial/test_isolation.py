@@ -7,7 +7,8 @@ would publish its update. As SecAgg+ clients do, a contributor now refuses to re
 for a chunk whose component has fewer than t_min contributors. That alone left the chunk void
 for everyone, so a coalition that isolated one member by staying offline (or a builder that
 censored its neighbours) voided the whole chunk. Now anyone withdraws the isolated member's words
-(`withdrawChunk`, checked against the hash stored when it submitted) and the rest aggregates.
+(`ChunkRecovery.withdrawChunk`, with its words and escrow checked against the hash stored when it
+submitted) and the rest aggregates.
 """
 
 from __future__ import annotations

@@ -103,7 +103,7 @@ def test_the_v1_victim_stays_masked(deploy: Callable[..., Consortium], prover: P
 
     # Execute
     proof = prover.prove(circuit.wasm, circuit.zkey, chunk.inputs).proof
-    zk.submit_chunk(members[2], task.task_id, 1, 0, chunk.words, proof)
+    zk.submit_chunk(members[2], task.task_id, 1, 0, chunk.words, chunk.escrow, proof)
 
     # Assert: on-chain words are not the plain packed update (v1: they were equal).
     rng = np.random.default_rng(9)

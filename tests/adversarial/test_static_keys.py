@@ -53,7 +53,7 @@ def test_a_leaked_key_exposes_one_task_only(
     )  # fmt: skip
     circuit = load_circuit(TEST_VARIANT)
     proof = prover.prove(circuit.wasm, circuit.zkey, chunk.inputs).proof
-    zk.submit_chunk(members[VICTIM], first.task_id, 1, 0, chunk.words, proof)
+    zk.submit_chunk(members[VICTIM], first.task_id, 1, 0, chunk.words, chunk.escrow, proof)
     second = consortium.open_task(consortium.variant.packing.params_per_chunk)
     leaked = consortium.secret(second, VICTIM)
     rng = np.random.default_rng(8)

@@ -17,7 +17,7 @@ import ape
 import pytest
 from adversarial_helpers import VOTING_PERIOD, Consortium
 
-from zkfed.chain import Zkfed
+from zkfed.chain import Zkfed, companion_circuits
 from zkfed.circuits import KEY_POSSESSION, PAIR_COMMIT, TEST_VARIANT, load_circuit
 from zkfed.exceptions import ChainError
 from zkfed.groth16 import Proof
@@ -44,18 +44,21 @@ def test_a_proposal_names_a_variant_never_a_verifier(
     assert not any("erifier" in name for name in fields)
     assert zk.aggregator.taskCircuit(task.task_id) == registered
     with ape.reverts(zk.aggregator.InvalidProof):
-        zk.submit_chunk(members[0], task.task_id, 1, 0, [1, 2], junk)
+        zk.submit_chunk(members[0], task.task_id, 1, 0, [1, 2], [0, 0], junk)
 
 
 def test_clients_refuse_a_registry_with_an_accept_all_verifier(project: Any, accounts: Any) -> None:
     # Prepare: a deployer registers a mock that accepts every proof as the MaskedUpdate verifier.
     deployer, *members = accounts[:7]
-    accept_all = deployer.deploy(project.MockGroth16Verifier, 9)
+    # The test variant's MaskedUpdate has 11 public signals: task, round, chunk,
+    # commitments[2], slots, bound, y[2], escrow[2].
+    accept_all = deployer.deploy(project.MockGroth16Verifier, 11)
     circuit = load_circuit(TEST_VARIANT)
     p = circuit.packing(0)
+    companions = companion_circuits(p.words)  # MaskReveal(2), PairCommit, EscrowPad, SeedMask(2)
     real = {
-        name: deployer.deploy(getattr(project, load_circuit(name).verifier_contract))
-        for name in (KEY_POSSESSION, PAIR_COMMIT, "mask_reveal_test")
+        c.name: deployer.deploy(getattr(project, c.verifier_contract))
+        for c in (load_circuit(KEY_POSSESSION), *companions)
     }
     entry = (
         TEST_VARIANT,
@@ -66,12 +69,10 @@ def test_clients_refuse_a_registry_with_an_accept_all_verifier(project: Any, acc
             p.lanes,
             p.lane_bits,
             p.value_bits,
-            real["mask_reveal_test"].address,
-            real[PAIR_COMMIT].address,
+            *(real[c.name].address for c in companions),
         ),
         circuit.vkey_hash,
-        load_circuit("mask_reveal_test").vkey_hash,
-        load_circuit(PAIR_COMMIT).vkey_hash,
+        *(c.vkey_hash for c in companions),
     )
     registry = deployer.deploy(
         project.VerifierRegistry,

@@ -78,6 +78,8 @@ def _task_status(session: Session, task_id: int) -> None:
         if state.status in (RoundStatus.OPEN, RoundStatus.RECOVERY):
             say(f"  submissions until {when(state.submission_deadline, now)}")
             say(f"  reveals until     {when(state.reveal_deadline, now)}")
+            if state.recovery_deadline > state.reveal_deadline:
+                say(f"  recovery until    {when(state.recovery_deadline, now)}")
         if state.status == RoundStatus.FINALIZED:
             claims = zk.published_models(task_id, r)
             models[r] = claims[0].cid if claims else f"(round {r}'s aggregate, not published)"
@@ -149,7 +151,7 @@ def verify_round_command(ctx: click.Context, task_id: int, round_index: int) -> 
     with open_session(settings) as session:
         zk = session.zk
         session.round_of(task_id, round_index)
-        status, *_ = zk.round_schedule(task_id, round_index)
+        status, _ = zk.round_schedule(task_id, round_index)
         if status != RoundStatus.FINALIZED:
             raise ConfigurationError(
                 f"Round {round_index} of task {task_id} is {status.name.lower()}, not "

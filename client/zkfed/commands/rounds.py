@@ -346,7 +346,7 @@ def submit(settings: Settings, task_id: int, member: str, password_file: Path | 
                 steps.note(f" {result.seconds:.1f} s, submitting ...")
                 session.home.mark_signed(address, task_id, round_index, [chunk])
                 receipt = zk.submit_chunk(
-                    account, task_id, round_index, chunk, masked.words, result.proof
+                    account, task_id, round_index, chunk, masked.words, masked.escrow, result.proof
                 )
                 gas += int(receipt.gas_used)
                 seconds += result.seconds
@@ -370,7 +370,8 @@ def reveal(
     member: str,
     password_file: Path | None,
 ) -> None:
-    """After the deadline, remove (with proofs) the masks shared with neighbours that dropped."""
+    """After the deadline, remove (with proofs) the masks shared with neighbours that dropped;
+    after the reveal deadline, open this member's escrowed shares of masks others left."""
     from zkfed.protocol import isolated_chunks, pending_reveals
 
     with open_session(settings) as session:
@@ -388,12 +389,15 @@ def reveal(
                 f"Round {r} of task {task_id} takes submissions until "
                 f"{when(state.submission_deadline, now)}; masks are revealed after that."
             )
-        if now >= state.reveal_deadline:
+        if now >= state.recovery_deadline:
             raise ConfigurationError(
-                f"The reveal window of round {r} of task {task_id} closed "
-                f"{when(state.reveal_deadline, now)}."
+                f"The reveal and recovery windows of round {r} of task {task_id} closed "
+                f"{when(state.recovery_deadline, now)}."
             )
         account = session.member_account(member)
+        if now >= state.reveal_deadline:
+            _recover(session, task, r, member, account, password_file)
+            return
         me = zk.member_index(task_id, account)
         todo = pending_reveals(zk, task, r, me)
         for chunk in isolated_chunks(zk, task, r, me):
@@ -424,6 +428,45 @@ def reveal(
                 )
                 steps.end(f" {result.seconds:.1f} s, removed (gas {int(receipt.gas_used):,})")
         say(f"removed {len(todo)} masks of dropped neighbours for round {r} of task {task_id}")
+
+
+def _recover(
+    session: Any,
+    task: SecaggTask,
+    r: int,
+    member: str,
+    account: Any,
+    password_file: Path | None,
+) -> None:
+    """The recovery window: open this member's shares of the seeds other contributors did not
+    remove with their dropped neighbours, and remove every mask whose seed is complete."""
+    from zkfed.protocol import pending_recoveries, recover_escrowed
+
+    zk, task_id = session.zk, task.task_id
+    todo = pending_recoveries(zk, task, r)
+    if not todo:
+        say(f"nothing to recover: every contributor of round {r} removed its masks")
+        return
+    me = zk.member_index(task_id, account)
+    holds = any(me != dropped and me in task.neighbor_indices(o) for _, o, dropped in todo)
+    sk = task_secret_key(session, member, lazy_password(password_file), task, me) if holds else None
+    say(f"{plural(len(todo), 'mask')} of round {r} still missing; recovering from the escrow ...")
+    what = {"share": "opening share", "recover": "removing mask"}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if done < total:
+            click.echo(f"\r  {what[stage]} {done + 1}/{total} ...", nl=False)
+        elif total:
+            click.echo("")
+
+    with closing(open_prover()) as prover:
+        report = recover_escrowed(zk, prover, account, sk, task, r, progress)
+    left = len(pending_recoveries(zk, task, r))
+    say(
+        f"opened or removed {report.chunks} escrow items ({report.prove_seconds:.1f} s proving, "
+        f"gas {report.gas:,}); {plural(left, 'mask')} still missing"
+        + (" (waiting for the other holders' shares)" if left else "")
+    )
 
 
 @click.command("finalize")
@@ -468,7 +511,7 @@ def finalize_command(
         if ChunkStatus.AWAITING_REVEALS in statuses:
             raise ConfigurationError(
                 f"Chunk {statuses.index(ChunkStatus.AWAITING_REVEALS)} of round {r} still awaits "
-                f"mask reveals (window closes {when(state.reveal_deadline, now)}); contributors "
+                f"mask reveals (recovery closes {when(state.recovery_deadline, now)}); members "
                 "run 'zkfed reveal'."
             )
         if all(status == ChunkStatus.VOID for status in statuses):

@@ -202,7 +202,7 @@ def advance(settings: Settings, seconds: int | None, task_id: int | None) -> Non
         if task_id is not None:
             session.require_task(task_id)
             round_index = session.zk.current_round(task_id)
-            _, *deadlines = session.zk.round_schedule(task_id, round_index)
+            _, deadlines = session.zk.round_schedule(task_id, round_index)
             upcoming = [t for t in deadlines if t > now]
             if not upcoming:
                 raise ConfigurationError(
