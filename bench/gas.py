@@ -13,14 +13,22 @@ rounds with real proofs from the client:
 - round 1: members 0-4 submit (member 0 first: zero→non-zero accumulator slots), member 5
   drops, its four neighbours remove their masks with it on-chain (`revealMask` with a
   `MaskReveal` proof), then the round is finalized (`finalizeRound` seals the exact aggregate);
-- round 2 (steady state: slots reused): all six submit, then it is finalized.
+- round 2 (steady state: slots reused): all six submit, then it is finalized;
+- round 3 (recovery from the seed escrow): members 0-4 submit, member 5 drops again, and one of
+  its neighbours withholds its reveal (the others remove their masks with `revealMask`); after
+  the reveal deadline, in the recovery window, that contributor's three other neighbours open
+  their shares of the seed (`ChunkRecovery.revealShare`, an `EscrowPad` proof each) and a
+  non-member removes the mask from the seed they sum to (`ChunkRecovery.recoverMask`, a
+  `SeedMask(64)` proof), then the round is finalized.
 
-Every submission stores the hash of its words and logs them (`ChunkSubmitted`), for
-`withdrawChunk`. A withdrawal needs a contributor whose K = 4 neighbours all dropped while t_min
-others remain, which six members cannot give, so it is measured on a deployment of its own over
-eight members: positions 0, 3, 4 and 5 of the drawn ring submit (real proofs), and after the
-submission deadline a non-member withdraws position 0's words, read from its `ChunkSubmitted`
-event.
+Every chunk carries, besides its 64 words, the escrow of its four pair seeds (K·(K-1) = 12 field
+elements, public inputs of the proof: six members give four active slots, so the task escrows).
+Every submission stores the hash of its words and escrow and logs them (`ChunkSubmitted`), for
+`ChunkRecovery.withdrawChunk` and `revealShare`. A withdrawal needs a contributor whose K = 4
+neighbours all dropped while t_min others remain, which six members cannot give, so it is
+measured on a deployment of its own over eight members: positions 0, 3, 4 and 5 of the drawn ring
+submit (real proofs), and after the submission deadline a non-member withdraws position 0's
+words and escrow, read from its `ChunkSubmitted` event (`Zkfed.submitted_chunk`).
 
 Every submission is sent twice from the same chain state (anvil snapshot and revert): plain, and
 with the EIP-2930 access list anvil's `eth_createAccessList` computes for it, so the access
@@ -32,14 +40,16 @@ adds (its key assignment and its place in the member list; the ring is drawn apa
 anvil's call trace of the same transactions, what the `KeyRegistry.assignKeys` call adds.
 `verify_only` is the verifier's `verifyProof` sent as a transaction. The floor is what storing the
 same words costs at the least: calldata 16 gas per non-zero byte (4 per zero byte) of the words
-plus 5,000 per reused / 22,100 per fresh storage word; the ratio to it is reported. Every
-transaction must stay under EIP-7825's cap of 2^24 gas.
+(not the escrow) plus 5,000 per reused / 22,100 per fresh storage word; the ratio to it is
+reported. Every transaction must stay under EIP-7825's cap of 2^24 gas.
 
 JSON: `submit_chunk`, `reveal_gas` (`revealMask`), `finalize_gas` (`finalizeRound` sealing one
 chunk), `register_gas` (a member's first key), `register_next_gas` (a later key),
 `create_task_gas` (the governance's `execute` that creates the six-member task),
 `create_task_gas_per_member` (of which `assign_keys_gas_per_member`), `draw_graph_gas`,
-`join_task`, `withdraw_gas` (`withdrawChunk`) and `verify_only` are gas per transaction
+`join_task`, `withdraw_gas` (`withdrawChunk`), `reveal_share_gas` (`revealShare`, median of
+three), `recover_mask_gas` (`recoverMask`), `escrow_recovery_gas` (every share of one seed plus
+its `recoverMask`) and `verify_only` are gas per transaction
 (`submit_chunk`: steady state, an adding contributor; every case in `submit_chunk_cases`, per
 parameter in `submit_gas_per_param_cases`), `*_gas_per_param` the same per parameter of a chunk,
 plus `floor_gas_per_param`, `max_tx_gas` and `dropout_round_gas_per_param` (every
@@ -64,18 +74,28 @@ from eth_utils.crypto import keccak
 from zkfed.chain import TaskSpec, Zkfed, deploy_registry
 from zkfed.circuits import (
     DEFAULT_VARIANT,
+    ESCROW_PAD,
     KEY_POSSESSION,
     PAIR_COMMIT,
     Circuit,
     load_circuit,
     mask_reveal_circuit,
     project_root,
+    seed_mask_circuit,
 )
 from zkfed.exceptions import ZkfedError
 from zkfed.protocol import register_key
 from zkfed.proving import PROVERS, ProofResult, SignalValue, open_prover
 from zkfed.quantize import squared_norm_bound
-from zkfed.secagg import join_inputs, mask_reveal_inputs, mask_update, required_reveals
+from zkfed.secagg import (
+    escrow_pad_inputs,
+    join_inputs,
+    mask_reveal_inputs,
+    mask_update,
+    required_reveals,
+    seed_mask_inputs,
+    share_holders,
+)
 
 TX_CAP = 1 << 24  # EIP-7825
 TARGET_SUBMIT_GAS_PER_PARAM = 1200
@@ -142,6 +162,8 @@ class Bench:
         self.circuit = circuit
         self.reveal_circuit = reveal_circuit
         self.pair_circuit = pair_circuit
+        self.escrow_circuit = load_circuit(ESCROW_PAD)
+        self.seed_mask_circuit = seed_mask_circuit(circuit.packing().words)
         self.deployer, *self.members = accounts.test_accounts[: N_MEMBERS + 1]
         self.gas: dict[str, list[int]] = {}
         self.prove_seconds: list[float] = []
@@ -248,9 +270,9 @@ class Bench:
         return result
 
     def submit(self, member: int, round_index: int, name: str) -> list[int]:
-        """Prove member's chunk 0 and submit it twice from the same state: once plain, then (after
-        reverting the chain) with the EIP-2930 access list anvil computes for it. Records both
-        (`name` and `name_access_list`); returns the words."""
+        """Prove member's chunk 0 and submit it, words and escrow, twice from the same state: once
+        plain, then (after reverting the chain) with the EIP-2930 access list anvil computes for
+        it. Records both (`name` and `name_access_list`); returns the words."""
         from ape import chain
 
         update = self.rng.normal(0.0, 0.02, self.task.n_params)
@@ -258,7 +280,11 @@ class Bench:
             self.task, round_index, member, SECRET_KEYS[member], update, self.rng
         )
         result = self.prove(self.circuit, dict(chunk.inputs))
-        args = (self.task_id, round_index, 0, chunk.words, result.proof.solidity_arguments())
+        k = self.circuit.neighbors
+        if len(chunk.escrow) != k * (k - 1) or not all(chunk.escrow):
+            raise ZkfedError(f"a chunk of {N_MEMBERS} members should escrow its {k} seeds.")
+        proof = result.proof.solidity_arguments()
+        args = (self.task_id, round_index, 0, chunk.words, chunk.escrow, proof)
         account = self.members[member]
         txn = self.zk.aggregator.submitChunk.as_transaction(*args, sender=account)
         access_list = chain.provider.create_access_list(txn)
@@ -271,8 +297,14 @@ class Bench:
         self.access_list_addresses = len(access_list)
         return list(chunk.words)
 
-    def reveal(self, round_index: int, contributors: set[int]) -> None:
+    def reveal(
+        self, round_index: int, contributors: set[int], withheld: tuple[int, int] | None = None
+    ) -> None:
+        """Every contributor removes its masks with its dropped neighbours, but the pair
+        `withheld` (owner, dropped)."""
         for i, j in required_reveals(self.task, contributors):
+            if (i, j) == withheld:
+                continue
             masks, inputs = mask_reveal_inputs(self.task, round_index, 0, SECRET_KEYS[i], j)
             result = self.prove(self.reveal_circuit, dict(inputs))
             receipt = self.zk.reveal_mask(
@@ -286,6 +318,43 @@ class Bench:
             )
             self.record("reveal_mask", receipt)
 
+    def recover(self, round_index: int, owner: int, dropped: int) -> None:
+        """In the recovery window: each holder of the seed `owner` escrowed for its pair with
+        `dropped` opens its share with a real `EscrowPad` proof, then a non-member removes the
+        mask with a real `SeedMask` proof. Records `reveal_share` and `recover_mask`."""
+        from ape import chain
+
+        zk, task_id = self.zk, self.task_id
+        state = zk.round_state(task_id, round_index)
+        if chain.pending_timestamp < state.reveal_deadline:
+            chain.pending_timestamp = state.reveal_deadline
+        owner_address, dropped_address = self.members[owner].address, self.members[dropped].address
+        submitted = zk.submitted_chunk(task_id, round_index, 0, owner_address)
+        if submitted is None:
+            raise ZkfedError("the withholding contributor's ChunkSubmitted event was not found.")
+        for holder in share_holders(self.task, owner, dropped):
+            pad, inputs = escrow_pad_inputs(
+                self.task, round_index, 0, SECRET_KEYS[holder], holder, owner, dropped
+            )
+            result = self.prove(self.escrow_circuit, dict(inputs))
+            receipt = zk.reveal_share(
+                self.members[holder], task_id, round_index, 0, owner_address, dropped_address,
+                self.members[holder].address, submitted, pad, result.proof,
+            )  # fmt: skip
+            self.record("reveal_share", receipt)
+        seed, _, complete = zk.escrowed_seed(
+            task_id, round_index, 0, owner_address, dropped_address
+        )
+        if not complete:
+            raise ZkfedError("the holders' shares did not complete the escrowed seed.")
+        masks, inputs = seed_mask_inputs(seed, self.task.packing.words)
+        result = self.prove(self.seed_mask_circuit, dict(inputs))
+        receipt = zk.recover_mask(
+            self.deployer, task_id, round_index, 0, owner_address, dropped_address, masks,
+            result.proof,
+        )  # fmt: skip
+        self.record("recover_mask", receipt)
+
     def finalize(self, round_index: int) -> None:
         from ape import chain
 
@@ -296,8 +365,9 @@ class Bench:
         self.record("finalize_round", receipt)
 
     def withdrawal(self) -> int:
-        """Gas of one `withdrawChunk` of a default chunk, on a deployment of its own (see the
-        module's docstring): the words withdrawn are read from the `ChunkSubmitted` event."""
+        """Gas of one `ChunkRecovery.withdrawChunk` of a default chunk, on a deployment of its own
+        (see the module's docstring): the words and escrow withdrawn are read from the
+        `ChunkSubmitted` event."""
         from ape import accounts, chain, project
 
         members = accounts.test_accounts[1 : WITHDRAW_MEMBERS + 1]
@@ -321,13 +391,13 @@ class Bench:
             update = self.rng.normal(0.0, 0.02, task.n_params)
             (chunk,) = mask_update(task, 1, i, WITHDRAW_KEYS[i], update, self.rng)
             proof = self.prove(self.circuit, dict(chunk.inputs)).proof
-            zk.submit_chunk(members[i], task_id, 1, 0, chunk.words, proof)
+            zk.submit_chunk(members[i], task_id, 1, 0, chunk.words, chunk.escrow, proof)
         chain.pending_timestamp = zk.round_state(task_id, 1).submission_deadline
         alone = members[ring[WITHDRAW_POSITIONS[0]]].address
-        words = zk.submitted_words(task_id, 1, 0, alone)
-        if words is None:
+        submitted = zk.submitted_chunk(task_id, 1, 0, alone)
+        if submitted is None:
             raise ZkfedError("the lone contributor's ChunkSubmitted event was not found.")
-        receipt = zk.withdraw_chunk(self.deployer, task_id, 1, 0, alone, words)
+        receipt = zk.withdraw_chunk(self.deployer, task_id, 1, 0, alone, submitted)
         if zk.contributors(task_id, 1, 0) != contributors - {ring[WITHDRAW_POSITIONS[0]]}:
             raise ZkfedError("the withdrawal did not leave the chunk to the other three.")
         return self.record("withdraw_chunk", receipt)
@@ -335,7 +405,8 @@ class Bench:
     def verify_only(self) -> tuple[int, int]:
         """(transaction gas, execution gas) of `verifyProof` alone, with a real proof."""
         update = self.rng.normal(0.0, 0.02, self.task.n_params)
-        (chunk,) = mask_update(self.task, 3, 1, SECRET_KEYS[1], update, self.rng)
+        # A round the task never runs, so no submitted chunk shares these masks.
+        (chunk,) = mask_update(self.task, 4, 1, SECRET_KEYS[1], update, self.rng)
         result = self.prove(self.circuit, dict(chunk.inputs))
         args = (*result.proof.solidity_arguments(), result.public_signals)
         assert self.verifier.verifyProof(*args), "the real proof must verify"
@@ -355,7 +426,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     circuit = load_circuit(DEFAULT_VARIANT)
     reveal_circuit = mask_reveal_circuit(circuit.packing().words)
     pair_circuit = load_circuit(PAIR_COMMIT)
-    for c in (circuit, reveal_circuit, pair_circuit, load_circuit(KEY_POSSESSION)):
+    escrow = (load_circuit(ESCROW_PAD), seed_mask_circuit(circuit.packing().words))
+    for c in (circuit, reveal_circuit, pair_circuit, load_circuit(KEY_POSSESSION), *escrow):
         if not c.ready():
             raise ZkfedError(f"{c.name} is not built; run tools/dev.sh setup first.")
     params = circuit.packing().params_per_chunk
@@ -363,7 +435,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "variant": DEFAULT_VARIANT,
         "params_per_chunk": params,
         "words_per_chunk": circuit.parameters["W"],
-        "public_signals": 5 + circuit.neighbors + circuit.parameters["W"],
+        "public_signals": 5
+        + circuit.neighbors
+        + circuit.parameters["W"]
+        + circuit.neighbors * (circuit.neighbors - 1),
+        "escrow_entries": circuit.neighbors * (circuit.neighbors - 1),
         "prover": args.prover,
         "machine": {"loadavg_before": loadavg()},
     }
@@ -400,6 +476,18 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         for member in range(1, N_MEMBERS):
             steady_words.append(bench.submit(member, 2, "submit_chunk_steady_adding"))
         bench.finalize(2)
+        print("  round 3 (recovery from the escrow) …", flush=True)
+        for member in range(5):
+            bench.submit(member, 3, "submit_chunk_round3")
+        state = bench.zk.round_state(bench.task_id, 3)
+        if state.recovery_deadline != state.reveal_deadline + PERIOD:
+            raise ZkfedError("the six-member default task should have a recovery window.")
+        chain.pending_timestamp = state.submission_deadline
+        dropped = N_MEMBERS - 1
+        owner = min(bench.task.neighbor_indices(dropped))
+        bench.reveal(3, set(range(5)), withheld=(owner, dropped))
+        bench.recover(3, owner, dropped)
+        bench.finalize(3)
         verify_tx, verify_exec = bench.verify_only()
         create_per_member, assign_per_member = bench.create_task_per_member()
         print("  withdrawal …", flush=True)
@@ -431,6 +519,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "draw_graph_gas": median["draw_graph"],
             "join_task": median["join_task"],
             "withdraw_gas": withdraw,
+            "reveal_share_gas": median["reveal_share"],
+            "recover_mask_gas": median["recover_mask"],
+            "escrow_recovery_gas": sum(gas["reveal_share"]) + sum(gas["recover_mask"]),
             "verify_only": verify_tx,
             "verify_only_execution": verify_exec,
             "submit_chunk_cases": {
@@ -462,6 +553,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             },
             "withdraw_gas_per_param": per_param(withdraw, params),
             "reveal_gas_per_param": per_param(median["reveal_mask"], params),
+            "reveal_share_gas_per_param": per_param(median["reveal_share"], params),
+            "recover_mask_gas_per_param": per_param(median["recover_mask"], params),
             "dropout_round_gas_per_param": per_param(dropout_round, params),
             "finalize_gas_per_param": per_param(median["finalize_round"], params),
             "join_gas_per_param": per_param(median["join_task"], params),
@@ -499,6 +592,9 @@ def table(report: dict[str, Any]) -> str:
         ("  first of round, with access list", s["steady_first_contributor_access_list"]),
         ("revealMask (removes one pair's mask)", report["reveal_gas"]),
         ("finalizeRound (seals one chunk)", report["finalize_gas"]),
+        ("revealShare (one holder's share, EscrowPad)", report["reveal_share_gas"]),
+        ("recoverMask (from the seed, SeedMask)", report["recover_mask_gas"]),
+        ("  3 shares + recoverMask (one seed)", report["escrow_recovery_gas"]),
         ("withdrawChunk (an isolated contributor)", report["withdraw_gas"]),
         ("registerKey (KeyPossession proof)", report["register_gas"]),
         ("  a later key of the same member", report["register_next_gas"]),
@@ -514,7 +610,8 @@ def table(report: dict[str, Any]) -> str:
     ]
     lines = [
         f"gas benchmark: {report['variant']} ({params} params/chunk, "
-        f"{report['public_signals']} public signals), real proofs ({report['prover']})",
+        f"{report['public_signals']} public signals, {report['escrow_entries']} of them escrow), "
+        f"real proofs ({report['prover']})",
         f"{'transaction':44s} {'gas/chunk':>10s} {'gas/param':>10s}",
     ]
     lines += [f"{name:44s} {gas:>10,d} {gas / params:>10.1f}" for name, gas in rows]

@@ -92,9 +92,18 @@ def test_gas_bench_measures_every_transaction_under_the_cap(tmp_path: Path) -> N
         "reveal_gas",
         "finalize_gas",
         "withdraw_gas",
+        "reveal_share_gas",
+        "recover_mask_gas",
         "register_gas",
         "verify_only",
     ):
         assert 0 < report[key] < 2**24
+    # Three holders open their shares of the withheld seed, then one recoverMask removes it.
+    every = report["all_transactions"]
+    shares, recovered = every["reveal_share"], every["recover_mask"]
+    assert len(shares) == 3 and len(recovered) == 1
+    assert report["escrow_recovery_gas"] == sum(shares) + sum(recovered)
+    assert report["escrow_entries"] == 12
+    assert report["public_signals"] == 5 + 4 + 64 + 12
     assert report["every_tx_under_cap"] and report["max_tx_gas"] < 2**24
     assert report["submit_chunk_cases"]["access_list_saving"] > 0

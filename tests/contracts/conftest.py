@@ -3,9 +3,10 @@
 Deployment order is the one of record: the ``VerifierRegistry`` with its verifiers, then
 ``ModelGovernance``, bound to the aggregator's future address (the deployer's next CREATE
 address), then ``FederatedAggregator``, whose constructor checks the binding and deploys the
-``CkksAggregator`` and the ``KeyRegistry``. The session's registry holds mock verifiers (one
-`MaskedUpdate` and one `MaskReveal(W)` verifier per variant of `REGISTERED`, a shared
-`PairCommit` one and the `KeyPossession` one) with the committed keys' hashes, so members
+``CkksAggregator``, the ``KeyRegistry`` and the ``ChunkRecovery``. The session's registry holds
+mock verifiers (one `MaskedUpdate`, one `MaskReveal(W)` and one `SeedMask(W)` verifier per variant
+of `REGISTERED`, shared `PairCommit` and `EscrowPad` ones and the `KeyPossession` one) with the
+committed keys' hashes, so members
 register their keys with a stand-in proof; tests/contracts/test_real_proofs.py deploys its own
 registry of the generated verifiers. Tests create tasks the way members do: propose, vote,
 execute, then (SecAgg) draw the task's ring. Masking keys are one-time: each SecAgg task takes
@@ -18,6 +19,7 @@ from typing import Any
 
 import pytest
 from contract_helpers import (
+    ESCROW_PAD_SIGNALS,
     KEY_POSSESSION_SIGNALS,
     N_MEMBERS,
     PAIR_COMMIT_SIGNALS,
@@ -30,6 +32,7 @@ from contract_helpers import (
     key_vkey_hash,
     member_secret_key,
     open_task,
+    raised_by,
     registry_entry,
     task_config,
 )
@@ -82,28 +85,41 @@ def pair_verifier(project: Any, deployer: Any) -> Any:
 
 
 @pytest.fixture(scope="session")
-def variant_verifiers(project: Any, deployer: Any) -> dict[str, tuple[Any, Any]]:
-    """The mock `MaskedUpdate` and `MaskReveal(W)` verifiers of each registered variant, by
-    variant name."""
+def escrow_verifier(project: Any, deployer: Any) -> Any:
+    """The session's mock `EscrowPad` verifier, shared by every variant."""
+    return deployer.deploy(project.MockGroth16Verifier, ESCROW_PAD_SIGNALS)
+
+
+@pytest.fixture(scope="session")
+def variant_verifiers(project: Any, deployer: Any) -> dict[str, tuple[Any, Any, Any]]:
+    """The mock `MaskedUpdate`, `MaskReveal(W)` and `SeedMask(W)` verifiers of each registered
+    variant, by variant name."""
     return {
         v.name: (
             deployer.deploy(project.MockGroth16Verifier, v.signals),
             deployer.deploy(project.MockGroth16Verifier, v.reveal_signals),
+            deployer.deploy(project.MockGroth16Verifier, v.seed_mask_signals),
         )
         for v in REGISTERED
     }
 
 
 @pytest.fixture(scope="session")
-def verifier(variant_verifiers: dict[str, tuple[Any, Any]]) -> Any:
+def verifier(variant_verifiers: dict[str, tuple[Any, Any, Any]]) -> Any:
     """The test variant's mock `MaskedUpdate` verifier."""
     return variant_verifiers[TEST_VARIANT.name][0]
 
 
 @pytest.fixture(scope="session")
-def reveal_verifier(variant_verifiers: dict[str, tuple[Any, Any]]) -> Any:
+def reveal_verifier(variant_verifiers: dict[str, tuple[Any, Any, Any]]) -> Any:
     """The test variant's mock `MaskReveal(2)` verifier."""
     return variant_verifiers[TEST_VARIANT.name][1]
+
+
+@pytest.fixture(scope="session")
+def seed_mask_verifier(variant_verifiers: dict[str, tuple[Any, Any, Any]]) -> Any:
+    """The test variant's mock `SeedMask(2)` verifier."""
+    return variant_verifiers[TEST_VARIANT.name][2]
 
 
 @pytest.fixture(scope="session")
@@ -112,11 +128,15 @@ def registry(
     deployer: Any,
     key_verifier: Any,
     pair_verifier: Any,
-    variant_verifiers: dict[str, tuple[Any, Any]],
+    escrow_verifier: Any,
+    variant_verifiers: dict[str, tuple[Any, Any, Any]],
 ) -> Any:
     """The session's `VerifierRegistry`: the variants of `REGISTERED`, in id order, on mock
     verifiers, with the committed keys' hashes (development keys)."""
-    entries = [registry_entry(v, *variant_verifiers[v.name], pair_verifier) for v in REGISTERED]
+    entries = []
+    for v in REGISTERED:
+        masked, reveal, seed_mask = variant_verifiers[v.name]
+        entries.append(registry_entry(v, masked, reveal, pair_verifier, escrow_verifier, seed_mask))
     return deployer.deploy(
         project.VerifierRegistry, key_verifier.address, key_vkey_hash(), True, entries
     )
@@ -181,6 +201,20 @@ def prover() -> Iterator[SnarkjsProver]:
 
 
 @pytest.fixture(scope="session")
+def recovery(project: Any, aggregator: Any) -> Any:
+    """The `ChunkRecovery` the session aggregator deployed: withdrawals of isolated
+    contributors and the recovery of escrowed seeds."""
+    return project.ChunkRecovery.at(aggregator.recovery())
+
+
+@pytest.fixture(scope="session")
+def recovery_error(recovery: Any, aggregator: Any) -> Callable[[str], Any]:
+    """The custom error of a name that a `ChunkRecovery` call reverts with: its own, or the
+    aggregator's that it passes on (`raised_by`)."""
+    return lambda name: raised_by(name, recovery, aggregator)
+
+
+@pytest.fixture(scope="session")
 def ckks(project: Any, aggregator: Any) -> Any:
     """The `CkksAggregator` the session aggregator deployed, which runs CKKS tasks' rounds."""
     return project.CkksAggregator.at(aggregator.ckks())
@@ -212,7 +246,8 @@ def join_all(aggregator: Any, members: list[Any]) -> Callable[[int], None]:
     def join(task_id: int) -> None:
         for i, member in enumerate(members):
             ring, slots = aggregator.neighbors(task_id, member)
-            active = bin(int(slots) >> len(ring)).count("1")
+            k = len(ring)  # bits K..2K-1 of `slots` mark the active slots (bit 2K: escrow)
+            active = bin(int(slots) >> k & ((1 << k) - 1)).count("1")
             commitments = dummy_commitments(i, active)
             aggregator.joinTask(task_id, commitments, [ZERO_PROOF] * active, sender=member)
 

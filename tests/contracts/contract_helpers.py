@@ -1,5 +1,6 @@
 """Constants and builders shared by the contract suites (imported by their conftest and tests)."""
 
+import ast
 import json
 import re
 from collections.abc import Iterator, Sequence
@@ -14,8 +15,8 @@ from ape.exceptions import CustomError
 from eth_abi.abi import encode
 from eth_utils.crypto import keccak
 
-from zkfed.chain import Zkfed, deploy_registry
-from zkfed.circuits import KEY_POSSESSION, PAIR_COMMIT, load_circuit, mask_reveal_circuit
+from zkfed.chain import Zkfed, companion_circuits, deploy_registry
+from zkfed.circuits import KEY_POSSESSION, load_circuit
 from zkfed.quantize import Packing
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,15 +54,26 @@ class Variant:
     scale_bits: int = 8
 
     @property
+    def escrow_entries(self) -> int:
+        """E = K·(K-1): the escrow entries of a chunk (circuits/README.md, "Seed escrow")."""
+        return self.neighbors * (self.neighbors - 1)
+
+    @property
     def signals(self) -> int:
-        """Public signals of the variant's `MaskedUpdate` verifier."""
-        return 5 + self.neighbors + self.words
+        """Public signals of the variant's `MaskedUpdate` verifier: task, round, chunk,
+        commitments[K], slots, bound, y[W], escrow[K·(K-1)]."""
+        return 5 + self.neighbors + self.words + self.escrow_entries
 
     @property
     def reveal_signals(self) -> int:
         """Public signals of its `MaskReveal(W)` verifier: task, round, chunk, commitment,
         mask[W]."""
         return 4 + self.words
+
+    @property
+    def seed_mask_signals(self) -> int:
+        """Public signals of its `SeedMask(W)` verifier: seed, mask[W]."""
+        return 1 + self.words
 
     @property
     def packing(self) -> Packing:
@@ -84,11 +96,14 @@ REGISTERED = (TEST_VARIANT, DEFAULT_VARIANT)
 """The session registry's variants, in id order."""
 KEY_POSSESSION_SIGNALS = 3  # pk[2], binding
 PAIR_COMMIT_SIGNALS = 6  # task, pk[2], neighbor[2], commitment
+ESCROW_PAD_SIGNALS = 6  # task, round, chunk, commitment, tag, pad
 GENERATED = (
     "KeyPossessionVerifier",
     "PairCommitVerifier",
     "MaskedUpdateTestVerifier",
     "MaskRevealTestVerifier",
+    "EscrowPadVerifier",
+    "SeedMaskTestVerifier",
 )
 """The generated verifiers of the test variant that a deployment on real proofs needs."""
 _KEY_STRIDE = 1 << 20  # apart enough that no member's key k is another's key k'
@@ -108,18 +123,28 @@ def key_vkey_hash() -> bytes:
     return load_circuit(KEY_POSSESSION).vkey_hash
 
 
-def vkey_hashes(variant: Variant) -> tuple[bytes, bytes, bytes]:
-    """The recorded hashes of the committed `MaskedUpdate`, `MaskReveal(W)` and `PairCommit`
-    verification keys of a variant."""
+def escrow(variant: Variant) -> list[int]:
+    """The all-zero escrow of a chunk of `variant` (K·(K-1) entries): what a chunk posts when
+    the task does not escrow, and a stand-in for mock-verified submissions."""
+    return [0] * variant.escrow_entries
+
+
+def vkey_hashes(variant: Variant) -> tuple[bytes, ...]:
+    """The recorded hashes of the committed `MaskedUpdate`, `MaskReveal(W)`, `PairCommit`,
+    `EscrowPad` and `SeedMask(W)` verification keys of a variant, in the registry's order."""
     return (
         load_circuit(variant.name).vkey_hash,
-        mask_reveal_circuit(variant.words).vkey_hash,
-        load_circuit(PAIR_COMMIT).vkey_hash,
+        *(c.vkey_hash for c in companion_circuits(variant.words)),
     )
 
 
 def circuit_tuple(
-    variant: Variant, verifier: Any, reveal_verifier: Any, pair_verifier: Any
+    variant: Variant,
+    verifier: Any,
+    reveal_verifier: Any,
+    pair_verifier: Any,
+    escrow_verifier: Any,
+    seed_mask_verifier: Any,
 ) -> tuple[Any, ...]:
     """An `IFederatedAggregator.CircuitVariant` tuple, as the registry returns it."""
     return (
@@ -131,6 +156,8 @@ def circuit_tuple(
         variant.value_bits,
         _address(reveal_verifier),
         _address(pair_verifier),
+        _address(escrow_verifier),
+        _address(seed_mask_verifier),
     )
 
 
@@ -139,11 +166,15 @@ def registry_entry(
     verifier: Any,
     reveal_verifier: Any,
     pair_verifier: Any,
+    escrow_verifier: Any,
+    seed_mask_verifier: Any,
     hashes: Sequence[bytes] | None = None,
 ) -> tuple[Any, ...]:
-    """An `IVerifierRegistry.Variant` tuple; the three key hashes default to the committed
+    """An `IVerifierRegistry.Variant` tuple; the five key hashes default to the committed
     keys'."""
-    circuit = circuit_tuple(variant, verifier, reveal_verifier, pair_verifier)
+    circuit = circuit_tuple(
+        variant, verifier, reveal_verifier, pair_verifier, escrow_verifier, seed_mask_verifier
+    )
     return (variant.name, circuit, *(hashes or vkey_hashes(variant)))
 
 
@@ -195,6 +226,22 @@ def digest_next(digest: bytes, chunk: int, count: int, words: Sequence[int]) -> 
     )
 
 
+def raised_by(name: str, *contracts: Any) -> Any:
+    """The custom error `name` of the first of `contracts` whose ABI declares it.
+
+    ape decodes a revert with the ABI of the contract called, which declares the errors it
+    raises itself; a `ChunkRecovery` call also reverts with the aggregator's errors (from its
+    views and hooks), which only the aggregator's ABI may declare. `strict_reverts` compares the
+    revert data either way.
+    """
+    for contract in contracts:
+        try:
+            return getattr(contract, name)
+        except AttributeError:
+            continue
+    raise AttributeError(f"no contract declares the error {name}")
+
+
 @contextmanager
 def strict_reverts(error: Any, **inputs: Any) -> Iterator[Any]:
     """`ape.reverts(error, **inputs)` that also holds when ape cannot decode the revert.
@@ -223,10 +270,18 @@ def _error_data(abi: Any, inputs: dict[str, Any]) -> bytes:
 
 def _revert_data(error: Exception) -> list[bytes]:
     """Readings of a revert's data, from the ways providers report it: decoded by ape, as hex,
-    or as anvil's `custom error 0x<selector>: <arguments>` (text if they are UTF-8, else hex)."""
+    as the repr of the raw bytes (eth-tester, when ape does not decode them), or as anvil's
+    `custom error 0x<selector>: <arguments>` (text if they are UTF-8, else hex)."""
     if isinstance(error, CustomError):
         return [_error_data(error.abi, error.inputs)]
-    message = str(getattr(error, "revert_message", ""))
+    raw = getattr(error, "revert_message", "")
+    if isinstance(raw, bytes):
+        return [raw]
+    message = str(raw)
+    if re.fullmatch(r"b(['\"]).*\1", message, re.DOTALL):
+        value = ast.literal_eval(message)
+        if isinstance(value, bytes):
+            return [value]
     if re.fullmatch(r"0x([0-9a-fA-F]{2})*", message):
         return [bytes.fromhex(message[2:])]
     match = re.fullmatch(r"custom error 0x([0-9a-f]{8}): (.*)", message, re.DOTALL)

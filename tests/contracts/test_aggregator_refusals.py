@@ -5,12 +5,22 @@ from typing import Any
 
 import ape
 from ape import chain
-from contract_helpers import REJECT_ALL, STRICT, ZERO_PROOF, P, members_on_ring, task_config
+from contract_helpers import (
+    REJECT_ALL,
+    STRICT,
+    TEST_VARIANT,
+    ZERO_PROOF,
+    P,
+    escrow,
+    members_on_ring,
+    task_config,
+)
 
 from zkfed.babyjubjub import Point, public_key
 
 WORDS = [12345, 67890]
 MASKS = [424242, 4242]
+ESCROW = escrow(TEST_VARIANT)  # K = 2: the test variant never escrows, its entries are 0
 ALL_CHUNKS = 2**256 - 1
 
 
@@ -19,13 +29,14 @@ def _signals(aggregator: Any, task_id: int, member: Any, chunk: int, words: list
     commitments = list(aggregator.pairCommitments(task_id, member))
     _, slots = aggregator.neighbors(task_id, member)
     bound = aggregator.taskConfig(task_id).bound
-    return [aggregator.taskDomain(task_id), 1, chunk, *commitments, slots, bound, *words]
+    domain = aggregator.taskDomain(task_id)
+    return [domain, 1, chunk, *commitments, slots, bound, *words, *ESCROW]
 
 
 def _submit(aggregator: Any, members: list[Any], task_id: int, who: range, chunk: int = 0) -> None:
     """Members `who` of `members` (in task order, or in ring order) submit chunk `chunk`."""
     for i in who:
-        aggregator.submitChunk(task_id, 1, chunk, WORDS, ZERO_PROOF, sender=members[i])
+        aggregator.submitChunk(task_id, 1, chunk, WORDS, ESCROW, ZERO_PROOF, sender=members[i])
 
 
 def test_late_submission_is_refused(aggregator: Any, members: list[Any], secagg_task: int) -> None:
@@ -35,24 +46,33 @@ def test_late_submission_is_refused(aggregator: Any, members: list[Any], secagg_
 
     # Execute / Assert
     with ape.reverts(aggregator.RoundClosed, taskId=secagg_task, round=1):
-        aggregator.submitChunk(secagg_task, 1, 0, WORDS, ZERO_PROOF, sender=members[0])
+        aggregator.submitChunk(secagg_task, 1, 0, WORDS, ESCROW, ZERO_PROOF, sender=members[0])
 
 
 def test_duplicate_submission_is_refused(
     aggregator: Any, members: list[Any], secagg_task: int
 ) -> None:
     # Prepare
-    aggregator.submitChunk(secagg_task, 1, 0, WORDS, ZERO_PROOF, sender=members[0])
+    aggregator.submitChunk(secagg_task, 1, 0, WORDS, ESCROW, ZERO_PROOF, sender=members[0])
 
     # Execute / Assert
     with ape.reverts(aggregator.ChunkAlreadySubmitted, member=members[0].address):
-        aggregator.submitChunk(secagg_task, 1, 0, [1, 2], ZERO_PROOF, sender=members[0])
+        aggregator.submitChunk(secagg_task, 1, 0, [1, 2], ESCROW, ZERO_PROOF, sender=members[0])
 
 
 def test_wrong_length_is_refused(aggregator: Any, members: list[Any], secagg_task: int) -> None:
     # Execute / Assert
     with ape.reverts(aggregator.WrongWordCount, expected=2, actual=3):
-        aggregator.submitChunk(secagg_task, 1, 0, [1, 2, 3], ZERO_PROOF, sender=members[0])
+        aggregator.submitChunk(secagg_task, 1, 0, [1, 2, 3], ESCROW, ZERO_PROOF, sender=members[0])
+
+
+def test_wrong_escrow_length_is_refused(
+    aggregator: Any, members: list[Any], secagg_task: int
+) -> None:
+    # Execute / Assert: K = 2 takes K·(K - 1) = 2 entries, even when they are all 0.
+    for entries in ([], [0], [0, 0, 0]):
+        with ape.reverts(aggregator.WrongEscrowCount, expected=2, actual=len(entries)):
+            aggregator.submitChunk(secagg_task, 1, 0, WORDS, entries, ZERO_PROOF, sender=members[0])
 
 
 def test_word_outside_the_field_is_refused(
@@ -60,13 +80,13 @@ def test_word_outside_the_field_is_refused(
 ) -> None:
     # Execute / Assert
     with ape.reverts(aggregator.WordOutOfField, index=1, word=P):
-        aggregator.submitChunk(secagg_task, 1, 0, [1, P], ZERO_PROOF, sender=members[0])
+        aggregator.submitChunk(secagg_task, 1, 0, [1, P], ESCROW, ZERO_PROOF, sender=members[0])
 
 
 def test_non_member_is_refused(aggregator: Any, outsider: Any, secagg_task: int) -> None:
     # Execute / Assert
     with ape.reverts(aggregator.NotTaskMember, account=outsider.address):
-        aggregator.submitChunk(secagg_task, 1, 0, WORDS, ZERO_PROOF, sender=outsider)
+        aggregator.submitChunk(secagg_task, 1, 0, WORDS, ESCROW, ZERO_PROOF, sender=outsider)
 
 
 def test_invalid_proof_is_refused(
@@ -77,7 +97,7 @@ def test_invalid_proof_is_refused(
 
     # Execute / Assert
     with ape.reverts(aggregator.InvalidProof, member=members[0].address):
-        aggregator.submitChunk(secagg_task, 1, 0, WORDS, ZERO_PROOF, sender=members[0])
+        aggregator.submitChunk(secagg_task, 1, 0, WORDS, ESCROW, ZERO_PROOF, sender=members[0])
 
 
 def test_replay_of_another_members_proof_is_refused(
@@ -86,11 +106,11 @@ def test_replay_of_another_members_proof_is_refused(
     # Prepare: the verifier accepts exactly member 0's statement.
     verifier.setMode(STRICT, sender=deployer)
     verifier.allow(_signals(aggregator, secagg_task, members[0], 0, WORDS), sender=deployer)
-    aggregator.submitChunk(secagg_task, 1, 0, WORDS, ZERO_PROOF, sender=members[0])
+    aggregator.submitChunk(secagg_task, 1, 0, WORDS, ESCROW, ZERO_PROOF, sender=members[0])
 
     # Execute / Assert: member 1 resubmits member 0's words and proof.
     with ape.reverts(aggregator.InvalidProof, member=members[1].address):
-        aggregator.submitChunk(secagg_task, 1, 0, WORDS, ZERO_PROOF, sender=members[1])
+        aggregator.submitChunk(secagg_task, 1, 0, WORDS, ESCROW, ZERO_PROOF, sender=members[1])
 
 
 def test_replay_into_another_round_is_refused(
@@ -98,7 +118,7 @@ def test_replay_into_another_round_is_refused(
 ) -> None:
     # Execute / Assert
     with ape.reverts(aggregator.NotCurrentRound, round=2, currentRound=1):
-        aggregator.submitChunk(secagg_task, 2, 0, WORDS, ZERO_PROOF, sender=members[0])
+        aggregator.submitChunk(secagg_task, 2, 0, WORDS, ESCROW, ZERO_PROOF, sender=members[0])
 
 
 def test_reveal_before_the_deadline_is_refused(
@@ -188,7 +208,9 @@ def test_finalize_too_early_empty_or_with_pending_reveals_is_refused(
     chain.pending_timestamp = aggregator.roundInfo(empty_task, 1).submissionDeadline
     with ape.reverts(aggregator.ZeroBatch):
         aggregator.finalizeRound(secagg_task, 1, 0, sender=outsider)
-    with ape.reverts(aggregator.RevealsPending, chunk=0, revealDeadline=info.revealDeadline):
+    # The test variant does not escrow: no recovery window after the reveal window.
+    assert info.recoveryDeadline == info.revealDeadline
+    with ape.reverts(aggregator.RevealsPending, chunk=0, recoveryDeadline=info.recoveryDeadline):
         aggregator.finalizeRound(secagg_task, 1, ALL_CHUNKS, sender=outsider)
     with ape.reverts(aggregator.NothingToAggregate, taskId=empty_task, round=1):
         aggregator.finalizeRound(empty_task, 1, ALL_CHUNKS, sender=outsider)
@@ -250,7 +272,7 @@ def test_submission_before_joining_is_refused(
 ) -> None:
     # Execute / Assert
     with ape.reverts(aggregator.NotJoined, taskId=unjoined_task, member=members[0].address):
-        aggregator.submitChunk(unjoined_task, 1, 0, WORDS, ZERO_PROOF, sender=members[0])
+        aggregator.submitChunk(unjoined_task, 1, 0, WORDS, ESCROW, ZERO_PROOF, sender=members[0])
 
 
 def test_joining_twice_is_refused(aggregator: Any, members: list[Any], secagg_task: int) -> None:

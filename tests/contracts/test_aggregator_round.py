@@ -26,6 +26,7 @@ from contract_helpers import (
     digest_next,
     digest_start,
     dummy_masks,
+    escrow,
     task_config,
     task_domain,
 )
@@ -144,7 +145,13 @@ def test_full_round_with_dropouts_unmasks_to_the_sum(
         for chunk in masked[i]:
             if i in chunk_contributors[chunk.chunk]:
                 aggregator.submitChunk(
-                    task_id, 1, chunk.chunk, chunk.words, ZERO_PROOF, sender=members[i]
+                    task_id,
+                    1,
+                    chunk.chunk,
+                    chunk.words,
+                    chunk.escrow,
+                    ZERO_PROOF,
+                    sender=members[i],
                 )
     chain.pending_timestamp = aggregator.roundInfo(task_id, 1).submissionDeadline
 
@@ -226,7 +233,9 @@ def test_finalize_in_batches_of_one_chains_the_digest(
     chunk_contributors = {0: list(first), 1: list(range(len(members))), 2: [4, 5], 3: []}
     for c, who in chunk_contributors.items():
         for i in who:
-            aggregator.submitChunk(task_id, 1, c, words[i], ZERO_PROOF, sender=members[i])
+            aggregator.submitChunk(
+                task_id, 1, c, words[i], escrow(TEST_VARIANT), ZERO_PROOF, sender=members[i]
+            )
     chain.pending_timestamp = aggregator.roundInfo(task_id, 1).submissionDeadline
     reveals = reveals_of(first)
     masks = {pair: dummy_masks(*pair, TEST_VARIANT.words) for pair in reveals}
@@ -269,7 +278,9 @@ def test_next_round_opens_on_the_recorded_initial_model(
 ) -> None:
     # Prepare: chunk 0 reaches t_min but its masks are never removed, so it seals void.
     for i in range(3):
-        aggregator.submitChunk(secagg_task, 1, 0, [i + 1, i + 2], ZERO_PROOF, sender=members[i])
+        aggregator.submitChunk(
+            secagg_task, 1, 0, [i + 1, i + 2], escrow(TEST_VARIANT), ZERO_PROOF, sender=members[i]
+        )
     chain.pending_timestamp = aggregator.roundInfo(secagg_task, 1).revealDeadline
 
     # Execute
@@ -289,7 +300,9 @@ def test_publish_model_only_by_a_member_for_a_finalized_round(
 ) -> None:
     # Prepare
     for i in range(3):
-        aggregator.submitChunk(secagg_task, 1, 0, [i + 1, i + 2], ZERO_PROOF, sender=members[i])
+        aggregator.submitChunk(
+            secagg_task, 1, 0, [i + 1, i + 2], escrow(TEST_VARIANT), ZERO_PROOF, sender=members[i]
+        )
     chain.pending_timestamp = aggregator.roundInfo(secagg_task, 1).revealDeadline
     model = ("bafkreiround1", b"\x55" * 32)
 

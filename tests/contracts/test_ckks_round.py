@@ -16,9 +16,11 @@ from contract_helpers import (
     ROUND_OPEN,
     ROUND_RECOVERY,
     SECAGG,
+    TEST_VARIANT,
     ZERO_PROOF,
     dummy_commitments,
     dummy_masks,
+    escrow,
     remove_member,
     task_config,
 )
@@ -394,7 +396,9 @@ def test_secagg_calls_on_a_ckks_task_are_refused(
         lambda: aggregator.joinTask(
             task_id, dummy_commitments(1, 2), [ZERO_PROOF] * 2, sender=member
         ),
-        lambda: aggregator.submitChunk(task_id, 1, 0, [1, 2], ZERO_PROOF, sender=member),
+        lambda: aggregator.submitChunk(
+            task_id, 1, 0, [1, 2], escrow(TEST_VARIANT), ZERO_PROOF, sender=member
+        ),
         lambda: aggregator.revealMask(
             task_id, 1, 0, members[2], dummy_masks(1, 2, 2), ZERO_PROOF, sender=member
         ),

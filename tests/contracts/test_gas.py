@@ -1,10 +1,11 @@
 """Transaction gas of the default variant (W = 64, K = 4, L = 21) on a real node.
 
 Mock verifiers stand in for the Groth16 ones, so each figure lacks the real `verifyProof`
-(≈ 700k for 73 signals, DESIGN §3); the cap is checked with the most gas the aggregator lets a
+(≈ 780k for 85 signals, DESIGN §3); the cap is checked with the most gas the aggregator lets a
 verifier call use (`Groth16Call.gasCap`, even for a malformed proof) reserved for each proof a
-transaction verifies (`joinTask` verifies one per neighbour slot). Run with ``-s`` to see the
-table.
+transaction verifies (`joinTask` verifies one per neighbour slot). One contributor withholds a
+reveal, so the escrow recovery's transactions (`ChunkRecovery.revealShare` and `recoverMask`)
+are measured too. Run with ``-s`` to see the table.
 """
 
 from collections.abc import Callable
@@ -14,6 +15,7 @@ from ape import chain
 from contract_helpers import (
     CHUNK_RECOVERABLE,
     DEFAULT_VARIANT,
+    ESCROW_PAD_SIGNALS,
     PAIR_COMMIT_SIGNALS,
     ZERO_PROOF,
     P,
@@ -22,6 +24,7 @@ from contract_helpers import (
     task_config,
 )
 
+from zkfed.chain import SubmittedChunk
 from zkfed.protocol import FINALIZE_BATCH
 
 TX_CAP = 1 << 24  # EIP-7825
@@ -40,8 +43,14 @@ def _words(salt: int) -> list[int]:
     return [pow(7, 1000 * salt + w, P) for w in range(DEFAULT_VARIANT.words)]
 
 
+def _escrow(salt: int) -> list[int]:
+    """Stand-in escrow entries, all non-zero like a real chunk's (calldata costs the same)."""
+    return [pow(11, 1000 * salt + e, P) for e in range(DEFAULT_VARIANT.escrow_entries)]
+
+
 def test_default_variant_transactions_fit_under_the_cap(
     aggregator: Any,
+    recovery: Any,
     create_task: Callable[[tuple[Any, ...]], int],
     members: list[Any],
     outsider: Any,
@@ -58,6 +67,8 @@ def test_default_variant_transactions_fit_under_the_cap(
         "joinTask": 4 * _verify_cap(PAIR_COMMIT_SIGNALS),
         "submitChunk": _verify_cap(DEFAULT_VARIANT.signals),
         "revealMask": _verify_cap(DEFAULT_VARIANT.reveal_signals),
+        "revealShare": _verify_cap(ESCROW_PAD_SIGNALS),
+        "recoverMask": _verify_cap(DEFAULT_VARIANT.seed_mask_signals),
         "finalizeRound": 0,
     }
 
@@ -66,24 +77,46 @@ def test_default_variant_transactions_fit_under_the_cap(
         tx = aggregator.joinTask(task_id, dummy_commitments(i, 4), [ZERO_PROOF] * 4, sender=member)
         gas["joinTask"] = max(gas.get("joinTask", 0), tx.gas_used)
     for i in contributors:
-        tx = aggregator.submitChunk(task_id, 1, 0, _words(i), ZERO_PROOF, sender=members[i])
+        tx = aggregator.submitChunk(
+            task_id, 1, 0, _words(i), _escrow(i), ZERO_PROOF, sender=members[i]
+        )
         gas[f"submitChunk round 1, contributor {i + 1}"] = tx.gas_used
-    chain.pending_timestamp = aggregator.roundInfo(task_id, 1).submissionDeadline
-    for i in contributors:
-        ring, _ = aggregator.neighbors(task_id, members[i])
-        for dropped in (index[a] for a in ring if index[a] not in contributors):
-            masks = dummy_masks(i, dropped, DEFAULT_VARIANT.words)
-            tx = aggregator.revealMask(
-                task_id, 1, 0, members[dropped], masks, ZERO_PROOF, sender=members[i]
-            )
-            gas["revealMask"] = max(gas.get("revealMask", 0), tx.gas_used)
+    info = aggregator.roundInfo(task_id, 1)
+    chain.pending_timestamp = info.submissionDeadline
+    pairs = [
+        (i, index[a])
+        for i in contributors
+        for a in aggregator.neighbors(task_id, members[i]).ring
+        if index[a] not in contributors
+    ]
+    owner, dropped = pairs[0]  # withholds its reveal: the escrow recovers it
+    for i, j in pairs[1:]:
+        masks = dummy_masks(i, j, DEFAULT_VARIANT.words)
+        tx = aggregator.revealMask(task_id, 1, 0, members[j], masks, ZERO_PROOF, sender=members[i])
+        gas["revealMask"] = max(gas.get("revealMask", 0), tx.gas_used)
+    chain.pending_timestamp = info.revealDeadline
+    ring = [index[a] for a in aggregator.neighbors(task_id, members[owner]).ring]
+    words_hash = SubmittedChunk(1, tuple(_words(owner)), ()).words_hash
+    for holder in (h for h in ring if h != dropped):
+        tx = recovery.revealShare(
+            task_id, 1, 0, members[owner], members[dropped], members[holder], words_hash,
+            _escrow(owner), P - 1 - holder, ZERO_PROOF, sender=members[holder],
+        )  # fmt: skip
+        gas["revealShare"] = max(gas.get("revealShare", 0), tx.gas_used)
+    masks = dummy_masks(owner, dropped, DEFAULT_VARIANT.words)
+    tx = recovery.recoverMask(
+        task_id, 1, 0, members[owner], members[dropped], masks, ZERO_PROOF, sender=outsider
+    )
+    gas["recoverMask"] = tx.gas_used
     assert aggregator.chunkStatus(task_id, 1, 0) == CHUNK_RECOVERABLE
     tx = aggregator.finalizeRound(task_id, 1, 1, sender=outsider)
     gas["finalizeRound, 1 recoverable chunk"] = tx.gas_used
     tx = aggregator.finalizeRound(task_id, 1, CHUNKS, sender=outsider)
     gas[f"finalizeRound, {CHUNKS - 1} void chunks"] = tx.gas_used
     for i in range(3, 5):
-        tx = aggregator.submitChunk(task_id, 2, 0, _words(i), ZERO_PROOF, sender=members[i])
+        tx = aggregator.submitChunk(
+            task_id, 2, 0, _words(i), _escrow(i), ZERO_PROOF, sender=members[i]
+        )
         gas[f"submitChunk round 2, contributor {i - 2}"] = tx.gas_used
 
     # Assert

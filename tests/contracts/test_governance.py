@@ -6,9 +6,11 @@ from typing import Any
 
 import ape
 from contract_helpers import (
+    TEST_VARIANT,
     VOTING_PERIOD,
     ZERO_PROOF,
     dummy_commitments,
+    escrow,
     remove_member,
     task_config,
 )
@@ -142,6 +144,10 @@ def test_member_removed_by_vote_cannot_submit(
 
     # Execute / Assert
     with ape.reverts(aggregator.NotMember, account=members[5].address):
-        aggregator.submitChunk(secagg_task, 1, 0, [1, 2], ZERO_PROOF, sender=members[5])
-    aggregator.submitChunk(secagg_task, 1, 0, [1, 2], ZERO_PROOF, sender=members[4])
+        aggregator.submitChunk(
+            secagg_task, 1, 0, [1, 2], escrow(TEST_VARIANT), ZERO_PROOF, sender=members[5]
+        )
+    aggregator.submitChunk(
+        secagg_task, 1, 0, [1, 2], escrow(TEST_VARIANT), ZERO_PROOF, sender=members[4]
+    )
     assert tuple(aggregator.chunkContributors(secagg_task, 1, 0)) == (1 << 4, 1)

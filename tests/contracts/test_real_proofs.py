@@ -123,7 +123,13 @@ def _submit_all(zk: Zkfed, members: list[Any], proved_round: RealRound) -> None:
     task, chunks, proofs = proved_round
     for i in CONTRIBUTORS:
         zk.aggregator.submitChunk(
-            task.task_id, 1, 0, chunks[i].words, proof_arguments(proofs[i]), sender=members[i]
+            task.task_id,
+            1,
+            0,
+            chunks[i].words,
+            chunks[i].escrow,
+            proof_arguments(proofs[i]),
+            sender=members[i],
         )
     chain.pending_timestamp = zk.aggregator.roundInfo(task.task_id, 1).submissionDeadline
 
@@ -221,15 +227,12 @@ def test_real_proof_replayed_by_another_member_is_refused(
     # Prepare
     task, chunks, proofs = proved_round
     aggregator = registered.aggregator
-    aggregator.submitChunk(
-        task.task_id, 1, 0, chunks[0].words, proof_arguments(proofs[0]), sender=members[0]
-    )
+    words, entries, proof = chunks[0].words, chunks[0].escrow, proof_arguments(proofs[0])
+    aggregator.submitChunk(task.task_id, 1, 0, words, entries, proof, sender=members[0])
 
     # Execute / Assert
     with ape.reverts(aggregator.InvalidProof, member=members[1].address):
-        aggregator.submitChunk(
-            task.task_id, 1, 0, chunks[0].words, proof_arguments(proofs[0]), sender=members[1]
-        )
+        aggregator.submitChunk(task.task_id, 1, 0, words, entries, proof, sender=members[1])
 
 
 def test_real_join_with_a_wrong_commitment_is_refused(
@@ -266,8 +269,34 @@ def test_real_proof_with_a_tampered_word_is_refused(
     # Execute / Assert
     with ape.reverts(aggregator.InvalidProof, member=members[2].address):
         aggregator.submitChunk(
-            task.task_id, 1, 0, words, proof_arguments(proofs[2]), sender=members[2]
+            task.task_id,
+            1,
+            0,
+            words,
+            chunks[2].escrow,
+            proof_arguments(proofs[2]),
+            sender=members[2],
         )
+
+
+def test_real_proof_with_an_escrow_entry_is_refused(
+    registered: Zkfed, members: list[Any], proved_round: RealRound
+) -> None:
+    # Prepare: the test variant (K = 2) never escrows, so its proof binds the two entries to 0.
+    task, chunks, proofs = proved_round
+    aggregator = registered.aggregator
+    assert chunks[3].escrow == [0, 0]
+    proof = proof_arguments(proofs[3])
+
+    # Execute / Assert
+    for entries in ([1, 0], [0, P - 1]):
+        with ape.reverts(aggregator.InvalidProof, member=members[3].address):
+            aggregator.submitChunk(
+                task.task_id, 1, 0, chunks[3].words, entries, proof, sender=members[3]
+            )
+    aggregator.submitChunk(
+        task.task_id, 1, 0, chunks[3].words, chunks[3].escrow, proof, sender=members[3]
+    )
 
 
 def test_key_proof_made_for_another_account_is_refused(

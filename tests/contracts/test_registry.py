@@ -24,6 +24,7 @@ from contract_helpers import (
     ZERO_PROOF,
     Variant,
     circuit_tuple,
+    escrow,
     key_vkey_hash,
     open_task,
     registry_entry,
@@ -35,7 +36,7 @@ from eth_utils.crypto import keccak
 
 from zkfed.babyjubjub import Point
 from zkfed.chain import Zkfed, deploy_registry
-from zkfed.circuits import KEY_POSSESSION, PAIR_COMMIT, load_circuit
+from zkfed.circuits import ESCROW_PAD, KEY_POSSESSION, PAIR_COMMIT, load_circuit
 from zkfed.exceptions import ChainError, ConfigurationError
 
 UINT32_MAX = 2**32 - 1
@@ -51,17 +52,17 @@ def build_registry(
     verifier: Any,
     reveal_verifier: Any,
     pair_verifier: Any,
+    escrow_verifier: Any,
+    seed_mask_verifier: Any,
 ) -> Callable[..., Any]:
     """Deploys a `VerifierRegistry` of `variants`: entries as they are, variants on the test
     variant's mock verifiers and key hashes (whatever their W and K)."""
     hashes = vkey_hashes(TEST_VARIANT)
+    verifiers = (verifier, reveal_verifier, pair_verifier, escrow_verifier, seed_mask_verifier)
 
     def build(variants: Sequence[Any], *, key: Any = key_verifier) -> Any:
         entries = [
-            v
-            if isinstance(v, tuple)
-            else registry_entry(v, verifier, reveal_verifier, pair_verifier, hashes)
-            for v in variants
+            v if isinstance(v, tuple) else registry_entry(v, *verifiers, hashes) for v in variants
         ]
         return deployer.deploy(
             project.VerifierRegistry, getattr(key, "address", key), key_vkey_hash(), True, entries
@@ -112,7 +113,11 @@ def test_key_verifier_without_code_is_refused(
         build_registry([TEST_VARIANT], key=outsider)
 
 
-@pytest.mark.parametrize("field", [0, 6, 7], ids=["verifier", "revealVerifier", "pairVerifier"])
+@pytest.mark.parametrize(
+    "field",
+    [0, 6, 7, 8, 9],
+    ids=["verifier", "revealVerifier", "pairVerifier", "escrowVerifier", "seedMaskVerifier"],
+)
 def test_variant_verifier_without_code_is_refused(
     field: int,
     project: Any,
@@ -120,10 +125,21 @@ def test_variant_verifier_without_code_is_refused(
     verifier: Any,
     reveal_verifier: Any,
     pair_verifier: Any,
+    escrow_verifier: Any,
+    seed_mask_verifier: Any,
     outsider: Any,
 ) -> None:
-    # Prepare: an account without code in place of one of the three verifiers.
-    circuit = list(circuit_tuple(TEST_VARIANT, verifier, reveal_verifier, pair_verifier))
+    # Prepare: an account without code in place of one of the five verifiers.
+    circuit = list(
+        circuit_tuple(
+            TEST_VARIANT,
+            verifier,
+            reveal_verifier,
+            pair_verifier,
+            escrow_verifier,
+            seed_mask_verifier,
+        )
+    )
     circuit[field] = outsider.address
     entry = (TEST_VARIANT.name, tuple(circuit), *vkey_hashes(TEST_VARIANT))
 
@@ -194,7 +210,8 @@ def test_registry_views(
     registry: Any,
     key_verifier: Any,
     pair_verifier: Any,
-    variant_verifiers: dict[str, tuple[Any, Any]],
+    escrow_verifier: Any,
+    variant_verifiers: dict[str, tuple[Any, Any, Any]],
 ) -> None:
     # Execute
     count = registry.variantCount()
@@ -209,10 +226,17 @@ def test_registry_views(
     assert registry.development()
     assert count == len(REGISTERED)
     for v, entry, circuit in zip(REGISTERED, entries, circuits, strict=True):
-        expected = circuit_tuple(v, *variant_verifiers[v.name], pair_verifier)
+        masked, reveal, seed_mask = variant_verifiers[v.name]
+        expected = circuit_tuple(v, masked, reveal, pair_verifier, escrow_verifier, seed_mask)
         assert circuit == entry.circuit == expected
         assert entry.name == v.name
-        assert (entry.vkeyHash, entry.revealVkeyHash, entry.pairVkeyHash) == vkey_hashes(v)
+        assert (
+            entry.vkeyHash,
+            entry.revealVkeyHash,
+            entry.pairVkeyHash,
+            entry.escrowVkeyHash,
+            entry.seedMaskVkeyHash,
+        ) == vkey_hashes(v)
 
 
 @pytest.mark.parametrize("variant_id", [len(REGISTERED), UINT32_MAX])
@@ -305,6 +329,8 @@ def test_ckks_task_ignores_the_variant(
         0,
         ZERO_ADDRESS,
         ZERO_ADDRESS,
+        ZERO_ADDRESS,
+        ZERO_ADDRESS,
     )
 
 
@@ -338,11 +364,15 @@ def test_proposal_cannot_bring_its_own_verifier(
         circuit.verifier,
         circuit.revealVerifier,
         circuit.pairVerifier,
+        circuit.escrowVerifier,
+        circuit.seedMaskVerifier,
     )
     with strict_reverts(
         aggregator.InvalidProof, taskId=task_id, round=1, chunk=0, member=members[0].address
     ):
-        aggregator.submitChunk(task_id, 1, 0, [1, 2], ZERO_PROOF, sender=members[0])
+        aggregator.submitChunk(
+            task_id, 1, 0, [1, 2], escrow(TEST_VARIANT), ZERO_PROOF, sender=members[0]
+        )
 
 
 @pytest.mark.parametrize("scale_bits", [0, 255])
@@ -416,9 +446,11 @@ def test_check_verifiers_refuses_an_accept_everything_verifier(
     key = _generated(project, deployer, KEY_POSSESSION)
     pair = _generated(project, deployer, PAIR_COMMIT)
     reveal = _generated(project, deployer, "mask_reveal_test")
+    escrow_pad = _generated(project, deployer, ESCROW_PAD)
+    seed_mask = _generated(project, deployer, "seed_mask_test")
     accept_all = deployer.deploy(project.MockGroth16Verifier, TEST_VARIANT.signals)
     assert accept_all.mode() == ACCEPT_ALL
-    entry = registry_entry(TEST_VARIANT, accept_all, reveal, pair)
+    entry = registry_entry(TEST_VARIANT, accept_all, reveal, pair, escrow_pad, seed_mask)
     registry = deployer.deploy(
         project.VerifierRegistry, key.address, key_vkey_hash(), True, [entry]
     )
@@ -434,7 +466,10 @@ def test_check_verifiers_refuses_an_accept_everything_verifier(
 
 
 @pytest.mark.parametrize(
-    ("wrong", "name"), enumerate(["masked_update_test", "mask_reveal_test", "pair_commit"])
+    ("wrong", "name"),
+    enumerate(
+        ["masked_update_test", "mask_reveal_test", "pair_commit", "escrow_pad", "seed_mask_test"]
+    ),
 )
 def test_check_keys_refuses_a_recorded_key_hash_that_differs(
     wrong: int,
@@ -444,11 +479,14 @@ def test_check_keys_refuses_a_recorded_key_hash_that_differs(
     verifier: Any,
     reveal_verifier: Any,
     pair_verifier: Any,
+    escrow_verifier: Any,
+    seed_mask_verifier: Any,
 ) -> None:
-    # Prepare: one of the variant's three recorded hashes is not the committed key's.
+    # Prepare: one of the variant's five recorded hashes is not the committed key's.
     hashes = list(vkey_hashes(TEST_VARIANT))
     hashes[wrong] = OTHER_KEY_HASH
-    entry = registry_entry(TEST_VARIANT, verifier, reveal_verifier, pair_verifier, hashes)
+    verifiers = (verifier, reveal_verifier, pair_verifier, escrow_verifier, seed_mask_verifier)
+    entry = registry_entry(TEST_VARIANT, *verifiers, hashes)
     zk = deploy_on(build_registry([entry]))
     variant = zk.variant(TEST_VARIANT.name)
 
@@ -472,11 +510,14 @@ def test_client_refuses_a_task_whose_recorded_key_differs(
     verifier: Any,
     reveal_verifier: Any,
     pair_verifier: Any,
+    escrow_verifier: Any,
+    seed_mask_verifier: Any,
     members: list[Any],
 ) -> None:
     # Prepare
     hashes = (OTHER_KEY_HASH, *vkey_hashes(TEST_VARIANT)[1:])
-    entry = registry_entry(TEST_VARIANT, verifier, reveal_verifier, pair_verifier, hashes)
+    verifiers = (verifier, reveal_verifier, pair_verifier, escrow_verifier, seed_mask_verifier)
+    entry = registry_entry(TEST_VARIANT, *verifiers, hashes)
     zk = deploy_on(build_registry([entry]), keys=True)
     task_id = open_task(zk.governance, members, task_config(TEST_VARIANT.id))
 

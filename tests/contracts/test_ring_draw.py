@@ -118,7 +118,8 @@ def test_neighbour_slots_are_ring_offsets_with_signs_by_member_index(
         expected = [ring[(position + o) % n] for o in offsets]
         assert list(addresses) == [members[j].address for j in expected]
         signs = sum(1 << s for s, j in enumerate(expected) if i < j)
-        assert slots == signs | ((1 << k) - 1) << k
+        # Bits K..2K-1: every slot active; bit 2K: four active slots, so the task escrows.
+        assert slots == signs | ((1 << k) - 1) << k | (1 << 2 * k)
 
 
 def test_nothing_is_drawn_or_joined_before_the_draw(

@@ -2,10 +2,11 @@
 
 A contributor is isolated in a chunk when its component among the chunk's contributors (ring
 neighbours that both contributed) has fewer than t_min members: removing its masks would publish
-that component's sum. `withdrawChunk` (anyone, after the submission deadline, with the exact
-words of its `ChunkSubmitted` event) subtracts its words instead, and the chunk seals with the
-others' sum. The components are recomputed here from the drawn ring alone; the sums from the
-quantised values each member chose. Proofs are mock-verified; the masking is the client's.
+that component's sum. `ChunkRecovery.withdrawChunk` (the aggregator's `recovery()`; anyone, after
+the submission deadline, with the exact words and escrow of its `ChunkSubmitted` event) subtracts
+its words instead, and the chunk seals with the others' sum. The components are recomputed here
+from the drawn ring alone; the sums from the quantised values each member chose. Proofs are
+mock-verified; the masking is the client's.
 """
 
 from collections.abc import Callable, Iterable
@@ -21,6 +22,7 @@ from contract_helpers import (
     ZERO_PROOF,
     P,
     dummy_masks,
+    escrow,
     strict_reverts,
     task_config,
 )
@@ -103,6 +105,7 @@ def masked_task(
 
 def test_an_isolated_contributor_is_withdrawn_and_the_others_aggregate_exactly(
     aggregator: Any,
+    recovery: Any,
     members: list[Any],
     outsider: Any,
     secret_keys: list[int],
@@ -121,18 +124,21 @@ def test_an_isolated_contributor_is_withdrawn_and_the_others_aggregate_exactly(
         i: rng.integers(packing.q_min, packing.q_max + 1, packing.params_per_chunk)
         for i in contributors
     }
-    submitted = {}
+    submitted: dict[int, tuple[list[int], list[int]]] = {}
     for i in sorted(contributors):
         words = chunk_inputs(task, 1, 0, i, secret_keys[i], q[i]).words
-        tx = aggregator.submitChunk(task_id, 1, 0, words, ZERO_PROOF, sender=members[i])
+        tx = aggregator.submitChunk(
+            task_id, 1, 0, words, escrow(TEST_VARIANT), ZERO_PROOF, sender=members[i]
+        )
         (event,) = tx.events.filter(aggregator.ChunkSubmitted)
         assert list(event.words) == words
-        submitted[i] = [int(w) for w in event.words]
+        assert list(event.escrow) == escrow(TEST_VARIANT)  # K = 2: no escrow
+        submitted[i] = ([int(w) for w in event.words], [int(e) for e in event.escrow])
     chain.pending_timestamp = aggregator.roundInfo(task_id, 1).submissionDeadline
 
     # Execute: anyone withdraws the lone member with the words of its event; the others
     # remove the masks they share with their dropped neighbours; anyone seals.
-    tx = aggregator.withdrawChunk(task_id, 1, 0, members[alone], submitted[alone], sender=outsider)
+    tx = recovery.withdrawChunk(task_id, 1, 0, members[alone], *submitted[alone], sender=outsider)
     remaining = contributors - {alone}
     reveals = [(i, j) for i in sorted(remaining) for j in neighbours[i] - remaining]
     for i, j in reveals:
@@ -141,7 +147,7 @@ def test_an_isolated_contributor_is_withdrawn_and_the_others_aggregate_exactly(
     sealed = aggregator.finalizeRound(task_id, 1, ALL_CHUNKS, sender=outsider)
 
     # Assert
-    (withdrawn,) = tx.events.filter(aggregator.ChunkWithdrawn)
+    (withdrawn,) = tx.events.filter(recovery.ChunkWithdrawn)
     assert (withdrawn.taskId, withdrawn.round, withdrawn.chunk, withdrawn.member) == (
         task_id,
         1,
@@ -161,7 +167,13 @@ def test_an_isolated_contributor_is_withdrawn_and_the_others_aggregate_exactly(
 
 
 def test_a_withdrawal_needs_the_submitted_words_an_isolated_member_and_no_reveal(
-    aggregator: Any, members: list[Any], outsider: Any, secagg_task: int, ring: list[int]
+    aggregator: Any,
+    recovery: Any,
+    recovery_error: Callable[[str], Any],
+    members: list[Any],
+    outsider: Any,
+    secagg_task: int,
+    ring: list[int],
 ) -> None:
     # Prepare: chunks 0 and 1 by ring positions 0, 1, 2 and 4 (position 4 alone), chunk 2 by
     # positions 0, 1, 3 and 4 (two pairs: everyone alone).
@@ -171,40 +183,51 @@ def test_a_withdrawal_needs_the_submitted_words_an_isolated_member_and_no_reveal
     assert _isolated(neighbours, on_chunk[0]) == {alone}
     assert _isolated(neighbours, on_chunk[2]) == set(on_chunk[2])
     words = {i: [(i + 1) * 1_000_003, P - 1 - i] for i in range(len(members))}
+    none = escrow(TEST_VARIANT)  # K = 2: the test variant does not escrow
     for c, who in on_chunk.items():
         for i in who:
-            aggregator.submitChunk(task_id, 1, c, words[i], ZERO_PROOF, sender=members[i])
+            aggregator.submitChunk(task_id, 1, c, words[i], none, ZERO_PROOF, sender=members[i])
     deadline = int(aggregator.roundInfo(task_id, 1).submissionDeadline)
     address = {i: m.address for i, m in enumerate(members)}
 
-    def withdraw(c: int, i: int, given: list[int] | None = None) -> Any:
-        return aggregator.withdrawChunk(
-            task_id, 1, c, address[i], words[i] if given is None else given, sender=outsider
-        )
+    def withdraw(c: int, i: int, given: list[int] | None = None, entries: Any = none) -> Any:
+        given = words[i] if given is None else given
+        return recovery.withdrawChunk(task_id, 1, c, address[i], given, entries, sender=outsider)
 
     # Execute / Assert: not while submissions are open.
     with strict_reverts(
-        aggregator.RoundStillOpen, taskId=task_id, round=1, submissionDeadline=deadline
+        recovery_error("RoundStillOpen"), taskId=task_id, round=1, submissionDeadline=deadline
     ):
         withdraw(0, alone)
     chain.pending_timestamp = deadline
 
-    # Only the words it submitted: altered, or another member's, are refused.
+    # Only the words and escrow it submitted: altered, or another member's, are refused.
     tampered = [(words[alone][0] + 1) % P, words[alone][1]]
     other = _at(ring, [0])[0]
-    for given in (tampered, words[other], []):
+    for given, entries in (
+        (tampered, none),
+        (words[other], none),
+        ([], none),
+        (None, [1, 0]),
+        (None, []),
+        (None, [*none, 0]),
+    ):
         with strict_reverts(
-            aggregator.NotTheSubmittedWords, taskId=task_id, round=1, chunk=0, member=address[alone]
+            recovery_error("NotTheSubmittedWords"),
+            taskId=task_id,
+            round=1,
+            chunk=0,
+            member=address[alone],
         ):
-            withdraw(0, alone, given)
-    with strict_reverts(aggregator.ChunkOutOfRange, taskId=task_id, chunk=4, chunks=4):
+            withdraw(0, alone, given, entries)
+    with strict_reverts(recovery_error("ChunkOutOfRange"), taskId=task_id, chunk=4, chunks=4):
         withdraw(4, alone)
-    with strict_reverts(aggregator.NotTaskMember, taskId=task_id, account=outsider.address):
-        aggregator.withdrawChunk(task_id, 1, 0, outsider.address, words[alone], sender=outsider)
+    with strict_reverts(recovery_error("NotTaskMember"), taskId=task_id, account=outsider.address):
+        recovery.withdrawChunk(task_id, 1, 0, outsider.address, words[alone], none, sender=outsider)
 
     # Only an isolated member: ring position 0 is in a component of three (0, 1, 2).
     with strict_reverts(
-        aggregator.ComponentNotIsolated,
+        recovery_error("ComponentNotIsolated"),
         taskId=task_id,
         round=1,
         chunk=0,
@@ -216,14 +239,16 @@ def test_a_withdrawal_needs_the_submitted_words_an_isolated_member_and_no_reveal
     # Only once: withdrawn, it no longer contributes.
     withdraw(1, alone)
     with strict_reverts(
-        aggregator.NotContributor, taskId=task_id, round=1, chunk=1, member=address[alone]
+        recovery_error("NotContributor"), taskId=task_id, round=1, chunk=1, member=address[alone]
     ):
         withdraw(1, alone)
 
     # Only while the chunk keeps t_min contributors without it.
     first, second = _at(ring, [0, 1])
     withdraw(2, first)
-    with strict_reverts(aggregator.TooFewWouldRemain, taskId=task_id, round=1, chunk=2, count=3):
+    with strict_reverts(
+        recovery_error("TooFewWouldRemain"), taskId=task_id, round=1, chunk=2, count=3
+    ):
         withdraw(2, second)
 
     # Not once it removed a mask in the chunk: its words are no longer what the chunk holds.
@@ -238,7 +263,7 @@ def test_a_withdrawal_needs_the_submitted_words_an_isolated_member_and_no_reveal
         sender=members[alone],
     )
     with strict_reverts(
-        aggregator.MaskAlreadyRevealed,
+        recovery_error("MaskAlreadyRevealed"),
         taskId=task_id,
         round=1,
         chunk=0,
@@ -250,7 +275,7 @@ def test_a_withdrawal_needs_the_submitted_words_an_isolated_member_and_no_reveal
     # Not once the chunk is sealed.
     chain.pending_timestamp = int(aggregator.roundInfo(task_id, 1).revealDeadline)
     aggregator.finalizeRound(task_id, 1, 1, sender=outsider)
-    with strict_reverts(aggregator.ChunkSealed, taskId=task_id, round=1, chunk=0):
+    with strict_reverts(recovery_error("ChunkSealed"), taskId=task_id, round=1, chunk=0):
         withdraw(0, alone)
 
 
@@ -265,6 +290,7 @@ def test_a_withdrawal_needs_the_submitted_words_an_isolated_member_and_no_reveal
 )
 def test_withdraw_isolated_takes_out_exactly_the_isolated_contributors(
     aggregator: Any,
+    recovery: Any,
     governance: Any,
     members: list[Any],
     outsider: Any,
@@ -280,7 +306,9 @@ def test_withdraw_isolated_takes_out_exactly_the_isolated_contributors(
     on_chunk = {c: _at(ring, p) for c, p in enumerate(positions)}
     for c, who in on_chunk.items():
         for i in who:
-            aggregator.submitChunk(task_id, 1, c, words[i], ZERO_PROOF, sender=members[i])
+            aggregator.submitChunk(
+                task_id, 1, c, words[i], escrow(TEST_VARIANT), ZERO_PROOF, sender=members[i]
+            )
     # A chunk whose others fall below t_min is void either way: nobody is taken out of it.
     expected = {
         (c, i)
@@ -295,7 +323,7 @@ def test_withdraw_isolated_takes_out_exactly_the_isolated_contributors(
     report = withdraw_isolated(zk, outsider, task, 1)
 
     # Assert
-    logs = aggregator.ChunkWithdrawn.range(
+    logs = recovery.ChunkWithdrawn.range(
         start, chain.blocks.height + 1, search_topics={"taskId": task_id}
     )
     done = {(int(e.chunk), [m.address for m in members].index(e.member)) for e in logs}
