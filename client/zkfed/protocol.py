@@ -405,6 +405,18 @@ def pending_recoveries(zk: Zkfed, task: SecaggTask, round_index: int) -> list[tu
     return todo
 
 
+def held_shares(
+    task: SecaggTask, todo: list[tuple[int, int, int]], member: int
+) -> list[tuple[int, int, int]]:
+    """The (chunk, owner, dropped) recoveries of `todo` in which `member` holds a share: it is a
+    neighbour of the owner other than the dropped one."""
+    return [
+        (chunk, owner, dropped)
+        for chunk, owner, dropped in todo
+        if member != dropped and member in task.neighbor_indices(owner)
+    ]
+
+
 def recover_escrowed(
     zk: Zkfed,
     prover: Prover,
@@ -428,12 +440,7 @@ def recover_escrowed(
         return report
     members = zk.task_members(task.task_id)
     me = zk.member_index(task.task_id, account)
-    holds = [
-        (chunk, owner, dropped)
-        for chunk, owner, dropped in todo
-        if me != dropped and me in task.neighbor_indices(owner)
-    ]
-    shares = holds if sk is not None else []
+    shares = held_shares(task, todo, me) if sk is not None else []
     pad_circuit = load_circuit(ESCROW_PAD)
     for done, (chunk, owner, dropped) in enumerate(shares):
         progress("share", done, len(shares))

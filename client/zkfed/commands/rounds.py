@@ -440,7 +440,7 @@ def _recover(
 ) -> None:
     """The recovery window: open this member's shares of the seeds other contributors did not
     remove with their dropped neighbours, and remove every mask whose seed is complete."""
-    from zkfed.protocol import pending_recoveries, recover_escrowed
+    from zkfed.protocol import held_shares, pending_recoveries, recover_escrowed
 
     zk, task_id = session.zk, task.task_id
     todo = pending_recoveries(zk, task, r)
@@ -448,7 +448,7 @@ def _recover(
         say(f"nothing to recover: every contributor of round {r} removed its masks")
         return
     me = zk.member_index(task_id, account)
-    holds = any(me != dropped and me in task.neighbor_indices(o) for _, o, dropped in todo)
+    holds = bool(held_shares(task, todo, me))
     sk = task_secret_key(session, member, lazy_password(password_file), task, me) if holds else None
     say(f"{plural(len(todo), 'mask')} of round {r} still missing; recovering from the escrow ...")
     what = {"share": "opening share", "recover": "removing mask"}
