@@ -33,7 +33,7 @@ from typing import Any
 import click
 
 from zkfed import __version__
-from zkfed.commands import governance, inspect, members, rounds, setup
+from zkfed.commands import governance, inspect, members, rounds, setup, training
 from zkfed.commands._session import Settings, describe_error
 from zkfed.config import Home
 from zkfed.exceptions import ZkfedError
@@ -139,7 +139,7 @@ for _command in (
     governance.propose,
     governance.vote,
     governance.execute,
-    rounds.train,
+    training.train,
     rounds.submit,
     rounds.reveal,
     rounds.finalize_command,
