@@ -73,6 +73,7 @@ def _bench_members(n_members: int, rounds: int) -> dict[str, Any]:
             clip_norm=DEFAULT_CLIP_NORM,
             submission_period=DEV_PERIOD,
             reveal_period=DEV_PERIOD,
+            scaling=data.scaling,
         )
         for person in people:
             zk.vote(person, proposal, True)

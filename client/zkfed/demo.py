@@ -7,7 +7,9 @@ Every key is registered with a proof of possession. One round has a member drop 
 others submitted; its neighbours remove their masks with it on-chain, with proofs, except one
 that goes offline after submitting, whose mask its other neighbours recover from its escrowed
 seed. Each round's exact aggregate is sealed on-chain and its model derived from it, checked
-against the members' own mean and verified from chain + storage alone. Prints a table, writes
+against the members' own mean and verified from chain + storage alone. The proposals fix the
+feature scaling (fitted on the data's training split, the proposer's reference) and every member
+trains on its share under it, as `zkfed train` does. Prints a table, writes
 a JSON report and a plot, and compares with plain FedAvg and centralized training.
 """
 
@@ -30,7 +32,7 @@ from zkfed.babyjubjub import generate_secret_key
 from zkfed.chain import Mode, Variant, Zkfed
 from zkfed.circuits import DEFAULT_VARIANT, PAIR_COMMIT, load_circuit
 from zkfed.ckks import KeyHolder, PublicContext
-from zkfed.datasets import Dataset, split_non_iid
+from zkfed.datasets import Dataset, FeatureScaling, split_non_iid
 from zkfed.exceptions import ZkfedError
 from zkfed.models import ModelSpec, initial_weights
 from zkfed.proposals import DEFAULT_CLIP_NORM, DEV_PERIOD, propose_model
@@ -149,6 +151,7 @@ def _propose(
     mode: Mode,
     key_holder: str,
     context_cid: str,
+    scaling: FeatureScaling,
 ) -> int:
     return propose_model(
         zk,
@@ -164,6 +167,7 @@ def _propose(
         mode=mode,
         key_holder=key_holder,
         context_cid=context_cid,
+        scaling=scaling,
     )
 
 
@@ -257,6 +261,7 @@ def run_demo(
             mode,
             people[0].address if key_holder else "0x" + "00" * 20,
             context_cid,
+            data.scaling,
         )
         for kind, spec in specs.items()
     }

@@ -1,10 +1,19 @@
 """Model proposals: the spec document members vote on, and reading it back for a task.
 
 A proposal puts two things on the store: the initial weights, and a spec document (canonical
-JSON) naming the model, the local training hyper-parameters, the per-chunk clipping norm and the
-initial weights' CID + sha256. The chain records the document's CID and hash (governance) and
-the task configuration that executing the proposal creates (aggregator). A member who trains
-for a task reads the document back through :func:`task_proposal`, checked against that hash.
+JSON) naming the model, the local training hyper-parameters, the per-chunk clipping norm, the
+initial weights' CID + sha256 and the task's feature scaling. The chain records the document's
+CID and hash (governance) and the task configuration that executing the proposal creates
+(aggregator). A member who trains for a task reads the document back through
+:func:`task_proposal`, checked against that hash.
+
+The feature scaling (``"feature_scaling"``: ``{"feature_mean": [...], "feature_std": [...]}`` or
+``"none"``) is part of what is voted on because it is part of the model: the weights only mean
+something for inputs scaled that way, so every member applies it to its raw data, training and
+test parts alike, instead of standardising with its own statistics (`zkfed.datasets` explains
+why). The proposer fits it on its reference data, e.g. a bundled set's training split. A
+document without the key predates it; members then standardise with their own statistics, as
+before, and are warned.
 """
 
 from __future__ import annotations
@@ -16,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from zkfed.chain import ZERO_ADDRESS, Mode, TaskSpec, Variant, Zkfed
+from zkfed.datasets import FeatureScaling
 from zkfed.exceptions import ConfigurationError, CorruptContentError, ModelSpecError
 from zkfed.models import ModelSpec, initial_weights
 from zkfed.protocol import store_model
@@ -26,6 +36,7 @@ from zkfed.training import TrainConfig
 __all__ = [
     "DEFAULT_CLIP_NORM",
     "DEV_PERIOD",
+    "FeatureScaling",
     "ModelProposal",
     "propose_model",
     "spec_document",
@@ -55,6 +66,9 @@ class ModelProposal:
         labels with this order so that class ``k`` means the same thing everywhere.
     proposal_id
         The governance proposal the document belongs to (0 when not read from the chain).
+    scaling
+        The feature scaling every member applies to its raw data; None when the document
+        predates it (members then standardise with their own statistics).
     """
 
     spec: ModelSpec
@@ -64,6 +78,7 @@ class ModelProposal:
     initial_hash: bytes
     classes: tuple[str, ...] = ()
     proposal_id: int = 0
+    scaling: FeatureScaling | None = None
 
 
 def spec_document(
@@ -74,8 +89,16 @@ def spec_document(
     weights_hash: bytes,
     classes: Sequence[str] = (),
     title: str = "",
+    scaling: FeatureScaling | None = None,
 ) -> bytes:
-    """The canonical bytes of a spec document (sorted keys)."""
+    """The canonical bytes of a spec document (sorted keys).
+
+    Raises
+    ------
+    ModelSpecError
+        If `scaling` is for another number of features than the model takes.
+    """
+    _check_scaling(spec, scaling)
     document: dict[str, Any] = {
         "model": json.loads(spec.to_json()),
         "training": config.to_dict(),
@@ -86,6 +109,8 @@ def spec_document(
         document["classes"] = list(classes)
     if title:
         document["title"] = title
+    if scaling is not None:
+        document["feature_scaling"] = scaling.to_json()
     return json.dumps(document, sort_keys=True).encode()
 
 
@@ -107,6 +132,7 @@ def propose_model(
     min_contributors: int = 3,
     classes: Sequence[str] = (),
     title: str = "",
+    scaling: FeatureScaling | None = None,
 ) -> int:
     """Store the initial weights and the spec document, and propose the task; returns its id.
 
@@ -132,9 +158,17 @@ def propose_model(
         Class labels in index order, recorded in the document.
     title
         A human-readable name for the proposal, recorded in the document.
+    scaling
+        The task's feature scaling, fitted by the proposer on its reference data (e.g.
+        ``load_dataset("digits").scaling``) or `FeatureScaling.none`; recorded in the document.
+        Omitting it writes a document without one, whose members each standardise with their
+        own statistics: kept for old callers, and wrong for non-IID members.
     """
+    _check_scaling(spec, scaling)  # before anything is stored
     weights_cid, weights_hash = store_model(store, initial_weights(spec))
-    document = spec_document(spec, config, clip_norm, weights_cid, weights_hash, classes, title)
+    document = spec_document(
+        spec, config, clip_norm, weights_cid, weights_hash, classes, title, scaling
+    )
     spec_cid = store.add(document)
     task = TaskSpec(
         variant=variant,
@@ -154,6 +188,14 @@ def propose_model(
     return zk.propose_task(proposer, task, spec_cid, hashlib.sha256(document).digest(), hyper)
 
 
+def _check_scaling(spec: ModelSpec, scaling: FeatureScaling | None) -> None:
+    if scaling is not None and scaling.n_features not in (None, spec.n_features):
+        raise ModelSpecError(
+            f"The feature scaling is for {scaling.n_features} features; the model takes "
+            f"{spec.n_features}."
+        )
+
+
 def parse_spec_document(data: bytes, proposal_id: int = 0) -> ModelProposal:
     """Read a spec document.
 
@@ -165,14 +207,24 @@ def parse_spec_document(data: bytes, proposal_id: int = 0) -> ModelProposal:
     try:
         document = json.loads(data)
         weights = document["initial_weights"]
+        scaling = None
+        if "feature_scaling" in document:
+            scaling = FeatureScaling.from_json(document["feature_scaling"])
+        spec = ModelSpec.from_dict(document["model"])
+        if scaling is not None and scaling.n_features not in (None, spec.n_features):
+            raise ValueError(
+                f"its feature scaling is for {scaling.n_features} features, the model takes "
+                f"{spec.n_features}"
+            )
         return ModelProposal(
-            spec=ModelSpec.from_dict(document["model"]),
+            spec=spec,
             training=TrainConfig.from_dict(document["training"]),
             clip_norm=float(document["clip_norm"]),
             initial_cid=str(weights["cid"]),
             initial_hash=bytes.fromhex(weights["sha256"]),
             classes=tuple(str(c) for c in document.get("classes", ())),
             proposal_id=proposal_id,
+            scaling=scaling,
         )
     except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
         raise ModelSpecError(

@@ -70,8 +70,11 @@ def test_a_wrong_password_at_registration_is_refused(
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("a,b,label\n" + "1,2,x\n3,oops,y\n" * 6, "Column 'b' is not numeric: row 2 holds 'oops'."),
-        ("a,b,label\n" + "1,2,x\n3,4\n" * 6, "Row 2 of 'data.csv' has 2 cells"),
+        (
+            "a,b,label\n" + "1,2,x\n3,oops,y\n" * 6,
+            "Column 'b' is not numeric: line 3 of 'data.csv' holds 'oops'.",
+        ),
+        ("a,b,label\n" + "1,2,x\n3,4\n" * 6, "Line 3 of 'data.csv' has 2 cells"),
         ("a,b,c,label\n" + "1,2,3,x\n3,4,5,y\n" * 6, "has 3 features; task 1's model expects 13."),
         ("a,b,label\n", "has 0 rows; at least 10 are needed."),
     ],
@@ -183,9 +186,12 @@ def test_submit_without_a_trained_update_is_refused(zkfed: Zkfed, pw: Sequence[s
         (("vote", "7", "--for", "-m", "bob"), "Proposal 7 does not exist on this deployment"),
         (
             ("vote", "1", "--for", "-m", "dave"),
-            "Proposal 1 is executed, so it takes no more votes.",
+            "Proposal 1 was executed, so it takes no more votes.",
         ),
-        (("execute", "1", "-m", "bob"), "Proposal 1 is executed (3 for, 0 against, of 5)"),
+        (
+            ("execute", "1", "-m", "bob"),
+            "Proposal 1 was executed already (3 for, 0 against, of 5 members).",
+        ),
         (("register", "-m", "zed"), "No member named 'zed'"),
         (("status", "1"), None),
         (("keygen", "--name", "alice", "--account", "1"), "A keystore already exists"),

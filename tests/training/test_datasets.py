@@ -141,7 +141,7 @@ _INVALID = {
             d / "t.csv", ["a", "label"], [[i, i % 2] for i in range(19)] + [["x", 1]]
         ),
         {},
-        "Column 'a' is not numeric: row 20 holds 'x'",
+        "Column 'a' is not numeric: line 21 of 't.csv' holds 'x'",
     ),
     "missing label column": (
         lambda d: _write_csv(d / "t.csv", ["a", "b"], [[i, i % 2] for i in range(20)]),
@@ -153,7 +153,7 @@ _INVALID = {
             d / "t.csv", ["a", "label"], [[i, i % 2] for i in range(19)] + [["nan", 1]]
         ),
         {},
-        "Column 'a' has a missing value \\(NaN\\) in row 20",
+        "Column 'a' has a missing value \\(NaN\\) on line 21 of 't.csv'",
     ),
     "empty cell": (
         lambda d: _write_csv(
@@ -182,7 +182,7 @@ _INVALID = {
     "ragged row": (
         lambda d: _write_csv(d / "t.csv", ["a", "label"], [[1, 0], [2, 1, 3]]),
         {},
-        "Row 2 of 't.csv' has 3 cells but the header names 2 columns",
+        "Line 3 of 't.csv' has 3 cells but the header names 2 columns",
     ),
     "unknown feature": (
         lambda d: _write_csv(d / "t.csv", ["a", "label"], [[i, i % 2] for i in range(20)]),
@@ -204,7 +204,7 @@ _INVALID = {
             d / "t.csv", ["a", "label"], [[i, i % 2] for i in range(19)] + [[1, ""]]
         ),
         {},
-        "label column has a missing value in row 20",
+        "label column has a missing value on line 21 of 't.csv'",
     ),
     "NPZ not an archive": (
         lambda d: _write_bytes(d / "t.npz", b"not a zip archive"),
