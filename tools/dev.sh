@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's two commands:  tools/dev.sh demo  (the main job)  and  tools/dev.sh test.
-# Both run the same idempotent set-up first.
+# Both run the same idempotent set-up first; `test` also installs what only the tests need (the
+# dev tools, the js-ipfs node of tests/storage, Chromium for the browser tests).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -9,9 +10,11 @@ cd "$root"
 usage() {
   cat <<'USAGE'
 usage: tools/dev.sh COMMAND [ARGS...]
-  setup           install the project-local toolchain (.venv, node_modules); idempotent
+  setup [--test]  install the project-local toolchain (.venv, node_modules); idempotent
+                  (--test: also what only the tests need)
   demo [ARGS]     set up, then run the end-to-end demo (`ape run demo ARGS`)
-  test [--slow]   set up, then run the gates and every test suite (--slow adds the slow ones)
+  test [--slow]   set up for the tests, then run the gates and every test suite (--slow adds
+                  the slow ones)
 USAGE
 }
 
@@ -47,9 +50,9 @@ run_tests() {
 command="${1:-}"
 [ $# -gt 0 ] && shift
 case "$command" in
-  setup) bash tools/setup.sh ;;
+  setup) bash tools/setup.sh "$@" ;;
   demo) bash tools/setup.sh && exec .venv/bin/ape run demo "$@" ;;
-  test) bash tools/setup.sh && run_tests "$@" ;;
+  test) bash tools/setup.sh --test && run_tests "$@" ;;
   -h | --help | help) usage ;;
   *) usage >&2; exit 2 ;;
 esac

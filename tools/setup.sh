@@ -1,8 +1,20 @@
 #!/usr/bin/env bash
 # Idempotent set-up of zkfed's project-local toolchain: .venv/ (Python) and node_modules/ (npm).
 # It installs only from the package registries and never downloads a binary of its own; a second
-# run with unchanged manifests only re-checks stamps and links.
+# run with unchanged manifests only re-checks stamps and links, and prints one line.
+#
+#   tools/setup.sh          what the CLI, the web app and the demo need
+#   tools/setup.sh --test   also what only the test suites need: the dev tools (pytest, ruff, mypy,
+#                           slither, Playwright), the js-ipfs node under tools/ipfs (tests/storage)
+#                           and Debian's Chromium (browser tests); `tools/dev.sh test` and CI
 set -euo pipefail
+
+for_tests=""
+case "${1:-}" in
+  "") ;;
+  --test) for_tests=1 ;;
+  *) printf 'usage: tools/setup.sh [--test]\n' >&2; exit 2 ;;
+esac
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -33,9 +45,9 @@ case "$(uname -m)" in
   *) die "unsupported machine architecture $(uname -m) (Foundry's npm packages ship amd64 and arm64)." ;;
 esac
 
-# --- Debian's Chromium, for the web app's browser tests (Playwright drives it; it never downloads
-# a browser of its own) ------------------------------------------------------------------------
-if ! command -v chromium >/dev/null 2>&1; then
+# --- tests only: Debian's Chromium, for the web app's browser tests (Playwright drives it; it never
+# downloads a browser of its own) ----------------------------------------------------------------
+if [ -n "$for_tests" ] && ! command -v chromium >/dev/null 2>&1; then
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
     say "installing Debian's chromium for the browser tests ..."
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
@@ -52,9 +64,9 @@ if ! fresh npm "$npm_key" || [ ! -d node_modules ]; then
   npm_done=1
 fi
 
-# --- test IPFS node (js-ipfs; only tests/storage starts it) ----------------------------------
+# --- tests only: the test IPFS node (js-ipfs, ~1,000 npm packages; only tests/storage starts it) --
 ipfs_key="$(digest tools/ipfs/package.json tools/ipfs/package-lock.json)"
-if ! fresh ipfs "$ipfs_key" || [ ! -d tools/ipfs/node_modules ]; then
+if [ -n "$for_tests" ] && { ! fresh ipfs "$ipfs_key" || [ ! -d tools/ipfs/node_modules ]; }; then
   say "installing the test IPFS node (js-ipfs) under tools/ipfs ..."
   npm ci --prefix tools/ipfs --no-audit --no-fund --loglevel=error
   ipfs_done=1
@@ -67,13 +79,22 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 py_key="$(digest pyproject.toml tools/constraints.txt)"
 native_key="$(digest client/zkfed/native/groth16.c setup.py pyproject.toml)"
-if ! fresh python "$py_key"; then
+# Stamp "python": installed with the test tools (extra "dev"), which serves a user too;
+# "python-user": installed without them.
+if [ -n "$for_tests" ]; then
+  extras="dev,groth16py" py_stamps="python python-user"
+  fresh python "$py_key" && py_fresh=1 || py_fresh=""
+else
+  extras="groth16py" py_stamps="python-user"
+  { fresh python-user "$py_key" || fresh python "$py_key"; } && py_fresh=1 || py_fresh=""
+fi
+if [ -z "$py_fresh" ]; then
   say "installing Python packages (CPU torch first, so nothing pulls a CUDA build) ..."
   pip_install --upgrade pip
   pip_install torch==2.13.0
-  pip_install -c tools/constraints.txt -e '.[dev,groth16py]'
+  pip_install -c tools/constraints.txt -e ".[$extras]"
   "$venv/bin/python" -c 'import torch; assert not torch.version.cuda, "a CUDA torch was installed"'
-  stamp python "$py_key"
+  for name in $py_stamps; do stamp "$name" "$py_key"; done
   stamp native "$native_key" # the editable install built it (checked just below)
 fi
 
@@ -102,16 +123,25 @@ ln -sfn "$root/tools/solc.cjs" "$venv/solcx/solc-v$solc_version"
 # Every interpreter of the venv, activated or not, sees the project's tools and compiler path:
 # ape-foundry looks for anvil on PATH, ape-solidity for solc under SOLCX_BINARY_PATH.
 site="$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
-cat > "$site/zkfed_toolchain.pth" <<EOF
+# Replaced only when it changes, so an interpreter starting meanwhile never reads half a file.
+cat > "$site/zkfed_toolchain.pth.new" <<EOF
 import os; os.environ.setdefault("SOLCX_BINARY_PATH", "$venv/solcx"); os.environ["PATH"] = "$venv/bin" + os.pathsep + os.environ.get("PATH", "") if "$venv/bin" not in os.environ.get("PATH", "").split(os.pathsep) else os.environ["PATH"]
 EOF
+if cmp -s "$site/zkfed_toolchain.pth.new" "$site/zkfed_toolchain.pth"; then
+  rm "$site/zkfed_toolchain.pth.new"
+else
+  mv "$site/zkfed_toolchain.pth.new" "$site/zkfed_toolchain.pth"
+fi
 [ -n "${npm_done:-}" ] && stamp npm "$npm_key"
 [ -n "${ipfs_done:-}" ] && stamp ipfs "$ipfs_key"
 
-# --- circuits: compile and the development (INSECURE) Groth16 keys; skipped when up to date --------
-say "building circuits and development keys (first run ~1 min) ..."
-"$venv/bin/python" tools/circuits.py compile
-"$venv/bin/python" tools/circuits.py setup
+# --- circuits: compile and the development (INSECURE) Groth16 keys; skipped when up to date -----
+# `circuits.py setup` compiles each variant before its keys. Its "X: up to date" lines are dropped:
+# only what it rebuilds is shown, under one header line.
+"$venv/bin/python" tools/circuits.py setup | awk '
+  /: (zkey )?up to date$/ { next }
+  !shown { print "[setup] building circuits and development keys (first run ~1 min) ..."; shown = 1 }
+  { print; fflush() }'
 
 "$venv/bin/solc" --version | grep -q "Version: $solc_version" || die "the solc wrapper does not run."
-say "ready: . .venv/bin/activate  (python, ape, zkfed, pytest, anvil, forge, cast, solc)"
+say "ready${for_tests:+ for the tests}: . .venv/bin/activate  (python, ape, zkfed, anvil, forge, cast, solc)"

@@ -46,6 +46,32 @@ class RoundStatus(IntEnum):
     ABORTED = 4
 
 
+class ProposalKind(IntEnum):
+    """IModelGovernance.ProposalKind: what a proposal asks for."""
+
+    TASK = 0
+    ADD_MEMBER = 1
+    REMOVE_MEMBER = 2
+
+
+class ProposalState(IntEnum):
+    """IModelGovernance.ProposalState."""
+
+    NONE = 0
+    ACTIVE = 1
+    SUCCEEDED = 2
+    DEFEATED = 3
+    EXECUTED = 4
+
+
+_STATE_PHRASES = {
+    ProposalState.ACTIVE: "is open for votes",
+    ProposalState.SUCCEEDED: "has succeeded",
+    ProposalState.DEFEATED: "was defeated",
+    ProposalState.EXECUTED: "was executed",
+}
+
+
 class ChunkStatus(IntEnum):
     """IFederatedAggregator.ChunkStatus."""
 
@@ -193,6 +219,59 @@ class TaskSpec:
 
 
 @dataclass(frozen=True)
+class Proposal:
+    """A governance proposal as the contract reports it (IModelGovernance.ProposalInfo and
+    its state).
+
+    `account` is the subject of a membership proposal (empty for a model proposal) and
+    `task_id` the task an executed model proposal opened (0 otherwise). The electorate (the
+    members when it was made) is fixed: more than half of it voting for carries it.
+    """
+
+    proposal_id: int
+    kind: ProposalKind
+    state: ProposalState
+    proposer: str
+    vote_end: int
+    electorate: int
+    for_votes: int
+    against_votes: int
+    account: str = ""
+    task_id: int = 0
+
+    @property
+    def is_membership(self) -> bool:
+        """Whether it adds or removes a member (rather than proposing a model)."""
+        return self.kind != ProposalKind.TASK
+
+    @property
+    def majority(self) -> int:
+        """Votes for it that carry it: more than half of its electorate."""
+        return self.electorate // 2 + 1
+
+    @property
+    def asks(self) -> str:
+        """What it asks, as a phrase: "add 0x… as a member", "remove 0x… from the members",
+        "a model (task)"."""
+        if self.kind == ProposalKind.ADD_MEMBER:
+            return f"add {self.account} as a member"
+        if self.kind == ProposalKind.REMOVE_MEMBER:
+            return f"remove {self.account} from the members"
+        return "a model (task)"
+
+    @property
+    def state_phrase(self) -> str:
+        """Its state as English: "is open for votes", "has succeeded", "was defeated", "was
+        executed"."""
+        return _STATE_PHRASES.get(self.state, "does not exist")
+
+    @property
+    def tally(self) -> str:
+        """Its votes so far: "2 for, 1 against, of 5 members"."""
+        return f"{self.for_votes} for, {self.against_votes} against, of {self.electorate} members"
+
+
+@dataclass(frozen=True)
 class RoundState:
     """A SecAgg round as the contract reports it.
 
@@ -275,6 +354,11 @@ def _without_metadata(code: bytes) -> bytes:
         return code
     length = int.from_bytes(code[-2:], "big") + 2
     return code[:-length] if length <= len(code) else code
+
+
+def _address(account: Any) -> str:
+    """The address of an ape account, or the address itself."""
+    return str(getattr(account, "address", account))
 
 
 def _bits(bitmap: int) -> set[int]:
@@ -555,14 +639,149 @@ class Zkfed:
         return int(receipt.return_value or self.governance.proposalCount())
 
     def vote(self, member: Any, proposal_id: int, support: bool) -> Any:
-        """Cast a member's vote."""
+        """Cast a member's vote (the contract's checks apply: :meth:`vote_refusal` tells
+        beforehand, in a sentence, why a vote would be refused or would change nothing)."""
         return self.governance.vote(proposal_id, support, sender=member)
 
+    def members(self) -> list[str]:
+        """The consortium's members (addresses), in the contract's order."""
+        return [str(a) for a in self.governance.members()]
+
+    def is_member(self, account: Any) -> bool:
+        """Whether an account is a member of the consortium."""
+        return bool(self.governance.isMember(_address(account)))
+
+    def proposal_count(self) -> int:
+        """How many proposals were made (their ids are 1 to this)."""
+        return int(self.governance.proposalCount())
+
+    def proposal(self, proposal_id: int) -> Proposal:
+        """A proposal: what it asks, its votes and its state.
+
+        Raises
+        ------
+        ConfigurationError
+            If governance knows no such proposal.
+        """
+        count = self.proposal_count()
+        if not 1 <= proposal_id <= count:
+            known = f"proposals 1 to {count}" if count else "no proposals yet"
+            raise ConfigurationError(
+                f"Proposal {proposal_id} does not exist on this deployment (it has {known})."
+            )
+        info = self.governance.proposal(proposal_id)
+        kind = ProposalKind(int(info.kind))
+        return Proposal(
+            proposal_id,
+            kind,
+            ProposalState(int(self.governance.state(proposal_id))),
+            str(info.proposer),
+            int(info.voteEnd),
+            int(info.electorate),
+            int(info.forVotes),
+            int(info.againstVotes),
+            str(info.account) if kind != ProposalKind.TASK else "",
+            int(info.taskId),
+        )
+
+    def proposals(self) -> list[Proposal]:
+        """Every proposal, oldest first."""
+        return [self.proposal(i) for i in range(1, self.proposal_count() + 1)]
+
+    def has_voted(self, proposal_id: int, voter: Any) -> bool:
+        """Whether an account has voted on a proposal."""
+        return bool(self.governance.hasVoted(proposal_id, _address(voter)))
+
+    def vote_refusal(self, proposal_id: int, voter: Any) -> str | None:
+        """Why an account may not vote on a proposal, as one sentence, or None if it may.
+
+        A proposal takes votes while it is active (a decided one, carried or not, takes no
+        more: the contract would count a vote on a carried proposal, but it changes nothing);
+        only members who joined before it was made vote on it, once each.
+        """
+        proposal = self.proposal(proposal_id)
+        address = _address(voter)
+        if proposal.state == ProposalState.SUCCEEDED:
+            return (
+                f"Proposal {proposal_id} has succeeded already ({proposal.tally}), so it takes "
+                "no more votes; any member can execute it."
+            )
+        if proposal.state == ProposalState.DEFEATED:
+            return (
+                f"Proposal {proposal_id} was defeated ({proposal.tally} when its vote ended), "
+                "so it takes no more votes."
+            )
+        if proposal.state == ProposalState.EXECUTED:
+            return f"Proposal {proposal_id} was executed, so it takes no more votes."
+        if not self.is_member(address):
+            return f"{address} is not a member of the consortium, so it cannot vote."
+        if self.has_voted(proposal_id, address):
+            return f"{address} has already voted on proposal {proposal_id}."
+        if self.proposals_before_joining(address) >= proposal_id:
+            return (
+                f"{address} joined the consortium after proposal {proposal_id} was made, so it "
+                "cannot vote on it (only the members at the time vote)."
+            )
+        return None
+
+    def proposals_before_joining(self, member: Any) -> int:
+        """How many proposals had been made when a member (last) joined: it votes on the later
+        ones only (the contract's rule; 0 for a founder). Read from the `MemberAdded` and
+        `ProposalCreated` events.
+
+        Raises
+        ------
+        ConfigurationError
+            If the account is not a member.
+        """
+        from ape import chain as ape_chain
+
+        address = _address(member)
+        if not self.is_member(address):
+            raise ConfigurationError(f"{address} is not a member of the consortium.")
+        end = ape_chain.blocks.height + 1
+        added = self.governance.MemberAdded.range(0, end, search_topics={"account": address})
+        joined = max(((int(log.block_number), int(log.log_index)) for log in added), default=(0, 0))
+        created = self.governance.ProposalCreated.range(0, joined[0] + 1)
+        return sum((int(log.block_number), int(log.log_index)) < joined for log in created)
+
+    def propose_membership(self, member: Any, account: Any, add: bool = True) -> int:
+        """Propose to add `account` to the consortium (or, with `add` False, to remove it);
+        returns the proposal id.
+
+        Raises
+        ------
+        ConfigurationError
+            If `member` is not a member, or the change cannot be made: adding a member, removing
+            a non-member or the last member, the zero address.
+        """
+        proposer, subject = _address(member), _address(account)
+        if not self.is_member(proposer):
+            raise ConfigurationError(
+                f"{proposer} is not a member of the consortium, so it cannot make proposals."
+            )
+        if int(subject, 16) == 0:
+            raise ConfigurationError("The zero address cannot be a member.")
+        members = {m.lower() for m in self.members()}
+        if add and subject.lower() in members:
+            raise ConfigurationError(f"{subject} is a member already.")
+        if not add and subject.lower() not in members:
+            raise ConfigurationError(f"{subject} is not a member, so it cannot be removed.")
+        if not add and len(members) == 1:
+            raise ConfigurationError(f"{subject} is the last member, so it cannot be removed.")
+        receipt = self.governance.proposeMembership(subject, add, sender=member)
+        return int(receipt.return_value or self.proposal_count())
+
     def execute(self, member: Any, proposal_id: int) -> int:
-        """Execute a succeeded task proposal and, for a SecAgg task, draw its neighbour graph
-        (a second transaction: the draw needs the creation block's hash); returns the task id."""
+        """Execute a succeeded proposal: a model proposal opens its task and, for a SecAgg task,
+        draws its neighbour graph (a second transaction: the draw needs the creation block's
+        hash); a membership proposal adds or removes its member. Returns the task id (0 for a
+        membership proposal)."""
         self.governance.execute(proposal_id, sender=member)
-        task_id = int(self.governance.proposal(proposal_id).taskId)
+        info = self.governance.proposal(proposal_id)
+        if int(info.kind) != ProposalKind.TASK:
+            return 0
+        task_id = int(info.taskId)
         if self.task_mode(task_id) == Mode.SECAGG:
             self.draw_graph(member, task_id)
         return task_id

@@ -1,19 +1,22 @@
-"""The consortium's vote on a model: propose, vote, execute (which opens the task)."""
+"""The consortium's votes: on a model (propose, which `execute` turns into a task) and on who is
+a member (propose-member); vote and execute serve both."""
 
 from __future__ import annotations
 
-from enum import IntEnum
 from pathlib import Path
 
 import click
 
+from zkfed.chain import Proposal, ProposalKind, ProposalState
 from zkfed.commands._session import (
     Session,
     Settings,
     account_option,
+    address_of,
     member_option,
     open_session,
     pass_settings,
+    plural,
     say,
     when,
 )
@@ -21,57 +24,138 @@ from zkfed.datasets import BUNDLED, load_dataset
 from zkfed.exceptions import ConfigurationError
 from zkfed.quantize import fitting_scale_bits
 
-
-class ProposalState(IntEnum):
-    """IModelGovernance.ProposalState."""
-
-    NONE = 0
-    ACTIVE = 1
-    SUCCEEDED = 2
-    DEFEATED = 3
-    EXECUTED = 4
-
-
-def proposal_state(session: Session, proposal_id: int) -> ProposalState:
-    """A proposal's state, refusing ids governance does not know."""
-    count = int(session.zk.governance.proposalCount())
-    if not 1 <= proposal_id <= count:
-        known = f"proposals 1 to {count}" if count else "no proposals yet"
-        raise ConfigurationError(
-            f"Proposal {proposal_id} does not exist on this deployment (it has {known})."
-        )
-    return ProposalState(int(session.zk.governance.state(proposal_id)))
+__all__ = [
+    "ProposalKind",
+    "ProposalState",
+    "describe_proposal",
+    "execute",
+    "propose",
+    "propose_member",
+    "vote",
+]
 
 
-@click.command()
+@click.command(short_help="Propose a model for the consortium to train.")
 @member_option()
 @account_option()
-@click.option("--model", type=click.Choice(["logreg", "mlp"]), default="logreg", show_default=True)
-@click.option("--hidden", default="32", show_default=True, help="MLP hidden widths, e.g. 64,32.")
+@click.option(
+    "--model",
+    type=click.Choice(["logreg", "mlp"]),
+    default="logreg",
+    show_default=True,
+    help="Logistic regression, or a multi-layer perceptron (see --hidden).",
+)
+@click.option(
+    "--hidden",
+    default="32",
+    show_default=True,
+    metavar="WIDTHS",
+    help="The MLP's hidden layer widths, comma-separated, e.g. 64,32.",
+)
 @click.option(
     "--dataset",
     required=True,
+    metavar="NAME|FILE",
     help=f"The data the model is for: {', '.join(BUNDLED)}, or a CSV/NPZ file with a label column.",
 )
-@click.option("--label", default="label", show_default=True, help="Label column of a CSV/NPZ.")
-@click.option("--rounds", default=3, show_default=True, type=click.IntRange(1, 10_000))
-@click.option("--variant", help="Circuit variant (default: the deployment's first).")
 @click.option(
-    "--clip-norm", default=5.0, show_default=True, type=click.FloatRange(min=0, min_open=True)
+    "--label",
+    default="label",
+    show_default=True,
+    metavar="COLUMN",
+    help="The label column of a CSV/NPZ file.",
+)
+@click.option(
+    "--rounds",
+    default=3,
+    show_default=True,
+    metavar="N",
+    type=click.IntRange(1, 10_000),
+    help="Training rounds of the task.",
+)
+@click.option(
+    "--variant",
+    metavar="NAME",
+    help="Circuit variant that proves the updates (default: the deployment's first).",
+)
+@click.option(
+    "--clip-norm",
+    default=5.0,
+    show_default=True,
+    metavar="NORM",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Each member clips its update to this L2 norm per chunk before quantising it.",
 )
 @click.option(
     "--scale-bits",
     type=click.IntRange(0, 30),
-    help="Fixed-point scale 2^S (default: the finest at which --clip-norm fits the variant).",
+    metavar="S",
+    help="Fixed-point scale 2^S of quantised updates (default: the finest at which --clip-norm "
+    "fits the variant).",
 )
-@click.option("--epochs", default=3, show_default=True, type=click.IntRange(1))
-@click.option("--batch-size", default=16, show_default=True, type=click.IntRange(1))
-@click.option("--lr", default=0.03, show_default=True, type=float)
-@click.option("--optimizer", type=click.Choice(("sgd", "adam")), default="sgd", show_default=True)
-@click.option("--seed", default=0, show_default=True, type=click.IntRange(0))
-@click.option("--submission-period", default=3600, show_default=True, type=click.IntRange(1))
-@click.option("--reveal-period", default=3600, show_default=True, type=click.IntRange(1))
-@click.option("--min-contributors", default=3, show_default=True, type=click.IntRange(3))
+@click.option(
+    "--epochs",
+    default=3,
+    show_default=True,
+    metavar="N",
+    type=click.IntRange(1),
+    help="Local epochs each member trains per round.",
+)
+@click.option(
+    "--batch-size",
+    default=16,
+    show_default=True,
+    metavar="N",
+    type=click.IntRange(1),
+    help="Mini-batch size of local training.",
+)
+@click.option(
+    "--lr",
+    default=0.03,
+    show_default=True,
+    metavar="RATE",
+    type=float,
+    help="Learning rate of local training.",
+)
+@click.option(
+    "--optimizer",
+    type=click.Choice(("sgd", "adam")),
+    default="sgd",
+    show_default=True,
+    help="Optimizer of local training.",
+)
+@click.option(
+    "--seed",
+    default=0,
+    show_default=True,
+    metavar="N",
+    type=click.IntRange(0),
+    help="Seed of the initial weights and of the data split.",
+)
+@click.option(
+    "--submission-period",
+    default=3600,
+    show_default=True,
+    metavar="SECONDS",
+    type=click.IntRange(1),
+    help="How long each round takes submissions.",
+)
+@click.option(
+    "--reveal-period",
+    default=3600,
+    show_default=True,
+    metavar="SECONDS",
+    type=click.IntRange(1),
+    help="How long after the submissions members have to remove the masks of dropped members.",
+)
+@click.option(
+    "--min-contributors",
+    default=3,
+    show_default=True,
+    metavar="N",
+    type=click.IntRange(3),
+    help="Fewest contributors a chunk's sum may have, so no one's update shows in it.",
+)
 @pass_settings
 def propose(
     settings: Settings,
@@ -133,13 +217,17 @@ def propose(
             reveal_period=reveal_period,
             min_contributors=min_contributors,
             classes=data.class_names,
+            scaling=data.scaling,
         )
         recorded = session.zk.governance.taskProposal(proposal_id)
         vote_end = int(session.zk.governance.proposal(proposal_id).voteEnd)
         say(
             f"proposal {proposal_id}: {model} on {data.name} ({spec.parameter_count} parameters, "
-            f"{chosen.packing.n_chunks(spec.parameter_count)} chunks of {name}), {rounds} rounds"
+            f"{plural(chosen.packing.n_chunks(spec.parameter_count), 'chunk')} of {name}), "
+            f"{plural(rounds, 'round')}"
         )
+        if data.scaling is not None:
+            say(f"  {data.scaling.describe()}")
         say(f"  spec {recorded.specCid}; initial model {recorded.task.modelCid}")
         say(f"  voting ends {when(vote_end, session.now())}")
 
@@ -156,11 +244,9 @@ def describe_proposal(session: Session, proposal_id: int) -> list[str]:
     from zkfed.proposals import parse_spec_document
 
     zk = session.zk
-    info = zk.governance.proposal(proposal_id)
-    kind = int(info.kind)
-    if kind != 0:
-        verb = "add" if kind == 1 else "remove"
-        return [f"proposal {proposal_id}: {verb} member {info.account}"]
+    proposal = zk.proposal(proposal_id)
+    if proposal.is_membership:
+        return _describe_membership(session, proposal)
     recorded = zk.governance.taskProposal(proposal_id)
     task = recorded.task
     lines = [f"proposal {proposal_id}: a {Mode(int(task.mode)).name.lower()} task"]
@@ -176,13 +262,19 @@ def describe_proposal(session: Session, proposal_id: int) -> list[str]:
             f"classes{' (' + ', '.join(doc.classes) + ')' if doc.classes else ''}, "
             f"{int(task.paramCount)} parameters; clip norm {doc.clip_norm} per chunk"
         )
+        lines.append(
+            f"  {doc.scaling.describe()}"
+            if doc.scaling is not None
+            else "  feature scaling: not recorded (each member standardises with its own "
+            "statistics)"
+        )
     except (ZkfedError, OSError) as error:
         lines.append(f"  model: its spec {recorded.specCid} cannot be read ({error})")
     lines.append(
-        f"  {int(task.rounds)} rounds, {int(task.submissionPeriod)} s to submit, "
+        f"  {plural(int(task.rounds), 'round')}, {int(task.submissionPeriod)} s to submit, "
         f"{int(task.revealPeriod)} s to reveal, at least {int(task.minContributors)} "
-        f"contributors per chunk; members: the {len(zk.governance.members())} consortium "
-        "members with keys when it is executed"
+        "contributors per chunk; members: those of the "
+        f"{plural(len(zk.members()), 'consortium member')} with keys when it is executed"
     )
     if Mode(int(task.mode)) == Mode.SECAGG:
         variant = zk.variants()[int(task.variant)]
@@ -201,9 +293,66 @@ def describe_proposal(session: Session, proposal_id: int) -> list[str]:
     return lines
 
 
-@click.command()
+def _named(session: Session, address: str) -> str:
+    """An address, with the local member name bound to it if there is one."""
+    name = session.name_of(address)
+    return f"{address} ({name})" if name else address
+
+
+def _describe_membership(session: Session, proposal: Proposal) -> list[str]:
+    """What a membership proposal asks, who made it, and what carries it."""
+    subject = _named(session, proposal.account)
+    asks = (
+        f"add {subject} as a member"
+        if proposal.kind == ProposalKind.ADD_MEMBER
+        else f"remove {subject} from the members"
+    )
+    return [
+        f"proposal {proposal.proposal_id} asks to {asks}",
+        f"  proposed by {_named(session, proposal.proposer)}; {proposal.majority} of the "
+        f"{proposal.electorate} members when it was made must vote for it; voting ends "
+        f"{when(proposal.vote_end, session.now())}",
+    ]
+
+
+@click.command(short_help="Propose to add or remove a member of the consortium.")
+@click.argument("subject", metavar="ACCOUNT")
+@click.option(
+    "--remove",
+    is_flag=True,
+    help="Propose to remove ACCOUNT from the members (by default it is added).",
+)
+@member_option()
+@account_option()
+@pass_settings
+def propose_member(
+    settings: Settings, subject: str, remove: bool, member: str | None, account: str | None
+) -> None:
+    """Propose to add ACCOUNT to the consortium, or with --remove to remove it.
+
+    ACCOUNT is an address, a test account index (local chains) or an ape account alias. Once a
+    majority of the members votes for the proposal, anyone executes it; a new member then
+    creates its keys ('zkfed keygen') and registers them ('zkfed register'), and votes on the
+    proposals made after it joined.
+    """
+    with open_session(settings) as session:
+        proposer = session.signer(member, account)
+        address = address_of(subject, session.connection)
+        proposal_id = session.zk.propose_membership(proposer, address, add=not remove)
+        proposal = session.zk.proposal(proposal_id)
+        say(f"proposal {proposal_id}: {proposal.asks}")
+        say(
+            f"  {proposal.majority} of the {proposal.electorate} members must vote for it "
+            f"('zkfed vote {proposal_id} --for'); voting ends "
+            f"{when(proposal.vote_end, session.now())}"
+        )
+
+
+@click.command(short_help="Vote for or against a proposal, after reading it.")
 @click.argument("proposal_id", metavar="PROPOSAL", type=int)
-@click.option("--for/--against", "support", required=True, help="The vote.")
+@click.option(
+    "--for/--against", "support", required=True, help="Vote for the proposal, or against it."
+)
 @member_option()
 @account_option()
 @pass_settings
@@ -212,46 +361,74 @@ def vote(
 ) -> None:
     """Vote for or against a proposal (one vote per member), after showing what it asks."""
     with open_session(settings) as session:
+        zk = session.zk
         voter = session.signer(member, account)
-        state = proposal_state(session, proposal_id)
-        if state != ProposalState.ACTIVE:
-            raise ConfigurationError(
-                f"Proposal {proposal_id} is {state.name.lower()}, so it takes no more votes."
-            )
-        if bool(session.zk.governance.hasVoted(proposal_id, voter.address)):
-            raise ConfigurationError(
-                f"{voter.address} has already voted on proposal {proposal_id}."
-            )
+        refusal = zk.vote_refusal(proposal_id, voter)
+        if refusal is not None:
+            raise ConfigurationError(refusal)
         for line in describe_proposal(session, proposal_id):
             say(line)
-        session.zk.vote(voter, proposal_id, support)
-        info = session.zk.governance.proposal(proposal_id)
+        zk.vote(voter, proposal_id, support)
+        after = zk.proposal(proposal_id)
+        if after.state == ProposalState.SUCCEEDED:
+            outcome = f"it has succeeded: execute it with 'zkfed execute {proposal_id}'"
+        elif after.state == ProposalState.ACTIVE:
+            outcome = (
+                f"it {after.state_phrase} until {when(after.vote_end, session.now())} and "
+                f"carries with {plural(after.majority, 'vote')} for"
+            )
+        else:
+            outcome = f"it {after.state_phrase}"
         say(
-            f"voted {'for' if support else 'against'} proposal {proposal_id}: "
-            f"{info.forVotes} for, {info.againstVotes} against, of {info.electorate} members "
-            f"({proposal_state(session, proposal_id).name.lower()})"
+            f"voted {'for' if support else 'against'} proposal {proposal_id}: {after.tally}; "
+            f"{outcome}"
         )
 
 
-@click.command()
+@click.command(short_help="Carry out a proposal that won its vote.")
 @click.argument("proposal_id", metavar="PROPOSAL", type=int)
 @member_option()
 @account_option()
 @pass_settings
 def execute(settings: Settings, proposal_id: int, member: str | None, account: str | None) -> None:
-    """Carry out a proposal that won its vote: a model proposal opens its task."""
+    """Carry out a proposal that won its vote: a model proposal opens its task, a membership
+    proposal adds or removes its member."""
     with open_session(settings) as session:
+        zk = session.zk
         caller = session.signer(member, account)
-        state = proposal_state(session, proposal_id)
-        if state != ProposalState.SUCCEEDED:
-            info = session.zk.governance.proposal(proposal_id)
+        proposal = zk.proposal(proposal_id)
+        if proposal.state == ProposalState.ACTIVE:
             raise ConfigurationError(
-                f"Proposal {proposal_id} is {state.name.lower()} ({info.forVotes} for, "
-                f"{info.againstVotes} against, of {info.electorate}), so it cannot be executed."
+                f"Proposal {proposal_id} cannot be executed yet: it has {proposal.tally} and "
+                f"needs {plural(proposal.majority, 'vote')} for, until "
+                f"{when(proposal.vote_end, session.now())}."
             )
-        task_id = session.zk.execute(caller, proposal_id)
-        members = session.zk.task_members(task_id) if task_id else []
+        if proposal.state == ProposalState.DEFEATED:
+            raise ConfigurationError(
+                f"Proposal {proposal_id} was defeated ({proposal.tally} when its vote ended), "
+                "so it cannot be executed."
+            )
+        if proposal.state == ProposalState.EXECUTED:
+            raise ConfigurationError(
+                f"Proposal {proposal_id} was executed already ({proposal.tally})."
+            )
+        task_id = zk.execute(caller, proposal_id)
         if task_id:
-            say(f"executed proposal {proposal_id}: task {task_id} with {len(members)} members")
+            members = zk.task_members(task_id)
+            say(
+                f"executed proposal {proposal_id}: task {task_id} with "
+                f"{plural(len(members), 'member')}"
+            )
+            return
+        count = plural(len(zk.members()), "member")
+        if proposal.kind == ProposalKind.ADD_MEMBER:
+            say(
+                f"executed proposal {proposal_id}: {proposal.account} is now a member ({count}); "
+                "it creates its keys with 'zkfed keygen' and registers them with "
+                "'zkfed register'"
+            )
         else:
-            say(f"executed proposal {proposal_id}")
+            say(
+                f"executed proposal {proposal_id}: {proposal.account} is no longer a member "
+                f"({count} left)"
+            )
