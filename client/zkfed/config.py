@@ -9,6 +9,7 @@ Everything lives under one home directory, ``.zkfed`` in the working directory u
       keys/<name>.json         a member's BabyJubJub keystore (zkfed.keystore, encrypted)
       updates/<address>/       a member's trained updates, kept until they are on-chain
         task-<T>-round-<R>.json
+      locks/<address>-<T>.lock one command at a time sends a member's transactions for a task
       store/                   the embedded content-addressed store (unless IPFS is chosen)
 
 Files are written atomically (a temporary file renamed into place), so an interrupted command
@@ -35,6 +36,7 @@ __all__ = [
     "DEFAULT_HOME",
     "Deployment",
     "Home",
+    "OutdatedUpdateError",
     "SavedUpdate",
     "write_json",
 ]
@@ -43,7 +45,8 @@ DEFAULT_HOME = ".zkfed"
 """The home directory, relative to the working directory, unless configured."""
 
 DEPLOYMENT_VERSION = 4
-UPDATE_VERSION = 1
+UPDATE_VERSION = 2
+"""Version 2 binds an update to the global model's hash; version 1 files are refused (retrain)."""
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
@@ -149,6 +152,26 @@ class Deployment:
             ) from None
 
 
+class OutdatedUpdateError(ConfigurationError):
+    """A saved update written before updates were bound to their global model (version 1).
+
+    Attributes
+    ----------
+    path
+        The file.
+    dataset
+        The dataset it was trained on, as recorded (for the command that trains again).
+    """
+
+    def __init__(self, path: Path, dataset: str) -> None:
+        super().__init__(
+            f"The saved update {path} predates the binding of updates to their global model's "
+            "hash, so it cannot be checked against the round; train again."
+        )
+        self.path = path
+        self.dataset = dataset
+
+
 @dataclass(frozen=True, eq=False)
 class SavedUpdate:
     """A member's trained update, saved before it is masked so that nothing is lost.
@@ -163,6 +186,10 @@ class SavedUpdate:
         The member's address.
     global_model
         CID of the global model it was trained from.
+    model_hash
+        sha256 of that model's bytes as hex (`zkfed.protocol.model_hash`: the hash the chain
+        records for a task's initial model, and of every model derived from the chain); empty
+        when the writer did not record it, and the CID (a content address) binds the model then.
     delta
         Δ = w_local - w_global.
     quantization_seed
@@ -182,6 +209,69 @@ class SavedUpdate:
     train_loss: float = 0.0
     samples: int = 0
     dataset: str = ""
+    model_hash: str = ""
+
+    @classmethod
+    def trained(
+        cls,
+        deployment: Deployment,
+        member: str,
+        task: int,
+        round_index: int,
+        model_cid: str,
+        model_hash: bytes,
+        delta: npt.NDArray[np.float64],
+        quantization_seed: int,
+        *,
+        train_loss: float = 0.0,
+        samples: int = 0,
+        dataset: str = "",
+    ) -> SavedUpdate:
+        """An update trained for a round of a deployment, bound to all that `submit` checks:
+        the chain, the aggregator, the task, the round and the global model (CID and hash,
+        as `zkfed.protocol.store_model` returns them)."""
+        return cls(
+            task=task,
+            round=round_index,
+            aggregator=deployment.aggregator,
+            chain_id=deployment.chain_id,
+            member=member,
+            global_model=model_cid,
+            model_hash=model_hash.hex(),
+            delta=np.asarray(delta, dtype=np.float64),
+            quantization_seed=quantization_seed,
+            train_loss=train_loss,
+            samples=samples,
+            dataset=dataset,
+        )
+
+    def mismatch(
+        self,
+        deployment: Deployment,
+        member: str,
+        task: int,
+        round_index: int,
+        model_cid: str,
+        model_hash: bytes,
+    ) -> str | None:
+        """What this update was made for that differs from a round about to be submitted to
+        (a phrase, e.g. ``"chain 5 rather than 31337"``), or None when it belongs there."""
+        if self.chain_id != deployment.chain_id:
+            return f"chain {self.chain_id} rather than {deployment.chain_id}"
+        if self.aggregator.lower() != deployment.aggregator.lower():
+            return f"aggregator {self.aggregator} rather than {deployment.aggregator}"
+        if self.member.lower() != member.lower():
+            return f"member {self.member} rather than {member}"
+        if (self.task, self.round) != (task, round_index):
+            return f"round {self.round} of task {self.task}"
+        if self.global_model != model_cid:
+            return f"another global model ({self.global_model}; the round's is {model_cid})"
+        if self.model_hash and self.model_hash != model_hash.hex():
+            return (
+                f"another global model (sha256 {self.model_hash[:16]}…; the round's is "
+                f"{model_hash.hex()[:16]}…)"
+            )
+        return None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document (floats written with repr, so they read back exactly)."""
@@ -198,11 +288,14 @@ class SavedUpdate:
             "train_loss": self.train_loss,
             "samples": self.samples,
             "dataset": self.dataset,
+            "model_hash": self.model_hash,
         }
 
     @classmethod
     def from_dict(cls, document: Mapping[str, Any], source: Path) -> SavedUpdate:
         """Parse a saved update, naming the file in any complaint."""
+        if document.get("version") == 1:
+            raise OutdatedUpdateError(source, str(document.get("dataset", "")))
         if document.get("version") != UPDATE_VERSION:
             raise ConfigurationError(f"The saved update {source} has an unknown version.")
         try:
@@ -219,6 +312,7 @@ class SavedUpdate:
                 train_loss=float(document.get("train_loss", 0.0)),
                 samples=int(document.get("samples", 0)),
                 dataset=str(document.get("dataset", "")),
+                model_hash=str(document["model_hash"]),
             )
         except (KeyError, TypeError, ValueError) as error:
             raise ConfigurationError(
@@ -259,6 +353,10 @@ class Home:
     def keystore(self, name: str) -> Path:
         """A member's keystore file."""
         return self.path / "keys" / f"{check_name(name)}.json"
+
+    def lock_file(self, member: str, task: int) -> Path:
+        """The lock one command holds while it sends a member's transactions for a task."""
+        return self.path / "locks" / f"{member.lower()}-{task}.lock"
 
     def update_file(self, member: str, task: int, round_index: int) -> Path:
         """Where a member's trained update for a round is kept."""

@@ -72,7 +72,7 @@ def test_a_round_with_a_dropout_is_recovered_and_verifies(
     for out in submitted:
         # A member's first submission to a task joins it: one pair commitment per neighbour.
         assert "joined task 1: 2 pair commitments posted" in out
-        assert "chunk 1/2: proving ..." in out and "chunk 2/2: proving ..." in out
+        assert "[1/2] chunk 0: proved in" in out and "[2/2] chunk 1: proved in" in out
         assert "submitted 2 chunks of round 1 for task 1" in out
     assert "chunk 0: 4 contributors (#0, #1, #2, #3), open" in open_status
     # With 2 neighbours each, erin (#4) has two neighbours on the task's drawn ring: each
@@ -105,6 +105,6 @@ def test_join_posts_the_pair_commitments_once(zkfed: Zkfed, pw: Sequence[str]) -
     assert "alice (0x70997970C51812dc3A010C7d01b50e0d17dc79C8) has 1 unused key on-chain" in joined
     assert "registered" not in joined
     assert "alice is member #0 of task 1's 5" in joined
-    assert "proving pair commitment 2/2" in joined
+    assert "[2/2] pair commitment 1" in joined
     assert "joined task 1: 2 pair commitments posted" in joined
     assert "alice already joined task 1: its pair commitments are on-chain" in again

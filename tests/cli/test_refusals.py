@@ -249,7 +249,7 @@ def test_an_interrupted_submission_loses_nothing_and_resumes(
     assert "chunk 1: 0 contributors (none)" in between
     refused(retrain, "alice's update for round 1 has been signed for submission")
     assert "1 of 2 chunks already on-chain; sending the rest" in resumed
-    assert "chunk 1/2" not in resumed and "chunk 2/2: proving ..." in resumed
+    assert "chunk 0:" not in resumed and "[2/2] chunk 1: proved in" in resumed
     assert "all 2 chunks of round 1 are already on-chain" in again
     status = succeeded(zkfed("status", str(TASK)))
     assert "chunk 1: 1 contributors (#0)" in status

@@ -140,7 +140,7 @@ def join(settings: Settings, task_id: int | None, member: str, password_file: Pa
     want to train on executes; then join the task (once) to commit, with the key it took, to
     the secrets shared with your neighbours.
     """
-    from zkfed.commands.rounds import ensure_joined, task_secret_key
+    from zkfed.commands.rounds import ensure_joined, member_lock, task_secret_key
 
     password = lazy_password(password_file)
     with open_session(settings) as session:
@@ -161,11 +161,13 @@ def join(settings: Settings, task_id: int | None, member: str, password_file: Pa
         say(f"{member} is member #{me} of task {task_id}'s {len(members)}")
         if session.zk.task_mode(task_id) != Mode.SECAGG:
             return
-        if session.zk.has_joined(task_id, account):
-            say(f"{member} already joined task {task_id}: its pair commitments are on-chain")
-            return
-        task = session.zk.secagg_task(task_id)
-        ensure_joined(session, task, account, task_secret_key(session, member, password, task, me))
+        with member_lock(session.home, member, address, task_id):
+            if session.zk.has_joined(task_id, account):
+                say(f"{member} already joined task {task_id}: its pair commitments are on-chain")
+                return
+            task = session.zk.secagg_task(task_id)
+            sk = task_secret_key(session, member, password, task, me)
+            ensure_joined(session, task, account, sk)
 
 
 @click.command("forget-keys")

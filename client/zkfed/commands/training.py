@@ -195,7 +195,7 @@ def train(
             rows = split_non_iid(data.y_train, count, seed=seed)[index - 1]
         x, y = data.x_train[rows], mapping[data.y_train[rows]]
         weights = round_model(zk, session.store, task, round_index)
-        cid, _ = store_model(session.store, weights)
+        cid, digest = store_model(session.store, weights)
         if weights.shape != (spec.parameter_count,):
             raise ConfigurationError(
                 f"The global model {cid} has {weights.size} parameters; the spec says "
@@ -214,15 +214,15 @@ def train(
         before = evaluate_weights(spec, weights, data.x_test, y_test)
         after = evaluate_weights(spec, weights + update.delta, data.x_test, y_test)
         saved = session.home.save_update(
-            SavedUpdate(
-                task=task_id,
-                round=round_index,
-                aggregator=session.deployment.aggregator,
-                chain_id=session.deployment.chain_id,
-                member=address,
-                global_model=cid,
-                delta=update.delta,
-                quantization_seed=secrets.randbits(63),
+            SavedUpdate.trained(
+                session.deployment,
+                address,
+                task_id,
+                round_index,
+                cid,
+                digest,
+                update.delta,
+                secrets.randbits(63),
                 train_loss=update.train_loss,
                 samples=update.n_samples,
                 dataset=data.name,
