@@ -13,6 +13,7 @@ the README's "Web app" section for a configured RPC + IPFS node, TLS and basic a
 from __future__ import annotations
 
 import atexit
+import errno
 import html
 import math
 import secrets
@@ -30,8 +31,16 @@ if __package__ in (None, ""):  # `panel serve ui/app.py` runs this file as a scr
 
 import panel as pn
 import param
-from bokeh.models import ColumnDataSource, LinearAxis, Range1d
+from bokeh.models import (
+    ColumnDataSource,
+    FixedTicker,
+    LinearAxis,
+    Range1d,
+    SingleIntervalTicker,
+)
 from bokeh.plotting import figure
+from tornado.httputil import HTTPHeaders, HTTPServerRequest
+from tornado.web import OutputTransform
 
 from ui.backend import (
     DEMO_PASSWORD,
@@ -41,17 +50,22 @@ from ui.backend import (
     MemberSession,
     ProposalView,
     RoundView,
+    RunningRound,
     Settings,
     TaskView,
     describe_deadline,
+    fit_to_task,
     inspect_upload,
     sentence,
     short,
 )
+from ui.upload_guard import UploadGuard
+from zkfed.exceptions import ConfigurationError
 
 pn.extension(sizing_mode="stretch_width")
 
 STAGES = ("train", "quantise", "prove", "submit", "recovery", "finalize")
+UPLOAD_TYPES = ".csv,.npz"
 PRIVACY_NOTE = (
     "**Your data stays on this machine.** The file is read by this app's own server (which "
     "listens on 127.0.0.1 unless its operator chose otherwise), kept in memory for local "
@@ -94,8 +108,11 @@ class App(pn.viewable.Viewer):
     task_id = param.Integer(default=0, doc="The task the member joined (0: none).")
     log = param.List(default=[], item_type=str, doc="Lines of the status log, oldest first.")
 
-    def __init__(self, consortium: Consortium | None = None, **params: Any) -> None:
+    def __init__(
+        self, consortium: Consortium | None = None, logout: bool = False, **params: Any
+    ) -> None:
         super().__init__(**params)
+        self._logout = logout
         self.consortium = consortium or shared_consortium()
         self.session = MemberSession(self.consortium)
         self._doc = pn.state.curdoc
@@ -107,6 +124,7 @@ class App(pn.viewable.Viewer):
         self._was_ready = False
         self._tasks: dict[int, TaskView] = {}
         self._round: RoundView | None = None
+        self._ticker: Any = None
         self._build()
         if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
             pn.state.onload(self._on_load)
@@ -135,8 +153,10 @@ class App(pn.viewable.Viewer):
         self._connect.param.watch(self._on_connect, "clicks")
         self._who = pn.pane.Alert("Not connected.", alert_type="secondary")
         # Member view
-        self._file = pn.widgets.FileInput(accept=".csv,.npz", name="Dataset (CSV or NPZ)")
+        self._file = pn.widgets.FileInput(accept=UPLOAD_TYPES, name="Dataset (CSV or NPZ)")
         self._file.param.watch(self._on_file, "value")
+        self._guard = UploadGuard(limit=MAX_UPLOAD_BYTES, accept=UPLOAD_TYPES)
+        self._guard.param.watch(self._on_refused, "refused")
         self._label = pn.widgets.Select(name="Label column", options=[], disabled=True)
         self._features = pn.widgets.MultiChoice(name="Feature columns", options=[], disabled=True)
         self._use = pn.widgets.Button(name="Validate and use", button_type="primary", disabled=True)
@@ -161,6 +181,7 @@ class App(pn.viewable.Viewer):
                 "numeric features without missing values; a label column."
             ),
             self._file,
+            self._guard,
             pn.Row(self._label, self._features),
             self._use,
             self._data_status,
@@ -168,12 +189,21 @@ class App(pn.viewable.Viewer):
         )
         # Governance view
         self._proposals = pn.Column(pn.pane.Markdown("No proposals yet."))
+        self._new_member = pn.widgets.TextInput(
+            name="Propose a new member (its address)", placeholder="0x…"
+        )
+        self._propose = pn.widgets.Button(
+            name="Propose member", button_type="primary", align="end", width=170, disabled=True
+        )
+        self._propose.param.watch(self._on_propose_member, "clicks")
         governance = pn.Column(
             "## Proposals",
             pn.pane.Markdown(
-                "Members choose the model by an on-chain vote; a majority of all members "
-                "carries a proposal, and executing it opens a training task."
+                "Members choose the model and admit or remove members by an on-chain vote; a "
+                "majority of all members carries a proposal, and executing it opens a training "
+                "task or changes the membership."
             ),
+            pn.Row(self._new_member, self._propose),
             self._proposals,
         )
         # Training view
@@ -183,6 +213,9 @@ class App(pn.viewable.Viewer):
         self._task_info = pn.pane.Markdown("Join a task to train in it.")
         self._start = pn.widgets.Button(name="Start training", button_type="success", disabled=True)
         self._start.param.watch(self._on_start, "clicks")
+        self._start_reason = pn.pane.Markdown(
+            "Connect (left-hand panel) and join a task to train.", styles={"color": "#9a3412"}
+        )
         self._dropout = pn.widgets.Checkbox(
             name="Simulate a dropout (the last simulated member stays away)",
             visible=settings.embedded,
@@ -200,6 +233,7 @@ class App(pn.viewable.Viewer):
             pn.Row(self._task, self._join),
             self._task_info,
             pn.Row(self._start, self._dropout, self._reveal, self._finalize),
+            self._start_reason,
             self._stages,
             self._bar,
             self._log,
@@ -213,11 +247,14 @@ class App(pn.viewable.Viewer):
             sizing_mode="stretch_width",
             title="Global model per round, on your test data",
             x_axis_label="round",
-            y_axis_label="accuracy",
-            y_range=Range1d(0, 1.05),
+            y_axis_label="accuracy (%)",
+            x_range=Range1d(0.5, 1.5),
+            y_range=Range1d(-4, 104),  # 0 % and 100 % points stay clear of the frame
             tools="hover,save",
-            tooltips=[("round", "@round"), ("accuracy", "@accuracy{0.000}"), ("loss", "@loss")],
+            tooltips=[("round", "@round"), ("accuracy", "@accuracy{0.0} %"), ("loss", "@loss")],
         )
+        plot.xaxis.ticker = SingleIntervalTicker(interval=1, num_minor_ticks=0)  # whole rounds
+        plot.yaxis[0].ticker = FixedTicker(ticks=[0, 20, 40, 60, 80, 100])
         plot.extra_y_ranges = {"loss": Range1d(0, 2.0)}
         plot.add_layout(LinearAxis(y_range_name="loss", axis_label="loss"), "right")
         plot.line("round", "accuracy", source=self._source, line_width=2, legend_label="accuracy")
@@ -258,6 +295,10 @@ class App(pn.viewable.Viewer):
                 self._password,
                 self._connect,
                 self._who,
+                pn.pane.HTML(
+                    '<a href="./logout">Log out</a> (ends this browser\'s login)',
+                    visible=self._logout,
+                ),
             ],
             main=[pn.Column(self._banner, self._tabs)],
             # Bootstrap's resources are all bundled with Panel: the page loads with no network.
@@ -277,10 +318,15 @@ class App(pn.viewable.Viewer):
             fn(*args)
 
     def _on_load(self) -> None:
-        pn.state.add_periodic_callback(self._tick, period=500)
+        # In the background: the page's busy spinner then shows the member's own actions, not a
+        # poll that runs twice a second forever.
+        self._ticker = pn.io.PeriodicCallback(callback=self._tick, period=500, background=True)
+        self._ticker.start()
 
     def _on_destroyed(self, context: Any) -> None:
         del context
+        if self._ticker is not None:
+            self._ticker.stop()
         self._jobs.shutdown(wait=False, cancel_futures=True)
         self._refresher.shutdown(wait=False, cancel_futures=True)
 
@@ -306,6 +352,7 @@ class App(pn.viewable.Viewer):
         if feed is not None and feed.error:
             self._banner.object, self._banner.alert_type = feed.error, "warning"
             self._banner.visible = True
+        self._follow_other_tab()
         if version != self._seen_version and not self._refreshing:
             self._seen_version = version
             self._refreshing = True
@@ -407,8 +454,46 @@ class App(pn.viewable.Viewer):
     def _set_buttons(self) -> None:
         for button in (self._connect, self._use, self._join):
             button.disabled = self.busy
+        self._propose.disabled = self.busy or not self.session.connected
         self._use.disabled = self.busy or self._file.value is None
-        self._start.disabled = self.busy or not self.task_id or not self.session.connected
+        reason = self._start_blocked()
+        self._start.disabled = self.busy or bool(reason)
+        self._start_reason.object = reason
+        self._start_reason.visible = bool(reason) and not self.busy
+
+    def _start_blocked(self) -> str:
+        """Why Start cannot be pressed now, in one sentence next to it (empty: it can)."""
+        if not self.session.connected:
+            return "Connect first (left-hand panel)."
+        if not self.task_id:
+            return "Join a task first."
+        running = self.session.running_round()
+        if self.session.started_elsewhere(running):
+            return _other_tab(running)
+        task = self._tasks.get(self.task_id)
+        if task is not None and self.session.dataset is not None:
+            try:
+                fit_to_task(self.session.dataset, task.spec, task.classes, task.scaling)
+            except Exception as error:
+                return f"Your dataset cannot be used for task {task.task_id}: {sentence(error)}"
+        return ""
+
+    def _follow_other_tab(self) -> None:
+        """While another tab of this member runs a round, show its progress and keep Start off."""
+        if self.busy:
+            return
+        running = self.session.running_round()
+        elsewhere = self.session.started_elsewhere(running)
+        if elsewhere and running is not None:
+            self.stage = running.stage
+            self._bar.value = max(0, min(100, round(100 * running.fraction)))
+            self._stages.object = self._stage_text()
+            if running.message and (not self.log or self.log[-1] != running.message):
+                self._say(running.message)
+        if elsewhere or self._start_reason.object.startswith("A round is already running"):
+            self._set_buttons()
+            if not elsewhere:
+                self._seen_version = -1  # the other tab's round ended: show its outcome
 
     # --- connection ------------------------------------------------------------------------------
 
@@ -463,6 +548,21 @@ class App(pn.viewable.Viewer):
         )
         self._data_status.alert_type = "info"
 
+    def _on_refused(self, event: param.parameterized.Event) -> None:
+        """The browser stopped a file before sending it (empty, or over the page's limit)."""
+        del event
+        refused = self._guard.refused_file()
+        if refused is None:
+            return
+        name, size = refused
+        limit = MAX_UPLOAD_BYTES // 2**20
+        self._reject(
+            f"File '{name}' is empty."
+            if size == 0
+            else f"File '{name}' has {size / 2**20:.1f} MiB, over this page's limit of {limit} "
+            f"MiB; it was not sent (use the command line, 'zkfed train', for larger data)."
+        )
+
     def _reject(self, message: str) -> None:
         self._data_status.object, self._data_status.alert_type = message, "danger"
         self._label.disabled = self._features.disabled = self._use.disabled = True
@@ -483,12 +583,32 @@ class App(pn.viewable.Viewer):
 
         def done(dataset: Any) -> None:
             classes = ", ".join(dataset.class_names)
-            self._data_status.object = (
-                f"'{filename}' is valid: {len(dataset.y_train)} training and "
-                f"{len(dataset.y_test)} test rows, {dataset.n_features} features, "
-                f"{dataset.n_classes} classes ({classes}). It stays on this machine."
+            rows = (
+                f"{len(dataset.y_train)} training and {len(dataset.y_test)} test rows, "
+                f"{dataset.n_features} features, {dataset.n_classes} classes ({classes})"
             )
-            self._data_status.alert_type = "success"
+            task = self._tasks.get(self.task_id or int(self._task.value or 0))
+            problem = ""
+            if task is not None:
+                try:
+                    fit_to_task(dataset, task.spec, task.classes, task.scaling)
+                except Exception as error:
+                    problem = sentence(error)
+            if problem and task is not None:
+                self._data_status.object = (
+                    f"'{filename}' is readable ({rows}) but task {task.task_id} cannot use it: "
+                    f"{problem}"
+                )
+                self._data_status.alert_type = "warning"
+            else:
+                fits = f", fits task {task.task_id}" if task is not None else ""
+                self._data_status.object = (
+                    f"'{filename}' is valid: {rows}{fits}. It stays on this machine."
+                )
+                self._data_status.alert_type = "success"
+            if self.task_id and task is not None:
+                self._task_info.object = self._task_text(task)
+            self._set_buttons()
 
         self._start_job(f"validating '{filename}'", job, done)
 
@@ -503,6 +623,9 @@ class App(pn.viewable.Viewer):
         disabled = self.busy or not self.session.connected
         shown = []  # (card text, [(button name, style, handler)])
         for p in proposals:
+            if p.kind != "task":
+                shown.append((_membership_text(p), self._proposal_buttons(p)))
+                continue
             model = p.spec.get("model", {})
             training = p.spec.get("training", {})
             hidden = model.get("hidden") or []
@@ -523,20 +646,9 @@ class App(pn.viewable.Viewer):
                 f"batch {training.get('batch_size', '?')} · clip norm "
                 f"{p.spec.get('clip_norm', '?')}  \n**Terms** {p.terms}  \n**Spec** `{p.spec_cid}`"
             )
-            buttons: list[tuple[str, str, Callable[..., None]]] = []
-            if p.state == "active" and not p.voted:
-                for support in (True, False):
-                    buttons.append(
-                        (
-                            f"Vote {'for' if support else 'against'} {p.proposal_id}",
-                            "success" if support else "danger",
-                            partial(self._on_vote, p.proposal_id, support),
-                        )
-                    )
-            if p.state == "succeeded":
-                execute = partial(self._on_execute, p.proposal_id)
-                buttons.append((f"Execute {p.proposal_id}", "primary", execute))
-            shown.append((text, buttons))
+            if _cannot_carry(p):
+                text += "  \n*No vote buttons: enough members voted against that it cannot carry.*"
+            shown.append((text, self._proposal_buttons(p)))
         # Rebuild only on a change: a rebuild replaces the buttons, and a click that reaches the
         # server for a button just replaced is lost.
         signature = (disabled, [(text, [name for name, _, _ in row]) for text, row in shown])
@@ -555,6 +667,40 @@ class App(pn.viewable.Viewer):
             cards.append(pn.Column(pn.pane.Markdown(text), pn.Row(*widgets), styles=_CARD))
         self._proposals.objects = cards
 
+    def _proposal_buttons(self, p: ProposalView) -> list[tuple[str, str, Callable[..., None]]]:
+        """Vote buttons while the member's vote can still matter; Execute once it carried."""
+        buttons: list[tuple[str, str, Callable[..., None]]] = []
+        if p.state == "active" and not p.voted and not _cannot_carry(p):
+            for support in (True, False):
+                buttons.append(
+                    (
+                        f"Vote {'for' if support else 'against'} {p.proposal_id}",
+                        "success" if support else "danger",
+                        partial(self._on_vote, p.proposal_id, support),
+                    )
+                )
+        if p.state == "succeeded":
+            execute = partial(self._on_execute, p.proposal_id)
+            buttons.append((f"Execute {p.proposal_id}", "primary", execute))
+        return buttons
+
+    def _on_propose_member(self, event: param.parameterized.Event) -> None:
+        del event
+        address = self._new_member.value or ""
+        if not address.strip():
+            self._say("enter the address of the member to propose.")
+            return
+
+        def done(proposal_id: int) -> None:
+            self._new_member.value = ""
+            self._say(f"proposed {address.strip()} as a member: proposal {proposal_id}")
+
+        self._start_job(
+            f"proposing {address.strip()} as a member",
+            lambda report: self.session.propose_member(address),
+            done,
+        )
+
     def _on_vote(self, proposal_id: int, support: bool, event: param.parameterized.Event) -> None:
         del event
         self._start_job(
@@ -568,7 +714,11 @@ class App(pn.viewable.Viewer):
         self._start_job(
             f"executing proposal {proposal_id}",
             lambda report: self.session.execute(proposal_id),
-            lambda task_id: self._say(f"proposal {proposal_id} opened task {task_id}"),
+            lambda task_id: self._say(
+                f"proposal {proposal_id} opened task {task_id}"
+                if task_id
+                else f"proposal {proposal_id} executed: the membership changed"
+            ),
         )
 
     # --- training view ---------------------------------------------------------------------------
@@ -619,7 +769,8 @@ class App(pn.viewable.Viewer):
             f"round of task {task_id}: train → quantise → prove → submit",
             lambda report: self.session.run_round(task_id, report, dropout),
             lambda result: self._say(
-                f"round {result.round}: gas {result.gas:,}, proofs {result.prove_seconds:.1f} s"
+                f"round {result.round}: gas {result.gas:,} (the transactions this page sent), "
+                f"proofs {result.prove_seconds:.1f} s"
                 + (f", model {result.model_cid}" if result.model_cid else "")
             ),
         )
@@ -688,13 +839,16 @@ class App(pn.viewable.Viewer):
             return
         self._source.data = {
             "round": [r.round for r in rows],
-            "accuracy": [r.accuracy for r in rows],
+            "accuracy": [100 * r.accuracy for r in rows],
             "loss": [r.loss for r in rows],
         }
+        self._plot.x_range.start = 0.5
+        self._plot.x_range.end = max(r.round for r in rows) + 0.5
         top = max((r.loss for r in rows if math.isfinite(r.loss)), default=1.0)
         self._plot.extra_y_ranges["loss"].end = max(1.0, 1.1 * top)
         lines = [
-            "| round | accuracy | loss | gas | proof time | global model CID | verify-round |",
+            "| round | accuracy | loss | gas (every member's transactions) | proof time "
+            "| global model CID | verify-round |",
             "| --- | --- | --- | --- | --- | --- | --- |",
         ]
         for r in rows:
@@ -703,13 +857,51 @@ class App(pn.viewable.Viewer):
                 f"| {r.round} | {100 * r.accuracy:.1f} % | {r.loss:.3f} | {r.gas:,} | {proof} "
                 f"| `{short(r.model_cid, 12)}` | {r.verified} |"
             )
+        lines += [
+            "",
+            "*Gas counts every transaction of the round, by every member (submissions, mask "
+            "removals, finalizing); the log's gas after a round counts the transactions this page "
+            "sent.*",
+        ]
         self._history.object = "\n".join(lines)
+
+
+def _other_tab(running: RunningRound | None) -> str:
+    task = f" (task {running.task_id})" if running is not None else ""
+    return (
+        "A round is already running for you (started in another tab); its progress shows "
+        f"here until it ends{task}."
+    )
+
+
+def _cannot_carry(p: ProposalView) -> bool:
+    """Whether enough members voted against an open proposal that it can no longer carry."""
+    return p.state == "active" and p.electorate - p.against_votes < p.majority
+
+
+def _membership_text(p: ProposalView) -> str:
+    """A membership proposal's card."""
+    verb = "adds" if p.kind == "add" else "removes"
+    return (
+        f"#### Proposal {p.proposal_id}: {p.title}\n"
+        f"**State** {p.state} · **Tally** {p.for_votes} for, {p.against_votes} against, "
+        f"{p.majority} of {p.electorate} needed"
+        + (" · you voted" if p.voted else "")
+        + f" · **Outcome** {_outcome(p)}  \n"
+        f"**Membership** executing it {verb} `{p.account}`; a new member then registers its "
+        "masking keys and takes part in the tasks created after it joined."
+        + (
+            "  \n*No vote buttons: enough members voted against that it cannot carry.*"
+            if _cannot_carry(p)
+            else ""
+        )
+    )
 
 
 def _outcome(p: ProposalView) -> str:
     """What the tally means for a proposal."""
     if p.state == "executed":
-        return f"carried and executed: task {p.task_id}"
+        return f"carried and executed: task {p.task_id}" if p.task_id else "carried and executed"
     if p.state == "succeeded":
         return "carried; any member may execute it"
     if p.state == "defeated":
@@ -723,6 +915,48 @@ def _outcome(p: ProposalView) -> str:
 _CARD = {"border": "1px solid #d0d7de", "border-radius": "6px", "padding": "4px 12px"}
 
 
+class SecureCookies(OutputTransform):
+    """Mark every cookie the server sets Secure and HttpOnly (the app is served over TLS).
+
+    Tornado adds a response's cookies after its output transforms ran, so the transform wraps
+    the connection's header writer instead (once per connection).
+    """
+
+    def __init__(self, request: HTTPServerRequest) -> None:
+        super().__init__(request)
+        connection: Any = request.connection
+        if connection is None or getattr(connection, "_zkfed_secure_cookies", False):
+            return
+        write_headers = connection.write_headers
+
+        def secured(start_line: Any, headers: HTTPHeaders, chunk: Any = None) -> Any:
+            cookies = headers.get_list("Set-Cookie")
+            if cookies:
+                del headers["Set-Cookie"]
+                for cookie in cookies:
+                    flags = cookie.lower()
+                    cookie += "" if "; secure" in flags else "; Secure"
+                    cookie += "" if "; httponly" in flags else "; HttpOnly"
+                    headers.add("Set-Cookie", cookie)
+            return write_headers(start_line, headers, chunk)
+
+        connection.write_headers = secured
+        connection._zkfed_secure_cookies = True
+
+
+LOGIN_TEMPLATE = Path(__file__).resolve().parent / "templates" / "login.html"
+"""zkfed's login page: says what it guards and what to enter, and loads nothing off-machine."""
+LOGOUT_TEMPLATE = LOGIN_TEMPLATE.with_name("logout.html")
+
+
+def websocket_limit(upload_bytes: int = MAX_UPLOAD_BYTES) -> int:
+    """Largest websocket message the server must take for an upload of `upload_bytes`.
+
+    The browser sends a file base64-encoded (4 bytes for every 3) inside a JSON patch.
+    """
+    return 4 * math.ceil(upload_bytes / 3) + 2**20
+
+
 def serve(
     settings: Settings,
     *,
@@ -730,32 +964,63 @@ def serve(
     port: int = 5006,
     ssl_certfile: str | None = None,
     ssl_keyfile: str | None = None,
-    basic_auth: str | None = None,
+    basic_auth: str | dict[str, str] | None = None,
     cookie_secret: str | None = None,
     allow_websocket_origin: list[str] | None = None,
     show: bool = False,
+    announce: Callable[[str], None] | None = None,
 ) -> None:
     """Serve the app until interrupted (the `zkfed ui` command).
 
     The consortium connects here, on the main thread, before the first page is served.
+    `basic_auth` is a password (any user name) or a mapping of user names to passwords;
+    `announce` is called with the page's address once the server listens.
+
+    Raises
+    ------
+    ConfigurationError
+        When the port is taken.
     """
     consortium = shared_consortium(settings)
     origins = allow_websocket_origin or [f"{address}:{port}", f"localhost:{port}"]
     extra: dict[str, Any] = {}
     if ssl_certfile:
-        extra.update(ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile)
+        extra.update(ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile, transforms=[SecureCookies])
     if basic_auth:
-        extra.update(basic_auth=basic_auth, cookie_secret=cookie_secret or secrets.token_hex(32))
-    pn.serve(
-        {"/": lambda: App(consortium).__panel__()},
-        address=address,
-        port=port,
-        show=show,
-        title="zkfed",
-        websocket_origin=origins,
-        websocket_max_message_size=MAX_UPLOAD_BYTES + 2**20,
-        **extra,
-    )
+        extra.update(
+            basic_auth=basic_auth,
+            cookie_secret=cookie_secret or secrets.token_hex(32),
+            basic_login_template=str(LOGIN_TEMPLATE),
+            logout_template=str(LOGOUT_TEMPLATE),
+        )
+    logout = bool(basic_auth)
+    try:
+        server = pn.serve(
+            {"/": lambda: App(consortium, logout=logout).__panel__()},
+            address=address,
+            port=port,
+            show=False,
+            start=False,
+            verbose=False,
+            title="zkfed",
+            websocket_origin=origins,
+            websocket_max_message_size=websocket_limit(),
+            **extra,
+        )
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            raise ConfigurationError(
+                f"Port {port} on {address} is already in use; choose another with --port."
+            ) from None
+        raise
+    scheme = "https" if ssl_certfile else "http"
+    url = f"{scheme}://{address}:{server.port}/"
+    if announce is not None:
+        announce(url)
+    if show:
+        server.show("/")
+    server.start()
+    server.io_loop.start()
 
 
 if pn.state.served:

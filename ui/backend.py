@@ -38,7 +38,16 @@ import numpy as np
 from zkfed.babyjubjub import Point, generate_secret_key, public_key
 from zkfed.chain import RoundStatus, Variant, Zkfed
 from zkfed.circuits import DEFAULT_VARIANT, Circuit, load_circuit, project_root
-from zkfed.datasets import BUNDLED, Dataset, load_dataset, split_non_iid
+from zkfed.config import Home, check_name
+from zkfed.datasets import (
+    BUNDLED,
+    Dataset,
+    FeatureScaling,
+    load_dataset,
+    member_csv,
+    rescale,
+    split_non_iid,
+)
 from zkfed.exceptions import (
     ChainError,
     ConfigurationError,
@@ -117,7 +126,14 @@ class Settings:
     account : str
         ape account alias of the page's member (``ZKFED_UI_ACCOUNT``; configured mode).
     keystore : str
-        zkfed keystore file of the page's member (``ZKFED_UI_KEYSTORE``; configured mode).
+        zkfed keystore file of the page's member (``ZKFED_UI_KEYSTORE``; configured mode): an
+        explicit override of the keystore of a member of `home`.
+    home : str
+        The command line's home (``ZKFED_UI_HOME``; empty: ``$ZKFED_HOME`` or ``.zkfed``, as
+        `zkfed` reads it): its members (``zkfed keygen``) are the page's accounts, each with
+        its keystore ``HOME/keys/NAME.json``.
+    member : str
+        Offer only this member of `home` (``ZKFED_UI_MEMBER``).
     poll_seconds : float
         How often the chain is asked for new events (``ZKFED_UI_POLL_SECONDS``).
     """
@@ -130,6 +146,8 @@ class Settings:
     dataset: str = "wine"
     account: str = ""
     keystore: str = ""
+    home: str = ""
+    member: str = ""
     poll_seconds: float = 1.0
 
     _ENV: ClassVar[dict[str, str]] = {
@@ -141,6 +159,8 @@ class Settings:
         "dataset": "ZKFED_UI_DATASET",
         "account": "ZKFED_UI_ACCOUNT",
         "keystore": "ZKFED_UI_KEYSTORE",
+        "home": "ZKFED_UI_HOME",
+        "member": "ZKFED_UI_MEMBER",
         "poll_seconds": "ZKFED_UI_POLL_SECONDS",
     }
 
@@ -191,7 +211,15 @@ class Settings:
             )
         if self.poll_seconds <= 0:
             raise ConfigurationError("the event poll interval must be a positive number.")
+        if self.member:
+            check_name(self.member)
         return self
+
+    @property
+    def cli_home(self) -> Home:
+        """The command line's home these settings name (``$ZKFED_HOME`` or ``.zkfed`` when
+        unset)."""
+        return Home(self.home or None)
 
 
 # --- events and the round status they imply ---------------------------------------------------
@@ -495,8 +523,15 @@ def load_upload(
         )
 
 
-def fit_to_task(dataset: Dataset, spec: ModelSpec, classes: Sequence[str]) -> Dataset:
-    """The dataset with its labels renumbered to the task's classes.
+def fit_to_task(
+    dataset: Dataset,
+    spec: ModelSpec,
+    classes: Sequence[str],
+    scaling: FeatureScaling | None = None,
+) -> Dataset:
+    """The dataset with its labels renumbered to the task's classes and its features under the
+    task's scaling (every member scales alike, see `zkfed.datasets`; a task whose spec records
+    no scaling keeps the dataset's own).
 
     Raises
     ------
@@ -515,6 +550,8 @@ def fit_to_task(dataset: Dataset, spec: ModelSpec, classes: Sequence[str]) -> Da
             f"Label '{unknown[0]}' is not one of the task's classes ({', '.join(names)})."
         )
     mapping = np.array([names.index(name) for name in dataset.class_names], dtype=np.int64)
+    if scaling is not None:
+        dataset = rescale(dataset, scaling)
     return replace(
         dataset,
         y_train=mapping[dataset.y_train],
@@ -525,15 +562,9 @@ def fit_to_task(dataset: Dataset, spec: ModelSpec, classes: Sequence[str]) -> Da
 
 
 def dataset_csv(dataset: Dataset, part: np.ndarray[Any, Any] | None = None) -> bytes:
-    """A dataset's training rows as CSV with a ``label`` column (the demo's sample file)."""
-    rows = np.arange(len(dataset.y_train)) if part is None else part
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([f"x{j}" for j in range(dataset.n_features)] + ["label"])
-    names = dataset.class_names or tuple(str(i) for i in range(dataset.n_classes))
-    for i in rows:
-        writer.writerow([f"{v:.6g}" for v in dataset.x_train[i]] + [names[dataset.y_train[i]]])
-    return out.getvalue().encode()
+    """A dataset's training rows as a member's raw CSV with a ``label`` column (the demo's
+    sample file): the values as measured, which the task's scaling then scales."""
+    return member_csv(dataset, part).encode()
 
 
 # --- proposals, tasks, history ----------------------------------------------------------------
@@ -558,6 +589,10 @@ class ProposalView:
     task_id: int
     terms: str = ""
     """Rounds, threshold and the registered circuit (packing, clipping bound) voted on."""
+    kind: str = "task"
+    """``task`` (a model), ``add`` or ``remove`` (a membership proposal)."""
+    account: str = ""
+    """The account a membership proposal adds or removes."""
 
     @property
     def majority(self) -> int:
@@ -579,6 +614,8 @@ class TaskView:
     rounds: int
     current_round: int
     is_member: bool
+    scaling: FeatureScaling | None = None
+    """The feature scaling the task's spec records (None for a spec without one)."""
 
 
 @dataclass(frozen=True)
@@ -604,6 +641,27 @@ class RoundReport:
     model_cid: str = ""
     verdict: str = ""
     dropped: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RunningRound:
+    """A round a member's session is running, as every session of the member sees it.
+
+    Attributes
+    ----------
+    task_id : int
+        The task whose round runs.
+    owner : int
+        Identity of the session that started it (`id` of its `MemberSession`).
+    stage, fraction, message : str, float, str
+        Its latest progress report.
+    """
+
+    task_id: int
+    owner: int
+    stage: str = ""
+    fraction: float = 0.0
+    message: str = ""
 
 
 # --- the process-wide consortium --------------------------------------------------------------
@@ -655,6 +713,8 @@ class Consortium:
         self._prover: Any = None
         self._workdir = Path(tempfile.mkdtemp(prefix="zkfed-ui-"))
         self._project: Any = None
+        self._running: dict[str, RunningRound] = {}
+        self._running_lock = threading.Lock()
 
     # --- life cycle ----------------------------------------------------------------------------
 
@@ -804,6 +864,7 @@ class Consortium:
             submission_period=SUBMISSION_PERIOD,
             reveal_period=REVEAL_PERIOD,
             classes=data.class_names,
+            scaling=data.scaling,
             title=f"{title} on {data.name}",
         )
 
@@ -826,6 +887,37 @@ class Consortium:
         """Every event seen so far."""
         return list(self.feed.events) if self.feed else []
 
+    # --- one round at a time per member --------------------------------------------------------
+
+    def running_round(self, address: str) -> RunningRound | None:
+        """The round a member's session is running, if any (every session of the process)."""
+        return self._running.get(address.lower())
+
+    def claim_round(self, address: str, task_id: int, owner: int) -> RunningRound:
+        """Record that a session of a member starts a round.
+
+        Raises
+        ------
+        ChainError
+            When a session of the member already runs one: a second would queue a whole round.
+        """
+        with self._running_lock:
+            running = self._running.get(address.lower())
+            if running is not None:
+                where = "in this tab" if running.owner == owner else "in another tab"
+                raise ChainError(
+                    f"A round is already running for you (started {where}); wait for it to finish."
+                )
+            claimed = RunningRound(task_id, owner)
+            self._running[address.lower()] = claimed
+            return claimed
+
+    def release_round(self, address: str, claimed: RunningRound) -> None:
+        """Forget a member's round once its session's job has ended."""
+        with self._running_lock:
+            if self._running.get(address.lower()) is claimed:
+                del self._running[address.lower()]
+
 
 # --- one browser session ----------------------------------------------------------------------
 
@@ -843,31 +935,64 @@ class MemberSession:
         self._gas: dict[str, int] = {}
         self._verdicts: dict[tuple[int, int], str] = {}
         self._task_cache: dict[int, TaskView] = {}
+        self._account_key = ""
 
     # --- connecting ----------------------------------------------------------------------------
 
     def account_choices(self) -> dict[str, str]:
-        """Label -> account key for the page's account selector."""
+        """Label -> account key for the page's account selector.
+
+        The embedded demo offers its test account. A configured deployment offers the members
+        of the command line's home (``zkfed keygen --name NAME``: ``member:NAME``), then the
+        ape account aliases (``alias:ALIAS``); `Settings.member` and `Settings.account` narrow
+        the choice to one.
+        """
         consortium = self.consortium
-        if consortium.settings.embedded:
+        settings = consortium.settings
+        if settings.embedded:
             if consortium.page_account is None:
                 return {}
             return {f"test account 1 ({consortium.page_account.address})": "test:1"}
         from ape import accounts
 
-        wanted = consortium.settings.account
-        return {
-            f"{a.alias} ({a.address})": f"alias:{a.alias}"
-            for a in accounts
-            if not wanted or a.alias == wanted
+        choices = {
+            f"{name} (zkfed member, account {account})": f"member:{name}"
+            for name, account in sorted(settings.cli_home.members().items())
+            if not settings.member or name == settings.member
         }
+        if settings.member and not choices:
+            raise ConfigurationError(
+                f"{settings.cli_home.path} has no member named {settings.member!r}; create it "
+                f"with 'zkfed --home {settings.cli_home.path} keygen --name {settings.member} "
+                "--account ACCOUNT'."
+            )
+        if settings.account or not settings.member:
+            choices.update(
+                {
+                    f"{a.alias} ({a.address})": f"alias:{a.alias}"
+                    for a in accounts
+                    if not settings.account or a.alias == settings.account
+                }
+            )
+        return choices
 
-    def keystore_path(self) -> Path:
-        """Where the member's keyring (its BabyJubJub masking keys) is kept."""
+    def keystore_path(self, account_key: str = "") -> Path:
+        """Where the member's keyring (its BabyJubJub masking keys) is kept.
+
+        ``--keystore`` overrides; otherwise a member of the command line's home has its
+        ``HOME/keys/NAME.json``, an ape alias the keystore of the member of the same name.
+        """
         consortium = self.consortium
-        if consortium.settings.embedded and consortium.demo_keystore is not None:
+        settings = consortium.settings
+        if settings.embedded and consortium.demo_keystore is not None:
             return consortium.demo_keystore
-        return Path(consortium.settings.keystore or consortium.root / ".zkfed" / "keystore.json")
+        if settings.keystore:
+            return Path(settings.keystore)
+        key = account_key or self._account_key
+        name = key.split(":", 1)[1] if ":" in key else settings.member
+        if not name:
+            raise ConfigurationError("choose an account first.")
+        return settings.cli_home.keystore(name)
 
     def connect(
         self, account_key: str, password: str, passphrase: str = "", progress: Report = _quiet
@@ -885,27 +1010,80 @@ class MemberSession:
         ConfigurationError
             If the account is not a member of the consortium.
         """
-        from ape import accounts
-
         zk = self.consortium.require_ready()
-        if account_key.startswith("test:"):
-            account = accounts.test_accounts[int(account_key.removeprefix("test:"))]
-        elif account_key.startswith("alias:"):
-            account = accounts.load(account_key.removeprefix("alias:"))
-            try:
-                account.set_autosign(True, passphrase=passphrase)
-            except Exception:
-                raise KeystoreError("the account's passphrase is wrong.") from None
-        else:
-            raise ConfigurationError("choose an account first.")
-        path = self.keystore_path()
+        account = self._account_for(account_key, passphrase)
+        path = self.keystore_path(account_key)
+        if not path.is_file() and account_key.startswith("member:"):
+            raise KeystoreError(f"The keystore {path} of this member is missing.")
         keys = load_public_keys(path)
         if keys:
             load_secret_key(path, password, keys[0])  # one sentence if the password is wrong
-        with self.consortium.lock:
-            self._ensure_keys(zk, account, path, password, progress)
+        need = self._needs_keys(zk, account, keys)
+        lock = self.consortium.lock  # registering proves and transacts: one job at a time
+        if need == "now":
+            with lock:
+                self._ensure_keys(zk, account, path, password, progress)
+        elif need == "spare" and lock.acquire(blocking=False):
+            try:
+                self._ensure_keys(zk, account, path, password, progress)
+            finally:
+                lock.release()
+        elif need == "spare":
+            # A round runs (another tab) and the member has a key for the next task: topping
+            # up waits for the next connection rather than for the round.
+            progress("keys", 1.0, "spare keys are registered at the next connection")
         self.account, self._password, self._secrets = account, password, {}
+        self._account_key = account_key
         return f"connected as {self.consortium.label(str(account.address))}"
+
+    def _account_for(self, account_key: str, passphrase: str) -> Any:
+        """The ape account an account key of `account_choices` names, unlocked."""
+        from ape import accounts
+
+        kind, _, value = account_key.partition(":")
+        if kind == "test":
+            return accounts.test_accounts[int(value)]
+        if kind == "member":
+            spec = self.consortium.settings.cli_home.member_account(value)
+            if spec.isdigit():
+                if not self.consortium.settings.network.startswith("ethereum:local"):
+                    raise ConfigurationError(
+                        f"member {value} is bound to test account {spec}, which exists only on "
+                        "a local development chain."
+                    )
+                return accounts.test_accounts[int(spec)]
+            if spec.lower().startswith("0x"):
+                for account in [*accounts.test_accounts, *accounts]:
+                    if str(account.address).lower() == spec.lower():
+                        return self._unlocked(account, passphrase)
+                raise ConfigurationError(f"No account with address {spec} can sign here.")
+            kind, value = "alias", spec
+        if kind == "alias":
+            try:
+                account = accounts.load(value)
+            except (KeyError, ValueError):
+                raise ConfigurationError(f"There is no ape account named {value!r}.") from None
+            return self._unlocked(account, passphrase)
+        raise ConfigurationError("choose an account first.")
+
+    @staticmethod
+    def _unlocked(account: Any, passphrase: str) -> Any:
+        if not hasattr(account, "set_autosign"):
+            return account  # a test account signs without a passphrase
+        try:
+            account.set_autosign(True, passphrase=passphrase)
+        except Exception:
+            raise KeystoreError("the account's passphrase is wrong.") from None
+        return account
+
+    def _needs_keys(self, zk: Zkfed, account: Any, keys: Sequence[Point]) -> str:
+        """What connecting must register: ``"now"`` (a keyring key not on-chain, or no unused
+        key left), ``"spare"`` (fewer than `SPARE_KEYS` unused keys), or nothing (``""``)."""
+        address = str(account.address)
+        unused = zk.unused_keys(address)
+        if unused == 0 or any(zk.key_owner(pk) is None for pk in keys):
+            return "now"
+        return "spare" if unused < SPARE_KEYS else ""
 
     def _ensure_keys(
         self,
@@ -949,6 +1127,16 @@ class MemberSession:
         """Whether `connect` succeeded."""
         return self.account is not None
 
+    def running_round(self) -> RunningRound | None:
+        """The round a session of this member runs (this one or another tab), if any."""
+        if self.account is None:
+            return None
+        return self.consortium.running_round(str(self.account.address))
+
+    def started_elsewhere(self, running: RunningRound | None) -> bool:
+        """Whether a running round belongs to another session of the member."""
+        return running is not None and running.owner != id(self)
+
     def public_keys(self) -> list[Point]:
         """The keys of the member's keyring (no password needed)."""
         return load_public_keys(self.keystore_path())
@@ -974,7 +1162,7 @@ class MemberSession:
     def training_data(self, task: TaskView) -> Dataset:
         """The member's data fitted to a task (the upload, else the demo share)."""
         if self.dataset is not None:
-            return fit_to_task(self.dataset, task.spec, task.classes)
+            return fit_to_task(self.dataset, task.spec, task.classes, task.scaling)
         consortium = self.consortium
         if consortium.demo_data is None:
             raise DatasetError("upload a dataset in the Member view before training.")
@@ -989,7 +1177,7 @@ class MemberSession:
     # --- governance ----------------------------------------------------------------------------
 
     def proposals(self) -> list[ProposalView]:
-        """Every task proposal, newest first."""
+        """Every proposal (models and members), newest first."""
         zk = self.consortium.require_ready()
         governance = zk.governance
         variants = zk.variants()
@@ -998,6 +1186,7 @@ class MemberSession:
         for pid in range(int(governance.proposalCount()), 0, -1):
             info = governance.proposal(pid)
             if int(info.kind) != 0:
+                views.append(self._membership_view(pid, info))
                 continue
             proposal = governance.taskProposal(pid)
             try:
@@ -1025,6 +1214,43 @@ class MemberSession:
             )
         return views
 
+    def _membership_view(self, pid: int, info: Any) -> ProposalView:
+        governance = self.consortium.require_ready().governance
+        add = int(info.kind) == 1
+        account = str(info.account)
+        voted = self.account is not None and bool(governance.hasVoted(pid, self.account.address))
+        return ProposalView(
+            pid,
+            f"{'Add' if add else 'Remove'} member {account}",
+            {},
+            "",
+            0,
+            int(info.forVotes),
+            int(info.againstVotes),
+            int(info.electorate),
+            PROPOSAL_STATES[int(governance.state(pid))],
+            voted,
+            0,
+            kind="add" if add else "remove",
+            account=account,
+        )
+
+    def propose_member(self, address: str, add: bool = True) -> int:
+        """Propose to add (or remove) a member by address; returns the proposal id.
+
+        Raises
+        ------
+        ConfigurationError
+            One sentence: not an address, already a member, not a member, the last member.
+        """
+        zk = self._member_chain()
+        text = address.strip()
+        digits = text[2:] if text.lower().startswith("0x") else ""
+        if len(digits) != 40 or any(c not in "0123456789abcdefABCDEF" for c in digits):
+            raise ConfigurationError(f"'{text}' is not an address (0x and 40 hex digits).")
+        with self.consortium.lock:
+            return zk.propose_membership(self.account, text, add)
+
     def vote(self, proposal_id: int, support: bool) -> str:
         """Cast the member's vote."""
         zk = self._member_chain()
@@ -1033,7 +1259,8 @@ class MemberSession:
         return f"voted {'for' if support else 'against'} proposal {proposal_id}"
 
     def execute(self, proposal_id: int) -> int:
-        """Execute a proposal that carried; returns the task it opened."""
+        """Execute a proposal that carried; returns the task it opened (0 for a membership
+        proposal, which adds or removes its member)."""
         zk = self._member_chain()
         with self.consortium.lock:
             return zk.execute(self.account, proposal_id)
@@ -1086,6 +1313,9 @@ class MemberSession:
             int(config.rounds),
             zk.current_round(task_id),
             me in {m.lower() for m in members},
+            FeatureScaling.from_json(document["feature_scaling"])
+            if "feature_scaling" in document
+            else None,
         )
 
     def task(self, task_id: int) -> TaskView:
@@ -1119,6 +1349,21 @@ class MemberSession:
         dropped members are revealed and the round is finalized and verified.
         """
         zk = self._member_chain()
+        address = str(self.account.address)
+        claimed = self.consortium.claim_round(address, task_id, id(self))
+
+        def report(stage: str, fraction: float, message: str) -> None:
+            claimed.stage, claimed.fraction, claimed.message = stage, fraction, message
+            progress(stage, fraction, message)
+
+        try:
+            return self._run_round(zk, task_id, report, simulate_dropout)
+        finally:
+            self.consortium.release_round(address, claimed)
+
+    def _run_round(
+        self, zk: Zkfed, task_id: int, progress: Report, simulate_dropout: bool
+    ) -> RoundReport:
         consortium = self.consortium
         task = self.task(task_id)
         if not task.is_member:
@@ -1199,12 +1444,14 @@ class MemberSession:
             if index >= chunks:
                 return
             if stage == "join":  # once per task, before the first chunk
-                message = f"{who}: joining the task, proving pair commitment {index + 1}/{chunks}"
+                message = (
+                    f"{who}: joining the task, proving pair commitment {index + 1} of {chunks}"
+                )
                 progress(stage, start / total, message)
                 return
             step = start + 2 * index + (stage == "submit")
             verb = "proving" if stage == "prove" else "submitting"
-            progress(stage, step / total, f"{who}: {verb} chunk {index + 1}/{chunks}")
+            progress(stage, step / total, f"{who}: {verb} chunk {index} ({index + 1} of {chunks})")
 
         sub = submit_update(
             zk,

@@ -4,6 +4,8 @@ and a member's session against a deployment attached as a configured one."""
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,10 +28,11 @@ from ui.backend import (
     load_upload,
     round_view,
 )
-from zkfed.datasets import load_dataset, split_non_iid
+from zkfed.datasets import FeatureScaling, load_dataset, split_non_iid
 from zkfed.exceptions import ChainError, ConfigurationError, DatasetError, KeystoreError
 from zkfed.keystore import add_key, forget_key, load_public_keys
-from zkfed.models import ModelSpec
+from zkfed.models import ModelSpec, initial_weights
+from zkfed.training import TrainConfig, evaluate_weights, train_local
 
 MEMBERS = [
     "0xAa00000000000000000000000000000000000001",
@@ -156,8 +159,8 @@ def _with_row(row: str) -> bytes:
 @pytest.mark.parametrize(
     ("data", "label", "message"),
     [
-        (_with_row("NaN,0.5,a"), "label", "Column 'f1' has a missing value \\(NaN\\) in row 3"),
-        (_with_row("0.1,abc,a"), "label", "Column 'f2' is not numeric: row 3 holds 'abc'"),
+        (_with_row("NaN,0.5,a"), "label", "Column 'f1' has a missing value"),
+        (_with_row("0.1,abc,a"), "label", "Column 'f2' is not numeric"),
         (_csv(), "outcome", "Label column 'outcome' is not in"),
         (_csv(rows=5), "label", "at least 10 are needed"),
     ],
@@ -382,3 +385,144 @@ def test_simulated_members_register_a_key_per_demo_proposal(demo: Consortium) ->
         assert len(sim.keys) == DEMO_KEYS
         assert zk.unused_keys(sim.account) == DEMO_KEYS
         assert {str(zk.key_owner(pk)) for pk in sim.keys} == {str(sim.account.address)}
+
+
+# --- the command line's members -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cli_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A home made by the real command line: `zkfed keygen --name alice --account 1`."""
+    home = tmp_path_factory.mktemp("home") / ".zkfed"
+    password = home.parent / "password"
+    password.write_text(DEMO_PASSWORD + "\n")
+    zkfed = Path(sys.executable).with_name("zkfed")
+    command = [str(zkfed), "--home", str(home), "keygen", "--name", "alice", "--account", "1"]
+    subprocess.run(
+        [*command, "--password-file", str(password)], check=True, capture_output=True, timeout=120
+    )
+    return home
+
+
+def _attached(demo: Consortium, **settings: str) -> Consortium:
+    assert demo.zk is not None
+    consortium = Consortium(
+        Settings(
+            network="ethereum:local:foundry",
+            aggregator=str(demo.zk.aggregator.address),
+            storage=demo.settings.storage,
+            variant="masked_update_test",
+            poll_seconds=0.2,
+            **settings,
+        )
+    )
+    consortium.connect()
+    consortium.bootstrap()
+    return consortium
+
+
+def test_the_page_offers_the_command_lines_members(demo: Consortium, cli_home: Path) -> None:
+    # Prepare
+    consortium = _attached(demo, home=str(cli_home), member="alice")
+    session = MemberSession(consortium)
+
+    # Execute
+    choices = session.account_choices()
+    session.connect("member:alice", DEMO_PASSWORD)
+
+    # Assert: alice is the CLI's, with its account and its keystore; the keys the page
+    # registered went into that keystore
+    try:
+        assert list(choices.values()) == ["member:alice"]
+        assert str(session.account.address) == str(demo.page_account.address)  # account 1
+        assert session.keystore_path() == cli_home / "keys" / "alice.json"
+        zk, me = consortium.require_ready(), str(session.account.address)
+        keys = load_public_keys(cli_home / "keys" / "alice.json")
+        assert keys  # registered on connecting, by alice's account
+        assert all(str(zk.key_owner(pk)).lower() == me.lower() for pk in keys)
+    finally:
+        consortium.close()
+
+
+def test_an_unknown_member_is_one_sentence(demo: Consortium, cli_home: Path) -> None:
+    # Prepare
+    consortium = _attached(demo, home=str(cli_home), member="bob")
+
+    # Execute / Assert
+    try:
+        with pytest.raises(ConfigurationError, match="has no member named 'bob'"):
+            MemberSession(consortium).account_choices()
+    finally:
+        consortium.close()
+
+
+# --- membership proposals -------------------------------------------------------------------------
+
+
+def test_a_member_is_proposed_voted_in_and_added(demo: Consortium) -> None:
+    # Prepare
+    from ape import accounts
+
+    session = MemberSession(demo)
+    session.connect("test:1", DEMO_PASSWORD)
+    newcomer = str(accounts.test_accounts[9].address)
+    zk = demo.require_ready()
+
+    # Execute
+    with pytest.raises(ConfigurationError, match="'0x12' is not an address"):
+        session.propose_member("0x12")
+    proposal_id = session.propose_member(newcomer)
+    proposed = {p.proposal_id: p for p in session.proposals()}[proposal_id]
+    for sim in demo.simulated[:2]:
+        zk.vote(sim.account, proposal_id, True)
+    if not proposed.voted:
+        session.vote(proposal_id, True)
+    task_id = session.execute(proposal_id)
+    executed = {p.proposal_id: p for p in session.proposals()}[proposal_id]
+
+    # Assert
+    assert (proposed.kind, proposed.account.lower()) == ("add", newcomer.lower())
+    assert proposed.title == f"Add member {newcomer}" and proposed.state == "active"
+    assert task_id == 0 and executed.state == "executed"
+    assert zk.is_member(newcomer)
+    with pytest.raises(ConfigurationError, match="is a member already"):
+        session.propose_member(newcomer)
+
+
+def test_the_sample_file_trains_under_the_tasks_scaling(demo: Consortium) -> None:
+    """#14.2: the page's own sample file is a member's raw share; scaled with the statistics of
+    that share alone it trained to a useless model, scaled as the task says it matches the
+    consortium's data exactly and trains as well as the demo share does."""
+    # Prepare: the sample file, and the first demo proposal's spec (what a task records)
+    zk = demo.require_ready()
+    recorded = zk.governance.taskProposal(1)
+    document = demo.spec_document(str(recorded.specCid), recorded.specHash)
+    spec = ModelSpec.from_dict(document["model"])
+    classes = tuple(document["classes"])
+    scaling = FeatureScaling.from_json(document["feature_scaling"])
+    uploaded = load_upload("sample.csv", MemberSession(demo).sample_csv(), "label")
+    assert demo.demo_data is not None
+    share = split_non_iid(demo.demo_data.y_train, demo.settings.members, seed=0)[0]
+
+    # Execute
+    own = fit_to_task(uploaded, spec, classes)
+    tasks = fit_to_task(uploaded, spec, classes, scaling)
+
+    # Assert: under the task's scaling the member's rows are the consortium's rows
+    rows = np.concatenate([tasks.x_train, tasks.x_test])
+    expected = demo.demo_data.x_train[share]
+    assert np.allclose(np.sort(rows, axis=0), np.sort(expected, axis=0), atol=1e-6)
+    assert not np.allclose(
+        np.sort(np.concatenate([own.x_train, own.x_test]), axis=0),
+        np.sort(expected, axis=0),
+        atol=1e-3,
+    )
+    weights = initial_weights(spec)
+    accuracy = {}
+    for name, data in (("own", own), ("task", tasks)):
+        update = train_local(spec, weights, data.x_train, data.y_train, TrainConfig(), seed=0)
+        accuracy[name] = evaluate_weights(
+            spec, weights + update.delta, demo.demo_data.x_test, demo.demo_data.y_test
+        ).accuracy
+    assert accuracy["task"] >= 0.9
+    assert accuracy["task"] > accuracy["own"]

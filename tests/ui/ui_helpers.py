@@ -31,10 +31,15 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve_app(arguments: list[str], log_path: Path, scheme: str = "http") -> Iterator[str]:
+def serve_app(
+    arguments: list[str],
+    log_path: Path,
+    scheme: str = "http",
+    environ: dict[str, str] | None = None,
+) -> Iterator[str]:
     """Run `zkfed ui` (the embedded defaults, small variant, four members) until the block ends."""
     port = _free_port()
-    env = {**os.environ, "ZKFED_UI_POLL_SECONDS": "0.5"}
+    env = {**os.environ, "ZKFED_UI_POLL_SECONDS": "0.5", **(environ or {})}
     command = [sys.executable, "-m", "zkfed.ui_command", "--port", str(port)]
     command += ["--variant", "masked_update_test", "--members", "4", *arguments]
     with log_path.open("wb") as log:
