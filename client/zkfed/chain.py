@@ -382,8 +382,10 @@ class Zkfed:
         ckks: Any = None,
         keys: Any = None,
         recovery: Any = None,
+        project: Any = None,
     ) -> None:
         self.aggregator = aggregator
+        self._project = project  # whose contract types the lazily attached contracts take
         self.governance = governance
         self._registry = registry
         self._ckks = ckks
@@ -419,7 +421,7 @@ class Zkfed:
         aggregator = deployer.deploy(project.FederatedAggregator, governance.address, registry)
         if aggregator.address != predicted:
             raise ChainError("the aggregator was not deployed at the address governance expects.")
-        return cls(aggregator, governance, project.VerifierRegistry.at(registry))
+        return cls(aggregator, governance, project.VerifierRegistry.at(registry), project=project)
 
     @classmethod
     def at(cls, project: Any, aggregator_address: str) -> Zkfed:
@@ -429,35 +431,38 @@ class Zkfed:
         aggregator = project.FederatedAggregator.at(aggregator_address)
         governance = project.ModelGovernance.at(aggregator.governance())
         registry = project.VerifierRegistry.at(aggregator.registry())
-        zk = cls(aggregator, governance, registry)
+        zk = cls(aggregator, governance, registry, project=project)
         zk.check_verifiers(project)
         return zk
+
+    def _contracts(self) -> Any:
+        """The project whose contract types this deployment was attached with (ape's current
+        project when none was given)."""
+        if self._project is None:
+            from ape import project
+
+            return project
+        return self._project
 
     @property
     def ckks(self) -> Any:
         """The deployment's `CkksAggregator`, which runs CKKS tasks' rounds."""
         if self._ckks is None:
-            from ape import project
-
-            self._ckks = project.CkksAggregator.at(self.aggregator.ckks())
+            self._ckks = self._contracts().CkksAggregator.at(self.aggregator.ckks())
         return self._ckks
 
     @property
     def keys(self) -> Any:
         """The deployment's `KeyRegistry`: members' keys."""
         if self._keys is None:
-            from ape import project
-
-            self._keys = project.KeyRegistry.at(self.aggregator.keys())
+            self._keys = self._contracts().KeyRegistry.at(self.aggregator.keys())
         return self._keys
 
     @property
     def recovery(self) -> Any:
         """The deployment's `ChunkRecovery`: withdrawals and recovery from escrowed seeds."""
         if self._recovery is None:
-            from ape import project
-
-            self._recovery = project.ChunkRecovery.at(self.aggregator.recovery())
+            self._recovery = self._contracts().ChunkRecovery.at(self.aggregator.recovery())
         return self._recovery
 
     # --- the verifier registry -----------------------------------------------------------------

@@ -38,7 +38,7 @@ def test_an_unknown_task_is_refused(zkfed: Zkfed, command: tuple[str, ...]) -> N
     result = zkfed(*command)
 
     # Assert
-    refused(result, "Task 9 does not exist on this deployment (it has tasks 1 to 1).")
+    refused(result, "Task 9 does not exist on this deployment (it has task 1).")
 
 
 def test_a_wrong_password_is_refused_and_the_update_is_kept(

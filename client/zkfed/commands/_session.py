@@ -14,6 +14,13 @@ from __future__ import annotations
 
 import datetime
 import functools
+import json
+import logging
+import re
+import socket
+import sys
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -32,6 +39,11 @@ from zkfed.storage import ContentStore, open_store
 DEFAULT_NETWORK = "ethereum:local:foundry"
 """ape's embedded default: anvil started (and stopped) by ape-foundry."""
 
+PROBE_TIMEOUT = 3.0
+"""Seconds a node has to answer the first request before it is called unreachable."""
+
+logger = logging.getLogger(__name__)
+
 _LOCAL_HOSTS = {"127.0.0.1", "localhost", "0.0.0.0", "::1"}
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -42,6 +54,8 @@ class Settings:
 
     home: Home
     network: str | None
+    verbose: bool = False
+    """``-v``: ape's log lines and, on failure, the traceback."""
 
 
 pass_settings = click.make_pass_decorator(Settings)
@@ -101,6 +115,27 @@ def read_password(password_file: Path | None, *, confirm: bool = False) -> str:
 
 # --- output ------------------------------------------------------------------------------------
 
+_OUTPUT = {"verbose": False}
+
+
+@contextmanager
+def ape_output(verbose: bool) -> Iterator[None]:
+    """Keep ape's log lines (deployments, confirmations, retries) off the command's output
+    while connected (see `connect`), unless ``verbose``; the commands print their own progress.
+
+    Nothing of ape is imported here: commands that never reach a chain never import it.
+    """
+    _OUTPUT["verbose"] = verbose
+    try:
+        yield
+    finally:
+        _OUTPUT["verbose"] = False
+
+
+def is_verbose() -> bool:
+    """Whether the command runs with ``-v`` (ape's logs and tracebacks shown)."""
+    return _OUTPUT["verbose"]
+
 
 def say(message: str) -> None:
     """One line of output."""
@@ -147,18 +182,45 @@ def _span(seconds: int) -> str:
     return " ".join(p for p in parts if p)
 
 
-def describe_error(error: BaseException) -> str | None:
-    """One sentence for an error ape raised (None when it is not ape's)."""
-    from ape.exceptions import ApeException, ContractLogicError, CustomError
+def describe_error(
+    error: BaseException, url: str | None = None, *, advice: bool = True
+) -> str | None:
+    """One sentence for an error from ape, web3 or the connection (None when it is none of those).
 
-    if not isinstance(error, ApeException):
-        return None
+    A contract's custom error is named with its arguments, never left as a hex selector; a
+    connection that fails or is lost names the node (``url``, else the one last connected to)
+    and, with ``advice``, says that re-running the command is safe (a command that says what
+    is safe itself, such as `zkfed submit`, passes ``advice=False``).
+    """
+    reason = connection_failure(error)
+    if reason is not None:
+        target = url or _TARGET.get("url") or "the node"
+        lost = f"The node at {target} stopped answering ({reason})"
+        if not advice:
+            return lost + "."
+        return (
+            f"{lost}; nothing is lost: re-run the command once it is back ('zkfed node' "
+            "restarts a development chain)."
+        )
+    if "ape.exceptions" not in sys.modules or not _is_ape_error(error):
+        # Not ape's (and ape is not imported for it): only a custom error left in hex is ours.
+        decoded = decode_custom_errors(str(error))
+        return _first_line_of(decoded) if decoded != str(error) else None
+    from ape.exceptions import ContractLogicError, CustomError
+
     if isinstance(error, CustomError):
         arguments = ", ".join(f"{k}={_short(v)}" for k, v in error.inputs.items())
         return f"The chain refused the transaction: {error.name}({arguments})."
     if isinstance(error, ContractLogicError):
-        return f"The chain refused the transaction: {_first_line(error) or 'it reverted'}."
-    return _first_line(error) or f"ape failed: {type(error).__name__}."
+        reason = decode_custom_errors(_first_line(error).rstrip("."))
+        return f"The chain refused the transaction: {reason or 'it reverted'}."
+    return decode_custom_errors(_first_line(error)) or f"ape failed: {type(error).__name__}."
+
+
+def _is_ape_error(error: BaseException) -> bool:
+    from ape.exceptions import ApeException
+
+    return isinstance(error, ApeException)
 
 
 def _short(value: Any) -> str:
@@ -168,11 +230,184 @@ def _short(value: Any) -> str:
 
 
 def _first_line(error: BaseException) -> str:
-    lines = str(error).strip().splitlines()
+    return _first_line_of(str(error))
+
+
+def _first_line_of(text: str) -> str:
+    lines = text.strip().splitlines()
     if not lines:
         return ""
     line = lines[0].rstrip(":")
     return line if line.endswith(".") else line + "."
+
+
+# --- custom errors -----------------------------------------------------------------------------
+
+_HEX = re.compile(r"0x[0-9a-fA-F]{8}(?:[0-9a-fA-F]{2})*")
+
+
+def _canonical_type(entry: dict[str, Any]) -> str:
+    kind = str(entry["type"])
+    if kind.startswith("tuple"):
+        inner = ",".join(_canonical_type(c) for c in entry.get("components", []))
+        return f"({inner}){kind[len('tuple') :]}"
+    return kind
+
+
+@functools.cache
+def _custom_errors() -> dict[bytes, tuple[str, tuple[str, ...], tuple[str, ...]]]:
+    """Every custom error of the compiled contracts: selector → (name, argument names, types).
+
+    Read from ape's build manifest (``.build/__local__.json``); empty before the first compile.
+    """
+    from eth_utils.crypto import keccak
+
+    manifest = project_root() / ".build" / "__local__.json"
+    try:
+        document = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    errors: dict[bytes, tuple[str, tuple[str, ...], tuple[str, ...]]] = {}
+    for contract in (document.get("contractTypes") or {}).values():
+        for entry in contract.get("abi", []):
+            if entry.get("type") != "error":
+                continue
+            inputs = entry.get("inputs", [])
+            types = tuple(_canonical_type(i) for i in inputs)
+            selector = keccak(text=f"{entry['name']}({','.join(types)})")[:4]
+            names = tuple(str(i.get("name") or f"arg{n}") for n, i in enumerate(inputs))
+            errors[selector] = (str(entry["name"]), names, types)
+    return errors
+
+
+def decode_custom_error(data: bytes) -> str | None:
+    """``Name(arg=value, ...)`` for a custom error's revert data, or None if it is unknown."""
+    known = _custom_errors().get(bytes(data[:4]))
+    if known is None:
+        return None
+    name, names, types = known
+    try:
+        from eth_abi.abi import decode
+
+        values = decode(list(types), bytes(data[4:])) if types else ()
+    except Exception:  # truncated data: the name alone still says what happened
+        return f"{name}(…)"
+    arguments = ", ".join(f"{k}={_short(v)}" for k, v in zip(names, values, strict=True))
+    return f"{name}({arguments})"
+
+
+def decode_custom_errors(text: str) -> str:
+    """``text`` with every hex blob that is a known custom error replaced by its name and
+    arguments (``custom error 0x99956737…`` → ``AccumulatorOverwritten(...)``)."""
+
+    def replace(match: re.Match[str]) -> str:
+        decoded = decode_custom_error(bytes.fromhex(match.group(0)[2:]))
+        return decoded if decoded is not None else match.group(0)
+
+    decoded = _HEX.sub(replace, text)
+    return decoded.replace("custom error ", "") if decoded != text else text
+
+
+# --- connection failures -----------------------------------------------------------------------
+
+_TARGET: dict[str, str] = {}
+"""The node this process last connected to (``url``), to name it when the connection is lost."""
+
+
+def _causes(error: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [error]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        base = getattr(current, "base_err", None)
+        pending += [current.__cause__, current.__context__]
+        pending += [base] if isinstance(base, BaseException) else []
+        pending += [a for a in getattr(current, "args", ()) if isinstance(a, BaseException)]
+
+
+def _connection_types() -> tuple[type[BaseException], ...]:
+    """Connection errors of the HTTP stack ape uses, among the modules already imported."""
+    found: list[type[BaseException]] = [ConnectionError, TimeoutError, socket.timeout]
+    names = {
+        "requests.exceptions": ("ConnectionError", "Timeout"),
+        "urllib3.exceptions": (
+            "NewConnectionError",
+            "MaxRetryError",
+            "ProtocolError",
+            "ReadTimeoutError",
+        ),
+        "web3.exceptions": ("ProviderConnectionError", "TimeExhausted"),
+        "ape.exceptions": ("ProviderNotConnectedError", "RPCTimeoutError"),
+    }
+    for module_name, attributes in names.items():
+        module = sys.modules.get(module_name)
+        for attribute in attributes:
+            kind = getattr(module, attribute, None) if module is not None else None
+            if isinstance(kind, type) and issubclass(kind, BaseException):
+                found.append(kind)
+    return tuple(found)
+
+
+def connection_failure(error: BaseException) -> str | None:
+    """Why the node could not be reached (``connection refused``, ``timed out``, ...), when
+    ``error`` or one of its causes is a failed or lost connection; else None."""
+    kinds = _connection_types()
+    for cause in _causes(error):
+        if not isinstance(cause, kinds):
+            continue
+        text = str(cause).lower()
+        if isinstance(cause, ConnectionRefusedError) or "refused" in text:
+            return "connection refused"
+        if isinstance(cause, TimeoutError | socket.timeout) or "timed out" in text:
+            return "timed out"
+        if "timeout" in type(cause).__name__.lower() or "timeout" in text:
+            return "timed out"
+        if "not connected" in text:
+            return "not connected"
+        return "connection closed"
+    return None
+
+
+def probe(url: str, timeout: float = PROBE_TIMEOUT) -> int:
+    """The chain id of the node at an RPC URL, asked once with a short timeout.
+
+    Raises
+    ------
+    ChainError
+        If nothing answers there in time, or the answer is not a JSON-RPC node's.
+    """
+    request = urllib.request.Request(
+        url,
+        data=b'{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}',
+        headers={"Content-Type": "application/json"},
+    )
+    hint = "Start one with 'zkfed node'" if _local_url(url) else "Check the URL and your network"
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            answer = json.loads(response.read())
+        chain_id = int(answer["result"], 16)
+        logger.debug("%s answers as chain %d", url, chain_id)
+        return chain_id
+    except urllib.error.HTTPError as error:
+        why = f"it answered HTTP {error.code} {error.reason}"
+    except (urllib.error.URLError, OSError) as error:
+        reason = getattr(error, "reason", error)
+        if isinstance(reason, ConnectionRefusedError) or "refused" in str(reason).lower():
+            why = "connection refused"
+        elif isinstance(reason, TimeoutError | socket.timeout) or "timed out" in str(reason):
+            why = f"timed out after {timeout:g} s"
+        else:
+            why = str(reason).strip() or type(reason).__name__
+    except (ValueError, KeyError, TypeError):
+        why = "it answered, but not as an Ethereum JSON-RPC node"
+    raise ChainError(
+        f"Cannot reach the node at {url} ({why}); is it running? {hint}, or pass the right "
+        "--network."
+    )
 
 
 # --- connecting --------------------------------------------------------------------------------
@@ -216,8 +451,8 @@ class Connection:
 def connect(choice: str | None) -> Iterator[Connection]:
     """Connect to a network choice, or use the provider this process already has.
 
-    ape's progress logs (deployments, confirmations) are kept below warnings meanwhile: the
-    commands print their own progress.
+    ape's logs (deployments, confirmations, retries) are kept to errors meanwhile, unless the
+    command runs with ``-v``: the commands print their own progress.
 
     Raises
     ------
@@ -227,11 +462,14 @@ def connect(choice: str | None) -> Iterator[Connection]:
         If the node cannot be reached.
     """
     from ape import networks
+    from ape.api.networks import ProviderContextManager
     from ape.exceptions import ApeException, NetworkError
-    from ape.logging import LogLevel, logger
+    from ape.logging import LogLevel
+    from ape.logging import logger as ape_logger
 
     with ExitStack() as stack:
-        stack.enter_context(logger.at_level(LogLevel.WARNING))
+        level = LogLevel.INFO if is_verbose() else LogLevel.ERROR
+        stack.enter_context(ape_logger.at_level(level))
         active = networks.active_provider
         if (
             active is not None
@@ -241,12 +479,17 @@ def connect(choice: str | None) -> Iterator[Connection]:
             yield Connection(active, str(active.network_choice), started_node=False)
             return
         wanted = choice or DEFAULT_NETWORK
-        name, settings = wanted, None
+        _TARGET["url"] = wanted
+        if urlsplit(wanted).scheme in ("http", "https"):
+            probe(wanted)  # one sentence within seconds, instead of ape's retries
         if _local_url(wanted):
             # An already-running anvil: ape-foundry attaches to it and must never start one.
-            name, settings = "ethereum:local:foundry", {"host": wanted, "manage_process": False}
+            provider = _attach_to_anvil(wanted)
+            stack.enter_context(ProviderContextManager(provider=provider))
+            yield Connection(provider, wanted, started_node=False)
+            return
         try:
-            context = networks.parse_network_choice(name, provider_settings=settings)
+            context = networks.parse_network_choice(wanted)
         except (NetworkError, ValueError) as error:
             lines = str(error).splitlines()
             reason = lines[0].removesuffix("Options:").strip().rstrip(".") if lines else ""
@@ -265,13 +508,37 @@ def connect(choice: str | None) -> Iterator[Connection]:
                 f"Cannot connect to {wanted}: {_first_line(error).rstrip('.')}{hint}."
             ) from None
         started = getattr(provider, "process", None) is not None
+        _TARGET["url"] = str(getattr(provider, "uri", "") or wanted)
         yield Connection(provider, wanted, started_node=started)
 
 
+def _attach_to_anvil(url: str) -> Any:
+    """ape-foundry's provider for an anvil already listening at ``url`` (never starting one).
+
+    Built directly rather than through ``parse_network_choice``, which first imports every
+    provider plugin (ape's in-process test chain among them, about a second) only to pick
+    this one.
+    """
+    from ape import networks
+    from ape_foundry.provider import FoundryProvider
+
+    local = networks.get_ecosystem("ethereum").get_network("local")
+    settings = {"host": url, "manage_process": False}
+    return FoundryProvider(name="foundry", network=local, provider_settings=settings)
+
+
+def contracts_compiled() -> bool:
+    """Whether ape's build manifest of the contracts exists (else the first use compiles)."""
+    return (project_root() / ".build" / "__local__.json").is_file()
+
+
 def zkfed_project() -> Any:
-    """The ape project holding zkfed's contracts (compiled on first use)."""
+    """The ape project holding zkfed's contracts (compiled on first use, which is said on
+    stderr: a first compile takes about a minute)."""
     from ape import Project, project
 
+    if not contracts_compiled():
+        click.echo("compiling the contracts (first run, about a minute) …", err=True)
     root = project_root()
     if Path(project.path).resolve() == root.resolve():
         return project
@@ -406,7 +673,8 @@ class Session:
         """Refuse a task id the aggregator does not know."""
         count = int(self.zk.aggregator.taskCount())
         if not 1 <= task_id <= count:
-            known = f"tasks 1 to {count}" if count else "no tasks yet"
+            known = "no tasks yet" if not count else "task 1" if count == 1 else ""
+            known = known or f"tasks 1 to {count}"
             raise ConfigurationError(
                 f"Task {task_id} does not exist on this deployment (it has {known})."
             )

@@ -117,7 +117,7 @@ def _ckks_round_status(session: Session, task_id: int, r: int) -> None:
 
 
 @click.command()
-@click.argument("task_id", metavar="[TASK]", required=False, type=int)
+@click.argument("task_id", metavar="[TASK]", required=False, type=click.IntRange(1))
 @pass_settings
 def status(settings: Settings, task_id: int | None) -> None:
     """The deployment (members, proposals), or a task's rounds, deadlines, chunks and models.
@@ -139,8 +139,8 @@ def status(settings: Settings, task_id: int | None) -> None:
 
 
 @click.command("verify-round")
-@click.argument("task_id", metavar="TASK", type=int)
-@click.argument("round_index", metavar="ROUND", type=int)
+@click.argument("task_id", metavar="TASK", type=click.IntRange(1))
+@click.argument("round_index", metavar="ROUND", type=click.IntRange(1))
 @click.pass_context
 def verify_round_command(ctx: click.Context, task_id: int, round_index: int) -> None:
     """Recompute a finished round from chain + storage alone: MATCH, or the first difference."""

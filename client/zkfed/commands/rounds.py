@@ -166,7 +166,9 @@ def _resumable(total: int, what: str, again: str, on_chain: Callable[[], int]) -
         if isinstance(error, KeyboardInterrupt):
             reason: str | None = "Interrupted"
         else:
-            reason = str(error) if isinstance(error, ZkfedError) else describe_error(error)
+            reason = (
+                str(error) if isinstance(error, ZkfedError) else describe_error(error, advice=False)
+            )
         if reason is None:
             raise
         try:

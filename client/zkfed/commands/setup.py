@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import shutil
+import signal
+import socket
 import subprocess
+import time
 from pathlib import Path
 
 import click
@@ -18,6 +22,7 @@ from zkfed.commands._session import (
     contract_type,
     open_session,
     pass_settings,
+    probe,
     resolve_account,
     say,
     when,
@@ -27,44 +32,144 @@ from zkfed.config import Deployment
 from zkfed.exceptions import ChainError, ConfigurationError, ToolchainError
 from zkfed.storage import open_store
 
+STATE_INTERVAL = 5
+"""Seconds between two saves of a development chain's state (at most this much is lost when the
+node is killed rather than stopped)."""
+
+
+def _port_in_use(host: str, port: int) -> bool:
+    """Whether something already listens on ``host:port``.
+
+    Raises
+    ------
+    ConfigurationError
+        If ``host`` is not an interface of this machine.
+    """
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe_socket:
+        probe_socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe_socket.bind((host, port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                return True
+            raise ConfigurationError(
+                f"Cannot listen on {host}:{port} ({error.strerror or error}); pass an interface "
+                "of this machine with --host."
+            ) from None
+    return False
+
+
+def _log_tail(log: Path) -> str:
+    """The last meaningful line anvil wrote (why it stopped)."""
+    try:
+        lines = [line.strip() for line in log.read_text(errors="replace").splitlines()]
+    except OSError:
+        return ""
+    return next((line for line in reversed(lines) if line), "")
+
+
+def _wait_until_listening(process: subprocess.Popen[bytes], url: str, log: Path) -> int:
+    """The chain id once anvil answers at ``url``; one sentence if it stops or never answers."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise ToolchainError(
+                f"anvil stopped at start with exit code {process.returncode}: "
+                f"{_log_tail(log).rstrip('.') or 'no output'} (see {log})."
+            )
+        try:
+            return probe(url, timeout=0.5)
+        except ChainError:
+            time.sleep(0.1)
+    process.terminate()
+    raise ToolchainError(f"anvil did not answer at {url} within a minute (see {log}).")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop anvil as Ctrl-C does, so that it saves its state, and wait for it."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
 
 @click.command()
 @click.option("--port", default=8545, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
-def node(port: int, host: str) -> None:
+@click.option(
+    "--state",
+    "state_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File the chain is loaded from and saved to.  [default: HOME/anvil-state.json]",
+)
+@click.option(
+    "--fresh",
+    is_flag=True,
+    help="Start from an empty chain, ignoring the saved state (which the new chain replaces).",
+)
+@pass_settings
+def node(settings: Settings, port: int, host: str, state_file: Path | None, fresh: bool) -> None:
     """Run a development chain (anvil) until interrupted, with ape's test accounts funded.
 
     Deploy to it with 'zkfed --network http://127.0.0.1:PORT deploy ...'; every later command
-    reads the network from the deployment. Its state lives as long as the node runs.
+    reads the network from the deployment. The chain is saved to HOME/anvil-state.json every
+    few seconds and when the node stops, and loaded again at the next start (unless --fresh),
+    so contracts and rounds outlive a restart. anvil's own log goes to HOME/anvil.log.
     """
     anvil = shutil.which("anvil")
     if anvil is None:
         raise ToolchainError("anvil is not on PATH; run tools/dev.sh setup and activate .venv.")
+    home = settings.home.path
+    state = (state_file or home / "anvil-state.json").resolve()
+    log = (home / "anvil.log").resolve()
+    if _port_in_use(host, port):
+        raise ConfigurationError(
+            f"Port {port} on {host} is already in use (another node?); stop it, or pass "
+            f"another one with --port (and the same URL to --network)."
+        )
+    load = state.is_file() and not fresh
+    state.parent.mkdir(parents=True, exist_ok=True)
+    log.parent.mkdir(parents=True, exist_ok=True)
     test = zkfed_project().config.get_config("test")
-    command = [
-        anvil,
-        "--host",
-        host,
-        "--port",
-        str(port),
-        "--mnemonic",
-        str(test.mnemonic),
-        "--accounts",
-        str(test.number_of_accounts),
-        "--balance",
-        "10000",
-        "--block-base-fee-per-gas",
-        "0",
-        "--gas-price",
-        "0",
-    ]
-    say(f"anvil on http://{host}:{port}, {test.number_of_accounts} test accounts; Ctrl-C stops it")
-    try:
-        completed = subprocess.run(command, check=False)
-    except KeyboardInterrupt:
-        return
-    if completed.returncode not in (0, -2, 130):
-        raise ToolchainError(f"anvil stopped with exit code {completed.returncode}.")
+    command = [anvil, "--host", host, "--port", str(port), "--mnemonic", str(test.mnemonic)]
+    command += ["--accounts", str(test.number_of_accounts), "--balance", "10000"]
+    command += ["--block-base-fee-per-gas", "0", "--gas-price", "0"]
+    command += ["--dump-state", str(state), "--state-interval", str(STATE_INTERVAL)]
+    command += ["--load-state", str(state)] if load else []
+    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}"
+    # ape's own SIGINT handler exits at once; anvil must be stopped first, to save the chain.
+    previous = {kind: signal.signal(kind, _raise_interrupt) for kind in _STOP_SIGNALS}
+    with log.open("ab") as output:
+        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
+        try:
+            chain_id = _wait_until_listening(process, url, log)
+            origin = "loaded" if load else "new"
+            say(
+                f"anvil listening on {url} (chain id {chain_id}), state {state} ({origin}), "
+                f"log {log}; Ctrl-C stops it"
+            )
+            process.wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            _stop(process)
+            for kind, handler in previous.items():
+                signal.signal(kind, handler)
+    if process.returncode not in (0, -2, 130, -15, 143):
+        raise ToolchainError(
+            f"anvil stopped with exit code {process.returncode}: "
+            f"{_log_tail(log).rstrip('.') or 'no output'} (see {log})."
+        )
 
 
 @click.command()
@@ -182,16 +287,16 @@ def deploy(
 @click.option(
     "--task",
     "task_id",
-    type=int,
+    type=click.IntRange(1),
     help="Move the clock just past the task's next deadline (submission, then reveal).",
 )
 @pass_settings
 def advance(settings: Settings, seconds: int | None, task_id: int | None) -> None:
     """Move a development chain's clock forward (anvil only), e.g. past a round's deadline."""
-    from ape import chain
-
     if (seconds is None) == (task_id is None):
         raise click.UsageError("Give exactly one of --seconds and --task.")
+    from ape import chain
+
     with open_session(settings) as session:
         if not session.connection.is_dev:
             raise ChainError(

@@ -140,12 +140,13 @@ def train(
     seed: int,
     force: bool,
 ) -> None:
+    part = _parse_part(member_part)
+    raw = _read_local_data(dataset, label)  # before anything slow: torch, ape, the node
+
     from zkfed.proposals import task_proposal
     from zkfed.protocol import pending_chunks, round_model, store_model
     from zkfed.training import evaluate_weights, member_seed, train_local
 
-    part = _parse_part(member_part)
-    raw = _read_local_data(dataset, label)
     with open_session(settings) as session:
         session.require_task(task_id)
         zk = session.zk
