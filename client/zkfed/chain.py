@@ -424,15 +424,17 @@ class Zkfed:
         return cls(aggregator, governance, project.VerifierRegistry.at(registry), project=project)
 
     @classmethod
-    def at(cls, project: Any, aggregator_address: str) -> Zkfed:
+    def at(cls, project: Any, aggregator_address: str, *, check: bool = True) -> Zkfed:
         """Attach to a deployment by the aggregator's address, after checking that every
         verifier its registry names runs exactly the code this client generated
-        (:meth:`check_verifiers`)."""
+        (:meth:`check_verifiers`; ``check=False`` skips that for a reader that sends nothing
+        and relies on no proof, such as a status view)."""
         aggregator = project.FederatedAggregator.at(aggregator_address)
         governance = project.ModelGovernance.at(aggregator.governance())
         registry = project.VerifierRegistry.at(aggregator.registry())
         zk = cls(aggregator, governance, registry, project=project)
-        zk.check_verifiers(project)
+        if check:
+            zk.check_verifiers(project)
         return zk
 
     def _contracts(self) -> Any:

@@ -179,7 +179,7 @@ def _chromium() -> str | None:
     return lines[0] if lines else str(CHROMIUM)
 
 
-@cli.command()
+@cli.command(short_help="Check the toolchain, circuits and contracts.")
 def doctor() -> None:
     """Check the toolchain, the built circuits and the compiled contracts; end with a verdict.
 
@@ -225,6 +225,25 @@ def doctor() -> None:
     click.echo("ready")
 
 
+# One line each in `zkfed --help`, whole at 80 columns (the docstrings' first sentences are longer).
+_SUMMARIES = {
+    "advance": "Move a development chain's clock past a deadline.",
+    "deploy": "Deploy the contracts and write the deployment record.",
+    "example-data": "Write a member's share of a bundled dataset as CSV.",
+    "finalize": "Seal a round's sums, derive and publish its model.",
+    "forget-keys": "Delete the masking secrets of ended tasks.",
+    "join": "Commit to a task's pair secrets (once per task).",
+    "keygen": "Create a member's keyring, bound to an account.",
+    "node": "Run a development chain (anvil) that keeps its state.",
+    "register": "Register unused masking keys on-chain.",
+    "reveal": "Remove the masks of neighbours that dropped out.",
+    "status": "The deployment, or a task's rounds and chunks.",
+    "submit": "Mask, prove and submit the saved update.",
+    "train": "Train on local data and save the update.",
+    "ui": "Serve the web app.",
+    "verify-round": "Re-derive a round from chain and store alone.",
+}
+
 for _command in (
     setup.node,
     setup.deploy,
@@ -236,6 +255,8 @@ for _command in (
     governance.propose,
     governance.vote,
     governance.execute,
+    governance.propose_member,
+    training.example_data,
     training.train,
     rounds.submit,
     rounds.reveal,
@@ -244,6 +265,8 @@ for _command in (
     inspect.status,
     ui,
 ):
+    if _command.name in _SUMMARIES:
+        _command.short_help = _SUMMARIES[_command.name]
     cli.add_command(_command)
 
 

@@ -2,7 +2,6 @@
 succeeded", "was defeated", ...), and a one-sentence refusal for a vote that can change nothing."""
 
 import re
-from collections.abc import Iterator
 
 import click
 import pytest
@@ -10,7 +9,6 @@ from cli_helpers import MEMBERS, Zkfed, refused, succeeded
 from click.testing import CliRunner
 
 from zkfed.cli import cli
-from zkfed.commands import governance
 
 GOVERNANCE_COMMANDS = ("propose", "propose-member", "vote", "execute")
 # "Proposal 3 is succeeded", "(executed)", "1 rounds": a state's name, or a plural, for English.
@@ -19,15 +17,6 @@ BAD_ENGLISH = re.compile(
     r"|\((succeeded|executed|defeated|active)\)"
     r"|\b1 (rounds|members|proposals|votes|chunks|keys)\b"
 )
-
-
-@pytest.fixture(autouse=True)
-def propose_member_command() -> Iterator[None]:
-    """`zkfed propose-member`, registered here too until cli.py lists it (a no-op after)."""
-    with pytest.MonkeyPatch.context() as patch:
-        if "propose-member" not in cli.commands:
-            patch.setitem(cli.commands, "propose-member", governance.propose_member)
-        yield
 
 
 def _help(*args: str) -> str:

@@ -1,23 +1,11 @@
 """A sixth member joins through the CLI: proposed, voted in, executed, then it creates and
 registers its keys and votes; a member is voted out the same way."""
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import ape
 import pytest
 from cli_helpers import MEMBERS, Zkfed, refused, succeeded
-
-from zkfed.cli import cli
-from zkfed.commands import governance
-
-
-@pytest.fixture(autouse=True)
-def propose_member_command() -> Iterator[None]:
-    """`zkfed propose-member`, registered here too until cli.py lists it (a no-op after)."""
-    with pytest.MonkeyPatch.context() as patch:
-        if "propose-member" not in cli.commands:
-            patch.setitem(cli.commands, "propose-member", governance.propose_member)
-        yield
 
 
 def _address(index: int) -> str:

@@ -3,6 +3,9 @@
 from pathlib import Path
 
 from cli_helpers import Zkfed, refused, running_node, zkfed_process
+from click.testing import CliRunner
+
+from zkfed.cli import cli
 
 
 def test_deploy_prints_its_own_lines_only_and_ape_logs_with_verbose(tmp_path: Path) -> None:
@@ -59,3 +62,14 @@ def test_numbers_are_checked_before_connecting(tmp_path: Path) -> None:
     # Assert
     assert result.returncode == 2
     assert "Invalid value for 'ROUND': 0 is not in the range x>=1." in result.stderr
+
+
+def test_every_command_summary_is_whole_at_80_columns() -> None:
+    # Execute
+    result = CliRunner().invoke(cli, ["--help"], terminal_width=80)
+
+    # Assert: click cuts a summary that does not fit with "..."
+    assert result.exit_code == 0
+    commands = result.output.split("Commands:")[1].strip().splitlines()
+    assert len(commands) == len(cli.commands)
+    assert not [line for line in commands if line.rstrip().endswith("...")]

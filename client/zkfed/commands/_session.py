@@ -618,14 +618,20 @@ class Session:
     """A connected deployment: the contracts, the store, accounts and the chain's clock."""
 
     def __init__(
-        self, settings: Settings, connection: Connection, deployment: Deployment, project: Any
+        self,
+        settings: Settings,
+        connection: Connection,
+        deployment: Deployment,
+        project: Any,
+        *,
+        check_verifiers: bool = True,
     ) -> None:
         self.settings = settings
         self.home = settings.home
         self.connection = connection
         self.deployment = deployment
         self.project = project
-        self.zk = Zkfed.at(project, deployment.aggregator)
+        self.zk = Zkfed.at(project, deployment.aggregator, check=check_verifiers)
         self.store: ContentStore = open_store(deployment.store)
 
     def now(self) -> int:
@@ -699,8 +705,11 @@ class Session:
 
 
 @contextmanager
-def open_session(settings: Settings) -> Iterator[Session]:
+def open_session(settings: Settings, *, read_only: bool = False) -> Iterator[Session]:
     """Connect to the recorded deployment's network and check that the contracts are there.
+
+    A `read_only` session (a command that only shows the chain's state) skips the check of the
+    deployment's verifier code, which only matters to a member who proves or trusts a proof.
 
     Raises
     ------
@@ -729,4 +738,6 @@ def open_session(settings: Settings) -> Iterator[Session]:
                 f"{connection.choice}; a local node forgets its contracts when it stops, so "
                 "deploy again or pass the right --network."
             )
-        yield Session(settings, connection, deployment, zkfed_project())
+        yield Session(
+            settings, connection, deployment, zkfed_project(), check_verifiers=not read_only
+        )

@@ -125,7 +125,7 @@ def status(settings: Settings, task_id: int | None) -> None:
     Either way, warns of each local member that has no unused key: the next SecAgg task would
     leave it out.
     """
-    with open_session(settings) as session:
+    with open_session(settings, read_only=True) as session:
         if task_id is None:
             _overview(session)
         else:
