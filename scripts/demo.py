@@ -85,6 +85,10 @@ def cli(
     prover: str | None,
 ) -> None:
     """Run zkfed end to end on the embedded defaults and report accuracy, gas and proof times."""
+    from ape.logging import LogLevel, logger
+
+    if logger.level == LogLevel.INFO:  # ape's default: a line per transaction would drown the
+        logger.set_level(LogLevel.WARNING)  # demo's own; `ape run demo -v DEBUG` shows them
     if not 0 <= dropout_round <= rounds:
         raise click.BadArgumentUsage(
             f"--dropout-round must lie in 0..{rounds}, not {dropout_round}."

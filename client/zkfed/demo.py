@@ -117,8 +117,22 @@ def _say(message: str) -> None:
     sys.stdout.flush()
 
 
+def _live() -> bool:
+    """Whether progress may redraw one line (a terminal); in a log or a pipe only the per-step
+    summaries are written."""
+    return sys.stdout.isatty()
+
+
+def _end_line() -> None:
+    """End a line of live progress."""
+    if _live():
+        click.echo("")
+
+
 def _progress(prefix: str) -> Any:
     def report(stage: str, done: int, total: int) -> None:
+        if not _live():
+            return
         if done < total:
             click.echo(f"\r    {prefix}: {stage} {done + 1}/{total}   ", nl=False)
         else:
@@ -308,7 +322,7 @@ def run_demo(
                 )
                 join_gas += joined.gas
                 join_seconds += joined.prove_seconds
-            click.echo("")
+            _end_line()
             _say(
                 f"  {n_members} members joined task {task_id}: pair commitments posted, "
                 f"{join_gas // n_members:,} gas and {join_seconds / n_members:.1f} s proving "
@@ -357,7 +371,7 @@ def run_demo(
                     blob = public_context.encrypt(updates[i].delta, clip_norm=CLIP_NORM)
                     ciphertexts[i] = blob
                     gas += int(commit_ciphertext(zk, people[i], task_id, r, blob).gas_used)
-            click.echo("")
+            _end_line()
             _advance(SUBMISSION_PERIOD)
             if task is not None:
                 # In the dropout round one of the dropped member's neighbours goes offline too,
@@ -379,7 +393,7 @@ def run_demo(
                     gas += rev.gas
                     prove_seconds += rev.prove_seconds
                 if dropped:
-                    click.echo("")
+                    _end_line()
                 if silent is not None:
                     _advance(REVEAL_PERIOD)
                     for i in active:
@@ -391,7 +405,7 @@ def run_demo(
                         )  # fmt: skip
                         gas += rec.gas
                         prove_seconds += rec.prove_seconds
-                    click.echo("")
+                    _end_line()
                     _say(
                         f"  member {silent} went offline after submitting; its other "
                         "neighbours opened its escrowed seed and removed its mask"

@@ -19,6 +19,7 @@ from typing import Any
 import click
 
 from zkfed.circuits import DEFAULT_VARIANT, project_root
+from zkfed.commands._session import is_verbose
 from zkfed.exceptions import ConfigurationError, ZkfedError
 
 
@@ -150,6 +151,10 @@ def ui(
         ).checked()
     except ZkfedError as error:
         raise click.BadParameter(str(error)) from error
+    if not is_verbose():  # ape's line per transaction would fill the server's terminal
+        from ape.logging import LogLevel, logger
+
+        logger.set_level(LogLevel.WARNING)
     app.serve(
         settings,
         address=address,
