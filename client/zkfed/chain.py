@@ -650,6 +650,10 @@ class Zkfed:
         beforehand, in a sentence, why a vote would be refused or would change nothing)."""
         return self.governance.vote(proposal_id, support, sender=member)
 
+    def task_count(self) -> int:
+        """How many tasks were created (their ids are 1 to this)."""
+        return int(self.aggregator.taskCount())
+
     def members(self) -> list[str]:
         """The consortium's members (addresses), in the contract's order."""
         return [str(a) for a in self.governance.members()]

@@ -20,7 +20,7 @@ def test_the_deployment_is_recorded_and_the_task_is_open(home: Path, zkfed: Zkfe
     recorded = deployment(home)
     assert set(recorded["variants"]) == {"masked_update_test"}
     assert recorded["aggregator"] in overview
-    assert "1: executed (3 for, 0 against, of 5), task 1" in overview
+    assert "1: a model (task) was executed (3 for, 0 against, of 5 members), task 1" in overview
     # Set-up registered two keys per member; task 1 took one of each.
     assert overview.count(" 1 unused key ") == 5
     assert "task 1: secagg, 42 parameters, 2 rounds, 5 members" in task

@@ -25,8 +25,6 @@ from zkfed.exceptions import ConfigurationError
 from zkfed.quantize import fitting_scale_bits
 
 __all__ = [
-    "ProposalKind",
-    "ProposalState",
     "describe_proposal",
     "execute",
     "propose",

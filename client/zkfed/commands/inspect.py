@@ -16,7 +16,6 @@ from zkfed.commands._session import (
     say,
     when,
 )
-from zkfed.commands.governance import ProposalState
 from zkfed.exceptions import ConfigurationError, ZkfedError
 from zkfed.secagg import required_reveals
 
@@ -30,23 +29,18 @@ def _overview(session: Session) -> None:
     say(f"aggregator  {deployment.aggregator}")
     say(f"governance  {deployment.governance}")
     say(f"store       {deployment.store}")
-    consortium = [str(a) for a in zk.governance.members()]
+    consortium = zk.members()
     say(f"consortium  {len(consortium)} members (a SecAgg task takes an unused key of each)")
     for address in consortium:
         unused = plural(zk.unused_keys(address), "unused key")
         say(f"  {address} {unused:15} {session.name_of(address)}".rstrip())
-    proposals = int(zk.governance.proposalCount())
+    proposals = zk.proposals()
     if proposals:
         say("proposals")
-    for proposal_id in range(1, proposals + 1):
-        info = zk.governance.proposal(proposal_id)
-        state = ProposalState(int(zk.governance.state(proposal_id)))
-        task = f", task {int(info.taskId)}" if int(info.taskId) else ""
-        say(
-            f"  {proposal_id}: {state.name.lower()} ({info.forVotes} for, {info.againstVotes} "
-            f"against, of {info.electorate}){task}"
-        )
-    say(f"tasks       {int(zk.aggregator.taskCount())}")
+    for p in proposals:
+        task = f", task {p.task_id}" if p.task_id else ""
+        say(f"  {p.proposal_id}: {p.asks} {p.state_phrase} ({p.tally}){task}")
+    say(f"tasks       {zk.task_count()}")
 
 
 def _task_status(session: Session, task_id: int) -> None:
