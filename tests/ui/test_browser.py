@@ -84,7 +84,11 @@ def _fresh_page(browser: Browser, app_url: str) -> tuple[Any, Page]:
     expect(page.get_by_text("Connected as you (test account 1).")).to_be_visible()
     _tab(page, "Training")
     expect(page.locator("select").filter(has_text="task 1: Logistic regression")).to_be_attached()
-    page.get_by_role("button", name="Join task").click()
+    join = page.get_by_role("button", name="Join task")
+    expect(join).to_be_enabled()  # a click on a busy page would be lost
+    join.click()
+    # Joined once the task's round status shows (the page polls the chain's events)
+    expect(page.get_by_text(re.compile(r"Task 1, round \d+: \w+")).first).to_be_visible()
     return context, page
 
 
@@ -303,6 +307,7 @@ def test_a_second_tab_cannot_start_a_second_round(
 ) -> None:
     # Prepare
     context, second = _fresh_page(browser, app_url)
+    expect(second.get_by_role("button", name="Start training for round 2")).to_be_enabled()
 
     # Execute: the first tab starts round 2, then the second tab looks at it
     page.get_by_role("button", name="Start training for round 2").click()
