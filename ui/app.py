@@ -729,12 +729,15 @@ class App(pn.viewable.Viewer):
         if not task_id:
             self._say("no task yet: vote on a proposal and execute it in the Governance view.")
             return
-        task = self._tasks.get(int(task_id))
-        if task is None:
-            return
         if not self.session.connected:
             self._say("connect an account first (left-hand panel).")
             return
+        try:  # fresh: a view listed before the account connected says it is no member
+            task = self.session.task(int(task_id))
+        except ConfigurationError as error:
+            self._say(str(error))
+            return
+        self._tasks[task.task_id] = task
         if not task.is_member:
             self._say(f"this account is not a member of task {task.task_id}.")
             return
