@@ -561,15 +561,18 @@ def finalize(
     task: SecaggTask,
     round_index: int,
     batch: int = FINALIZE_BATCH,
+    *,
+    withdraw: bool = True,
 ) -> tuple[RoundResult, int]:
     """Seal the round's aggregates on-chain (in batches of `batch` chunks, resuming where an
     earlier call stopped), derive the new model, store it and publish its CID.
 
     Anyone may finalize; a round someone else finalized is only derived and published. Isolated
-    contributors' words are withdrawn first (:func:`withdraw_isolated`). Returns (result, gas).
+    contributors' words are withdrawn first (:func:`withdraw_isolated`), unless the caller did
+    that itself (``withdraw=False``). Returns (result, gas).
     """
     gas = 0
-    if zk.round_state(task.task_id, round_index).status != RoundStatus.FINALIZED:
+    if withdraw and zk.round_state(task.task_id, round_index).status != RoundStatus.FINALIZED:
         gas += withdraw_isolated(zk, account, task, round_index).gas
     while zk.round_state(task.task_id, round_index).status != RoundStatus.FINALIZED:
         gas += _gas(zk.finalize_round(account, task.task_id, round_index, batch))

@@ -509,7 +509,7 @@ def finalize_command(
                     "abortRound)."
                 )
             say(f"sealing round {r} of task {task_id}'s aggregates on-chain ...")
-            result, gas = finalize(zk, session.store, caller, task, r)
+            result, gas = finalize(zk, session.store, caller, task, r, withdraw=False)
         say(
             f"finalized round {r}: {plural(len(result.aggregated_chunks), 'chunk')} aggregated, "
             f"{len(result.void_chunks)} void; model {result.cid} (gas {gas:,})"
