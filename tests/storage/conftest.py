@@ -40,7 +40,7 @@ def _stop(process: subprocess.Popen[str]) -> None:
 def ipfs_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Start an offline js-ipfs daemon on a free loopback port; yield its RPC API multiaddr."""
     if not JS_IPFS.is_file():
-        message = "js-ipfs is not installed: run `npm ci --prefix tools/ipfs`"
+        message = "js-ipfs is not installed: run `tools/dev.sh setup --test`"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)

@@ -2,8 +2,8 @@
 
 The app runs as `zkfed ui` would run it (``python -m zkfed.ui_command``) on a free port, with
 its own anvil and demo consortium, so the browser tests see exactly what a user sees and the
-chain of the ape test session is left alone. Chromium is Debian's (tools/setup.sh installs it);
-Playwright never downloads a browser here.
+chain of the ape test session is left alone. Chromium is Debian's (`tools/setup.sh --test`
+installs it); Playwright never downloads a browser here.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ SCREENSHOTS = ROOT / "reports" / "ui"
 def browser_type_launch_args() -> dict[str, Any]:
     """pytest-playwright: Debian's Chromium, never a downloaded browser."""
     if not CHROMIUM.is_file():
-        message = f"{CHROMIUM} is missing; tools/setup.sh installs Debian's chromium"
+        message = f"{CHROMIUM} is missing; 'tools/dev.sh setup --test' installs Debian's chromium"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
