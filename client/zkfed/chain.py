@@ -832,7 +832,7 @@ class Zkfed:
 
     def secagg_task(self, task_id: int) -> SecaggTask:
         """The task as the secure-aggregation code sees it, read from the chain."""
-        if not 1 <= task_id <= int(self.aggregator.taskCount()):
+        if not 1 <= task_id <= self.task_count():
             raise ConfigurationError(f"task {task_id} does not exist on this deployment.")
         config = self.aggregator.taskConfig(task_id)
         if int(config.mode) != Mode.SECAGG:

@@ -656,20 +656,27 @@ class Session:
         """A member's account (bound by `zkfed keygen`)."""
         return self.account(self.home.member_account(member))
 
-    def name_of(self, address: str) -> str:
-        """The local member name bound to an address, or ``""``."""
+    @functools.cached_property
+    def local_members(self) -> dict[str, str]:
+        """The members created on this machine (`zkfed keygen`) whose accounts this network
+        knows: name → address, each account resolved once per session."""
+        found: dict[str, str] = {}
         for name, spec in self.home.members().items():
             try:
-                if str(self.account(spec).address).lower() == address.lower():
-                    return name
+                found[name] = str(self.account(spec).address)
             except ConfigurationError:
-                continue
-        return ""
+                continue  # an account this network does not know
+        return found
+
+    def name_of(self, address: str) -> str:
+        """The local member name bound to an address, or ``""``."""
+        wanted = address.lower()
+        return next((n for n, a in self.local_members.items() if a.lower() == wanted), "")
 
     def warn_without_keys(self, name: str, address: str) -> None:
         """Warn when a consortium member has no unused key: the next SecAgg task leaves it out."""
         zk = self.zk
-        if bool(zk.governance.isMember(address)) and zk.unused_keys(address) == 0:
+        if zk.is_member(address) and zk.unused_keys(address) == 0:
             warn(
                 f"{name} ({address}) has no unused key registered, so the next SecAgg task "
                 f"will leave it out; run 'zkfed register --member {name}'."
@@ -677,7 +684,7 @@ class Session:
 
     def require_task(self, task_id: int) -> None:
         """Refuse a task id the aggregator does not know."""
-        count = int(self.zk.aggregator.taskCount())
+        count = self.zk.task_count()
         if not 1 <= task_id <= count:
             known = "no tasks yet" if not count else "task 1" if count == 1 else ""
             known = known or f"tasks 1 to {count}"

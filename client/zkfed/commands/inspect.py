@@ -124,11 +124,7 @@ def status(settings: Settings, task_id: int | None) -> None:
             _overview(session)
         else:
             _task_status(session, task_id)
-        for name, spec in session.home.members().items():
-            try:
-                address = str(session.account(spec).address)
-            except ConfigurationError:
-                continue  # an account this network does not know
+        for name, address in session.local_members.items():
             session.warn_without_keys(name, address)
 
 
