@@ -7,11 +7,8 @@ command line's (``--home``, ``--member``: the names ``zkfed keygen`` made, with 
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import importlib
 import os
-import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,7 +16,7 @@ from typing import Any
 import click
 
 from zkfed.circuits import DEFAULT_VARIANT, project_root
-from zkfed.commands._session import is_verbose
+from zkfed.commands._session import is_verbose, port_in_use
 from zkfed.exceptions import ConfigurationError, ZkfedError
 
 
@@ -132,7 +129,10 @@ def ui(
         home = Path(parent.home.path)
     basic_auth = _basic_auth(basic_auth_file)
     cookie_secret = _secret(cookie_secret_file, "ZKFED_UI_COOKIE_SECRET")
-    _check_port(address, port)
+    if port and port_in_use(address, port):
+        raise ConfigurationError(
+            f"Port {port} on {address} is already in use; choose another with --port."
+        )
     sys.path.insert(0, str(root))
     backend = importlib.import_module("ui.backend")
     app = importlib.import_module("ui.app")
@@ -202,25 +202,6 @@ def _secret(path: Path | None, variable: str) -> str | None:
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigurationError(f"The file {path} cannot be read ({error}).") from None
     return text.removesuffix("\n") or None
-
-
-def _check_port(address: str, port: int) -> None:
-    """Refuse a taken port in one sentence, before the chain is started."""
-    if port == 0:
-        return
-    family = socket.AF_INET6 if ":" in address else socket.AF_INET
-    with contextlib.closing(socket.socket(family)) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server does
-        try:
-            probe.bind((address, port))
-        except OSError as error:
-            if error.errno == errno.EADDRINUSE:
-                raise ConfigurationError(
-                    f"Port {port} on {address} is already in use; choose another with --port."
-                ) from None
-            raise ConfigurationError(
-                f"Cannot listen on {address}:{port} ({error.strerror})."
-            ) from None
 
 
 if __name__ == "__main__":

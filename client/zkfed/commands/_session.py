@@ -13,6 +13,7 @@ throwaway anvil that stops when the command ends; `zkfed deploy` refuses to depl
 from __future__ import annotations
 
 import datetime
+import errno
 import functools
 import json
 import logging
@@ -111,6 +112,29 @@ def read_password(password_file: Path | None, *, confirm: bool = False) -> str:
     if not password:
         raise KeystoreError(f"The password file {password_file} is empty.")
     return password
+
+
+def port_in_use(host: str, port: int, *, hint: str = "") -> bool:
+    """Whether something already listens on ``host:port`` (probed as a server binds, with
+    ``SO_REUSEADDR``), so a command can refuse a busy port in one sentence before it starts.
+
+    Raises
+    ------
+    ConfigurationError
+        If ``host:port`` cannot be listened on for another reason (``hint`` says what to do).
+    """
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe_socket:
+        probe_socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe_socket.bind((host, port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                return True
+            raise ConfigurationError(
+                f"Cannot listen on {host}:{port} ({error.strerror or error})"
+                f"{'; ' + hint if hint else ''}."
+            ) from None
+    return False
 
 
 # --- output ------------------------------------------------------------------------------------

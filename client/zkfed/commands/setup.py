@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import errno
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -22,6 +20,7 @@ from zkfed.commands._session import (
     contract_type,
     open_session,
     pass_settings,
+    port_in_use,
     probe,
     resolve_account,
     say,
@@ -35,28 +34,6 @@ from zkfed.storage import open_store
 STATE_INTERVAL = 5
 """Seconds between two saves of a development chain's state (at most this much is lost when the
 node is killed rather than stopped)."""
-
-
-def _port_in_use(host: str, port: int) -> bool:
-    """Whether something already listens on ``host:port``.
-
-    Raises
-    ------
-    ConfigurationError
-        If ``host`` is not an interface of this machine.
-    """
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe_socket:
-        probe_socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe_socket.bind((host, port))
-        except OSError as error:
-            if error.errno == errno.EADDRINUSE:
-                return True
-            raise ConfigurationError(
-                f"Cannot listen on {host}:{port} ({error.strerror or error}); pass an interface "
-                "of this machine with --host."
-            ) from None
-    return False
 
 
 def _log_tail(log: Path) -> str:
@@ -132,7 +109,7 @@ def node(settings: Settings, port: int, host: str, state_file: Path | None, fres
     home = settings.home.path
     state = (state_file or home / "anvil-state.json").resolve()
     log = (home / "anvil.log").resolve()
-    if _port_in_use(host, port):
+    if port_in_use(host, port, hint="pass an interface of this machine with --host"):
         raise ConfigurationError(
             f"Port {port} on {host} is already in use (another node?); stop it, or pass "
             f"another one with --port (and the same URL to --network)."
